@@ -1,0 +1,4 @@
+export * from './sla';
+export * from './schema';
+export * from './errors';
+export * from './load';
