@@ -1,0 +1,152 @@
+import { z } from 'zod';
+
+/**
+ * The per-model `config.json`, modelled on Triton's model configuration. Inputs and outputs come
+ * from the ONNX file itself; `input`/`output` here may only narrow them (fix a dynamic dimension,
+ * hide an output), never contradict them.
+ */
+export const DATATYPES = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+] as const;
+export type Datatype = (typeof DATATYPES)[number];
+
+const TensorConfigSchema = z
+  .object({
+    name: z.string().min(1),
+    datatype: z.enum(DATATYPES).optional(),
+    /** Shape without the batch dimension; -1 keeps a dimension dynamic. */
+    dims: z.array(z.number().int().min(-1)).optional(),
+  })
+  .strict();
+
+const VersionPolicySchema = z.union([
+  z.object({ latest: z.object({ num_versions: z.number().int().min(1).max(100) }).strict() }).strict(),
+  z.object({ all: z.object({}).strict() }).strict(),
+  z.object({ specific: z.object({ versions: z.array(z.number().int().min(1)).min(1) }).strict() }).strict(),
+]);
+
+const DynamicBatchingSchema = z
+  .object({
+    max_queue_delay_microseconds: z.number().int().min(0).max(1_000_000).default(1000),
+    preferred_batch_size: z.array(z.number().int().min(1)).default([]),
+    max_queue_size: z.number().int().min(1).max(100_000).default(1024),
+    default_timeout_microseconds: z.number().int().min(1).max(600_000_000).optional(),
+  })
+  .strict();
+
+const SessionSchema = z
+  .object({
+    intra_op_num_threads: z.number().int().min(0).max(64).default(0),
+    inter_op_num_threads: z.number().int().min(0).max(64).default(0),
+    graph_optimization_level: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+    execution_providers: z
+      .array(z.enum(['cpu', 'cuda']))
+      .min(1)
+      .default(['cpu']),
+  })
+  .strict();
+
+const WarmupSchema = z
+  .object({
+    /** Batch sizes to run with generated inputs before the version reports ready. */
+    batch_sizes: z.array(z.number().int().min(1)).default([1]),
+    iterations: z.number().int().min(0).max(100).default(1),
+  })
+  .strict();
+
+const CacheSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    ttl_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(300),
+  })
+  .strict();
+
+const FallbackSchema = z
+  .object({
+    /** A simpler, cheaper model that answers while this one's breaker is open. */
+    model: z.string().min(1).optional(),
+    version: z.string().min(1).optional(),
+    /** Answer from the prediction cache when the model and its fallback cannot. */
+    use_cache: z.boolean().default(true),
+  })
+  .strict();
+
+const BreakerSchema = z
+  .object({
+    error_threshold_percentage: z.number().min(1).max(100).default(50),
+    volume_threshold: z.number().int().min(1).default(10),
+    reset_timeout_ms: z.number().int().min(100).max(600_000).default(5000),
+    rolling_count_timeout_ms: z.number().int().min(100).max(600_000).default(10_000),
+  })
+  .strict();
+
+const SlaSchema = z
+  .object({
+    p99_latency_ms: z.number().positive().optional(),
+  })
+  .strict();
+
+export const ModelConfigSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'must be a model name of letters, digits, _ . -'),
+    description: z.string().default(''),
+    platform: z.literal('onnxruntime_onnx').default('onnxruntime_onnx'),
+    /** 0: the model has no batch dimension and runs one request at a time. */
+    max_batch_size: z.number().int().min(0).max(4096),
+    input: z.array(TensorConfigSchema).optional(),
+    output: z.array(TensorConfigSchema).optional(),
+    version_policy: VersionPolicySchema.default({ latest: { num_versions: 1 } }),
+    dynamic_batching: DynamicBatchingSchema.optional(),
+    session: SessionSchema.default({
+      intra_op_num_threads: 0,
+      inter_op_num_threads: 0,
+      graph_optimization_level: 'all',
+      execution_providers: ['cpu'],
+    }),
+    warmup: WarmupSchema.default({ batch_sizes: [1], iterations: 1 }),
+    cache: CacheSchema.default({ enabled: false, ttl_seconds: 300 }),
+    fallback: FallbackSchema.optional(),
+    circuit_breaker: BreakerSchema.optional(),
+    sla: SlaSchema.optional(),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const b = cfg.dynamic_batching;
+    if (b && cfg.max_batch_size === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dynamic_batching'],
+        message: 'needs max_batch_size >= 1: a model without a batch dimension cannot batch',
+      });
+    }
+    for (const [i, size] of (b?.preferred_batch_size ?? []).entries()) {
+      if (size > cfg.max_batch_size) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dynamic_batching', 'preferred_batch_size', i],
+          message: `must be <= max_batch_size (${cfg.max_batch_size}), got ${size}`,
+        });
+      }
+    }
+  });
+
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
