@@ -97,6 +97,48 @@ const BreakerSchema = z
   })
   .strict();
 
+const weightPct = z.number().min(0).max(100);
+
+/** Which version answers a request when the URL names none (see service/src/traffic/router.ts). */
+const TrafficSchema = z
+  .object({
+    canary: z
+      .object({ version: z.string().min(1), weight_pct: weightPct })
+      .strict()
+      .optional(),
+    ab: z
+      .object({
+        /** Request header whose value sticks a caller to one variant. */
+        key_header: z.string().regex(/^[a-z0-9-]+$/, 'must be a lowercase header name'),
+        variants: z
+          .array(
+            z.object({ name: z.string().min(1), version: z.string().min(1), weight_pct: weightPct }).strict(),
+          )
+          .min(2),
+      })
+      .strict()
+      .refine((ab) => Math.abs(ab.variants.reduce((s, v) => s + v.weight_pct, 0) - 100) < 1e-9, {
+        message: 'variant weight_pct values must add up to 100',
+        path: ['variants'],
+      })
+      .optional(),
+    shadow: z
+      .object({ version: z.string().min(1), sample_pct: weightPct })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const DriftSchema = z
+  .object({
+    /** Reference profile recorded at training time, relative to the model directory. */
+    reference_profile: z.string().min(1).default('reference-profile.json'),
+    window_rows: z.number().int().min(10).max(1_000_000).default(1000),
+    /** PSI above which the drift alert fires. */
+    psi_threshold: z.number().positive().default(0.25),
+  })
+  .strict();
+
 const SlaSchema = z
   .object({
     p99_latency_ms: z.number().positive().optional(),
@@ -127,6 +169,8 @@ export const ModelConfigSchema = z
     fallback: FallbackSchema.optional(),
     circuit_breaker: BreakerSchema.optional(),
     sla: SlaSchema.optional(),
+    traffic: TrafficSchema.optional(),
+    drift: DriftSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
