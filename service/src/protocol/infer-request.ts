@@ -1,0 +1,167 @@
+import { DATATYPES } from '../repository/model-config';
+import { elementCount } from '../core/datatypes';
+import { badRequest } from '../core/errors';
+import type { Datatype, Tensor } from '../core/tensor';
+import { tensorDataFromBinary } from './binary-tensor';
+import { flattenData, tensorDataFromJson } from './json-tensor';
+
+export type Parameters = Record<string, string | number | boolean>;
+
+export interface RequestedOutput {
+  name: string;
+  /** Return this output in the binary section instead of as JSON `data`. */
+  binary: boolean;
+}
+
+/** An Open Inference Protocol request after decoding, before it is checked against a model. */
+export interface DecodedInferRequest {
+  id?: string;
+  parameters: Parameters;
+  inputs: Tensor[];
+  /** Requested outputs in request order; undefined means every output. */
+  outputs?: RequestedOutput[];
+  /** `binary_data_output`: default form for outputs not named in `outputs`. */
+  binaryOutputs: boolean;
+  /** The `timeout` parameter (microseconds on the wire, as Triton defines it), in ms. */
+  timeoutMs?: number;
+}
+
+const DATATYPE_SET = new Set<string>(DATATYPES);
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseParameters(v: unknown, where: string): Parameters {
+  if (v === undefined) return {};
+  if (!isObject(v)) throw badRequest(`${where} must be an object of string, number or boolean values`);
+  for (const [k, p] of Object.entries(v)) {
+    if (typeof p !== 'string' && typeof p !== 'number' && typeof p !== 'boolean') {
+      throw badRequest(`${where}.${k} must be a string, number or boolean`);
+    }
+  }
+  return v as Parameters;
+}
+
+function parseShape(name: string, v: unknown): number[] {
+  if (!Array.isArray(v) || !v.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+    throw badRequest(
+      `input '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(v)}`,
+    );
+  }
+  return v as number[];
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw badRequest(`request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Decodes an inference request body. `headerLength` is the `Inference-Header-Content-Length`
+ * header: when present the JSON is that many leading bytes and the rest is the binary section,
+ * consumed in input order by the inputs that carry `binary_data_size`.
+ */
+export function decodeInferRequest(body: Buffer, headerLength?: number): DecodedInferRequest {
+  if (headerLength !== undefined && (headerLength < 0 || headerLength > body.length)) {
+    throw badRequest(
+      `Inference-Header-Content-Length is ${headerLength}, must be between 0 and the body size ${body.length}`,
+    );
+  }
+  const jsonEnd = headerLength ?? body.length;
+  const root = parseJson(body.toString('utf8', 0, jsonEnd));
+  if (!isObject(root)) throw badRequest('request body must be a JSON object with an "inputs" array');
+
+  if (root.id !== undefined && typeof root.id !== 'string') throw badRequest('id must be a string');
+  const parameters = parseParameters(root.parameters, 'parameters');
+
+  const binaryOutputs = parameters.binary_data_output ?? false;
+  if (typeof binaryOutputs !== 'boolean') throw badRequest('parameters.binary_data_output must be a boolean');
+
+  let timeoutMs: number | undefined;
+  if (parameters.timeout !== undefined) {
+    const t = parameters.timeout;
+    if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) {
+      throw badRequest('parameters.timeout must be a positive number of microseconds');
+    }
+    timeoutMs = t / 1000;
+  }
+
+  if (!Array.isArray(root.inputs) || root.inputs.length === 0) {
+    throw badRequest('inputs must be a non-empty array of {name, shape, datatype, data}');
+  }
+  const seen = new Set<string>();
+  let offset = jsonEnd;
+  const inputs: Tensor[] = root.inputs.map((raw: unknown, i: number) => {
+    if (!isObject(raw)) throw badRequest(`inputs[${i}] must be an object`);
+    const name = raw.name;
+    if (typeof name !== 'string' || name === '')
+      throw badRequest(`inputs[${i}].name must be a non-empty string`);
+    if (seen.has(name)) throw badRequest(`input '${name}' appears more than once`);
+    seen.add(name);
+    const shape = parseShape(name, raw.shape);
+    const datatype = raw.datatype;
+    if (typeof datatype !== 'string' || !DATATYPE_SET.has(datatype)) {
+      throw badRequest(
+        `input '${name}': datatype must be one of ${DATATYPES.join(', ')}, got ${JSON.stringify(datatype)}`,
+      );
+    }
+    const dt = datatype as Datatype;
+    const params = parseParameters(raw.parameters, `input '${name}' parameters`);
+    const elements = elementCount(shape);
+    const binarySize = params.binary_data_size;
+
+    if (binarySize !== undefined) {
+      if (typeof binarySize !== 'number' || !Number.isSafeInteger(binarySize) || binarySize < 0) {
+        throw badRequest(`input '${name}': binary_data_size must be a non-negative integer`);
+      }
+      if (raw.data !== undefined) throw badRequest(`input '${name}': has both data and binary_data_size`);
+      if (offset + binarySize > body.length) {
+        throw badRequest(
+          `input '${name}': binary_data_size ${binarySize} runs past the end of the body ` +
+            `(${body.length - offset} binary bytes left; is Inference-Header-Content-Length set?)`,
+        );
+      }
+      const bytes = body.subarray(offset, offset + binarySize);
+      offset += binarySize;
+      return { name, datatype: dt, shape, data: tensorDataFromBinary(name, dt, elements, bytes) };
+    }
+
+    if (!Array.isArray(raw.data)) throw badRequest(`input '${name}': data must be an array (flat or nested)`);
+    const values = flattenData(raw.data);
+    if (values.length !== elements) {
+      throw badRequest(
+        `input '${name}': shape ${JSON.stringify(shape)} needs ${elements} elements, data has ${values.length}`,
+      );
+    }
+    return { name, datatype: dt, shape, data: tensorDataFromJson(name, dt, values) };
+  });
+  if (offset !== body.length) {
+    throw badRequest(
+      `${body.length - offset} bytes after the JSON header are not claimed by any input's binary_data_size`,
+    );
+  }
+
+  let outputs: RequestedOutput[] | undefined;
+  // An empty list asks for nothing in particular, which the protocol reads as every output.
+  if (root.outputs !== undefined && !(Array.isArray(root.outputs) && root.outputs.length === 0)) {
+    if (!Array.isArray(root.outputs)) throw badRequest('outputs must be an array of {name, parameters?}');
+    const names = new Set<string>();
+    outputs = root.outputs.map((raw: unknown, i: number) => {
+      if (!isObject(raw) || typeof raw.name !== 'string' || raw.name === '') {
+        throw badRequest(`outputs[${i}].name must be a non-empty string`);
+      }
+      if (names.has(raw.name)) throw badRequest(`output '${raw.name}' is requested more than once`);
+      names.add(raw.name);
+      const p = parseParameters(raw.parameters, `output '${raw.name}' parameters`);
+      const binary = p.binary_data ?? binaryOutputs;
+      if (typeof binary !== 'boolean')
+        throw badRequest(`output '${raw.name}': binary_data must be a boolean`);
+      return { name: raw.name, binary };
+    });
+  }
+
+  return { id: root.id as string | undefined, parameters, inputs, outputs, binaryOutputs, timeoutMs };
+}

@@ -1,0 +1,80 @@
+import { badRequest } from '../core/errors';
+import type { InferResult } from '../core/engine';
+import type { Tensor } from '../core/tensor';
+import { tensorDataToBinary } from './binary-tensor';
+import type { DecodedInferRequest, Parameters } from './infer-request';
+import { tensorDataToJson } from './json-tensor';
+
+export interface EncodedResponse {
+  body: Buffer;
+  contentType: 'application/json' | 'application/octet-stream';
+  /** Set for binary responses: the JSON header's length, sent as Inference-Header-Content-Length. */
+  headerLength?: number;
+}
+
+interface OutputJson {
+  name: string;
+  datatype: string;
+  shape: number[];
+  parameters?: Parameters;
+  data?: unknown[];
+}
+
+/** The outputs to send, in request order, each with its form; unknown names are a 400. */
+function selectOutputs(request: DecodedInferRequest, result: InferResult): [Tensor, boolean][] {
+  if (!request.outputs) return result.outputs.map((t) => [t, request.binaryOutputs]);
+  return request.outputs.map((o) => {
+    const t = result.outputs.find((r) => r.name === o.name);
+    if (!t) {
+      throw badRequest(
+        `unknown requested output '${o.name}'; model '${result.modelName}' has outputs: ` +
+          result.outputs.map((r) => r.name).join(', '),
+      );
+    }
+    return [t, o.binary];
+  });
+}
+
+/**
+ * Builds the response: `id` echoed, only the requested outputs, flat row-major data. Outputs asked
+ * for in binary go after the JSON header, which then carries their `binary_data_size`.
+ */
+export function encodeInferResponse(
+  request: DecodedInferRequest,
+  result: InferResult,
+  parameters?: Parameters,
+): EncodedResponse {
+  const chunks: Buffer[] = [];
+  const outputs: OutputJson[] = selectOutputs(request, result).map(([t, binary]) => {
+    if (!binary)
+      return {
+        name: t.name,
+        datatype: t.datatype,
+        shape: t.shape,
+        data: tensorDataToJson(t.datatype, t.data),
+      };
+    const bytes = tensorDataToBinary(t.datatype, t.data);
+    chunks.push(bytes);
+    return {
+      name: t.name,
+      datatype: t.datatype,
+      shape: t.shape,
+      parameters: { binary_data_size: bytes.length },
+    };
+  });
+  const header = Buffer.from(
+    JSON.stringify({
+      model_name: result.modelName,
+      model_version: result.modelVersion,
+      ...(request.id !== undefined && { id: request.id }),
+      ...(parameters && { parameters }),
+      outputs,
+    }),
+  );
+  if (chunks.length === 0) return { body: header, contentType: 'application/json' };
+  return {
+    body: Buffer.concat([header, ...chunks]),
+    contentType: 'application/octet-stream',
+    headerLength: header.length,
+  };
+}
