@@ -1,0 +1,134 @@
+import { DATATYPES, type Datatype } from '../repository/model-config';
+import { DATATYPE_INFO, elementCount } from '../core/datatypes';
+import type { InferResult } from '../core/engine';
+import type { Tensor, TensorData } from '../core/tensor';
+
+/**
+ * The bytes a cached prediction is stored as, in memory and in Redis:
+ *   "MLPC" | u8 format version | u32le header length | JSON header | tensor payloads
+ * The header names the model, version and each output's name, datatype, shape and payload length;
+ * BYTES payloads are u32le length-prefixed elements. Redis is shared and outlives deployments,
+ * so `decodePrediction` trusts nothing: any mismatch throws MalformedCacheEntryError, which the
+ * cache counts and treats as a miss.
+ */
+const MAGIC = Buffer.from('MLPC', 'ascii');
+const FORMAT_VERSION = 1;
+const PREFIX_BYTES = MAGIC.length + 1 + 4;
+
+export class MalformedCacheEntryError extends Error {
+  constructor(reason: string) {
+    super(`malformed cache entry: ${reason}`);
+    this.name = 'MalformedCacheEntryError';
+  }
+}
+
+interface HeaderOutput {
+  n: string;
+  d: Datatype;
+  s: number[];
+  b: number;
+}
+interface Header {
+  m: string;
+  v: string;
+  o: HeaderOutput[];
+}
+
+function payloadOf(data: TensorData): Buffer[] {
+  if (Array.isArray(data)) {
+    const parts: Buffer[] = [];
+    for (const el of data) {
+      const len = Buffer.allocUnsafe(4);
+      len.writeUInt32LE(el.length);
+      parts.push(len, el);
+    }
+    return parts;
+  }
+  return [Buffer.from(data.buffer, data.byteOffset, data.byteLength)];
+}
+
+export function encodePrediction(result: InferResult): Buffer {
+  const payloads: Buffer[] = [];
+  const outputs: HeaderOutput[] = result.outputs.map((t) => {
+    const parts = payloadOf(t.data);
+    payloads.push(...parts);
+    return { n: t.name, d: t.datatype, s: t.shape, b: parts.reduce((sum, p) => sum + p.length, 0) };
+  });
+  const header = Buffer.from(
+    JSON.stringify({ m: result.modelName, v: result.modelVersion, o: outputs } satisfies Header),
+  );
+  const prefix = Buffer.allocUnsafe(PREFIX_BYTES);
+  MAGIC.copy(prefix, 0);
+  prefix.writeUInt8(FORMAT_VERSION, MAGIC.length);
+  prefix.writeUInt32LE(header.length, MAGIC.length + 1);
+  return Buffer.concat([prefix, header, ...payloads]);
+}
+
+const isDim = (d: unknown): d is number => Number.isSafeInteger(d) && (d as number) >= 0;
+
+function parseHeader(buf: Buffer): { header: Header; offset: number } {
+  if (buf.length < PREFIX_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC))
+    throw new MalformedCacheEntryError('bad magic');
+  const version = buf.readUInt8(MAGIC.length);
+  if (version !== FORMAT_VERSION) throw new MalformedCacheEntryError(`format version ${version}`);
+  const headerLength = buf.readUInt32LE(MAGIC.length + 1);
+  if (PREFIX_BYTES + headerLength > buf.length) throw new MalformedCacheEntryError('header past end');
+  let header: unknown;
+  try {
+    header = JSON.parse(buf.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + headerLength));
+  } catch {
+    throw new MalformedCacheEntryError('header is not JSON');
+  }
+  const h = header as Partial<Header> | null;
+  if (!h || typeof h.m !== 'string' || typeof h.v !== 'string' || !Array.isArray(h.o))
+    throw new MalformedCacheEntryError('header fields');
+  for (const o of h.o as unknown[]) {
+    const out = o as Partial<HeaderOutput> | null;
+    if (
+      !out ||
+      typeof out.n !== 'string' ||
+      !DATATYPES.includes(out.d as Datatype) ||
+      !Array.isArray(out.s) ||
+      !out.s.every(isDim) ||
+      !isDim(out.b)
+    )
+      throw new MalformedCacheEntryError('output fields');
+  }
+  return { header: h as Header, offset: PREFIX_BYTES + headerLength };
+}
+
+function decodeBytes(payload: Buffer, count: number): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > payload.length) throw new MalformedCacheEntryError('BYTES element past end');
+    const len = payload.readUInt32LE(at);
+    at += 4;
+    if (at + len > payload.length) throw new MalformedCacheEntryError('BYTES element past end');
+    out.push(Buffer.from(payload.subarray(at, at + len)));
+    at += len;
+  }
+  if (at !== payload.length) throw new MalformedCacheEntryError('BYTES payload has trailing bytes');
+  return out;
+}
+
+/** Decodes into fresh, aligned arrays: callers may keep or mutate the result without touching the entry. */
+export function decodePrediction(buf: Buffer): InferResult {
+  const { header, offset } = parseHeader(buf);
+  let at = offset;
+  const outputs: Tensor[] = header.o.map((o) => {
+    if (at + o.b > buf.length) throw new MalformedCacheEntryError(`output ${o.n} past end`);
+    const payload = buf.subarray(at, at + o.b);
+    at += o.b;
+    const count = elementCount(o.s);
+    const info = DATATYPE_INFO[o.d];
+    if (!info.array) return { name: o.n, datatype: o.d, shape: o.s, data: decodeBytes(payload, count) };
+    if (o.b !== count * info.byteSize)
+      throw new MalformedCacheEntryError(`output ${o.n} has ${o.b} bytes for shape [${o.s}]`);
+    const data = new info.array(count);
+    new Uint8Array(data.buffer).set(payload);
+    return { name: o.n, datatype: o.d, shape: o.s, data };
+  });
+  if (at !== buf.length) throw new MalformedCacheEntryError('trailing bytes');
+  return { modelName: header.m, modelVersion: header.v, outputs };
+}

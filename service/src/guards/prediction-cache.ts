@@ -1,0 +1,217 @@
+import { LRUCache } from 'lru-cache';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { InferResult } from '../core/engine';
+import type { RedisConnection } from '../redis/connection';
+import { decodePrediction, encodePrediction, MalformedCacheEntryError } from './cache-codec';
+
+/** What the `x-cache` response header says about a request. */
+export type CacheOutcome = 'hit-memory' | 'hit-redis' | 'miss' | 'bypass';
+
+export interface CachePolicy {
+  enabled: boolean;
+  ttlSeconds: number;
+}
+
+export interface PredictionCacheOptions {
+  /** Budget of the in-process tier in bytes (encoded entries plus keys). */
+  maxMemoryBytes: number;
+  redis?: RedisConnection;
+  registry?: Registry;
+  /** Namespace in a Redis shared with other deployments. */
+  redisKeyPrefix?: string;
+}
+
+interface Labels {
+  model: string;
+  version: string;
+}
+
+/**
+ * Two-tier prediction cache: a byte-bounded in-process LRU in front of Redis. A Redis failure or
+ * a malformed Redis entry is a miss, never an error. Concurrent identical requests share one
+ * computation (singleflight) whether or not a tier holds the answer yet.
+ */
+export class PredictionCache {
+  private readonly memory: LRUCache<string, Buffer>;
+  private readonly inflight = new Map<string, Promise<{ result: InferResult; outcome: CacheOutcome }>>();
+  private readonly pendingWrites = new Set<Promise<void>>();
+  private readonly prefix: string;
+  private readonly hits?: Counter<'model' | 'version' | 'tier'>;
+  private readonly misses?: Counter<'model' | 'version' | 'tier'>;
+  private readonly coalesced?: Counter<'model' | 'version'>;
+  private readonly malformed?: Counter<'tier'>;
+  private readonly redisErrors?: Counter<'operation'>;
+
+  constructor(private readonly options: PredictionCacheOptions) {
+    this.prefix = options.redisKeyPrefix ?? 'mlp:pc:v1:';
+    this.memory = new LRUCache<string, Buffer>({
+      maxSize: options.maxMemoryBytes,
+      sizeCalculation: (value, key) => value.length + key.length,
+    });
+    const registers = options.registry ? [options.registry] : undefined;
+    if (registers) {
+      this.hits = new Counter({
+        name: 'prediction_cache_hits_total',
+        help: 'Prediction cache hits by tier (memory, redis).',
+        labelNames: ['model', 'version', 'tier'],
+        registers,
+      });
+      this.misses = new Counter({
+        name: 'prediction_cache_misses_total',
+        help: 'Prediction cache misses by tier (memory, redis); a request missing both counts once per tier it asked.',
+        labelNames: ['model', 'version', 'tier'],
+        registers,
+      });
+      this.coalesced = new Counter({
+        name: 'prediction_cache_coalesced_total',
+        help: 'Requests that waited for an identical in-flight request instead of computing.',
+        labelNames: ['model', 'version'],
+        registers,
+      });
+      this.malformed = new Counter({
+        name: 'prediction_cache_malformed_entries_total',
+        help: 'Cache entries ignored because they were of the wrong type or did not decode.',
+        labelNames: ['tier'],
+        registers,
+      });
+      this.redisErrors = new Counter({
+        name: 'prediction_cache_redis_errors_total',
+        help: 'Redis cache operations that failed or were skipped because Redis was unavailable.',
+        labelNames: ['operation'],
+        registers,
+      });
+      const memory = this.memory;
+      new Gauge({
+        name: 'prediction_cache_memory_bytes',
+        help: 'Bytes held by the in-process prediction cache tier.',
+        registers,
+        collect() {
+          this.set(memory.calculatedSize);
+        },
+      });
+    }
+  }
+
+  get memoryBytes(): number {
+    return this.memory.calculatedSize;
+  }
+
+  /**
+   * Answers from a tier, or runs `compute` once for all identical concurrent callers and stores
+   * its result. A failed computation is shared by its waiters and never stored.
+   */
+  async getOrCompute(
+    key: string,
+    labels: Labels,
+    policy: CachePolicy,
+    compute: () => Promise<InferResult>,
+  ): Promise<{ result: InferResult; outcome: CacheOutcome }> {
+    const pending = this.inflight.get(key);
+    if (pending) {
+      this.coalesced?.inc(labels);
+      return pending;
+    }
+    const fromMemory = this.getMemory(key, labels);
+    if (fromMemory) return { result: fromMemory, outcome: 'hit-memory' };
+    const run = (async () => {
+      const fromRedis = await this.getRedis(key, labels, policy.ttlSeconds);
+      if (fromRedis) return { result: fromRedis, outcome: 'hit-redis' as const };
+      const result = await compute();
+      this.set(key, result, policy.ttlSeconds);
+      return { result, outcome: 'miss' as const };
+    })();
+    this.inflight.set(key, run);
+    try {
+      return await run;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  /** A stored answer from either tier without computing: the last link of a fallback chain. */
+  async lookup(key: string, labels: Labels, ttlSeconds: number): Promise<InferResult | undefined> {
+    return this.getMemory(key, labels) ?? (await this.getRedis(key, labels, ttlSeconds));
+  }
+
+  set(key: string, result: InferResult, ttlSeconds: number): void {
+    const encoded = encodePrediction(result);
+    const ttlMs = ttlSeconds * 1000;
+    this.memory.set(key, encoded, { ttl: ttlMs });
+    const redis = this.options.redis;
+    if (!redis?.isUp()) return;
+    // Not awaited: the response should not wait for the shared tier.
+    const write = redis
+      .run((c) => c.set(this.prefix + key, encoded, 'PX', ttlMs))
+      .then(
+        () => undefined,
+        () => void this.redisErrors?.inc({ operation: 'set' }),
+      );
+    this.pendingWrites.add(write);
+    void write.finally(() => this.pendingWrites.delete(write));
+  }
+
+  /** Waits for Redis writes started so far (tests, shutdown). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.pendingWrites]);
+  }
+
+  private getMemory(key: string, labels: Labels): InferResult | undefined {
+    const buf = this.memory.get(key);
+    if (!buf) {
+      this.misses?.inc({ ...labels, tier: 'memory' });
+      return undefined;
+    }
+    this.hits?.inc({ ...labels, tier: 'memory' });
+    return decodePrediction(buf);
+  }
+
+  private async getRedis(key: string, labels: Labels, ttlSeconds: number): Promise<InferResult | undefined> {
+    const redis = this.options.redis;
+    if (!redis) return undefined;
+    if (!redis.isUp()) {
+      this.redisErrors?.inc({ operation: 'get' });
+      return undefined;
+    }
+    let buf: Buffer | null | typeof WRONG_TYPE;
+    try {
+      // A key of the wrong type is bad data, not a sick Redis: keep it out of the breaker's count.
+      buf = await redis.run((c) =>
+        c.getBuffer(this.prefix + key).catch((err: Error) => {
+          if (/^WRONGTYPE/.test(err.message)) return WRONG_TYPE;
+          throw err;
+        }),
+      );
+    } catch {
+      this.redisErrors?.inc({ operation: 'get' });
+      return undefined;
+    }
+    if (buf === WRONG_TYPE) {
+      this.malformed?.inc({ tier: 'redis' });
+      this.misses?.inc({ ...labels, tier: 'redis' });
+      return undefined;
+    }
+    if (!buf) {
+      this.misses?.inc({ ...labels, tier: 'redis' });
+      return undefined;
+    }
+    let result: InferResult;
+    try {
+      result = decodePrediction(buf);
+    } catch (err) {
+      if (!(err instanceof MalformedCacheEntryError)) throw err;
+      this.malformed?.inc({ tier: 'redis' });
+      this.misses?.inc({ ...labels, tier: 'redis' });
+      return undefined;
+    }
+    if (result.modelName !== labels.model || result.modelVersion !== labels.version) {
+      this.malformed?.inc({ tier: 'redis' });
+      this.misses?.inc({ ...labels, tier: 'redis' });
+      return undefined;
+    }
+    this.hits?.inc({ ...labels, tier: 'redis' });
+    this.memory.set(key, buf, { ttl: ttlSeconds * 1000 });
+    return result;
+  }
+}
+
+const WRONG_TYPE = Symbol('wrong-type');

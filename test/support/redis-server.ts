@@ -1,0 +1,118 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+
+/**
+ * A real redis-server on a free loopback port for tests that exercise the Redis paths. Persistence
+ * is off so nothing is written to disk; `stop()`/`start()` restart it on the same port so a client's
+ * reconnect logic is what the test exercises.
+ */
+export const REDIS_SERVER_BIN = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+
+/** Why Redis tests cannot run here, or undefined when they can. */
+export function redisUnavailableReason(): string | undefined {
+  if (!existsSync(REDIS_SERVER_BIN))
+    return `${REDIS_SERVER_BIN} is not installed (apt-get install redis-server)`;
+  const probe = spawnSync(REDIS_SERVER_BIN, ['--version'], { encoding: 'utf8' });
+  if (probe.status !== 0)
+    return `${REDIS_SERVER_BIN} --version failed: ${probe.stderr || probe.error?.message}`;
+  return undefined;
+}
+
+/** `describe` when redis-server is available, otherwise `describe.skip` with the reason printed once. */
+export function describeWithRedis(name: string, fn: () => void): void {
+  const reason = redisUnavailableReason();
+  if (reason) {
+    console.warn(`skipping "${name}": ${reason}`);
+    describe.skip(name, fn);
+  } else {
+    describe(name, fn);
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+export interface RedisServerOptions {
+  /** `requirepass`; the URL then carries it. */
+  password?: string;
+  startTimeoutMs?: number;
+}
+
+export class RedisServer {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly port: number,
+    private readonly options: RedisServerOptions,
+  ) {}
+
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options);
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    const auth = this.options.password ? `:${encodeURIComponent(this.options.password)}@` : '';
+    return `redis://${auth}127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.child) return;
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    if (this.options.password) args.push('--requirepass', this.options.password);
+    const child = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.child = child;
+    const deadline = Date.now() + (this.options.startTimeoutMs ?? 5000);
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) break;
+      if (await canConnect(this.port)) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await this.stop();
+    throw new Error(`redis-server did not start on port ${this.port}: ${stderr.trim() || 'timed out'}`);
+  }
+
+  /** SIGKILL, as an outage would: no graceful close for clients. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+}
