@@ -44,6 +44,10 @@ export const AutoscalingSchema = z
         maxReplicas: z.number().int().min(1).max(1000),
         /** KEDA on the service's own metrics; false falls back to an HPA on CPU. */
         keda: z.boolean().default(true),
+        /** KEDA target: queued requests per pod before another replica is added (infra default 10). */
+        targetQueueDepthPerPod: z.number().int().min(1).max(10_000).optional(),
+        /** HPA target when KEDA is off: average CPU utilisation in percent (infra default 70). */
+        targetCpuPct: z.number().int().min(10).max(100).optional(),
       })
       .strict()
       .superRefine((v, ctx) => {
@@ -78,6 +82,11 @@ export const BudgetSchema = z
     monthlyLimitUsd: z.number().positive().max(10_000_000),
     alertThresholdsPct: z.array(z.number().positive().max(1000)).min(1),
     emails: z.array(z.string().email()).min(1),
+    /** Cost allocation tag key the budget filters on; its value is the stack name (infra default `ml-platform-stack`). */
+    costAllocationTag: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:/=+@-]{1,128}$/, 'must be a valid AWS tag key (1-128 chars)')
+      .optional(),
   })
   .strict();
 
@@ -87,6 +96,75 @@ export const ServiceSchema = z
     strategy: z.enum(['canary', 'blue-green', 'rolling']).default('rolling'),
     /** API keys are required outside dev; the keys live in a Secret, never in config. */
     auth: z.boolean().default(true),
+    /** Container port (the service's PORT; infra default 8080). */
+    port: z.number().int().min(1024).max(65535).optional(),
+    /** Run on the GPU node groups (requests nvidia.com/gpu); infra default: true when GPU groups exist. */
+    gpu: z.boolean().optional(),
+    /** Per-pod requests; limits are set equal for memory and GPU (Guaranteed-ish QoS). */
+    resources: z
+      .object({
+        cpu: z.string().regex(/^\d+(\.\d+)?m?$/, 'must be a Kubernetes CPU quantity such as "500m" or "2"'),
+        memory: z.string().regex(/^\d+(Ki|Mi|Gi)$/, 'must be a Kubernetes memory quantity such as "2Gi"'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const NetworkSchema = z
+  .object({
+    cidr: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/, 'must be an IPv4 CIDR with a /16 to /24 prefix')
+      .optional(),
+    /** Availability zones to span: at least 2 (infra default: 3 in prod, 2 elsewhere). */
+    availabilityZones: z.number().int().min(2).max(6).optional(),
+    /** NAT gateways: one per AZ (prod default) or a single one (default elsewhere). */
+    natGateways: z.enum(['single', 'one-per-az']).optional(),
+  })
+  .strict();
+
+export const MonitoringSchema = z
+  .object({
+    /** SNS topic subscriptions for alerts (the budget emails are used when empty). */
+    alertEmails: z.array(z.string().email()).optional(),
+    /** Alertmanager webhook receiver (e.g. a chat bridge); SNS is used when unset. */
+    webhookUrl: z.string().url().optional(),
+    /** drift_score above this for 15 minutes alerts (infra default 0.2). */
+    driftThreshold: z.number().gt(0).max(1).optional(),
+    /** inference_queue_depth per pod above this alerts as saturation (infra default 50). */
+    queueSaturationDepth: z.number().int().min(1).max(100_000).optional(),
+  })
+  .strict();
+
+export const IngressSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    host: z
+      .string()
+      .regex(/^[a-z0-9.-]+$/, 'must be a DNS name')
+      .optional(),
+    /** ACM certificate ARN: set it to terminate TLS at the load balancer. */
+    certificateArn: z
+      .string()
+      .regex(/^arn:aws[\w-]*:acm:/, 'must be an ACM certificate ARN')
+      .optional(),
+    /** WAF rate-based rule: requests per 5 minutes per client IP; unset disables the WAF. */
+    wafRateLimitPer5Min: z.number().int().min(100).max(2_000_000_000).optional(),
+    /** internet-facing or internal ALB (infra default internet-facing). */
+    scheme: z.enum(['internet-facing', 'internal']).optional(),
+  })
+  .strict();
+
+export const ModelStoreSchema = z
+  .object({
+    /** Existing bucket name; unset creates a versioned, encrypted, private bucket. */
+    bucketName: z
+      .string()
+      .regex(/^[a-z0-9.-]{3,63}$/, 'must be an S3 bucket name')
+      .optional(),
+    /** Prefix the service reads its model repository from (infra default `models/`). */
+    prefix: z.string().optional(),
   })
   .strict();
 
@@ -104,8 +182,47 @@ export const StackConfigSchema = z
     rateLimit: RateLimitSchema,
     budget: BudgetSchema.optional(),
     service: ServiceSchema,
+    network: NetworkSchema.optional(),
+    monitoring: MonitoringSchema.optional(),
+    ingress: IngressSchema.optional(),
+    modelStore: ModelStoreSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.environment === 'local') return;
+    // A cloud stack without these would deploy something nobody can afford to run blind.
+    for (const key of ['cluster', 'redis', 'budget'] as const) {
+      if (cfg[key] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `is required when environment is "${cfg.environment}" (only "local" may omit it)`,
+        });
+      }
+    }
+    if (cfg.environment === 'prod' && cfg.redis !== undefined && cfg.redis.replicas < 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redis', 'replicas'],
+        message: 'must be >= 1 in prod (automatic failover needs a replica)',
+      });
+    }
+    if (
+      cfg.environment === 'prod' &&
+      cfg.network?.availabilityZones !== undefined &&
+      cfg.network.availabilityZones < 3
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['network', 'availabilityZones'],
+        message: 'must be >= 3 in prod',
+      });
+    }
+  });
 
 export type StackConfig = z.infer<typeof StackConfigSchema>;
 export type GpuNodeGroup = z.infer<typeof GpuNodeGroupSchema>;
+export type NetworkConfig = z.infer<typeof NetworkSchema>;
+export type MonitoringConfig = z.infer<typeof MonitoringSchema>;
+export type IngressConfig = z.infer<typeof IngressSchema>;
+export type ModelStoreConfig = z.infer<typeof ModelStoreSchema>;

@@ -1,0 +1,169 @@
+/**
+ * Offline synth: runs the stack program under `pulumi.runtime.setMocks` and returns what it declared.
+ *
+ * ```ts
+ * import { synthStack } from '@ml-platform/infra/src/synth/run';
+ * const { resources, costEstimate, outputs, config } = await synthStack('prod');
+ * const broken = await synthStack('prod', { config: { budget: undefined, environment: 'staging' } });
+ * ```
+ *
+ * - `stack`: the stack name; config comes from `Pulumi.<stack>.yaml` at the repo root, or `configFile`.
+ * - `config`: raw overrides of `ml-platform:*` keys, with or without the `ml-platform:` prefix. Each key
+ *   replaces the file's value wholesale; `undefined` removes it. Use it for broken-fixture stacks.
+ * - Resolves to one entry per registered resource (components, custom resources, providers and the
+ *   root stack) in registration order: `type` (Pulumi type token), `name`, `urn`, `parent` (URN),
+ *   `custom`, `provider` (provider reference) and `inputs` exactly as the program passed them, with
+ *   every secret replaced by the string `"[secret]"`. Remote components (`eks:index:Cluster`,
+ *   `awsx:ec2:Vpc`) show only their inputs: their children live in another process under a real run.
+ * - `outputs`: the stack outputs (including `costEstimate`); `costEstimate` is repeated at the top level.
+ * - Rejects with a `ConfigError` (from `@ml-platform/stack-config`) when the config is invalid, before
+ *   any resource is declared.
+ *
+ * Pulumi keeps its runtime state (settings, mocks, config, the root stack resource) in a per-run store on
+ * an AsyncLocalStorage. Each call runs inside a fresh store (the mechanism Pulumi's automation API uses to
+ * host several inline programs in one process), so repeated calls in one process do not see each other's
+ * resources, config or stack transformations. Calls are queued so that at most one synth runs at a time,
+ * because the mock monitor hook and `process` listeners are not worth making re-entrant.
+ */
+import * as fs from 'node:fs';
+import * as pulumi from '@pulumi/pulumi';
+import * as pulumiState from '@pulumi/pulumi/runtime/state';
+import { parse as parseYaml } from 'yaml';
+import { PROJECT, stackFile, type StackConfig } from '@ml-platform/stack-config';
+import { platformMocks } from './mocks';
+import { program } from '../program';
+import { parseConfigValue, validateStackConfig } from '../config';
+import type { CostEstimate } from '../budget/cost-estimate';
+
+export interface SynthOptions {
+  /** Raw `ml-platform:*` overrides (prefix optional); `undefined` deletes a key. */
+  config?: Record<string, unknown>;
+  /** Stack file to read instead of `Pulumi.<stack>.yaml`. */
+  configFile?: string;
+}
+
+export interface SynthResource {
+  type: string;
+  name: string;
+  urn: string;
+  /** URN of the parent resource; absent only for the root stack. */
+  parent?: string;
+  /** True for provider-managed resources, false for components and the stack. */
+  custom: boolean;
+  /** Provider reference (`<urn>::<id>`) when the resource names one explicitly. */
+  provider?: string;
+  inputs: Record<string, unknown>;
+}
+
+export interface SynthResult {
+  stack: string;
+  config: StackConfig;
+  resources: SynthResource[];
+  outputs: Record<string, unknown>;
+  costEstimate: CostEstimate;
+}
+
+export const SECRET_PLACEHOLDER = '[secret]';
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProvider(): string;
+  getObject(): unknown;
+}
+interface RegisterResponse {
+  getUrn(): string;
+}
+type Callback = (err: unknown, resp?: RegisterResponse) => void;
+interface HookableMonitor {
+  registerResource(req: RegisterRequest, cb: Callback): void;
+}
+
+// Internal to @pulumi/pulumi (not in its typings) but stable: the automation API's language server uses it.
+const { withLocalStorage } = pulumiState as unknown as {
+  withLocalStorage<T>(callback: () => Promise<T>): Promise<T>;
+};
+
+/** Replaces secrets with a placeholder and resource references with their type, recursively. */
+export function redact(value: unknown): unknown {
+  if (pulumi.runtime.isRpcSecret(value)) return SECRET_PLACEHOLDER;
+  if (Array.isArray(value)) return value.map(redact);
+  if (pulumi.Resource.isInstance(value)) return `[resource]`;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redact(v);
+    return out;
+  }
+  return value;
+}
+
+/** All config of the stack file (any namespace) with the overrides applied, as Pulumi's string map. */
+export function stackConfigMap(stack: string, opts: SynthOptions): Record<string, string> {
+  const file = opts.configFile ?? stackFile(stack);
+  if (!fs.existsSync(file)) throw new Error(`unknown stack "${stack}": ${file} does not exist`);
+  const doc = parseYaml(fs.readFileSync(file, 'utf8')) as { config?: Record<string, unknown> } | null;
+  const raw: Record<string, unknown> = { ...(doc?.config ?? {}) };
+  for (const [key, value] of Object.entries(opts.config ?? {})) {
+    const full = key.includes(':') ? key : `${PROJECT}:${key}`;
+    if (value === undefined) delete raw[full];
+    else raw[full] = value;
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return out;
+}
+
+/** The `ml-platform:*` values of a config map, parsed back, keyed without the prefix. */
+function projectValues(map: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(map)) {
+    if (!key.startsWith(`${PROJECT}:`)) continue;
+    out[key.slice(PROJECT.length + 1)] = parseConfigValue(value);
+  }
+  return out;
+}
+
+async function runOnce(stack: string, opts: SynthOptions): Promise<SynthResult> {
+  const map = stackConfigMap(stack, opts);
+  const config = validateStackConfig(projectValues(map), `stack ${stack}`);
+  return withLocalStorage(async () => {
+    await pulumi.runtime.setMocks(platformMocks(config.region), PROJECT, stack, false);
+    pulumi.runtime.setAllConfig(map);
+    const resources: SynthResource[] = [];
+    const monitor = pulumi.runtime.getMonitor() as unknown as HookableMonitor;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) =>
+      register(req, (err, resp) => {
+        if (!err && resp) {
+          const inputs = pulumi.runtime.deserializeProperties(req.getObject() as never);
+          resources.push({
+            type: req.getType(),
+            name: req.getName(),
+            urn: resp.getUrn(),
+            ...(req.getParent() ? { parent: req.getParent() } : {}),
+            custom: req.getCustom(),
+            ...(req.getProvider() ? { provider: req.getProvider() } : {}),
+            inputs: redact(inputs) as Record<string, unknown>,
+          });
+        }
+        cb(err, resp);
+      });
+    const outputs = (await pulumi.runtime.runInPulumiStack(program)) as Record<string, unknown>;
+    await pulumi.runtime.disconnect();
+    const plain = redact(outputs) as Record<string, unknown>;
+    return { stack, config, resources, outputs: plain, costEstimate: plain.costEstimate as CostEstimate };
+  });
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** See the module comment for the contract. */
+export function synthStack(stack: string, opts: SynthOptions = {}): Promise<SynthResult> {
+  const run = queue.then(() => runOnce(stack, opts));
+  queue = run.catch(() => undefined);
+  return run;
+}
