@@ -1,0 +1,157 @@
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import { Counter, type Registry } from 'prom-client';
+import type { RedisConnection } from '../redis/connection';
+
+/**
+ * Per-identity request budgets with rate-limiter-flexible.
+ *
+ * Shape of the limit: `burst` requests per window of `burst / rps` seconds (at least one second).
+ * That keeps the two promises of a token bucket — a client can spend the whole burst at once, and
+ * the long-run rate is `rps` — while staying one atomic INCR in Redis. Unlike a continuous bucket
+ * the budget returns whole at the end of the window instead of trickling back, so two adjacent
+ * windows can admit up to 2 × burst in a short span; over any interval of T seconds at most
+ * rps·T + 2·burst requests pass.
+ *
+ * With Redis the count is global across replicas. While Redis is unreachable each replica falls
+ * back to a local limiter with its share of the budget (burst / replicas): never unlimited, never
+ * rejecting everyone.
+ */
+export interface RateLimitSpec {
+  rps: number;
+  burst: number;
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** `RateLimit-Limit`: requests per window. */
+  limit: number;
+  /** `RateLimit-Remaining`. */
+  remaining: number;
+  /** `RateLimit-Reset`: seconds until the window's budget is back. */
+  resetSeconds: number;
+  /** `Retry-After` on a rejection. */
+  retryAfterSeconds?: number;
+  /** Which store decided: the shared Redis count or this replica's own. */
+  store: 'redis' | 'local';
+}
+
+export interface RateLimiterOptions {
+  defaults: RateLimitSpec;
+  redis?: RedisConnection;
+  /** Replicas sharing the budget, for the local fallback's share; read at each decision. */
+  replicas?: () => number;
+  registry?: Registry;
+  keyPrefix?: string;
+}
+
+export function windowOf(spec: RateLimitSpec): { points: number; durationSeconds: number } {
+  const durationSeconds = Math.max(1, spec.burst / spec.rps);
+  return { points: Math.max(1, Math.round(spec.rps * durationSeconds)), durationSeconds };
+}
+
+/**
+ * rate-limiter-flexible's own increment script with millisecond expiry, so a window need not be a
+ * whole number of seconds (ARGV[4] is the limiter's duration in seconds).
+ */
+const INCR_PX_SCRIPT = `redis.call('set', KEYS[1], 0, 'PX', math.floor(tonumber(ARGV[4]) * 1000), 'NX')
+local consumed = redis.call('incrby', KEYS[1], ARGV[1])
+local ttl = redis.call('pttl', KEYS[1])
+if ttl == -1 then
+  redis.call('pexpire', KEYS[1], math.floor(tonumber(ARGV[4]) * 1000))
+  ttl = math.floor(tonumber(ARGV[4]) * 1000)
+end
+return {consumed, ttl}`;
+
+export class RateLimiter {
+  private readonly shared = new Map<string, RateLimiterRedis>();
+  private readonly local = new Map<string, RateLimiterMemory>();
+  private readonly rejections?: Counter<'store'>;
+  private readonly prefix: string;
+
+  constructor(private readonly options: RateLimiterOptions) {
+    this.prefix = options.keyPrefix ?? 'mlp:rl';
+    if (options.registry)
+      this.rejections = new Counter({
+        name: 'rate_limit_rejections_total',
+        help: 'Requests answered 429, by the store that decided (redis: global budget, local: per-replica fallback).',
+        labelNames: ['store'],
+        registers: [options.registry],
+      });
+  }
+
+  async consume(identity: string, spec: RateLimitSpec = this.options.defaults): Promise<RateLimitDecision> {
+    const redis = this.options.redis;
+    if (redis?.isUp()) {
+      const limiter = this.sharedLimiter(spec);
+      try {
+        // A rejection is an answer, not a Redis failure: keep it out of the Redis breaker's count.
+        const res = await redis.run(() =>
+          limiter.consume(identity).catch((r: unknown) => {
+            if (r instanceof RateLimiterRes) return r;
+            throw r;
+          }),
+        );
+        return this.decide(res, limiter.points, 'redis');
+      } catch {
+        // Redis failed mid-request: this request is decided locally like the ones after it.
+      }
+    }
+    const share = redis ? Math.max(1, this.options.replicas?.() ?? 1) : 1;
+    const limiter = this.localLimiter(spec, share);
+    const res = await limiter.consume(identity).catch((r: unknown) => {
+      if (r instanceof RateLimiterRes) return r;
+      throw r;
+    });
+    return this.decide(res, limiter.points, 'local');
+  }
+
+  private decide(res: RateLimiterRes, limit: number, store: 'redis' | 'local'): RateLimitDecision {
+    const allowed = res.consumedPoints <= limit;
+    const resetSeconds = Math.max(0, Math.ceil(res.msBeforeNext / 1000));
+    if (!allowed) this.rejections?.inc({ store });
+    return {
+      allowed,
+      limit,
+      remaining: res.remainingPoints,
+      resetSeconds,
+      retryAfterSeconds: allowed ? undefined : Math.max(1, resetSeconds),
+      store,
+    };
+  }
+
+  private sharedLimiter(spec: RateLimitSpec): RateLimiterRedis {
+    const id = `${spec.rps}:${spec.burst}`;
+    let l = this.shared.get(id);
+    if (!l) {
+      const { points, durationSeconds } = windowOf(spec);
+      l = new RateLimiterRedis({
+        storeClient: this.options.redis!.client,
+        points,
+        duration: durationSeconds,
+        keyPrefix: `${this.prefix}:${id}`,
+        customIncrTtlLuaScript: INCR_PX_SCRIPT,
+      });
+      this.shared.set(id, l);
+    }
+    return l;
+  }
+
+  private localLimiter(spec: RateLimitSpec, share: number): RateLimiterAbstract {
+    const id = `${spec.rps}:${spec.burst}:${share}`;
+    let l = this.local.get(id);
+    if (!l) {
+      const { points, durationSeconds } = windowOf(spec);
+      l = new RateLimiterMemory({
+        points: Math.max(1, Math.floor(points / share)),
+        duration: durationSeconds,
+      });
+      this.local.set(id, l);
+    }
+    return l;
+  }
+}
