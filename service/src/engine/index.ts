@@ -1,0 +1,122 @@
+/**
+ * The inference engine: model repository, validation, dynamic batching and onnxruntime, composed.
+ *
+ * Public API for the HTTP layer:
+ *
+ *   createEngine({ repositoryPath, logger?, observer?, clock? }): Engine
+ *     Starts loading every model in the repository at once and returns immediately;
+ *     `engine.loaded` resolves when that first load has finished (failures included: see index()).
+ *   engine.isReady(): boolean                       every model not explicitly unloaded has a warm version
+ *   engine.infer(model, version?, request): Promise<InferResult>
+ *     validates (400), picks the version (404 unknown, 503 not ready), queues with request.deadline
+ *     (503 + retryAfterSeconds when the queue is full, 504 when the deadline passes queued, 500 when
+ *     the batch fails); returns only the requested outputs, in the requested order.
+ *   engine.metadata(model, version?): ModelMetadata  404 unknown, 503 no ready version
+ *   engine.modelReady(model, version?): boolean      404 for an unknown model or version
+ *   engine.modelConfig(model): ModelConfig           cache, fallback, breaker, sla, default timeout
+ *   engine.signature(model, version?): ModelSignature  for validating before a cache lookup
+ *   engine.index(): RepositoryIndexEntry[]           one entry per version, with state and reason
+ *   engine.load(model) / engine.unload(model): Promise<void>  reload without dropping requests;
+ *     load rejects 400 with the reason (the previous version keeps serving), 404 for no such model
+ *   engine.close(): Promise<void>                    readiness off, queues drained, sessions released
+ *
+ *   EngineObserver (./observer): onBatch, onQueueDepth, onModelLoad, onReject, for metrics.
+ *   measureRawThroughput (../runtime/raw-throughput): the in-process onnxruntime ceiling for bench.
+ *   validateInferRequest (../validation/validate-request): the pure request check.
+ *
+ * Every error thrown is a ServiceError carrying its HTTP status.
+ */
+import type {
+  InferenceEngine,
+  InferRequest,
+  InferResult,
+  ModelMetadata,
+  RepositoryIndexEntry,
+} from '../core/engine';
+import { notFound, ServiceError } from '../core/errors';
+import type { Tensor } from '../core/tensor';
+import { systemClock, type Clock } from '../batching/clock';
+import type { ModelConfig } from '../repository/model-config';
+import { ModelRegistry } from '../repository/model-registry';
+import type { ModelSignature } from '../repository/signature';
+import { validateInferRequest } from '../validation/validate-request';
+import { loadVersion } from './load-version';
+import { silentLogger, type EngineLogger, type EngineObserver } from './observer';
+
+export type { EngineLogger, EngineObserver, BatchEvent } from './observer';
+export type { ModelSignature } from '../repository/signature';
+
+export interface EngineOptions {
+  repositoryPath: string;
+  logger?: EngineLogger;
+  observer?: EngineObserver;
+  clock?: Clock;
+}
+
+export interface Engine extends InferenceEngine {
+  /** Settles when the start-up load of every model has finished, whether or not each succeeded. */
+  readonly loaded: Promise<void>;
+  modelConfig(model: string): ModelConfig;
+  signature(model: string, version?: string): ModelSignature;
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  const logger = options.logger ?? silentLogger;
+  const deps = { logger, observer: options.observer ?? {}, clock: options.clock ?? systemClock };
+  const registry = new ModelRegistry(
+    options.repositoryPath,
+    (model, version, file, config) => loadVersion(model, version, file, config, deps),
+    logger,
+  );
+  const loaded = registry.loadAll();
+
+  return {
+    loaded,
+    isReady: () => registry.isReady(),
+
+    async infer(model: string, version: string | undefined, request: InferRequest): Promise<InferResult> {
+      // Resolve and enqueue in one synchronous step: a reload swapping versions cannot slip in between.
+      const target = registry.resolve(model, version);
+      const rows = validateInferRequest(target.signature, request.inputs, request.outputs);
+      const outputs = await target.batcher.submit(request.inputs, rows, request.deadline);
+      return { modelName: model, modelVersion: target.version, outputs: pick(outputs, request.outputs) };
+    },
+
+    metadata(model: string, version?: string): ModelMetadata {
+      const target = registry.resolve(model, version);
+      return {
+        name: model,
+        versions: registry.readyVersions(model),
+        platform: target.config.platform,
+        inputs: target.signature.inputs,
+        outputs: target.signature.outputs,
+      };
+    },
+
+    modelReady(model: string, version?: string): boolean {
+      try {
+        registry.resolve(model, version);
+        return true;
+      } catch (e) {
+        if (e instanceof ServiceError && e.status === 503) return false;
+        throw e;
+      }
+    },
+
+    modelConfig: (model) => registry.config(model),
+    signature: (model, version) => registry.resolve(model, version).signature,
+    index: (): RepositoryIndexEntry[] => registry.index(),
+    load: (model) => registry.load(model),
+    unload: (model) => registry.unload(model),
+    close: () => registry.close(),
+  };
+}
+
+function pick(outputs: Tensor[], wanted?: string[]): Tensor[] {
+  if (!wanted) return outputs;
+  return wanted.map((name) => {
+    const found = outputs.find((o) => o.name === name);
+    if (!found) throw notFound(`output '${name}' was not produced`);
+    return found;
+  });
+}

@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import { Batcher } from '../batching/batcher';
+import type { Clock } from '../batching/clock';
+import type { ModelConfig } from '../repository/model-config';
+import type { LoadedVersion } from '../repository/model-registry';
+import { resolveSignature, type ModelSignature } from '../repository/signature';
+import { onnxIo } from '../runtime/onnx-io';
+import { OrtRunner, type ModelRunner } from '../runtime/ort-runner';
+import { openSession } from '../runtime/session';
+import { syntheticInputs } from '../runtime/synthetic-inputs';
+import type { EngineLogger, EngineObserver } from './observer';
+
+export interface LoadDeps {
+  logger: EngineLogger;
+  observer: EngineObserver;
+  clock: Clock;
+}
+
+/** Requests a model without dynamic_batching may queue: still bounded, so overload answers 503. */
+const DEFAULT_MAX_QUEUE_SIZE = 1024;
+
+/**
+ * Opens a version's ONNX file, derives and checks its signature against the config, warms it up
+ * and puts a batcher in front of it. Nothing is kept when any step fails.
+ */
+export async function loadVersion(
+  model: string,
+  version: string,
+  modelFile: string,
+  config: ModelConfig,
+  deps: LoadDeps,
+): Promise<LoadedVersion> {
+  const started = performance.now();
+  const report = (ok: boolean, reason?: string) =>
+    deps.observer.onModelLoad?.({
+      model,
+      version,
+      seconds: (performance.now() - started) / 1000,
+      ok,
+      reason,
+    });
+  try {
+    if (!existsSync(modelFile)) throw new Error(`${modelFile} does not exist`);
+    const { session, provider } = await openSession(modelFile, config.session, deps.logger).catch(
+      (e: Error) => {
+        throw new Error(`${modelFile}: onnxruntime cannot load it: ${e.message.split('\n')[0]}`);
+      },
+    );
+    let runner: ModelRunner | undefined;
+    try {
+      const signature = resolveSignature(onnxIo(session), config);
+      runner = new OrtRunner(
+        session,
+        signature.outputs.map((o) => o.name),
+      );
+      await warmUp(runner, signature, config.warmup);
+      const batcher = new Batcher(batcherOptions(model, version, config), runner, deps.clock, deps.observer);
+      const loadSeconds = (performance.now() - started) / 1000;
+      deps.logger.info({ model, version, provider, loadSeconds }, 'model version ready');
+      report(true);
+      const ownRunner = runner;
+      return {
+        version,
+        config,
+        signature,
+        batcher,
+        close: async () => {
+          await batcher.drain();
+          await ownRunner.release();
+        },
+      };
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
+  } catch (e) {
+    report(false, (e as Error).message);
+    throw e;
+  }
+}
+
+async function warmUp(
+  runner: ModelRunner,
+  signature: ModelSignature,
+  warmup: ModelConfig['warmup'],
+): Promise<void> {
+  const hasBatchDim = signature.maxBatchSize > 0;
+  const sizes = hasBatchDim
+    ? [...new Set(warmup.batch_sizes.map((b) => Math.min(b, signature.maxBatchSize)))]
+    : [1];
+  for (const rows of sizes) {
+    const inputs = syntheticInputs(signature.inputs, hasBatchDim, rows);
+    for (let i = 0; i < warmup.iterations; i++) {
+      await runner.run(inputs).catch((e: Error) => {
+        throw new Error(`warm-up with ${rows} generated row(s) failed: ${e.message.split('\n')[0]}`);
+      });
+    }
+  }
+}
+
+function batcherOptions(model: string, version: string, config: ModelConfig) {
+  const db = config.dynamic_batching;
+  const hasBatchDim = config.max_batch_size > 0;
+  return {
+    model,
+    version,
+    hasBatchDim,
+    batching: hasBatchDim && db !== undefined,
+    maxBatchSize: config.max_batch_size,
+    preferredBatchSizes: db?.preferred_batch_size ?? [],
+    maxQueueDelayMs: (db?.max_queue_delay_microseconds ?? 0) / 1000,
+    maxQueueSize: db?.max_queue_size ?? DEFAULT_MAX_QUEUE_SIZE,
+    // onnxruntime-node runs a session on the JS thread, so a second batch in flight would only wait.
+    maxInFlight: 1,
+  };
+}

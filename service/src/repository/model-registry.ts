@@ -1,0 +1,281 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ModelState, RepositoryIndexEntry } from '../core/engine';
+import { badRequest, notFound, unavailable } from '../core/errors';
+import type { Batcher } from '../batching/batcher';
+import type { EngineLogger } from '../engine/observer';
+import { readModelConfig } from './config-file';
+import type { ModelConfig } from './model-config';
+import type { ModelSignature } from './signature';
+import { parseVersionDir, selectVersions } from './version-policy';
+
+/** A warmed-up version ready to take requests. */
+export interface LoadedVersion {
+  readonly version: string;
+  readonly config: ModelConfig;
+  readonly signature: ModelSignature;
+  readonly batcher: Batcher;
+  /** Drains the batcher, then releases the session. */
+  close(): Promise<void>;
+}
+
+/** Opens, checks and warms up one version; rejects with a message saying what is wrong with it. */
+export type VersionLoader = (
+  model: string,
+  version: string,
+  modelFile: string,
+  config: ModelConfig,
+) => Promise<LoadedVersion>;
+
+interface VersionSlot {
+  state: ModelState;
+  reason: string;
+  /** The load requests go to. During a reload the old one keeps this place until the new one is warm. */
+  serving?: LoadedVersion;
+}
+
+interface ModelEntry {
+  name: string;
+  config?: ModelConfig;
+  slots: Map<string, VersionSlot>;
+  /** False once explicitly unloaded: the model no longer counts towards readiness. */
+  wanted: boolean;
+  /** Why the model as a whole cannot load (bad config.json, no versions). */
+  error?: string;
+  /** Loads and unloads of one model run one after another. */
+  queue: Promise<unknown>;
+}
+
+/**
+ * The model repository at run time: which versions of which models serve, in what state, and why.
+ * Load, reload and unload never drop a request: a version being replaced keeps serving until its
+ * successor is warm, and a retired version drains its queue before its session is released. A
+ * failed (re)load leaves whatever was serving in place.
+ */
+export class ModelRegistry {
+  private readonly models = new Map<string, ModelEntry>();
+  private closing = false;
+
+  constructor(
+    private readonly root: string,
+    private readonly loadVersion: VersionLoader,
+    private readonly logger: EngineLogger,
+  ) {}
+
+  /** Model directories: every subdirectory of the repository holding a config.json. */
+  scan(): string[] {
+    return readdirSync(this.root, { withFileTypes: true })
+      .filter(
+        (d) =>
+          d.isDirectory() && !d.name.startsWith('.') && existsSync(join(this.root, d.name, 'config.json')),
+      )
+      .map((d) => d.name)
+      .sort();
+  }
+
+  /** Loads every model in the repository; failures are recorded in the index and logged, not thrown. */
+  async loadAll(): Promise<void> {
+    const names = this.scan();
+    for (const name of names) this.entry(name);
+    for (const name of names) {
+      await this.load(name).catch((e: Error) =>
+        this.logger.error({ model: name, error: e.message }, 'model failed to load'),
+      );
+    }
+  }
+
+  /** Loads or reloads a model from disk; rejects (400) with every version's failure, 404 for no such model. */
+  load(name: string): Promise<void> {
+    if (this.closing) return Promise.reject(unavailable('the server is shutting down'));
+    if (!this.models.has(name) && !this.isModelDir(name)) {
+      return Promise.reject(notFound(`unknown model '${name}': no ${join(this.root, name, 'config.json')}`));
+    }
+    const entry = this.entry(name);
+    return this.serialised(entry, () => this.reload(entry));
+  }
+
+  unload(name: string): Promise<void> {
+    const entry = this.models.get(name);
+    if (!entry) return Promise.reject(notFound(`unknown model '${name}'`));
+    return this.serialised(entry, async () => {
+      entry.wanted = false;
+      await Promise.all([...entry.slots.values()].map((slot) => this.retire(slot, 'unloaded')));
+      this.logger.info({ model: name }, 'model unloaded');
+    });
+  }
+
+  /** The version a request goes to: the given one, or the highest-numbered ready one. */
+  resolve(name: string, version?: string): LoadedVersion {
+    const entry = this.models.get(name);
+    if (!entry) throw notFound(`unknown model '${name}'`);
+    if (version !== undefined) {
+      const slot = entry.slots.get(version);
+      if (!slot) {
+        const known = [...entry.slots.keys()].join(', ') || 'none';
+        throw notFound(`model '${name}' has no version '${version}' (versions: ${known})`);
+      }
+      if (!slot.serving || this.closing) {
+        throw unavailable(`model '${name}' version ${version} is not ready: ${this.describe(slot)}`);
+      }
+      return slot.serving;
+    }
+    const latest = this.servingVersions(entry).at(-1);
+    if (!latest || this.closing) {
+      const why = entry.error ?? [...entry.slots.values()].map((s) => this.describe(s)).join('; ');
+      throw unavailable(`model '${name}' has no ready version${why ? `: ${why}` : ''}`);
+    }
+    return latest;
+  }
+
+  config(name: string): ModelConfig {
+    const entry = this.models.get(name);
+    if (!entry) throw notFound(`unknown model '${name}'`);
+    if (!entry.config)
+      throw unavailable(`model '${name}' has no valid config: ${entry.error ?? 'not loaded yet'}`);
+    return entry.config;
+  }
+
+  /** Ready versions in ascending order. */
+  readyVersions(name: string): string[] {
+    const entry = this.models.get(name);
+    return entry ? this.servingVersions(entry).map((v) => v.version) : [];
+  }
+
+  index(): RepositoryIndexEntry[] {
+    const out: RepositoryIndexEntry[] = [];
+    for (const name of [...this.models.keys()].sort()) {
+      const entry = this.models.get(name)!;
+      if (entry.error || entry.slots.size === 0) {
+        out.push({ name, state: entry.error ? 'UNAVAILABLE' : 'LOADING', reason: entry.error ?? '' });
+      }
+      const versions = [...entry.slots.entries()].sort((a, b) => Number(a[0]) - Number(b[0]));
+      for (const [version, slot] of versions)
+        out.push({ name, version, state: slot.state, reason: slot.reason });
+    }
+    return out;
+  }
+
+  /** Every model not explicitly unloaded has at least one warmed-up version serving. */
+  isReady(): boolean {
+    if (this.closing) return false;
+    for (const entry of this.models.values()) {
+      if (entry.wanted && this.servingVersions(entry).length === 0) return false;
+    }
+    return true;
+  }
+
+  /** Refuses new work, lets every queue drain, releases every session. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(
+      [...this.models.values()].map((entry) =>
+        this.serialised(entry, () =>
+          Promise.all([...entry.slots.values()].map((s) => this.retire(s, 'server shut down'))),
+        ),
+      ),
+    );
+  }
+
+  private async reload(entry: ModelEntry): Promise<void> {
+    const { name } = entry;
+    entry.wanted = true;
+    const dir = join(this.root, name);
+    let config: ModelConfig;
+    let selected: string[];
+    try {
+      config = readModelConfig(join(dir, 'config.json'), name);
+      selected = selectVersions(config.version_policy, this.versionDirs(dir)).map(String);
+      if (selected.length === 0) {
+        throw new Error(`${dir}: no version directories (positive integers, e.g. ${dir}/1/model.onnx)`);
+      }
+    } catch (e) {
+      entry.error = (e as Error).message;
+      const serving = this.servingVersions(entry).length > 0;
+      throw badRequest(
+        `model '${name}' failed to load: ${entry.error}${serving ? '; the loaded versions keep serving' : ''}`,
+      );
+    }
+    entry.error = undefined;
+    entry.config = config;
+
+    const failures: string[] = [];
+    const retiring: Promise<void>[] = [];
+    for (const version of selected) {
+      let slot = entry.slots.get(version);
+      if (!slot) entry.slots.set(version, (slot = { state: 'LOADING', reason: 'loading' }));
+      if (!slot.serving) Object.assign(slot, { state: 'LOADING', reason: 'loading' });
+      try {
+        const loaded = await this.loadVersion(name, version, join(dir, version, 'model.onnx'), config);
+        const previous = slot.serving;
+        Object.assign(slot, { serving: loaded, state: 'READY', reason: '' });
+        if (previous) retiring.push(previous.close());
+      } catch (e) {
+        const message = (e as Error).message;
+        failures.push(`version ${version}: ${message}`);
+        if (slot.serving) {
+          slot.reason = `reload failed, still serving the previous load: ${message}`;
+        } else {
+          Object.assign(slot, { state: 'UNAVAILABLE', reason: message });
+        }
+      }
+    }
+    for (const [version, slot] of entry.slots) {
+      if (!selected.includes(version))
+        retiring.push(this.retire(slot, 'unloaded: not selected by version_policy'));
+    }
+    await Promise.all(retiring);
+    if (failures.length > 0) throw badRequest(`model '${name}' failed to load ${failures.join('; ')}`);
+    this.logger.info({ model: name, versions: selected }, 'model loaded');
+  }
+
+  private async retire(slot: VersionSlot, reason: string): Promise<void> {
+    const serving = slot.serving;
+    if (!serving) {
+      if (slot.state !== 'UNAVAILABLE') Object.assign(slot, { state: 'UNAVAILABLE', reason });
+      return;
+    }
+    // Out of routing first, so that no new request reaches the draining batcher.
+    Object.assign(slot, { serving: undefined, state: 'UNLOADING', reason: 'draining queued requests' });
+    await serving.close();
+    Object.assign(slot, { state: 'UNAVAILABLE', reason });
+  }
+
+  private servingVersions(entry: ModelEntry): LoadedVersion[] {
+    return [...entry.slots.entries()]
+      .filter(([, s]) => s.serving)
+      .sort((a, b) => Number(a[0]) - Number(b[0]))
+      .map(([, s]) => s.serving!);
+  }
+
+  private describe(slot: VersionSlot): string {
+    return slot.reason ? `${slot.state} (${slot.reason})` : slot.state;
+  }
+
+  private versionDirs(dir: string): number[] {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => parseVersionDir(d.name))
+      .filter((v): v is number => v !== undefined);
+  }
+
+  private isModelDir(name: string): boolean {
+    return (
+      /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(name) && existsSync(join(this.root, name, 'config.json'))
+    );
+  }
+
+  private entry(name: string): ModelEntry {
+    let entry = this.models.get(name);
+    if (!entry) {
+      entry = { name, slots: new Map(), wanted: true, queue: Promise.resolve() };
+      this.models.set(name, entry);
+    }
+    return entry;
+  }
+
+  private serialised<T>(entry: ModelEntry, op: () => Promise<T>): Promise<T> {
+    const run = entry.queue.then(op, op);
+    entry.queue = run.catch(() => undefined);
+    return run;
+  }
+}

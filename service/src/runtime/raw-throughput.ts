@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { silentLogger } from '../engine/observer';
+import { readModelConfig } from '../repository/config-file';
+import { resolveSignature } from '../repository/signature';
+import { onnxIo } from './onnx-io';
+import { OrtRunner } from './ort-runner';
+import { openSession } from './session';
+import { syntheticInputs } from './synthetic-inputs';
+
+export interface RawThroughputOptions {
+  /** `<repository>/<model>`: its config.json supplies the session options the service uses. */
+  modelDir: string;
+  version?: string;
+  /** Rows per run; ignored (1) for a model without a batch dimension. */
+  batchSize: number;
+  /** How long to measure, after `warmupRuns` untimed runs. */
+  durationMs?: number;
+  warmupRuns?: number;
+}
+
+export interface RawThroughput {
+  batchSize: number;
+  runs: number;
+  seconds: number;
+  rowsPerSecond: number;
+  meanRunMs: number;
+}
+
+/**
+ * The ceiling for the service: onnxruntime called in-process, back to back, on pre-built inputs of
+ * one batch size, with the same session options and the same tensor conversion as the service.
+ */
+export async function measureRawThroughput(options: RawThroughputOptions): Promise<RawThroughput> {
+  const name = options.modelDir
+    .replace(/[/\\]+$/, '')
+    .split(/[/\\]/)
+    .pop()!;
+  const config = readModelConfig(join(options.modelDir, 'config.json'), name);
+  const file = join(options.modelDir, options.version ?? '1', 'model.onnx');
+  const { session } = await openSession(file, config.session, silentLogger);
+  const runner = new OrtRunner(session, session.outputNames);
+  try {
+    const signature = resolveSignature(onnxIo(session), config);
+    const hasBatchDim = signature.maxBatchSize > 0;
+    const rows = hasBatchDim ? options.batchSize : 1;
+    const inputs = syntheticInputs(signature.inputs, hasBatchDim, rows);
+    for (let i = 0; i < (options.warmupRuns ?? 5); i++) await runner.run(inputs);
+    const budget = options.durationMs ?? 2000;
+    const start = performance.now();
+    let runs = 0;
+    while (performance.now() - start < budget) {
+      await runner.run(inputs);
+      runs++;
+    }
+    const seconds = (performance.now() - start) / 1000;
+    return {
+      batchSize: rows,
+      runs,
+      seconds,
+      rowsPerSecond: (runs * rows) / seconds,
+      meanRunMs: (seconds * 1000) / runs,
+    };
+  } finally {
+    await runner.release();
+  }
+}
