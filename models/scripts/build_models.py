@@ -53,6 +53,10 @@ def finalize(model: onnx.ModelProto, doc: str) -> onnx.ModelProto:
     model.ir_version = IR_VERSION
     model.producer_name = "ml-platform/models/scripts/build_models.py"
     model.doc_string = doc
+    # skl2onnx collects opsets in a set; sort them so rebuilds are byte-for-byte identical.
+    opsets = sorted(((o.domain, o.version) for o in model.opset_import))
+    del model.opset_import[:]
+    model.opset_import.extend(helper.make_opsetid(domain, version) for domain, version in opsets)
     for value in list(model.graph.input) + list(model.graph.output):
         dims = value.type.tensor_type.shape.dim
         if dims and not dims[0].HasField("dim_value"):
