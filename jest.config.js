@@ -1,6 +1,7 @@
 /** One jest run covers every workspace; type-checking is `npm run typecheck`, so ts-jest only transpiles. */
 module.exports = {
-  testEnvironment: 'node',
+  // Shares the host's typed-array constructors so onnxruntime-node output tensors pass its own checks.
+  testEnvironment: '<rootDir>/test/support/ort-environment.ts',
   roots: ['<rootDir>'],
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/out/'],

@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./models/test/ort-environment.ts
- */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
