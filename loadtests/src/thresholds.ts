@@ -38,7 +38,10 @@ export function slaThresholds(sla: Sla): ThresholdSet {
     ],
     http_req_failed: [
       plain(`rate<=${errorRate}`),
-      gross(`rate<=${tidy(Math.min(MAX_GROSS_ERROR_RATE, errorRate * GROSS_ERROR_FACTOR))}`),
+      // An SLA that already allows more than the cap keeps its own rate as the abort line.
+      gross(
+        `rate<=${tidy(Math.max(errorRate, Math.min(MAX_GROSS_ERROR_RATE, errorRate * GROSS_ERROR_FACTOR)))}`,
+      ),
     ],
     checks: [plain(`rate>=${tidy(1 - errorRate)}`)],
   };
