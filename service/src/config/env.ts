@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Repo root, for the default model repository (`<repo>/models`) whatever the working directory. */
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+const int = (min: number, max: number) => {
+  const error = `must be an integer from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const positive = (max: number) => {
+  const error = `must be a number above 0 and at most ${max}`;
+  return z.coerce.number({ error }).positive({ error }).max(max, { error });
+};
+
+/**
+ * Every environment variable the service reads, validated once at start-up. The names are part of
+ * the public interface (DESIGN.md). Guards (auth, rate limits, Redis) are parsed here too so that
+ * a bad value fails at start-up like any other, and the guards only consume the typed result.
+ */
+const EnvSchema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  MODEL_REPOSITORY: z
+    .string()
+    .min(1)
+    .default(path.join(REPO_ROOT, 'models'))
+    .transform((p) => path.resolve(p))
+    .refine((p) => existsSync(p), 'must be an existing directory'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** Comma-separated keys, each with every scope. */
+  API_KEYS: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k !== ''),
+    )
+    .refine((keys) => keys.length > 0, 'must list at least one non-empty key')
+    .optional(),
+  /** JSON key entries (name, sha256, scopes, rate limit); the guards parse its content. */
+  API_KEYS_FILE: z
+    .string()
+    .min(1)
+    .refine((p) => existsSync(p), 'must name an existing file')
+    .optional(),
+  RATE_LIMIT_RPS: positive(1_000_000).optional(),
+  RATE_LIMIT_BURST: int(1, 10_000_000).optional(),
+  /** Upper bound on any request's deadline; the OIP `timeout` parameter can only shorten it. */
+  REQUEST_TIMEOUT_MS: int(1, 600_000).default(10_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** 1: one process (onnxruntime uses the cores); >1: that many node:cluster workers. */
+  WORKERS: int(1, 64).default(1),
+  /** How long SIGTERM waits for queued and in-flight requests before exiting anyway. */
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('ml-platform-inference'),
+  OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
+});
+
+export type ServiceConfig = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Names of variables whose values must never be echoed back, even in a validation error. */
+const SECRET = new Set(['API_KEYS', 'REDIS_URL']);
+
+/** Parses the environment; empty strings count as unset. Throws ConfigError naming variable, value and rule. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  const parsed = EnvSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0]);
+      const shown = SECRET.has(key) ? '(value hidden)' : JSON.stringify(input[key]);
+      return `${key}=${shown}: ${issue.message}`;
+    }),
+  );
+}

@@ -1,0 +1,176 @@
+/**
+ * POST /v2/models/{model}[/versions/{version}]/infer: the hot path, served on raw node:http (see
+ * server.ts for why). One request goes through these steps, in this order:
+ *
+ *   1. context   request id (x-request-id in, or generated; echoed back), trace span from traceparent
+ *   2. admit     guards' `admit`: auth, then rate limit                     <- Guard.admit (issue 3)
+ *   3. read      the body, at most MAX_BODY_BYTES (413)
+ *   4. decode    OIP JSON or the binary tensor extension (400 naming the field)
+ *   5. deadline  the `timeout` parameter, capped by REQUEST_TIMEOUT_MS
+ *   6. execute   guards' `execute` around the engine: cache, breaker, fallback <- Guard.execute (issue 3)
+ *                the engine then routes the version, validates the inputs against the model
+ *                signature (400), queues on the version's batcher (503 full, 504 deadline) and runs
+ *   7. encode    JSON, or binary when any output asks for it
+ *   8. record    metrics by model/version/status, a log line, the span's end
+ *
+ * New guard steps belong in a Guard (http/guard.ts), not in this function.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { InferenceEngine, InferRequest, InferResult } from '../core/engine';
+import { ServiceError, badRequest } from '../core/errors';
+import type { ServiceMetrics } from '../observability/metrics';
+import { traceIdOf, type Tracing } from '../observability/tracing';
+import { decodeInferRequest } from '../protocol/infer-request';
+import { encodeInferResponse } from '../protocol/infer-response';
+import { admitAll, executeThrough, type Guard, type InferCallContext } from './guard';
+import { readBody } from './read-body';
+import { requestIdOf } from './request-id';
+import { sendError } from './respond';
+
+export interface InferHandlerDeps {
+  engine: InferenceEngine;
+  guards: readonly Guard[];
+  metrics: ServiceMetrics;
+  tracing: Tracing;
+  logger: Logger;
+  maxBodyBytes: number;
+  requestTimeoutMs: number;
+}
+
+const INFER_PATH = /^\/v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer(?:\?.*)?$/;
+
+export interface InferRoute {
+  model: string;
+  version?: string;
+}
+
+/** The fast path's only routing decision: a regex on the URL, no router. */
+export function matchInferRoute(url: string | undefined): InferRoute | undefined {
+  const m = url ? INFER_PATH.exec(url) : null;
+  if (!m) return undefined;
+  try {
+    return {
+      model: decodeURIComponent(m[1]),
+      version: m[2] === undefined ? undefined : decodeURIComponent(m[2]),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function headerLengthOf(req: IncomingMessage): number | undefined {
+  const h = req.headers['inference-header-content-length'];
+  if (h === undefined) return undefined;
+  if (typeof h !== 'string' || !/^\d{1,15}$/.test(h)) {
+    throw badRequest(
+      `Inference-Header-Content-Length must be a non-negative integer, got ${JSON.stringify(h)}`,
+    );
+  }
+  return Number(h);
+}
+
+/** Label for a model or version that does not exist: names from the URL must not become label values. */
+const UNKNOWN = '(unknown)';
+
+export function createInferHandler(deps: InferHandlerDeps) {
+  const { engine, guards, metrics, tracing, logger } = deps;
+
+  /** Bounded labels for a failed request: only names the engine knows become label values. */
+  function errorLabels(route: InferRoute, status: number): [string, string] {
+    if (status === 404) return [UNKNOWN, UNKNOWN];
+    try {
+      engine.metadata(route.model, route.version);
+      return [route.model, route.version ?? ''];
+    } catch {
+      return [UNKNOWN, UNKNOWN];
+    }
+  }
+
+  return async function handleInfer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: InferRoute,
+  ): Promise<void> {
+    // 1. context
+    const started = performance.now();
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    const span = tracing.startSpan('POST /v2/models/{model}/infer', req.headers, {
+      'http.request.method': 'POST',
+      'inference.model': route.model,
+    });
+    let status = 500;
+    let result: InferResult | undefined;
+    let failure: unknown;
+    try {
+      if (req.method !== 'POST') {
+        res.setHeader('allow', 'POST');
+        throw new ServiceError(405, `${req.method} is not allowed on ${req.url}; use POST`);
+      }
+      const call = {
+        requestId,
+        scope: 'infer' as const,
+        headers: req.headers,
+        model: route.model,
+        version: route.version,
+        setHeader: (name: string, value: string) => res.setHeader(name, value),
+      };
+      // 2. admit
+      const admitted = admitAll(guards, call);
+      if (admitted) await admitted;
+      // 3. read
+      const headerLength = headerLengthOf(req);
+      const body = await readBody(req, deps.maxBodyBytes);
+      // 4. decode
+      const decoded = decodeInferRequest(body, headerLength);
+      // 5. deadline
+      const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
+      const request: InferRequest = {
+        id: decoded.id,
+        inputs: decoded.inputs,
+        outputs: decoded.outputs?.map((o) => o.name),
+        deadline: performance.now() + budget,
+      };
+      // 6. execute
+      const inferCall: InferCallContext = { ...call, decoded };
+      result = await executeThrough(guards, inferCall, request, () =>
+        engine.infer(route.model, route.version, request),
+      );
+      // 7. encode
+      const encoded = encodeInferResponse(decoded, result);
+      res.setHeader('content-type', encoded.contentType);
+      res.setHeader('content-length', encoded.body.length);
+      if (encoded.headerLength !== undefined) {
+        res.setHeader('inference-header-content-length', encoded.headerLength);
+      }
+      res.writeHead(200);
+      res.end(encoded.body);
+      status = 200;
+    } catch (err) {
+      failure = err;
+      status = sendError(res, err);
+    }
+    // 8. record
+    const [model, version] = result ? [result.modelName, result.modelVersion] : errorLabels(route, status);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.requests.inc({ model, version, status: String(status) });
+    metrics.requestDuration.observe({ model, version }, seconds);
+    tracing.end(span, status);
+    if (status >= 500) {
+      // Overload (503) and deadlines (504) are expected under load; anything else is a fault.
+      const expected = failure instanceof ServiceError;
+      logger[expected ? 'warn' : 'error'](
+        { requestId, traceId: traceIdOf(req.headers.traceparent), model: route.model, status, err: failure },
+        'inference failed',
+      );
+    } else if (status >= 400) {
+      logger.info(
+        { requestId, model: route.model, status, error: (failure as Error).message },
+        'inference rejected',
+      );
+    } else if (logger.isLevelEnabled('debug')) {
+      logger.debug({ requestId, model, version, status, ms: seconds * 1000 }, 'inference');
+    }
+  };
+}

@@ -1,0 +1,316 @@
+import { DATATYPES } from '../repository/model-config';
+
+/**
+ * The OpenAPI 3 document of the whole HTTP API, served at GET /openapi.json. Schemas are plain
+ * JSON Schema (no OpenAPI-only keywords) so tests can validate real responses against them.
+ */
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ 'application/json': { schema } });
+const error = (description: string) => ({ description, content: json(ref('Error')) });
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } },
+};
+const requestId = {
+  'x-request-id': { description: 'The request id, echoed or generated.', schema: { type: 'string' } },
+};
+const modelParam = { name: 'model', in: 'path', required: true, schema: { type: 'string' } };
+const versionParam = { name: 'version', in: 'path', required: true, schema: { type: 'string' } };
+
+const parameters = {
+  type: 'object',
+  additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+};
+const shape = { type: 'array', items: { type: 'integer', minimum: 0 } };
+const datatype = { type: 'string', enum: [...DATATYPES] };
+
+const schemas = {
+  Error: {
+    type: 'object',
+    required: ['error'],
+    properties: { error: { type: 'string' } },
+    additionalProperties: false,
+  },
+  Live: { type: 'object', required: ['live'], properties: { live: { type: 'boolean' } } },
+  Ready: { type: 'object', required: ['ready'], properties: { ready: { type: 'boolean' } } },
+  ModelReady: {
+    type: 'object',
+    required: ['name', 'ready'],
+    properties: { name: { type: 'string' }, version: { type: 'string' }, ready: { type: 'boolean' } },
+  },
+  ServerMetadata: {
+    type: 'object',
+    required: ['name', 'version', 'extensions'],
+    properties: {
+      name: { type: 'string' },
+      version: { type: 'string' },
+      extensions: { type: 'array', items: { type: 'string' } },
+    },
+  },
+  TensorMetadata: {
+    type: 'object',
+    required: ['name', 'datatype', 'shape'],
+    properties: {
+      name: { type: 'string' },
+      datatype,
+      shape: { type: 'array', items: { type: 'integer', minimum: -1 } },
+    },
+  },
+  ModelMetadata: {
+    type: 'object',
+    required: ['name', 'versions', 'platform', 'inputs', 'outputs'],
+    properties: {
+      name: { type: 'string' },
+      versions: { type: 'array', items: { type: 'string' } },
+      platform: { type: 'string' },
+      inputs: { type: 'array', items: ref('TensorMetadata') },
+      outputs: { type: 'array', items: ref('TensorMetadata') },
+    },
+  },
+  InferenceRequest: {
+    type: 'object',
+    required: ['inputs'],
+    properties: {
+      id: { type: 'string' },
+      parameters: {
+        ...parameters,
+        properties: {
+          timeout: { type: 'number', exclusiveMinimum: 0, description: 'Deadline in microseconds.' },
+          binary_data_output: { type: 'boolean' },
+        },
+      },
+      inputs: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          required: ['name', 'shape', 'datatype'],
+          properties: {
+            name: { type: 'string' },
+            shape,
+            datatype,
+            parameters: { ...parameters, properties: { binary_data_size: { type: 'integer', minimum: 0 } } },
+            data: {
+              type: 'array',
+              description: 'Row-major, flat or nested. Omitted when binary_data_size is set.',
+            },
+          },
+        },
+      },
+      outputs: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name'],
+          properties: {
+            name: { type: 'string' },
+            parameters: { ...parameters, properties: { binary_data: { type: 'boolean' } } },
+          },
+        },
+      },
+    },
+  },
+  InferenceResponse: {
+    type: 'object',
+    required: ['model_name', 'outputs'],
+    properties: {
+      model_name: { type: 'string' },
+      model_version: { type: 'string' },
+      id: { type: 'string' },
+      parameters,
+      outputs: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'shape', 'datatype'],
+          properties: {
+            name: { type: 'string' },
+            shape,
+            datatype,
+            parameters: { ...parameters, properties: { binary_data_size: { type: 'integer', minimum: 0 } } },
+            data: { type: 'array', description: 'Flat, row-major.' },
+          },
+        },
+      },
+    },
+  },
+  RepositoryIndex: {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: ['name', 'state', 'reason'],
+      properties: {
+        name: { type: 'string' },
+        version: { type: 'string' },
+        state: { type: 'string', enum: ['LOADING', 'READY', 'UNAVAILABLE', 'UNLOADING'] },
+        reason: { type: 'string' },
+      },
+    },
+  },
+  Empty: { type: 'object', additionalProperties: false },
+};
+
+const metadataOp = (withVersion: boolean) => ({
+  get: {
+    summary: withVersion ? 'Metadata of one model version' : 'Model metadata',
+    parameters: withVersion ? [modelParam, versionParam] : [modelParam],
+    responses: {
+      200: { description: 'Model metadata', content: json(ref('ModelMetadata')) },
+      404: error('Unknown model or version'),
+    },
+  },
+});
+
+const readyOp = (withVersion: boolean) => ({
+  get: {
+    summary: withVersion ? 'Readiness of one model version' : 'Model readiness',
+    parameters: withVersion ? [modelParam, versionParam] : [modelParam],
+    responses: {
+      200: { description: 'Ready', content: json(ref('ModelReady')) },
+      404: error('Unknown model or version'),
+      503: { ...error('Known but not ready'), headers: retryAfter },
+    },
+  },
+});
+
+const inferOp = (withVersion: boolean) => ({
+  post: {
+    summary: withVersion ? 'Inference on one model version' : 'Inference (the server routes the version)',
+    parameters: [
+      ...(withVersion ? [modelParam, versionParam] : [modelParam]),
+      {
+        name: 'Inference-Header-Content-Length',
+        in: 'header',
+        required: false,
+        description:
+          'Binary tensor data extension: length of the JSON header; binary tensor data follows it.',
+        schema: { type: 'integer', minimum: 0 },
+      },
+    ],
+    requestBody: {
+      required: true,
+      content: {
+        ...json(ref('InferenceRequest')),
+        'application/octet-stream': {
+          schema: { type: 'string', format: 'binary', description: 'JSON header then binary tensor data.' },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description:
+          'Outputs. With binary outputs the body is application/octet-stream: a JSON header of ' +
+          'Inference-Header-Content-Length bytes, then the tensors.',
+        headers: {
+          ...requestId,
+          'Inference-Header-Content-Length': { schema: { type: 'integer', minimum: 0 } },
+        },
+        content: {
+          ...json(ref('InferenceResponse')),
+          'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+        },
+      },
+      400: error('Malformed or invalid request; the message names the field'),
+      401: error('Missing or wrong API key'),
+      403: error('The key lacks the inference scope'),
+      404: error('Unknown model or version'),
+      405: error('Method not allowed'),
+      413: error('Body larger than MAX_BODY_BYTES'),
+      429: { ...error('Rate limited'), headers: retryAfter },
+      503: { ...error('Not ready or overloaded'), headers: retryAfter },
+      504: error('The request deadline passed before it ran'),
+    },
+  },
+});
+
+const adminOp = (summary: string, ok: object) => ({
+  post: {
+    summary,
+    parameters: [modelParam],
+    responses: {
+      200: ok,
+      401: error('Missing or wrong API key'),
+      403: error('The key lacks the admin scope'),
+      404: error('No such model in the repository'),
+      500: error('The load failed'),
+    },
+  },
+});
+
+export function openApiDocument(serverVersion: string): object {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'ml-platform inference service',
+      version: serverVersion,
+      description:
+        'Open Inference Protocol (KServe v2) REST API with the binary tensor data and model repository extensions.',
+    },
+    paths: {
+      '/v2/health/live': {
+        get: { summary: 'Liveness', responses: { 200: { description: 'Live', content: json(ref('Live')) } } },
+      },
+      '/v2/health/ready': {
+        get: {
+          summary: 'Readiness: every configured model loaded and warmed up, and not shutting down',
+          responses: {
+            200: { description: 'Ready', content: json(ref('Ready')) },
+            503: { ...error('Not ready'), headers: retryAfter },
+          },
+        },
+      },
+      '/v2': {
+        get: {
+          summary: 'Server metadata',
+          responses: { 200: { description: 'Server metadata', content: json(ref('ServerMetadata')) } },
+        },
+      },
+      '/v2/models/{model}': metadataOp(false),
+      '/v2/models/{model}/versions/{version}': metadataOp(true),
+      '/v2/models/{model}/ready': readyOp(false),
+      '/v2/models/{model}/versions/{version}/ready': readyOp(true),
+      '/v2/models/{model}/infer': inferOp(false),
+      '/v2/models/{model}/versions/{version}/infer': inferOp(true),
+      '/v2/repository/index': {
+        post: {
+          summary: 'Repository index: every model version and its state',
+          requestBody: {
+            required: false,
+            content: json({ type: 'object', properties: { ready: { type: 'boolean' } } }),
+          },
+          responses: {
+            200: { description: 'Index', content: json(ref('RepositoryIndex')) },
+            400: error('Malformed body'),
+            401: error('Missing or wrong API key'),
+            403: error('The key lacks the admin scope'),
+          },
+        },
+      },
+      '/v2/repository/models/{model}/load': adminOp('Load (or reload) a model', {
+        description: 'Loaded and ready',
+        content: json(ref('Empty')),
+      }),
+      '/v2/repository/models/{model}/unload': adminOp('Unload a model after its in-flight requests finish', {
+        description: 'Unloaded',
+        content: json(ref('Empty')),
+      }),
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          responses: {
+            200: {
+              description: 'Text exposition format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          summary: 'This document',
+          responses: { 200: { description: 'OpenAPI 3 document', content: json({ type: 'object' }) } },
+        },
+      },
+    },
+    components: { schemas },
+  };
+}

@@ -1,0 +1,102 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { InferenceEngine } from '../core/engine';
+import type { ServiceMetrics } from '../observability/metrics';
+import type { Tracing } from '../observability/tracing';
+import { createApiApp } from './api-app';
+import type { Guard } from './guard';
+import { createInferHandler, matchInferRoute } from './infer-handler';
+
+export interface ServerDeps {
+  engine: InferenceEngine;
+  guards?: readonly Guard[];
+  metrics: ServiceMetrics;
+  tracing: Tracing;
+  logger: Logger;
+  maxBodyBytes: number;
+  requestTimeoutMs: number;
+  server: { name: string; version: string };
+}
+
+export interface InferenceServer {
+  readonly server: http.Server;
+  listen(port: number, host: string): Promise<AddressInfo>;
+  /** Engine ready and not draining: what /v2/health/ready answers. */
+  isReady(): boolean;
+  /**
+   * Graceful stop: readiness false at once, no new connections, every accepted request answered
+   * (queued ones included), then the engine closes. Resolves true when that finished within
+   * `timeoutMs`; false when it had to cut connections.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
+}
+
+/** Against slow clients: bounded time to send headers and the whole request, and idle keep-alive. */
+export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000 };
+
+/**
+ * One http.Server, two handlers. Inference goes straight to a raw node:http handler: on this 2-core
+ * machine a minimal Express route reaches about a quarter of a node:http one, and inference is the
+ * only path where that matters. Everything else falls through to Express.
+ */
+export function createInferenceServer(deps: ServerDeps): InferenceServer {
+  const guards = deps.guards ?? [];
+  let draining = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  const isReady = () => !draining && deps.engine.isReady();
+
+  const infer = createInferHandler({ ...deps, guards });
+  const api = createApiApp({ ...deps, guards, registry: deps.metrics.registry, isReady });
+
+  const done = () => {
+    inFlight--;
+    if (inFlight === 0 && idle) idle();
+  };
+
+  const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    res.once('close', done);
+    // While draining, answer what arrives on open connections but send clients elsewhere next time.
+    if (draining) res.setHeader('connection', 'close');
+    const route = matchInferRoute(req.url);
+    if (route) void infer(req, res, route);
+    else api(req, res);
+  });
+  Object.assign(server, SERVER_TIMEOUTS);
+
+  return {
+    server,
+    isReady,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    async drain(timeoutMs) {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const answered = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+      const finished = await Promise.race([
+        answered.then(async () => {
+          await deps.engine.close();
+          server.closeIdleConnections();
+          await closed;
+          return true;
+        }),
+        timeout,
+      ]);
+      clearTimeout(timer);
+      if (!finished) server.closeAllConnections();
+      return finished;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ServiceConfig } from './config/env';
+import { createEngine, type Engine } from './engine';
+import type { Guard } from './http/guard';
+import { createInferenceServer, type InferenceServer } from './http/server';
+import { metricsObserver } from './observability/engine-observer';
+import { createLogger } from './observability/logger';
+import { ServiceMetrics, createRegistry } from './observability/metrics';
+import { createTracing, type Tracing } from './observability/tracing';
+import pkg from '../package.json';
+
+export const SERVER_INFO = { name: 'ml-platform-inference', version: pkg.version };
+
+export interface RunningService {
+  engine: Engine;
+  http: InferenceServer;
+  metrics: ServiceMetrics;
+  logger: Logger;
+  tracing: Tracing;
+  address: AddressInfo;
+  /** Resolves when every model's start-up load has settled. */
+  loaded: Promise<void>;
+  /** Drains (see InferenceServer.drain) and flushes traces; true when the drain was clean. */
+  stop(timeoutMs?: number): Promise<boolean>;
+}
+
+export interface ServiceOptions {
+  logger?: Logger;
+  /** Production guards (issue 3), in order: auth, rate limit, then cache / breaker. */
+  guards?: (ctx: {
+    engine: Engine;
+    metrics: ServiceMetrics;
+    logger: Logger;
+    config: ServiceConfig;
+  }) => Guard[];
+}
+
+/**
+ * Composes the service: metrics registry, logger, tracing, engine, guards, HTTP server. Listens at
+ * once (liveness answers while models load); readiness follows the engine.
+ */
+export async function startService(
+  config: ServiceConfig,
+  options: ServiceOptions = {},
+): Promise<RunningService> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const metrics = new ServiceMetrics(createRegistry());
+  const tracing = createTracing({
+    endpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: config.OTEL_SERVICE_NAME,
+    disabled: config.OTEL_SDK_DISABLED === 'true',
+  });
+  const engine = createEngine({
+    repositoryPath: config.MODEL_REPOSITORY,
+    logger: logger.child({ component: 'engine' }),
+    observer: metricsObserver(metrics),
+  });
+  const guards = options.guards?.({ engine, metrics, logger, config }) ?? [];
+  const http = createInferenceServer({
+    engine,
+    guards,
+    metrics,
+    tracing,
+    logger,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    server: SERVER_INFO,
+  });
+  const address = await http.listen(config.PORT, config.HOST);
+  return {
+    engine,
+    http,
+    metrics,
+    logger,
+    tracing,
+    address,
+    loaded: engine.loaded,
+    async stop(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
+      const clean = await http.drain(timeoutMs);
+      await tracing.shutdown();
+      return clean;
+    },
+  };
+}
