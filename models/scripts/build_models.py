@@ -158,6 +158,22 @@ def tensor(name: str, datatype: str, dims: list[int]) -> dict:
 # ---------------------------------------------------------------- bundled models
 
 
+def reference_profile(x_train: np.ndarray, input_name: str, feature_names, bins: int = 10) -> dict:
+    """Per-feature decile bins of the training data, for PSI drift scoring (service/src/drift/psi.ts).
+
+    A value x falls in bin searchsorted(edges, x, side="right"), the same rule as the service's binIndex.
+    """
+    features = []
+    for j, name in enumerate(feature_names):
+        column = x_train[:, j].astype(np.float32).astype(np.float64)
+        edges = np.unique(np.quantile(column, np.linspace(0, 1, bins + 1)[1:-1]).astype(np.float32)).astype(float)
+        counts = np.bincount(np.searchsorted(edges, column, side="right"), minlength=len(edges) + 1)
+        features.append(
+            {"name": str(name), "edges": edges.tolist(), "expected": (counts / counts.sum()).round(6).tolist()}
+        )
+    return {"input": input_name, "features": features}
+
+
 def build_breast_cancer() -> None:
     data = load_breast_cancer()
     x_train, x_test, y_train, y_test = train_test_split(
@@ -190,6 +206,10 @@ def build_breast_cancer() -> None:
         compact_rows=True,
     )
     write_json(MODELS / "breast-cancer" / "testdata" / "metrics.json", metrics)
+    write_json(
+        MODELS / "breast-cancer" / "reference-profile.json",
+        reference_profile(x_train, "input", data.feature_names),
+    )
 
     signature_in = [tensor("input", "FP32", [n_features])]
     signature_out = [tensor("label", "INT64", []), tensor("probabilities", "FP32", [n_classes])]
@@ -220,6 +240,8 @@ def build_breast_cancer() -> None:
                 "rolling_count_timeout_ms": 10000,
             },
             sla={"p99_latency_ms": 50},
+            traffic={"stable": "1", "canary": {"version": "2", "weight_pct": 10}},
+            drift={"reference_profile": "reference-profile.json", "window_rows": 500, "psi_threshold": 0.25},
         ),
     )
 

@@ -51,6 +51,13 @@ describe('traffic router', () => {
     expect(treatment / n).toBeLessThan(0.53);
   });
 
+  it('serves the configured stable version outside the canary share', () => {
+    expect(route({ stable: '1', canary: { version: '2', weightPct: 10 } }, { random: fixed(0.5) })).toEqual({
+      version: '1',
+      variant: 'stable',
+    });
+  });
+
   it('falls back to the canary split without an A/B key', () => {
     expect(route(policy, { random: fixed(0.05) }).variant).toBe('canary');
   });

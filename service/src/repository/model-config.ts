@@ -102,6 +102,8 @@ const weightPct = z.number().min(0).max(100);
 /** Which version answers a request when the URL names none (see service/src/traffic/router.ts). */
 const TrafficSchema = z
   .object({
+    /** The version that serves when no canary or A/B rule applies; default: the newest served. */
+    stable: z.string().min(1).optional(),
     canary: z
       .object({ version: z.string().min(1), weight_pct: weightPct })
       .strict()

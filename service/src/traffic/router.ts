@@ -6,6 +6,8 @@
  */
 
 export interface TrafficPolicy {
+  /** Undefined: the model's default (newest) version. */
+  stable?: string;
   canary?: { version: string; weightPct: number };
   ab?: { keyHeader: string; variants: { name: string; version: string; weightPct: number }[] };
   shadow?: { version: string; samplePct: number };
@@ -14,7 +16,7 @@ export interface TrafficPolicy {
 export type Variant = 'explicit' | 'stable' | 'canary' | `ab:${string}`;
 
 export interface RouteDecision {
-  /** undefined means the model's default version. */
+  /** Undefined means the model's default version. */
   version: string | undefined;
   variant: Variant;
   /** A version to receive a fire-and-forget copy of the request. */
@@ -66,5 +68,5 @@ export function route(policy: TrafficPolicy | undefined, input: RouteInput): Rou
   if (policy?.canary && input.random() * 100 < policy.canary.weightPct) {
     return withShadow({ version: policy.canary.version, variant: 'canary' });
   }
-  return withShadow({ version: undefined, variant: 'stable' });
+  return withShadow({ version: policy?.stable, variant: 'stable' });
 }
