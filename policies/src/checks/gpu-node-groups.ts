@@ -1,0 +1,97 @@
+import { GPU_RESOURCE } from '../core/k8s';
+import { asArray, asRecord, at, toNumber, type PlainResource } from '../core/resources';
+
+export const NODE_GROUP_TYPES = ['aws:eks/nodeGroup:NodeGroup', 'eks:index:ManagedNodeGroup'] as const;
+export const NODE_POOL_TYPE = 'kubernetes:karpenter.sh/v1:NodePool';
+
+/** EC2 families with NVIDIA GPUs; a node group using one is a GPU group whatever its AMI says. */
+const GPU_FAMILY = /^(g\d+[a-z]*|p\d+[a-z]*)$/;
+
+export function instanceFamily(instanceType: string): string {
+  return instanceType.split('.')[0];
+}
+
+export interface GpuSettings {
+  maxNodes: number;
+  maxGpus: number;
+  allowedInstanceFamilies: string[];
+  gpuAmiTypes: string[];
+}
+
+function isGpuGroup(instanceTypes: string[], amiType: unknown, labels: Record<string, unknown>): boolean {
+  return (
+    instanceTypes.some((t) => GPU_FAMILY.test(instanceFamily(t))) ||
+    (typeof amiType === 'string' && /NVIDIA|GPU/.test(amiType)) ||
+    Object.keys(labels).some((k) => k.startsWith('nvidia.com/'))
+  );
+}
+
+function hasGpuTaint(taints: unknown[], effects: string[]): boolean {
+  return taints.some((t) => {
+    const taint = asRecord(t);
+    return taint?.key === GPU_RESOURCE && effects.includes(String(taint.effect));
+  });
+}
+
+function disallowedFamilies(instanceTypes: string[], allowed: string[]): string[] {
+  return [...new Set(instanceTypes.map(instanceFamily).filter((f) => !allowed.includes(f)))];
+}
+
+/** An EKS managed node group (the aws resource, or @pulumi/eks's component which has the same inputs). */
+export function checkGpuNodeGroup(group: PlainResource, s: GpuSettings): string[] {
+  const p = group.props;
+  const instanceTypes = asArray(p.instanceTypes).filter((t): t is string => typeof t === 'string');
+  const labels = asRecord(p.labels) ?? {};
+  if (!isGpuGroup(instanceTypes, p.amiType, labels)) return [];
+  const out: string[] = [];
+  if (typeof p.amiType !== 'string' || !s.gpuAmiTypes.includes(p.amiType)) {
+    out.push(
+      `amiType ${JSON.stringify(p.amiType)} is not a GPU AMI type (allowed: ${s.gpuAmiTypes.join(', ')})`,
+    );
+  }
+  if (!hasGpuTaint(asArray(p.taints), ['NO_SCHEDULE'])) {
+    out.push(`no taint ${GPU_RESOURCE}=true:NO_SCHEDULE, so ordinary pods can land on GPU nodes`);
+  }
+  const max = toNumber(at(p, 'scalingConfig', 'maxSize'));
+  if (max === undefined) out.push(`scalingConfig.maxSize is not set: the group is unbounded`);
+  else if (max > s.maxNodes) out.push(`scalingConfig.maxSize ${max} is above the GPU node cap ${s.maxNodes}`);
+  const bad = disallowedFamilies(instanceTypes, s.allowedInstanceFamilies);
+  if (bad.length > 0) {
+    out.push(
+      `instance families ${bad.join(', ')} are not allowed (allowed: ${s.allowedInstanceFamilies.join(', ')})`,
+    );
+  }
+  return out;
+}
+
+/** A Karpenter NodePool that can launch GPU instances: bounded by spec.limits, tainted, allowed families. */
+export function checkGpuNodePool(pool: PlainResource, s: GpuSettings): string[] {
+  const spec = asRecord(at(pool.props, 'spec', 'template', 'spec')) ?? {};
+  const requirements = asArray(spec.requirements).map((r) => asRecord(r) ?? {});
+  const families = requirements
+    .filter((r) => r.key === 'karpenter.k8s.aws/instance-family' && r.operator === 'In')
+    .flatMap((r) => asArray(r.values).map(String));
+  const gpuLimit = toNumber(at(pool.props, 'spec', 'limits', GPU_RESOURCE));
+  const isGpu =
+    families.some((f) => GPU_FAMILY.test(f)) ||
+    gpuLimit !== undefined ||
+    hasGpuTaint(asArray(spec.taints), ['NoSchedule']);
+  if (!isGpu) return [];
+  const out: string[] = [];
+  if (!hasGpuTaint(asArray(spec.taints), ['NoSchedule'])) {
+    out.push(`no taint ${GPU_RESOURCE}:NoSchedule in spec.template.spec.taints`);
+  }
+  if (gpuLimit === undefined) out.push(`spec.limits["${GPU_RESOURCE}"] is not set: the pool is unbounded`);
+  else if (gpuLimit > s.maxGpus)
+    out.push(`spec.limits["${GPU_RESOURCE}"] ${gpuLimit} is above the GPU cap ${s.maxGpus}`);
+  if (families.length === 0) {
+    out.push('no karpenter.k8s.aws/instance-family In [...] requirement: any family could be launched');
+  }
+  const bad = disallowedFamilies(families, s.allowedInstanceFamilies);
+  if (bad.length > 0) {
+    out.push(
+      `instance families ${bad.join(', ')} are not allowed (allowed: ${s.allowedInstanceFamilies.join(', ')})`,
+    );
+  }
+  return out;
+}

@@ -1,0 +1,190 @@
+import { errorBudgetRatio, type Sla } from '@ml-platform/stack-config';
+import { asArray, asRecord, at, type PlainResource, type Props } from '../core/resources';
+import { isSet, peek, UNKNOWN } from '../core/unknown';
+import { alertmanagerConfigs, integrations, receiversFor } from './alertmanager';
+import { comparisonThresholds, durationSeconds, latencyUnitMs, quantiles } from './promql';
+
+export const PROMETHEUS_RULE_TYPE = 'kubernetes:monitoring.coreos.com/v1:PrometheusRule';
+export const METRIC_ALARM_TYPE = 'aws:cloudwatch/metricAlarm:MetricAlarm';
+
+export interface SlaAlertSettings {
+  /** Multi-window burn-rate alerts fire at N x the error budget; the fastest allowed N. */
+  maxBurnRate: number;
+  errorAlertPattern: string;
+  maxLatencyForMinutes: number;
+}
+
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  source: PlainResource;
+}
+
+export function alertRules(resources: PlainResource[]): AlertRule[] {
+  return resources
+    .filter((r) => r.type === PROMETHEUS_RULE_TYPE)
+    .flatMap((r) =>
+      asArray(at(r.props, 'spec', 'groups')).flatMap((g) =>
+        asArray(asRecord(g)?.rules)
+          .map((x) => asRecord(x) ?? {})
+          .filter((rule) => typeof rule.alert === 'string' && typeof rule.expr === 'string')
+          .map((rule) => ({
+            alert: rule.alert as string,
+            expr: rule.expr as string,
+            for: typeof rule.for === 'string' ? rule.for : undefined,
+            labels: (asRecord(rule.labels) ?? {}) as Record<string, string>,
+            source: r,
+          })),
+      ),
+    );
+}
+
+type Finding = { message: string; urn?: string };
+
+function fmt(n: number): string {
+  return Number(n.toPrecision(6)).toString();
+}
+
+function checkLatencyAlert(
+  rules: AlertRule[],
+  sla: Sla,
+  s: SlaAlertSettings,
+): { findings: Finding[]; used: AlertRule[] } {
+  const p99 = rules.filter((r) => quantiles(r.expr).some((q) => q >= 0.99));
+  if (p99.length === 0) {
+    return {
+      findings: [{ message: 'no PrometheusRule alert on p99 latency (histogram_quantile(0.99, ...))' }],
+      used: [],
+    };
+  }
+  const findings: Finding[] = [];
+  const described: string[] = [];
+  const good = p99.filter((r) => {
+    const unit = latencyUnitMs(r.expr);
+    const thresholds = comparisonThresholds(r.expr);
+    if (unit === undefined || thresholds.length === 0) {
+      findings.push({
+        urn: r.source.urn,
+        message: `alert ${r.alert}: cannot read a latency threshold from "${r.expr}" (expected "<..._seconds_bucket quantile> > <number>")`,
+      });
+      return false;
+    }
+    const ms = Math.max(...thresholds) * unit;
+    const forS = r.for === undefined ? 0 : durationSeconds(r.for);
+    described.push(`${r.alert} > ${fmt(ms)}ms for ${r.for ?? '0s'}`);
+    return ms <= sla.p99LatencyMs + 1e-9 && forS !== undefined && forS <= s.maxLatencyForMinutes * 60;
+  });
+  if (good.length === 0 && findings.length === 0) {
+    findings.push({
+      urn: p99[0].source.urn,
+      message:
+        `p99 latency alert is looser than the SLA: ${described.join('; ')}; the SLA p99 is ` +
+        `${sla.p99LatencyMs}ms and the alert must fire within ${s.maxLatencyForMinutes}m`,
+    });
+  }
+  return { findings, used: good };
+}
+
+function checkErrorAlert(
+  rules: AlertRule[],
+  sla: Sla,
+  s: SlaAlertSettings,
+): { findings: Finding[]; used: AlertRule[] } {
+  const pattern = new RegExp(s.errorAlertPattern, 'i');
+  const errorRules = rules.filter((r) => pattern.test(r.alert));
+  const budget = errorBudgetRatio(sla);
+  const limit = budget * s.maxBurnRate;
+  if (errorRules.length === 0) {
+    return {
+      findings: [
+        {
+          message: `no PrometheusRule error-rate or burn-rate alert (alert name matching /${s.errorAlertPattern}/i)`,
+        },
+      ],
+      used: [],
+    };
+  }
+  const described: string[] = [];
+  const good = errorRules.filter((r) => {
+    const thresholds = comparisonThresholds(r.expr);
+    if (thresholds.length === 0) return false;
+    described.push(`${r.alert} > ${thresholds.map(fmt).join('/')}`);
+    return Math.max(...thresholds) <= limit + 1e-12;
+  });
+  if (good.length > 0) return { findings: [], used: good };
+  return {
+    used: [],
+    findings: [
+      {
+        urn: errorRules[0].source.urn,
+        message:
+          `error alerts are looser than the SLA: ${described.join('; ') || 'no numeric threshold found'}; the SLA error budget is ` +
+          `${fmt(budget)} (${sla.errorRatePct}%), so a burn-rate alert may fire at no more than ${s.maxBurnRate}x = ${fmt(limit)}`,
+      },
+    ],
+  };
+}
+
+function subscribedTopics(resources: PlainResource[]): unknown[] {
+  return resources
+    .filter((r) => r.type === 'aws:sns/topicSubscription:TopicSubscription')
+    .map((r) => peek(() => r.props.topic));
+}
+
+/** Where a rule's alerts end up, or why they reach nobody. */
+function checkRoute(rule: AlertRule, resources: PlainResource[]): string | undefined {
+  const configs = alertmanagerConfigs(resources);
+  if (configs.length === 0) {
+    return 'no Alertmanager config in the stack (kube-prometheus-stack values.alertmanager.config or an AlertmanagerConfig)';
+  }
+  const labels = { ...rule.labels, alertname: rule.alert };
+  for (const cfg of configs) {
+    for (const name of receiversFor(cfg.route, labels)) {
+      const receiver = cfg.receivers.find((r) => r.name === name);
+      for (const integration of receiver ? integrations(receiver) : []) {
+        if (!/sns/i.test(integration.kind)) return undefined;
+        if (snsTargetSubscribed(integration.config, resources)) return undefined;
+      }
+    }
+  }
+  return `alert ${rule.alert} routes to no receiver with a notification target (${configs.map((c) => c.source).join(', ')})`;
+}
+
+function snsTargetSubscribed(config: Props, resources: PlainResource[]): boolean {
+  const topics = subscribedTopics(resources);
+  const key = ['topic_arn', 'topicARN', 'topicArn'].find((k) => isSet(config, k));
+  if (key === undefined) return false;
+  const arn = peek(() => config[key]);
+  // Before the topic exists its ARN is unknown: any subscription in the stack is the best evidence.
+  return arn === UNKNOWN ? topics.length > 0 : topics.includes(arn) || topics.includes(UNKNOWN);
+}
+
+/**
+ * SLA alerting: a p99 alert and an error/burn-rate alert no looser than the SLA, each routed to a
+ * receiver that reaches a person.
+ */
+export function checkSlaAlerts(resources: PlainResource[], sla: Sla, s: SlaAlertSettings): Finding[] {
+  const rules = alertRules(resources);
+  const latency = checkLatencyAlert(rules, sla, s);
+  const errors = checkErrorAlert(rules, sla, s);
+  const findings = [...latency.findings, ...errors.findings];
+  for (const rule of [latency.used[0], errors.used[0]]) {
+    if (rule === undefined) continue;
+    const unrouted = checkRoute(rule, resources);
+    if (unrouted !== undefined) findings.push({ urn: rule.source.urn, message: unrouted });
+  }
+  return findings;
+}
+
+/** A CloudWatch alarm without actions changes colour on a console nobody watches. */
+export function checkAlarmActions(alarm: PlainResource): string[] {
+  const p = alarm.props;
+  if (p.actionsEnabled === false) return ['actionsEnabled is false'];
+  const actions = peek(() => p.alarmActions);
+  if (actions !== UNKNOWN && asArray(actions).length === 0) {
+    return ['no alarmActions: the alarm notifies nobody (add the SNS alerts topic)'];
+  }
+  return [];
+}

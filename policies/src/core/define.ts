@@ -1,0 +1,152 @@
+import type {
+  EnforcementLevel,
+  PolicyConfigSchema,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  Severity,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from '@pulumi/policy';
+import type { PolicyConfigJSONSchema } from '@pulumi/policy/schema';
+import type { ContextProvider, StackContext } from './context';
+import { stackOfUrn, type PlainResource } from './resources';
+
+/** A threshold or list a stack can tune through policy config; `default` is what applies otherwise. */
+export type Setting<T = unknown> = Omit<PolicyConfigJSONSchema, 'default'> & {
+  default: T;
+  description: string;
+};
+
+export interface GuardrailMeta<S extends Record<string, Setting>> {
+  name: string;
+  description: string;
+  severity: Severity;
+  enforcementLevel: EnforcementLevel;
+  /** What to change when the policy fires. */
+  remediation: string;
+  settings: S;
+}
+
+export type SettingValues<S extends Record<string, Setting>> = { [K in keyof S]: S[K]['default'] };
+
+/** Settings every guardrail accepts: waivers by resource name, with the reason kept in the config file. */
+export interface CommonSettings {
+  exemptResources: string[];
+}
+
+const COMMON_SETTINGS: { [K in keyof CommonSettings]: Setting<CommonSettings[K]> } = {
+  exemptResources: {
+    type: 'array',
+    items: { type: 'string' },
+    default: [],
+    description:
+      'Resource names (the Pulumi name, not the cloud name) this policy skips: a per-stack waiver.',
+  },
+};
+
+export type Finding = string | { message: string; urn?: string };
+
+export interface CheckEnv<V> {
+  settings: V & CommonSettings;
+  /** Loaded on first use: most resource checks never need the stack's config. */
+  context: () => StackContext;
+}
+
+function configSchema(settings: Record<string, Setting>): PolicyConfigSchema {
+  const properties: Record<string, PolicyConfigJSONSchema> = {};
+  for (const [key, setting] of Object.entries({ ...COMMON_SETTINGS, ...settings })) {
+    properties[key] = setting as PolicyConfigJSONSchema;
+  }
+  return { properties };
+}
+
+function resolveSettings<S extends Record<string, Setting>>(
+  settings: S,
+  configured: Record<string, unknown>,
+): SettingValues<S> & CommonSettings {
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries({ ...COMMON_SETTINGS, ...settings })) {
+    out[key] = configured[key] ?? setting.default;
+  }
+  return out as SettingValues<S> & CommonSettings;
+}
+
+function contextFor(provider: ContextProvider, urn: string): () => StackContext {
+  return () => {
+    const stack = stackOfUrn(urn);
+    if (stack === undefined) throw new Error(`cannot tell the stack from URN ${urn}`);
+    return provider(stack);
+  };
+}
+
+function metaFields<S extends Record<string, Setting>>(meta: GuardrailMeta<S>) {
+  return {
+    name: meta.name,
+    description: meta.description,
+    severity: meta.severity,
+    enforcementLevel: meta.enforcementLevel,
+    remediationSteps: meta.remediation,
+    configSchema: configSchema(meta.settings),
+  };
+}
+
+/** Marks a validation with the one type it applies to, so the engine skips other resources cheaply. */
+function tagType<F extends object>(fn: F, types: readonly string[]): F {
+  if (types.length === 1) (fn as { __pulumiType?: string }).__pulumiType = types[0];
+  return fn;
+}
+
+/**
+ * A resource policy over the given types. The check is a plain function from a resource to findings;
+ * this adapter does the @pulumi/policy plumbing: type filtering, config defaults, waivers, reporting.
+ */
+export function resourceGuardrail<S extends Record<string, Setting>>(
+  meta: GuardrailMeta<S>,
+  types: readonly string[] | ((type: string) => boolean),
+  check: (resource: PlainResource, env: CheckEnv<SettingValues<S>>) => Finding[],
+  provider: ContextProvider,
+): ResourceValidationPolicy {
+  const applies = typeof types === 'function' ? types : (t: string) => types.includes(t);
+  const validate = (args: ResourceValidationArgs, report: ReportViolation): void => {
+    if (!applies(args.type)) args.notApplicable(`applies to ${describeTypes(types)}`);
+    const settings = resolveSettings(meta.settings, args.getConfig<Record<string, unknown>>());
+    if (settings.exemptResources.includes(args.name)) args.notApplicable('waived by exemptResources');
+    const resource = { type: args.type, name: args.name, urn: args.urn, props: args.props };
+    for (const f of check(resource, { settings, context: contextFor(provider, args.urn) })) {
+      report(typeof f === 'string' ? f : f.message);
+    }
+  };
+  return {
+    ...metaFields(meta),
+    validateResource: typeof types === 'function' ? validate : tagType(validate, types),
+  };
+}
+
+/** A stack policy: the check sees every resource and names the offending one in each finding. */
+export function stackGuardrail<S extends Record<string, Setting>>(
+  meta: GuardrailMeta<S>,
+  check: (resources: PlainResource[], env: CheckEnv<SettingValues<S>>) => Finding[],
+  provider: ContextProvider,
+): StackValidationPolicy {
+  return {
+    ...metaFields(meta),
+    validateStack: (args: StackValidationArgs, report: ReportViolation): void => {
+      const settings = resolveSettings(meta.settings, args.getConfig<Record<string, unknown>>());
+      const exempt = new Set(settings.exemptResources);
+      const resources = args.resources
+        .filter((r) => !exempt.has(r.name))
+        .map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.props }));
+      const anchor = resources[0]?.urn;
+      if (anchor === undefined) args.notApplicable('the stack has no resources');
+      for (const f of check(resources, { settings, context: contextFor(provider, anchor) })) {
+        if (typeof f === 'string') report(f);
+        else report(f.message, f.urn);
+      }
+    },
+  };
+}
+
+function describeTypes(types: readonly string[] | ((type: string) => boolean)): string {
+  return typeof types === 'function' ? 'a subset of resource types' : types.join(', ');
+}

@@ -1,0 +1,233 @@
+import {
+  unknownCheckingProxy,
+  UnknownValueError,
+  type EnforcementLevel,
+  type Policies,
+  type Policy,
+  type PolicyResource,
+  type PolicyResourceOptions,
+  type ResourceValidation,
+  type ResourceValidationArgs,
+  type ResourceValidationPolicy,
+  type Severity,
+  type StackValidationArgs,
+  type StackValidationPolicy,
+} from '@pulumi/policy';
+import type { PolicyPackConfig } from './policy-config';
+
+/**
+ * Runs a policy pack over resources in-process, the way @pulumi/policy's analyzer server does for the
+ * Pulumi engine: same argument shapes (type, props behind `unknownCheckingProxy`, urn, name, opts,
+ * getConfig, isType/asType, notApplicable), same enforcement level resolution (policy config, then the
+ * policy, then the pack), unknown values reported as advisory "can't run during preview", and
+ * `remediate` treated as `mandatory`. The engine hands resource policies the inputs and stack policies
+ * the outputs; under mocks the outputs echo the inputs, so both see `props` here.
+ */
+export interface EvaluatedResource {
+  type: string;
+  name: string;
+  urn: string;
+  props: Record<string, unknown>;
+  parent?: string;
+}
+
+export interface Violation {
+  policyName: string;
+  description: string;
+  message: string;
+  enforcementLevel: EnforcementLevel;
+  severity?: Severity;
+  /** The resource the violation is about; absent when it is about the stack as a whole. */
+  urn?: string;
+}
+
+export interface EvaluationResult {
+  violations: Violation[];
+  /** Policies that ran against at least one resource (or the stack). */
+  applied: string[];
+  notApplicable: { policyName: string; reason?: string }[];
+}
+
+export interface EvaluateOptions {
+  /** Pack-wide default, as in `new PolicyPack(name, { enforcementLevel })`; Pulumi's default is advisory. */
+  packEnforcementLevel?: EnforcementLevel;
+  config?: PolicyPackConfig;
+  stackTags?: ReadonlyMap<string, string>;
+}
+
+class NotApplicableError extends Error {
+  constructor(readonly reason?: string) {
+    super(reason ?? 'Policy does not apply');
+  }
+}
+
+const throwNotApplicable = (reason?: string): never => {
+  throw new NotApplicableError(reason);
+};
+
+const DEFAULT_OPTS: PolicyResourceOptions = {
+  protect: false,
+  ignoreChanges: [],
+  aliases: [],
+  customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+  additionalSecretOutputs: [],
+};
+
+type ResourceClass = { __pulumiType?: string; isInstance?: (o: unknown) => boolean };
+
+function pulumiTypeOf(obj: unknown): string | undefined {
+  const t = (obj as { __pulumiType?: unknown } | undefined)?.__pulumiType;
+  return typeof t === 'string' && t.length > 0 ? t : undefined;
+}
+
+function isTypeOf(type: string, resourceClass: ResourceClass): boolean {
+  const t = pulumiTypeOf(resourceClass);
+  if (t !== undefined) return type === t;
+  return (
+    typeof resourceClass.isInstance === 'function' &&
+    resourceClass.isInstance({ __pulumiType: type }) === true
+  );
+}
+
+function isResourcePolicy(p: Policy): p is ResourceValidationPolicy {
+  const v = (p as ResourceValidationPolicy).validateResource;
+  return typeof v === 'function' || Array.isArray(v);
+}
+
+function isStackPolicy(p: Policy): p is StackValidationPolicy {
+  return typeof (p as StackValidationPolicy).validateStack === 'function';
+}
+
+function levelOf(p: Policy, opts: EvaluateOptions): EnforcementLevel {
+  const configured = opts.config?.[p.name];
+  const fromConfig = typeof configured === 'string' ? configured : configured?.enforcementLevel;
+  const level = fromConfig ?? p.enforcementLevel ?? opts.packEnforcementLevel ?? 'advisory';
+  return level === 'remediate' ? 'mandatory' : level;
+}
+
+function configOf(p: Policy, opts: EvaluateOptions): () => Record<string, unknown> {
+  return () => {
+    const configured = opts.config?.[p.name];
+    if (configured === undefined || typeof configured === 'string') return {};
+    const { enforcementLevel: _level, ...rest } = configured;
+    return rest;
+  };
+}
+
+/** A fresh deep copy per call, like the engine's per-call deserialisation: a policy cannot mutate the next one's view. */
+function freshProps(props: Record<string, unknown>): Record<string, unknown> {
+  return unknownCheckingProxy(structuredClone(props)) as Record<string, unknown>;
+}
+
+export async function evaluatePolicies(
+  policies: Policies,
+  resources: EvaluatedResource[],
+  opts: EvaluateOptions = {},
+): Promise<EvaluationResult> {
+  const result: EvaluationResult = { violations: [], applied: [], notApplicable: [] };
+  const stackTags = opts.stackTags ?? new Map<string, string>();
+  for (const p of policies) {
+    const level = levelOf(p, opts);
+    if (level === 'disabled') continue;
+    const report = (urnDefault?: string) => (message: string, urn?: string) =>
+      result.violations.push({
+        policyName: p.name,
+        description: p.description,
+        message,
+        enforcementLevel: level,
+        severity: p.severity,
+        urn: urnDefault ?? urn,
+      });
+    const onError = (e: unknown, what: string): void => {
+      if (e instanceof UnknownValueError) {
+        result.violations.push({
+          policyName: p.name,
+          description: p.description,
+          message: `can't run policy '${p.name}' during preview: ${(e as Error).message}`,
+          enforcementLevel: 'advisory',
+          severity: p.severity,
+          urn: what,
+        });
+      } else if (e instanceof NotApplicableError) {
+        result.notApplicable.push({ policyName: p.name, reason: e.reason });
+      } else {
+        throw new Error(`policy '${p.name}' failed on ${what}: ${(e as Error).stack ?? String(e)}`);
+      }
+    };
+    let ran = false;
+    if (isResourcePolicy(p) && p.validateResource !== undefined) {
+      const validations: ResourceValidation[] = Array.isArray(p.validateResource)
+        ? p.validateResource
+        : [p.validateResource];
+      for (const r of resources) {
+        for (const validation of validations) {
+          const fastType = pulumiTypeOf(validation);
+          if (fastType !== undefined && fastType !== r.type) continue;
+          const props = freshProps(r.props);
+          const args: ResourceValidationArgs = {
+            type: r.type,
+            props,
+            urn: r.urn,
+            name: r.name,
+            opts: r.parent ? { ...DEFAULT_OPTS, parent: r.parent } : DEFAULT_OPTS,
+            stackTags,
+            isType: (cls) => isTypeOf(r.type, cls as ResourceClass),
+            asType: ((cls: ResourceClass) =>
+              isTypeOf(r.type, cls) ? props : undefined) as ResourceValidationArgs['asType'],
+            getConfig: configOf(p, opts) as ResourceValidationArgs['getConfig'],
+            notApplicable: throwNotApplicable,
+          };
+          try {
+            await validation(args, report(r.urn));
+            ran = true;
+          } catch (e) {
+            onError(e, r.urn);
+          }
+        }
+      }
+    }
+    if (isStackPolicy(p)) {
+      const byUrn = new Map<string, PolicyResource>();
+      const stackResources = resources.map((r) => {
+        const props = freshProps(r.props);
+        const pr: PolicyResource = {
+          type: r.type,
+          props,
+          urn: r.urn,
+          name: r.name,
+          opts: r.parent ? { ...DEFAULT_OPTS, parent: r.parent } : DEFAULT_OPTS,
+          dependencies: [],
+          propertyDependencies: {},
+          isType: (cls) => isTypeOf(r.type, cls as ResourceClass),
+          asType: ((cls: ResourceClass) =>
+            isTypeOf(r.type, cls) ? props : undefined) as PolicyResource['asType'],
+        };
+        byUrn.set(r.urn, pr);
+        return pr;
+      });
+      resources.forEach((r, i) => {
+        const parent = r.parent ? byUrn.get(r.parent) : undefined;
+        if (parent) stackResources[i].parent = parent;
+      });
+      const args: StackValidationArgs = {
+        resources: stackResources,
+        stackTags,
+        getConfig: configOf(p, opts) as StackValidationArgs['getConfig'],
+        notApplicable: throwNotApplicable,
+      };
+      try {
+        await p.validateStack(args, report());
+        ran = true;
+      } catch (e) {
+        onError(e, 'the stack');
+      }
+    }
+    if (ran) result.applied.push(p.name);
+  }
+  return result;
+}
+
+/** The engine fails a preview or update when any mandatory violation remains. */
+export function hasMandatoryViolations(result: EvaluationResult): boolean {
+  return result.violations.some((v) => v.enforcementLevel === 'mandatory');
+}
