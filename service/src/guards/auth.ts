@@ -84,8 +84,12 @@ export class ApiKeyAuth {
   private constructor(private readonly entries: readonly Entry[]) {}
 
   /** From `API_KEYS` (comma-separated, every scope) or `API_KEYS_FILE`; undefined when neither is set (auth off). */
-  static fromEnv(env: { API_KEYS?: string; API_KEYS_FILE?: string }): ApiKeyAuth | undefined {
-    const list = env.API_KEYS?.trim();
+  static fromEnv(env: {
+    API_KEYS?: string | readonly string[];
+    API_KEYS_FILE?: string;
+  }): ApiKeyAuth | undefined {
+    const raw = env.API_KEYS;
+    const list = typeof raw === 'string' ? (raw.trim() ? raw.split(',') : undefined) : raw;
     const file = env.API_KEYS_FILE?.trim();
     if (list && file) throw new AuthConfigError('set either API_KEYS or API_KEYS_FILE, not both');
     if (list) return ApiKeyAuth.fromList(list);
@@ -93,11 +97,8 @@ export class ApiKeyAuth {
     return undefined;
   }
 
-  static fromList(list: string): ApiKeyAuth {
-    const keys = list
-      .split(',')
-      .map((k) => k.trim())
-      .filter((k) => k.length > 0);
+  static fromList(list: readonly string[]): ApiKeyAuth {
+    const keys = list.map((k) => k.trim()).filter((k) => k.length > 0);
     if (keys.length === 0)
       throw new AuthConfigError('API_KEYS: expected a comma-separated list of keys, got none');
     keys.forEach((k, i) => {

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { defineCounter, defineGauge } from '../observability/metrics';
 import type { InferResult } from '../core/engine';
 import type { RedisConnection } from '../redis/connection';
 import { decodePrediction, encodePrediction, MalformedCacheEntryError } from './cache-codec';
@@ -41,6 +42,7 @@ export class PredictionCache {
   private readonly coalesced?: Counter<'model' | 'version'>;
   private readonly malformed?: Counter<'tier'>;
   private readonly redisErrors?: Counter<'operation'>;
+  private readonly memoryGauge?: Gauge;
 
   constructor(private readonly options: PredictionCacheOptions) {
     this.prefix = options.redisKeyPrefix ?? 'mlp:pc:v1:';
@@ -48,46 +50,36 @@ export class PredictionCache {
       maxSize: options.maxMemoryBytes,
       sizeCalculation: (value, key) => value.length + key.length,
     });
-    const registers = options.registry ? [options.registry] : undefined;
-    if (registers) {
-      this.hits = new Counter({
+    const registry = options.registry;
+    if (registry) {
+      this.hits = defineCounter(registry, {
         name: 'prediction_cache_hits_total',
         help: 'Prediction cache hits by tier (memory, redis).',
         labelNames: ['model', 'version', 'tier'],
-        registers,
       });
-      this.misses = new Counter({
+      this.misses = defineCounter(registry, {
         name: 'prediction_cache_misses_total',
         help: 'Prediction cache misses by tier (memory, redis); a request missing both counts once per tier it asked.',
         labelNames: ['model', 'version', 'tier'],
-        registers,
       });
-      this.coalesced = new Counter({
+      this.coalesced = defineCounter(registry, {
         name: 'prediction_cache_coalesced_total',
         help: 'Requests that waited for an identical in-flight request instead of computing.',
         labelNames: ['model', 'version'],
-        registers,
       });
-      this.malformed = new Counter({
+      this.malformed = defineCounter(registry, {
         name: 'prediction_cache_malformed_entries_total',
         help: 'Cache entries ignored because they were of the wrong type or did not decode.',
         labelNames: ['tier'],
-        registers,
       });
-      this.redisErrors = new Counter({
+      this.redisErrors = defineCounter(registry, {
         name: 'prediction_cache_redis_errors_total',
         help: 'Redis cache operations that failed or were skipped because Redis was unavailable.',
         labelNames: ['operation'],
-        registers,
       });
-      const memory = this.memory;
-      new Gauge({
+      this.memoryGauge = defineGauge(registry, {
         name: 'prediction_cache_memory_bytes',
         help: 'Bytes held by the in-process prediction cache tier.',
-        registers,
-        collect() {
-          this.set(memory.calculatedSize);
-        },
       });
     }
   }
@@ -117,7 +109,9 @@ export class PredictionCache {
       const fromRedis = await this.getRedis(key, labels, policy.ttlSeconds);
       if (fromRedis) return { result: fromRedis, outcome: 'hit-redis' as const };
       const result = await compute();
-      this.set(key, result, policy.ttlSeconds);
+      // A reload can swap the version between resolving it and running; never file an answer under another version.
+      if (result.modelName === labels.model && result.modelVersion === labels.version)
+        this.set(key, result, policy.ttlSeconds);
       return { result, outcome: 'miss' as const };
     })();
     this.inflight.set(key, run);
@@ -129,14 +123,21 @@ export class PredictionCache {
   }
 
   /** A stored answer from either tier without computing: the last link of a fallback chain. */
-  async lookup(key: string, labels: Labels, ttlSeconds: number): Promise<InferResult | undefined> {
-    return this.getMemory(key, labels) ?? (await this.getRedis(key, labels, ttlSeconds));
+  async lookup(
+    key: string,
+    labels: Labels,
+    ttlSeconds: number,
+  ): Promise<{ result: InferResult; tier: 'memory' | 'redis' } | undefined> {
+    const fromMemory = this.getMemory(key, labels);
+    if (fromMemory) return { result: fromMemory, tier: 'memory' };
+    const fromRedis = await this.getRedis(key, labels, ttlSeconds);
+    return fromRedis && { result: fromRedis, tier: 'redis' };
   }
 
   set(key: string, result: InferResult, ttlSeconds: number): void {
     const encoded = encodePrediction(result);
     const ttlMs = ttlSeconds * 1000;
-    this.memory.set(key, encoded, { ttl: ttlMs });
+    this.setMemory(key, encoded, ttlMs);
     const redis = this.options.redis;
     if (!redis?.isUp()) return;
     // Not awaited: the response should not wait for the shared tier.
@@ -153,6 +154,11 @@ export class PredictionCache {
   /** Waits for Redis writes started so far (tests, shutdown). */
   async flush(): Promise<void> {
     await Promise.all([...this.pendingWrites]);
+  }
+
+  private setMemory(key: string, encoded: Buffer, ttlMs: number): void {
+    this.memory.set(key, encoded, { ttl: ttlMs });
+    this.memoryGauge?.set(this.memory.calculatedSize);
   }
 
   private getMemory(key: string, labels: Labels): InferResult | undefined {
@@ -209,7 +215,7 @@ export class PredictionCache {
       return undefined;
     }
     this.hits?.inc({ ...labels, tier: 'redis' });
-    this.memory.set(key, buf, { ttl: ttlSeconds * 1000 });
+    this.setMemory(key, buf, ttlSeconds * 1000);
     return result;
   }
 }

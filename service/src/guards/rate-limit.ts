@@ -4,7 +4,8 @@ import {
   RateLimiterRes,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { defineCounter } from '../observability/metrics';
 import type { RedisConnection } from '../redis/connection';
 
 /**
@@ -41,7 +42,8 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimiterOptions {
-  defaults: RateLimitSpec;
+  /** Used when `consume` is given no spec. */
+  defaults?: RateLimitSpec;
   redis?: RedisConnection;
   /** Replicas sharing the budget, for the local fallback's share; read at each decision. */
   replicas?: () => number;
@@ -76,15 +78,16 @@ export class RateLimiter {
   constructor(private readonly options: RateLimiterOptions) {
     this.prefix = options.keyPrefix ?? 'mlp:rl';
     if (options.registry)
-      this.rejections = new Counter({
+      this.rejections = defineCounter(options.registry, {
         name: 'rate_limit_rejections_total',
         help: 'Requests answered 429, by the store that decided (redis: global budget, local: per-replica fallback).',
         labelNames: ['store'],
-        registers: [options.registry],
       });
   }
 
-  async consume(identity: string, spec: RateLimitSpec = this.options.defaults): Promise<RateLimitDecision> {
+  async consume(identity: string, spec?: RateLimitSpec): Promise<RateLimitDecision> {
+    spec ??= this.options.defaults;
+    if (!spec) throw new Error('RateLimiter.consume: no limit given and no default configured');
     const redis = this.options.redis;
     if (redis?.isUp()) {
       const limiter = this.sharedLimiter(spec);

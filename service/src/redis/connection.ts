@@ -1,7 +1,8 @@
 import CircuitBreaker from 'opossum';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { Gauge, type Registry } from 'prom-client';
+import type { Gauge, Registry } from 'prom-client';
+import { defineGauge } from '../observability/metrics';
 
 /**
  * The one Redis connection the guards share. Redis is an optimisation here, never a dependency
@@ -82,10 +83,9 @@ export class RedisConnection {
       name: 'redis',
     });
     if (options.registry) {
-      this.upGauge = new Gauge({
+      this.upGauge = defineGauge(options.registry, {
         name: 'redis_up',
         help: '1 while the shared Redis is connected and its breaker is closed; 0 while the service runs degraded on local state.',
-        registers: [options.registry],
       });
       this.upGauge.set(0);
     }

@@ -1,0 +1,58 @@
+import { ServiceError } from '../core/errors';
+import type { CallContext, Guard } from '../http/guard';
+import type { ApiKeyAuth, Principal } from './auth';
+import type { RateLimiter, RateLimitDecision, RateLimitSpec } from './rate-limit';
+
+export interface AdmissionDeps {
+  /** Undefined: auth off (logged at start-up). */
+  auth?: ApiKeyAuth;
+  limiter?: RateLimiter;
+  /** RATE_LIMIT_RPS / RATE_LIMIT_BURST; undefined: only keys with their own limit are limited. */
+  defaultLimit?: RateLimitSpec;
+}
+
+/** Without auth every caller is one identity: the limit then caps the whole service, per replica set. */
+const ANONYMOUS = 'anonymous';
+
+export function rateLimitHeaders(d: RateLimitDecision): Record<string, string> {
+  const h: Record<string, string> = {
+    'ratelimit-limit': String(d.limit),
+    'ratelimit-remaining': String(d.remaining),
+    'ratelimit-reset': String(d.resetSeconds),
+  };
+  if (d.retryAfterSeconds !== undefined) h['retry-after'] = String(d.retryAfterSeconds);
+  return h;
+}
+
+/**
+ * Step 2 of DESIGN.md, before the body is read: who is calling (API key, scope), then whether
+ * their budget allows it. Metadata reads need the `infer` scope; the repository extension needs
+ * `admin`. Every answer, admitted or not, carries the RateLimit-* headers.
+ */
+export class AdmissionGuard implements Guard {
+  constructor(private readonly deps: AdmissionDeps) {}
+
+  admit(call: CallContext): void | Promise<void> {
+    let principal: Principal | undefined;
+    if (this.deps.auth) {
+      const verdict = this.deps.auth.authenticate(call.headers, call.scope === 'admin' ? 'admin' : 'infer');
+      if (!verdict.ok) {
+        if (verdict.status === 401) call.setHeader('www-authenticate', 'Bearer realm="ml-platform"');
+        throw new ServiceError(verdict.status, verdict.message);
+      }
+      principal = verdict.principal;
+    }
+    const spec = principal?.rateLimit ?? this.deps.defaultLimit;
+    const limiter = this.deps.limiter;
+    if (!limiter || !spec) return;
+    return limiter.consume(principal?.name ?? ANONYMOUS, spec).then((d) => {
+      for (const [name, value] of Object.entries(rateLimitHeaders(d))) call.setHeader(name, value);
+      if (!d.allowed)
+        throw new ServiceError(
+          429,
+          `rate limit exceeded: ${d.limit} requests per window for this API key; retry after ${d.retryAfterSeconds} s`,
+          d.retryAfterSeconds,
+        );
+    });
+  }
+}

@@ -1,0 +1,126 @@
+import CircuitBreaker from 'opossum';
+import type { Logger } from 'pino';
+import type { Gauge, Registry } from 'prom-client';
+import { ServiceError } from '../core/errors';
+import type { ModelConfig } from '../repository/model-config';
+import { defineGauge } from '../observability/metrics';
+
+export type BreakerSettings = NonNullable<ModelConfig['circuit_breaker']>;
+export type BreakerState = 'closed' | 'half-open' | 'open';
+
+const STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+export const DEFAULT_BREAKER: BreakerSettings = {
+  error_threshold_percentage: 50,
+  volume_threshold: 10,
+  reset_timeout_ms: 5000,
+  rolling_count_timeout_ms: 10_000,
+};
+
+/** The breaker refused the call without running it; `retryAfterSeconds` is when it will probe again. */
+export class BreakerOpenError extends ServiceError {
+  constructor(model: string, version: string, retryAfterSeconds: number) {
+    super(503, `model '${model}' version ${version} is failing and its circuit is open`, retryAfterSeconds);
+    this.name = 'BreakerOpenError';
+  }
+}
+
+/**
+ * What counts against a model's health: its own failures (500) and deadlines it missed (504).
+ * Bad requests (4xx) say nothing about the model, and a full queue (503) is load, which load
+ * shedding answers; letting either open the breaker would turn a client's mistake or a traffic
+ * spike into an outage of the model for everyone.
+ */
+export function countsAsModelFailure(err: unknown): boolean {
+  if (!(err instanceof ServiceError)) return true;
+  return err.status === 500 || err.status === 504;
+}
+
+type Call = () => Promise<unknown>;
+
+interface Entry {
+  breaker: CircuitBreaker<[Call], unknown>;
+  openedAt: number;
+  resetMs: number;
+}
+
+/**
+ * One opossum breaker per model version: opens on the error rate over a rolling window (missed
+ * deadlines included), lets one probe through after `reset_timeout_ms` (half-open) and closes on
+ * its success. State is exported as `model_circuit_breaker_state` (0 closed, 1 half-open, 2 open).
+ */
+export class ModelBreakers {
+  private readonly entries = new Map<string, Entry>();
+  private readonly stateGauge?: Gauge<'model' | 'version'>;
+
+  constructor(private readonly options: { registry?: Registry; logger?: Logger } = {}) {
+    if (options.registry)
+      this.stateGauge = defineGauge(options.registry, {
+        name: 'model_circuit_breaker_state',
+        help: 'Circuit breaker state per model version: 0 closed, 1 half-open (probing), 2 open.',
+        labelNames: ['model', 'version'],
+      });
+  }
+
+  state(model: string, version: string): BreakerState {
+    const b = this.entries.get(`${model}\u0000${version}`)?.breaker;
+    if (!b) return 'closed';
+    return b.opened ? 'open' : b.halfOpen ? 'half-open' : 'closed';
+  }
+
+  /** Runs `call` through the version's breaker; BreakerOpenError without running it while open. */
+  async fire<T>(
+    model: string,
+    version: string,
+    settings: BreakerSettings | undefined,
+    call: () => Promise<T>,
+  ): Promise<T> {
+    const entry = this.entry(model, version, settings ?? DEFAULT_BREAKER);
+    try {
+      return (await entry.breaker.fire(call)) as T;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'EOPENBREAKER') {
+        const remainingMs = Math.max(0, entry.openedAt + entry.resetMs - Date.now());
+        throw new BreakerOpenError(model, version, Math.max(1, Math.ceil(remainingMs / 1000)));
+      }
+      throw err;
+    }
+  }
+
+  shutdown(): void {
+    for (const e of this.entries.values()) e.breaker.shutdown();
+    this.entries.clear();
+  }
+
+  private entry(model: string, version: string, s: BreakerSettings): Entry {
+    const id = `${model}\u0000${version}`;
+    const entry = this.entries.get(id);
+    if (entry) return entry;
+    const breaker = new CircuitBreaker((call: Call) => call(), {
+      timeout: false, // deadlines are the engine's (504), and count as failures below
+      errorThresholdPercentage: s.error_threshold_percentage,
+      volumeThreshold: s.volume_threshold,
+      resetTimeout: s.reset_timeout_ms,
+      rollingCountTimeout: s.rolling_count_timeout_ms,
+      errorFilter: (err: unknown) => !countsAsModelFailure(err),
+      name: `${model}:${version}`,
+    });
+    const created: Entry = { breaker, openedAt: 0, resetMs: s.reset_timeout_ms };
+    const labels = { model, version };
+    const report = (state: BreakerState) => {
+      this.stateGauge?.set(labels, STATE_VALUE[state]);
+      const log = { model, version, breaker: state };
+      if (state === 'open') this.options.logger?.warn(log, 'circuit opened: the fallback chain answers');
+      else this.options.logger?.info(log, `circuit ${state}`);
+    };
+    breaker.on('open', () => {
+      created.openedAt = Date.now();
+      report('open');
+    });
+    breaker.on('halfOpen', () => report('half-open'));
+    breaker.on('close', () => report('closed'));
+    this.stateGauge?.set(labels, 0);
+    this.entries.set(id, created);
+    return created;
+  }
+}

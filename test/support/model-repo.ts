@@ -1,0 +1,44 @@
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const FIXTURE_MODELS = resolve(__dirname, '..', 'fixtures', 'models');
+export const BUNDLED_MODELS = resolve(__dirname, '..', '..', 'models');
+
+export interface RepoModel {
+  /** Name in the temporary repository. */
+  name: string;
+  /** Directory of an existing model (fixtures or bundled) whose versions and config to start from. */
+  from: string;
+  /** Shallow overrides of the source config.json (name is always set to `name`). */
+  config?: Record<string, unknown>;
+  versions?: string[];
+}
+
+/**
+ * A throwaway model repository assembled from real model files, so that a test can give a real
+ * model a config of its own (cache on, a fallback, a tight breaker) without touching the shared ones.
+ */
+export function makeModelRepo(models: RepoModel[]): { path: string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'model-repo-'));
+  for (const m of models) {
+    const dir = join(root, m.name);
+    mkdirSync(dir);
+    const base = JSON.parse(readFileSync(join(m.from, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...base, ...m.config, name: m.name }, null, 2));
+    for (const v of m.versions ?? ['1']) {
+      // Real version directories (the repository scans for directories) holding links to the files.
+      mkdirSync(join(dir, v));
+      for (const f of readdirSync(join(m.from, v))) symlinkSync(join(m.from, v, f), join(dir, v, f));
+    }
+  }
+  return { path: root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
