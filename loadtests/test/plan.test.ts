@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { loadStackConfig } from '@ml-platform/stack-config';
-import { planSteps, MAX_STEPS_PER_RAMP } from '../src/local/plan';
+import { planSteps, MAX_STEP_SEC, MAX_STEPS_PER_RAMP } from '../src/local/plan';
 import { buildScenario, SCENARIO_NAMES, totalDurationSec, type ArrivalProfile } from '../src/scenarios';
 
 /** Requests a profile asks for: the area under its rate curve. */
@@ -17,8 +17,16 @@ function requested(profile: ArrivalProfile): number {
 
 describe('approximating an arrival profile by consecutive constant-rate runs', () => {
   it('keeps a constant-arrival-rate scenario as one run', () => {
-    expect(planSteps({ executor: 'constant-arrival-rate', rate: 5, durationSec: 30 })).toEqual([
-      { rate: 5, durationSec: 30 },
+    expect(planSteps({ executor: 'constant-arrival-rate', rate: 5, durationSec: 8 })).toEqual([
+      { rate: 5, durationSec: 8 },
+    ]);
+  });
+
+  it('cuts long runs into chunks of at most MAX_STEP_SEC so a gross breach can stop the run early', () => {
+    expect(planSteps({ executor: 'constant-arrival-rate', rate: 5, durationSec: 25 })).toEqual([
+      { rate: 5, durationSec: MAX_STEP_SEC },
+      { rate: 5, durationSec: MAX_STEP_SEC },
+      { rate: 5, durationSec: 25 - 2 * MAX_STEP_SEC },
     ]);
   });
 
@@ -52,7 +60,7 @@ describe('approximating an arrival profile by consecutive constant-rate runs', (
     }
   });
 
-  it('never plans more than MAX_STEPS_PER_RAMP steps per stage nor a negative rate', () => {
+  it('never plans more steps than the ramps and chunks need, nor a negative rate or a step over MAX_STEP_SEC', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 1000 }),
@@ -68,8 +76,13 @@ describe('approximating an arrival profile by consecutive constant-rate runs', (
         ),
         (startRate, stages) => {
           const steps = planSteps({ executor: 'ramping-arrival-rate', startRate, stages });
-          expect(steps.length).toBeLessThanOrEqual(stages.length * MAX_STEPS_PER_RAMP);
-          expect(steps.every((s) => s.rate >= 0 && s.durationSec > 0)).toBe(true);
+          const total = stages.reduce((t, s) => t + s.durationSec, 0);
+          expect(steps.length).toBeLessThanOrEqual(
+            stages.length * MAX_STEPS_PER_RAMP + Math.ceil(total / MAX_STEP_SEC),
+          );
+          expect(steps.every((s) => s.rate >= 0 && s.durationSec > 0 && s.durationSec <= MAX_STEP_SEC)).toBe(
+            true,
+          );
         },
       ),
     );
