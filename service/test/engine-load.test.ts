@@ -273,6 +273,14 @@ describe('engine: broken models', () => {
   });
 });
 
+describe('engine: repository path', () => {
+  test('a missing repository directory is an error at once', () => {
+    expect(() => createEngine({ repositoryPath: join(BUNDLED, 'no-such-dir') })).toThrow(
+      /no-such-dir is not a directory/,
+    );
+  });
+});
+
 describe('engine: execution providers', () => {
   test('cuda falls back to cpu with a warning when this build or machine lacks it', async () => {
     const repo = new TempRepo({

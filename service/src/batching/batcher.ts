@@ -43,6 +43,7 @@ export class Batcher {
           observer.onReject?.({ model, version, reason: 'deadline' });
           entry.item.reject(error);
         },
+        overflow: () => observer.onReject?.({ model, version, reason: 'queue_full' }),
         queueDepth: (depth) => observer.onQueueDepth?.({ model, version, depth }),
       },
     );
@@ -54,20 +55,10 @@ export class Batcher {
 
   /** Resolves with every output of the model for this request's rows; rejects with a ServiceError. */
   submit(inputs: readonly Tensor[], rows: number, deadline: number): Promise<Tensor[]> {
-    return new Promise((resolve, reject) => {
-      try {
-        this.scheduler.enqueue({ inputs, resolve, reject }, rows, deadline);
-      } catch (e) {
-        if (e instanceof ServiceError && e.status === 503) {
-          this.observer.onReject?.({
-            model: this.options.model,
-            version: this.options.version,
-            reason: 'queue_full',
-          });
-        }
-        reject(e);
-      }
-    });
+    // A throw from enqueue (400/503/504) rejects the promise.
+    return new Promise((resolve, reject) =>
+      this.scheduler.enqueue({ inputs, resolve, reject }, rows, deadline),
+    );
   }
 
   /** Refuses new requests, runs everything queued, resolves when the last batch has answered. */
@@ -80,16 +71,17 @@ export class Batcher {
     const rows = batch.map((q) => q.rows);
     const size = rows.reduce((a, b) => a + b, 0);
     const single = batch.length === 1 || !hasBatchDim;
-    const inputs = single
-      ? batch[0].item.inputs
-      : concatInputs(
-          batch.map((q) => q.item.inputs),
-          size,
-          this.buffers,
-        );
+    let inputs: readonly Tensor[] | undefined;
     const started = this.clock.now();
     let ok = false;
     try {
+      inputs = single
+        ? batch[0].item.inputs
+        : concatInputs(
+            batch.map((q) => q.item.inputs),
+            size,
+            this.buffers,
+          );
       const outputs = await this.runner.run(inputs);
       const parts = single ? [outputs] : splitOutputs(outputs, rows);
       batch.forEach((q, i) => q.item.resolve(parts[i]));
@@ -101,17 +93,21 @@ export class Batcher {
       );
       for (const q of batch) q.item.reject(error);
     } finally {
-      if (!single) releaseInputs(inputs, this.buffers);
-      this.observer.onBatch?.({
-        model,
-        version,
-        size: hasBatchDim ? size : 1,
-        requests: batch.length,
-        queueSeconds: batch.map((q) => (dispatchedAt - q.enqueuedAt) / 1000),
-        computeSeconds: (this.clock.now() - started) / 1000,
-        ok,
-      });
-      this.scheduler.complete();
+      if (!single && inputs) releaseInputs(inputs, this.buffers);
+      try {
+        this.observer.onBatch?.({
+          model,
+          version,
+          size: hasBatchDim ? size : 1,
+          requests: batch.length,
+          queueSeconds: batch.map((q) => (dispatchedAt - q.enqueuedAt) / 1000),
+          computeSeconds: (this.clock.now() - started) / 1000,
+          ok,
+        });
+      } finally {
+        // A throwing observer must not wedge the queue.
+        this.scheduler.complete();
+      }
     }
   }
 }

@@ -42,6 +42,8 @@ export interface SchedulerSink<T> {
   dispatch(batch: Queued<T>[], now: number): void;
   /** The request's deadline passed while it was queued. */
   expire(entry: Queued<T>, error: Error): void;
+  /** A request was refused because the queue was full. */
+  overflow?(): void;
   /** Called whenever the number of queued requests changes. */
   queueDepth?(depth: number): void;
 }
@@ -51,6 +53,8 @@ export class BatchScheduler<T> {
   private inFlight = 0;
   private timer: unknown;
   private timerAt = Infinity;
+  /** Earliest deadline in the queue, kept incrementally so that enqueue stays O(1). */
+  private minDeadline = Infinity;
   private closing = false;
   private pumping = false;
   private idleWaiters: (() => void)[] = [];
@@ -82,6 +86,7 @@ export class BatchScheduler<T> {
       );
     }
     if (this.queue.length >= maxQueueSize) {
+      this.sink.overflow?.();
       throw unavailable(
         `${label} is overloaded: ${maxQueueSize} requests already queued (max_queue_size)`,
         this.options.retryAfterSeconds ?? 1,
@@ -90,6 +95,7 @@ export class BatchScheduler<T> {
     const now = this.clock.now();
     if (deadline <= now) throw deadlineExceeded(`${label}: request deadline passed before it was queued`);
     this.queue.push({ item, rows, enqueuedAt: now, deadline });
+    if (deadline < this.minDeadline) this.minDeadline = deadline;
     this.sink.queueDepth?.(this.queue.length);
     this.pump();
   }
@@ -126,6 +132,7 @@ export class BatchScheduler<T> {
         const take = this.batchLength(now);
         if (take === 0) break;
         const batch = this.queue.splice(0, take);
+        this.recomputeMinDeadline();
         this.inFlight++;
         this.sink.queueDepth?.(this.queue.length);
         this.sink.dispatch(batch, now);
@@ -140,7 +147,7 @@ export class BatchScheduler<T> {
   }
 
   private expireOverdue(now: number): void {
-    if (!this.queue.some((q) => q.deadline <= now)) return;
+    if (this.minDeadline > now) return;
     const kept: Queued<T>[] = [];
     for (const q of this.queue) {
       if (q.deadline <= now) {
@@ -154,7 +161,14 @@ export class BatchScheduler<T> {
       }
     }
     this.queue = kept;
+    this.recomputeMinDeadline();
     this.sink.queueDepth?.(this.queue.length);
+  }
+
+  private recomputeMinDeadline(): void {
+    let min = Infinity;
+    for (const q of this.queue) if (q.deadline < min) min = q.deadline;
+    this.minDeadline = min;
   }
 
   /** How many requests from the head of the queue to send now; 0 means wait. */
@@ -184,7 +198,7 @@ export class BatchScheduler<T> {
       if (this.inFlight < this.options.maxInFlight && this.options.batching) {
         at = this.queue[0].enqueuedAt + this.options.maxQueueDelayMs;
       }
-      for (const q of this.queue) if (q.deadline < at) at = q.deadline;
+      at = Math.min(at, this.minDeadline);
     }
     if (at === this.timerAt) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);

@@ -26,6 +26,7 @@
  *
  * Every error thrown is a ServiceError carrying its HTTP status.
  */
+import { existsSync, statSync } from 'node:fs';
 import type {
   InferenceEngine,
   InferRequest,
@@ -60,7 +61,11 @@ export interface Engine extends InferenceEngine {
   signature(model: string, version?: string): ModelSignature;
 }
 
+/** Throws at once when the repository directory is missing; model failures are reported in index(). */
 export function createEngine(options: EngineOptions): Engine {
+  if (!existsSync(options.repositoryPath) || !statSync(options.repositoryPath).isDirectory()) {
+    throw new Error(`model repository ${options.repositoryPath} is not a directory`);
+  }
   const logger = options.logger ?? silentLogger;
   const deps = { logger, observer: options.observer ?? {}, clock: options.clock ?? systemClock };
   const registry = new ModelRegistry(
