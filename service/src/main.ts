@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type ServiceConfig } from './config/env';
+import { AuthConfigError } from './guards/auth';
+import { createProductionGuards } from './guards';
 import { startService } from './service';
 
 function loadConfigOrExit(): ServiceConfig {
@@ -37,7 +39,7 @@ function exampleCurl(config: ServiceConfig, port: number): string | undefined {
 
 async function main() {
   const config = loadConfigOrExit();
-  const service = await startService(config);
+  const service = await startService(config, { guards: createProductionGuards });
   const { logger, address } = service;
   if (!config.API_KEYS && !config.API_KEYS_FILE)
     logger.warn('auth is off: neither API_KEYS nor API_KEYS_FILE is set');
@@ -71,6 +73,10 @@ async function main() {
 }
 
 main().catch((e) => {
+  if (e instanceof AuthConfigError) {
+    process.stderr.write(`invalid configuration:\n  ${e.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`fatal: ${(e as Error).stack ?? e}\n`);
   process.exit(1);
 });

@@ -27,13 +27,14 @@ export interface RunningService {
 
 export interface ServiceOptions {
   logger?: Logger;
-  /** Production guards (issue 3), in order: auth, rate limit, then cache / breaker. */
-  guards?: (ctx: {
-    engine: Engine;
-    metrics: ServiceMetrics;
-    logger: Logger;
-    config: ServiceConfig;
-  }) => Guard[];
+  /**
+   * Production guards (issue 3), in order: load shedding, auth + rate limit, then cache / breaker;
+   * `close` releases what they hold (Redis) after the drain.
+   */
+  guards?: (ctx: { engine: Engine; metrics: ServiceMetrics; logger: Logger; config: ServiceConfig }) => {
+    guards: Guard[];
+    close?(): Promise<void>;
+  };
 }
 
 /**
@@ -56,7 +57,8 @@ export async function startService(
     logger: logger.child({ component: 'engine' }),
     observer: metricsObserver(metrics),
   });
-  const guards = options.guards?.({ engine, metrics, logger, config }) ?? [];
+  const production = options.guards?.({ engine, metrics, logger, config });
+  const guards = production?.guards ?? [];
   const http = createInferenceServer({
     engine,
     guards,
@@ -78,6 +80,7 @@ export async function startService(
     loaded: engine.loaded,
     async stop(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       const clean = await http.drain(timeoutMs);
+      await production?.close?.();
       await tracing.shutdown();
       return clean;
     },

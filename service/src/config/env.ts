@@ -57,6 +57,10 @@ const EnvSchema = z.object({
   MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /** 1: one process (onnxruntime uses the cores); >1: that many node:cluster workers. */
   WORKERS: int(1, 64).default(1),
+  /** Inference requests worked on at once before new ones are shed with 503 (guards/load-shedder). */
+  MAX_IN_FLIGHT: int(1, 1_000_000).default(1024),
+  /** Byte budget of the in-process prediction cache tier (guards/prediction-cache). */
+  CACHE_MEMORY_BYTES: int(0, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   /** How long SIGTERM waits for queued and in-flight requests before exiting anyway. */
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),

@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Logger } from 'pino';
 import { z } from 'zod';
 
 /** `infer` covers inference and metadata; `admin` covers the repository extension (load, unload, index). */
@@ -178,13 +177,4 @@ export class ApiKeyAuth {
       };
     return { ok: true, principal };
   }
-}
-
-/** The start-up line about auth; a service without keys says so loudly. */
-export function logAuthMode(logger: Logger, auth: ApiKeyAuth | undefined): void {
-  if (auth) logger.info({ keys: auth.size }, 'API key auth on');
-  else
-    logger.warn(
-      'API key auth is OFF: set API_KEYS or API_KEYS_FILE; every client can infer and load/unload models',
-    );
 }

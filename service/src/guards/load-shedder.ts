@@ -1,5 +1,6 @@
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { unavailable } from '../core/errors';
+import type { CallContext, Guard } from '../http/guard';
 import { defineCounter, defineGauge } from '../observability/metrics';
 
 /**
@@ -52,5 +53,15 @@ export class LoadShedder {
       this.active--;
       this.inFlightGauge?.set(this.active);
     };
+  }
+}
+
+/** Sheds inference requests at the door; metadata and repository calls are cheap and never shed. */
+export class LoadShedGuard implements Guard {
+  constructor(private readonly shedder: LoadShedder) {}
+
+  admit(call: CallContext): void {
+    if (call.scope !== 'infer' || !call.onFinish) return;
+    call.onFinish(this.shedder.acquire());
   }
 }

@@ -13,6 +13,8 @@ export interface CallContext {
   readonly version?: string;
   /** Adds a response header (RateLimit-*, cache status, which fallback answered...). */
   setHeader(name: string, value: string): void;
+  /** Runs `fn` once when the response is finished or the connection closes (load shedding's slot release). */
+  onFinish?(fn: () => void): void;
 }
 
 export interface InferCallContext extends CallContext {

@@ -115,6 +115,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
         model: route.model,
         version: route.version,
         setHeader: (name: string, value: string) => res.setHeader(name, value),
+        onFinish: (fn: () => void) => res.once('close', fn),
       };
       // 2. admit
       const admitted = admitAll(guards, call);

@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const MAIN = path.join(REPO_ROOT, 'service', 'src', 'main.ts');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  /** Every JSON log line so far, stdout and stderr. */
+  lines: string[];
+  exited: Promise<number | null>;
+  /** Sends `signal` and resolves with the exit code; SIGKILLs after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+}
+
+/**
+ * The real service as its own process (`node -r tsx/cjs service/src/main.ts`) on an ephemeral
+ * loopback port read from its "listening" log line. Fault tests need real processes: a SIGTERM,
+ * two replicas sharing one Redis, load that does not share the server's event loop.
+ */
+export function startServiceProcess(
+  env: Record<string, string>,
+  startTimeoutMs = 30_000,
+): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', MAIN], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000) => {
+    if (child.exitCode !== null) return child.exitCode;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop('SIGKILL');
+      reject(
+        new Error(`service did not listen within ${startTimeoutMs} ms:\n${lines.slice(-20).join('\n')}`),
+      );
+    }, startTimeoutMs);
+    const collect = (stream: NodeJS.ReadableStream) => {
+      let buffered = '';
+      stream.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const parts = buffered.split('\n');
+        buffered = parts.pop()!;
+        for (const line of parts) {
+          lines.push(line);
+          if (line.includes('"msg":"listening"')) {
+            clearTimeout(timer);
+            const port = JSON.parse(line).port as number;
+            resolve({ child, url: `http://127.0.0.1:${port}`, port, lines, exited, stop });
+          }
+        }
+      });
+    };
+    collect(child.stdout!);
+    collect(child.stderr!);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`service exited with ${code} before listening:\n${lines.slice(-20).join('\n')}`));
+    });
+  });
+}
+
+/** Polls GET /v2/health/ready until 200. */
+export async function waitReady(url: string, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const ok = await fetch(`${url}/v2/health/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms`);
+}
