@@ -17,28 +17,46 @@ export interface SlaAlertSettings {
 export interface AlertRule {
   alert: string;
   expr: string;
+  /** `expr` with recording rules inlined: what the alert measures. */
+  meaning: string;
   for?: string;
   labels: Record<string, string>;
   source: PlainResource;
 }
 
-export function alertRules(resources: PlainResource[]): AlertRule[] {
+function ruleEntries(resources: PlainResource[]): { rule: Props; source: PlainResource }[] {
   return resources
     .filter((r) => r.type === PROMETHEUS_RULE_TYPE)
     .flatMap((r) =>
       asArray(at(r.props, 'spec', 'groups')).flatMap((g) =>
-        asArray(asRecord(g)?.rules)
-          .map((x) => asRecord(x) ?? {})
-          .filter((rule) => typeof rule.alert === 'string' && typeof rule.expr === 'string')
-          .map((rule) => ({
-            alert: rule.alert as string,
-            expr: rule.expr as string,
-            for: typeof rule.for === 'string' ? rule.for : undefined,
-            labels: (asRecord(rule.labels) ?? {}) as Record<string, string>,
-            source: r,
-          })),
+        asArray(asRecord(g)?.rules).map((x) => ({ rule: asRecord(x) ?? {}, source: r })),
       ),
     );
+}
+
+/**
+ * Alerting rules with recording rules inlined into `meaning`, so an alert on
+ * `inference:latency_p99_seconds:5m > 0.1` is recognised by the histogram_quantile it records.
+ * Thresholds are still read from the alert's own `expr`.
+ */
+export function alertRules(resources: PlainResource[]): AlertRule[] {
+  const entries = ruleEntries(resources);
+  const records = entries
+    .filter(({ rule }) => typeof rule.record === 'string' && typeof rule.expr === 'string')
+    .map(({ rule }) => ({ record: rule.record as string, expr: rule.expr as string }))
+    .sort((a, b) => b.record.length - a.record.length);
+  const inline = (expr: string) =>
+    records.reduce((text, r) => text.split(r.record).join(`(${r.expr})`), expr);
+  return entries
+    .filter(({ rule }) => typeof rule.alert === 'string' && typeof rule.expr === 'string')
+    .map(({ rule, source }) => ({
+      alert: rule.alert as string,
+      expr: rule.expr as string,
+      meaning: inline(rule.expr as string),
+      for: typeof rule.for === 'string' ? rule.for : undefined,
+      labels: (asRecord(rule.labels) ?? {}) as Record<string, string>,
+      source,
+    }));
 }
 
 type Finding = { message: string; urn?: string };
@@ -52,7 +70,7 @@ function checkLatencyAlert(
   sla: Sla,
   s: SlaAlertSettings,
 ): { findings: Finding[]; used: AlertRule[] } {
-  const p99 = rules.filter((r) => quantiles(r.expr).some((q) => q >= 0.99));
+  const p99 = rules.filter((r) => quantiles(r.meaning).some((q) => q >= 0.99));
   if (p99.length === 0) {
     return {
       findings: [{ message: 'no PrometheusRule alert on p99 latency (histogram_quantile(0.99, ...))' }],
@@ -62,7 +80,7 @@ function checkLatencyAlert(
   const findings: Finding[] = [];
   const described: string[] = [];
   const good = p99.filter((r) => {
-    const unit = latencyUnitMs(r.expr);
+    const unit = latencyUnitMs(r.meaning);
     const thresholds = comparisonThresholds(r.expr);
     if (unit === undefined || thresholds.length === 0) {
       findings.push({

@@ -114,9 +114,22 @@ function configOf(p: Policy, opts: EvaluateOptions): () => Record<string, unknow
   };
 }
 
-/** A fresh deep copy per call, like the engine's per-call deserialisation: a policy cannot mutate the next one's view. */
+/**
+ * A plain deep copy: arrays and plain objects are rebuilt in this realm (structuredClone would build
+ * them in another realm under jest's vm, where the proxy's `instanceof Object` test fails), anything
+ * else (assets, archives) is kept as is.
+ */
+function copy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copy);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
+  }
+  return value;
+}
+
+/** A fresh copy per call, like the engine's per-call deserialisation: a policy cannot mutate the next one's view. */
 function freshProps(props: Record<string, unknown>): Record<string, unknown> {
-  return unknownCheckingProxy(structuredClone(props)) as Record<string, unknown>;
+  return unknownCheckingProxy(copy(props)) as Record<string, unknown>;
 }
 
 export async function evaluatePolicies(
