@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadStackConfig } from '@ml-platform/stack-config';
+import { MAX_PHASES } from '../src/local/autocannon-driver';
 import { main } from '../src/local/cli';
 import type { LoadTestReport } from '../src/report/report';
 import { startOipStub, type OipStub } from './helpers/oip-stub';
@@ -72,7 +73,8 @@ describe('local runner against an OIP endpoint on 127.0.0.1', () => {
     expect(report.requests).toBeLessThanOrEqual(rate * 4);
     // A request still in flight when the run ends reaches the stub but is not counted.
     expect(stub.infers - report.requests).toBeGreaterThanOrEqual(0);
-    expect(stub.infers - report.requests).toBeLessThanOrEqual(2);
+    // At this rate each phase-shifted autocannon instance has one connection.
+    expect(stub.infers - report.requests).toBeLessThanOrEqual(MAX_PHASES);
     expect(stub.invalidPayloads).toBe(0);
     expect(report.metrics.http_req_duration['p(95)']).toBeGreaterThanOrEqual(2);
     expect(report.thresholds.every((t) => t.ok)).toBe(true);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { loadStackConfig } from '@ml-platform/stack-config';
+import { distribute } from '../src/local/autocannon-driver';
 import { planSteps, MAX_STEP_SEC, MAX_STEPS_PER_RAMP } from '../src/local/plan';
 import { buildScenario, SCENARIO_NAMES, totalDurationSec, type ArrivalProfile } from '../src/scenarios';
 
@@ -85,6 +86,19 @@ describe('approximating an arrival profile by consecutive constant-rate runs', (
           );
         },
       ),
+    );
+  });
+});
+
+describe('splitting a rate over phase-shifted autocannon instances', () => {
+  it('splits into whole numbers that add up and differ by at most one', () => {
+    expect(distribute(10, 4)).toEqual([3, 3, 2, 2]);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 1, max: 16 }), (total, parts) => {
+        const d = distribute(total, parts);
+        expect(d.reduce((a, b) => a + b, 0)).toBe(total);
+        expect(Math.max(...d) - Math.min(...d)).toBeLessThanOrEqual(1);
+      }),
     );
   });
 });

@@ -18,9 +18,21 @@ export interface DriveOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs one constant-rate step with autocannon. autocannon's `overallRate` is split into a per-connection
- * budget that refills every second; `connections` is sized so the budget is reachable at the expected
- * latency. Latencies are recorded per response, so exact percentiles (p95 included) can be computed.
+ * autocannon refills each connection's request budget once per second, so a single instance sends a
+ * burst at the start of every second. Several instances started a fraction of a second apart spread
+ * those bursts evenly over the second, which is closer to k6's evenly paced arrivals.
+ */
+export const MAX_PHASES = 4;
+
+/** Splits `total` into `parts` whole numbers that differ by at most one. */
+export function distribute(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+/**
+ * Runs one constant-rate step with autocannon `overallRate`, in up to MAX_PHASES phase-shifted
+ * instances. `connections` is sized so each connection's budget is reachable at the expected latency.
+ * Latencies are recorded per response, so exact percentiles (p95 included) can be computed.
  */
 export async function driveStep(step: Step, opts: DriveOptions): Promise<StepSamples> {
   const samples: StepSamples = {
@@ -37,43 +49,62 @@ export async function driveStep(step: Step, opts: DriveOptions): Promise<StepSam
   if (step.rate <= 0) {
     await sleep(step.durationSec * 1000);
   } else {
-    const checkNames = Object.keys(opts.checks);
-    await new Promise<void>((resolve, reject) => {
-      const instance = autocannon(
-        {
-          url: opts.target,
-          connections: Math.max(1, Math.min(opts.connections, step.rate)),
-          overallRate: step.rate,
-          duration: step.durationSec,
-          timeout: opts.timeoutSec,
-          headers: { 'content-type': 'application/json', ...opts.headers },
-          requests: [
-            {
-              method: 'POST',
-              path: opts.path,
-              setupRequest: (req) => ({ ...req, body: opts.body() }),
-              onResponse: (status, body) => {
-                for (const name of checkNames) {
-                  if (opts.checks[name](status, body)) samples.checkPasses++;
-                  else samples.checkFails++;
-                }
-              },
-            },
-          ],
-        },
-        (err) => (err ? reject(err) : resolve()),
-      );
-      instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-        samples.latenciesMs.push(responseTime);
-        if (statusCode >= 400) samples.failedResponses++;
-      });
-      instance.on('reqError', () => {
-        samples.networkErrors++;
-        // A request without a response fails every check, as a k6 check on status 0 would.
-        samples.checkFails += checkNames.length;
-      });
-    });
+    const phases = Math.max(1, Math.min(MAX_PHASES, step.rate, Math.floor(step.durationSec * MAX_PHASES)));
+    const rates = distribute(step.rate, phases);
+    const connections = distribute(Math.max(opts.connections, phases), phases);
+    await Promise.all(
+      rates.map(async (rate, i) => {
+        const offsetSec = i / phases;
+        await sleep(offsetSec * 1000);
+        await runInstance(rate, Math.min(connections[i], rate), step.durationSec - offsetSec, opts, samples);
+      }),
+    );
   }
   samples.elapsedSec = Number(process.hrtime.bigint() - started) / 1e9;
   return samples;
+}
+
+function runInstance(
+  rate: number,
+  connections: number,
+  durationSec: number,
+  opts: DriveOptions,
+  samples: StepSamples,
+): Promise<void> {
+  const checkNames = Object.keys(opts.checks);
+  return new Promise<void>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: opts.target,
+        connections,
+        overallRate: rate,
+        duration: durationSec,
+        timeout: opts.timeoutSec,
+        headers: { 'content-type': 'application/json', ...opts.headers },
+        requests: [
+          {
+            method: 'POST',
+            path: opts.path,
+            setupRequest: (req) => ({ ...req, body: opts.body() }),
+            onResponse: (status, body) => {
+              for (const name of checkNames) {
+                if (opts.checks[name](status, body)) samples.checkPasses++;
+                else samples.checkFails++;
+              }
+            },
+          },
+        ],
+      },
+      (err) => (err ? reject(err) : resolve()),
+    );
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      samples.latenciesMs.push(responseTime);
+      if (statusCode >= 400) samples.failedResponses++;
+    });
+    instance.on('reqError', () => {
+      samples.networkErrors++;
+      // A request without a response fails every check, as a k6 check on status 0 would.
+      samples.checkFails += checkNames.length;
+    });
+  });
 }
