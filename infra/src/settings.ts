@@ -21,6 +21,7 @@ export interface PlatformSettings {
   };
   cluster?: {
     name: string;
+    adminPrincipalArns: string[];
     version: string;
     systemNodes: { instanceType: string; min: number; max: number; diskSizeGb: number };
     gpuNodeGroups: GpuNodeGroup[];
@@ -105,6 +106,7 @@ export function resolveSettings(cfg: StackConfig, stack: string, project = 'ml-p
     },
     cluster: cfg.cluster && {
       name: `${project}-${stack}`,
+      adminPrincipalArns: cfg.cluster.adminPrincipalArns ?? [],
       version: cfg.cluster.version,
       systemNodes: { ...cfg.cluster.systemNodes, diskSizeGb: SYSTEM_NODE_DISK_GB },
       gpuNodeGroups: gpuGroups,
@@ -152,7 +154,12 @@ export function resolveSettings(cfg: StackConfig, stack: string, project = 'ml-p
       enabled: cfg.ingress?.enabled ?? !isLocal,
       host: cfg.ingress?.host,
       certificateArn: cfg.ingress?.certificateArn,
-      wafRateLimitPer5Min: cfg.ingress?.wafRateLimitPer5Min,
+      // Default for shared stacks: one client may send the whole stack's per-key rate for 5 minutes.
+      wafRateLimitPer5Min:
+        cfg.ingress?.wafRateLimitPer5Min ??
+        (isProd || cfg.environment === 'staging'
+          ? Math.max(100, Math.round(cfg.rateLimit.requestsPerSecond * 300))
+          : undefined),
       scheme: cfg.ingress?.scheme ?? 'internet-facing',
     },
     modelStore: { bucketName: cfg.modelStore?.bucketName, prefix: cfg.modelStore?.prefix ?? 'models/' },

@@ -32,6 +32,12 @@ export const ClusterSchema = z
       .strict()
       .superRefine(minNotAboveMax),
     gpuNodeGroups: z.array(GpuNodeGroupSchema).default([]),
+    /** IAM principals (users or roles) granted cluster-admin through EKS access entries. */
+    adminPrincipalArns: z
+      .array(
+        z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:(role|user)\/.+$/, 'must be an IAM role or user ARN'),
+      )
+      .optional(),
   })
   .strict();
 
@@ -115,7 +121,7 @@ export const NetworkSchema = z
   .object({
     cidr: z
       .string()
-      .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/, 'must be an IPv4 CIDR with a /16 to /24 prefix')
+      .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|20)$/, 'must be an IPv4 CIDR with a /16 to /20 prefix')
       .optional(),
     /** Availability zones to span: at least 2 (infra default: 3 in prod, 2 elsewhere). */
     availabilityZones: z.number().int().min(2).max(6).optional(),

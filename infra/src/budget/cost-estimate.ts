@@ -4,6 +4,8 @@ import { PRICE_TABLE, type PriceTable } from './price-table';
 
 export interface CostLine {
   item: string;
+  /** `gpu` lines scale with GPU demand; everything else is the platform's base cost. */
+  category: 'platform' | 'gpu';
   /** Units running at minimum and at maximum scale (nodes, gateways, hours-based services). */
   minQuantity: number;
   maxQuantity: number;
@@ -36,9 +38,16 @@ const EXCLUDES = [
 
 const cents = (usd: number): number => Math.round(usd * 100) / 100;
 
-function line(item: string, minQuantity: number, maxQuantity: number, unitMonthlyUsd: number): CostLine {
+function line(
+  item: string,
+  minQuantity: number,
+  maxQuantity: number,
+  unitMonthlyUsd: number,
+  category: CostLine['category'] = 'platform',
+): CostLine {
   return {
     item,
+    category,
     minQuantity,
     maxQuantity,
     unitMonthlyUsd: cents(unitMonthlyUsd),
@@ -112,6 +121,13 @@ export function estimateMonthlyCost(s: PlatformSettings, table: PriceTable = PRI
   };
 }
 
+/** Hourly rates for the dashboard's cost per 1000 predictions: base cost at min scale, one GPU node. */
+export function hourlyRates(c: CostEstimate): { baseHourlyUsd: number; gpuNodeHourlyUsd: number } {
+  const base = c.lines.filter((l) => l.category === 'platform').reduce((sum, l) => sum + l.minMonthlyUsd, 0);
+  const gpu = Math.max(0, ...c.lines.filter((l) => l.category === 'gpu').map((l) => l.unitMonthlyUsd));
+  return { baseHourlyUsd: base / c.hoursPerMonth, gpuNodeHourlyUsd: gpu / c.hoursPerMonth };
+}
+
 /** Config values the price table cannot price, each with its key, value and the priced choices. */
 export function priceIssues(cfg: StackConfig, table: PriceTable = PRICE_TABLE): ConfigIssue[] {
   if (cfg.environment === 'local') return [];
@@ -135,11 +151,11 @@ export function priceIssues(cfg: StackConfig, table: PriceTable = PRICE_TABLE): 
     }
     cfg.cluster.gpuNodeGroups.forEach((group, g) =>
       group.instanceTypes.forEach((type, i) => {
-        if (table.ec2[type] === undefined) {
+        if (table.ec2[type] === undefined || table.ec2Gpus[type] === undefined) {
           issues.push({
             key: `ml-platform:cluster.gpuNodeGroups[${g}].instanceTypes[${i}]`,
             value: type,
-            message: `must be an instance type in the price table: ${allowed(table.ec2)}`,
+            message: `must be a GPU instance type in the price table: ${allowed(table.ec2Gpus)}`,
           });
         }
       }),

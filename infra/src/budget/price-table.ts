@@ -11,6 +11,8 @@ export interface PriceTable {
   currency: 'USD';
   hoursPerMonth: number;
   ec2: Readonly<Record<string, number>>;
+  /** NVIDIA GPUs per instance for the GPU types in `ec2`: what a GPU node group may use. */
+  ec2Gpus: Readonly<Record<string, number>>;
   elasticache: Readonly<Record<string, number>>;
   eksControlPlanePerHour: number;
   natGatewayPerHour: number;
@@ -42,6 +44,15 @@ export const PRICE_TABLE: PriceTable = {
     'g5.4xlarge': 1.624,
     'g6.xlarge': 0.8048,
     'g6.2xlarge': 0.9776,
+  },
+  ec2Gpus: {
+    'g4dn.xlarge': 1,
+    'g4dn.2xlarge': 1,
+    'g5.xlarge': 1,
+    'g5.2xlarge': 1,
+    'g5.4xlarge': 1,
+    'g6.xlarge': 1,
+    'g6.2xlarge': 1,
   },
   elasticache: {
     'cache.t4g.micro': 0.016,

@@ -70,6 +70,14 @@ function plausibleState(args: pulumi.runtime.MockResourceArgs, region: string): 
         bucket: inputs.bucket ?? slug(args.name),
         arn: `arn:${MOCK_PARTITION}:s3:::${inputs.bucket ?? slug(args.name)}`,
       };
+    case 'aws:eks/nodeGroup:NodeGroup':
+      return {
+        ...base,
+        nodeGroupName: slug(args.name),
+        resources: [{ autoscalingGroups: [{ name: `eks-${slug(args.name)}-asg` }] }],
+      };
+    case 'aws:sns/topic:Topic':
+      return { ...base, arn: `arn:${MOCK_PARTITION}:sns:${region}:${MOCK_ACCOUNT_ID}:${slug(args.name)}` };
     case 'random:index/randomPassword:RandomPassword':
       return { ...base, result: 'mock-random-password-0123456789abcdef' };
     default:
@@ -97,6 +105,8 @@ function callResult(args: pulumi.runtime.MockCallArgs, region: string): Record<s
       return { name: region, region, id: region };
     case 'aws:ec2/getAmi:getAmi':
       return { id: 'ami-0mock', imageId: 'ami-0mock' };
+    case 'aws:eks/getCluster:getCluster':
+      return { name: args.inputs.name, vpcConfig: { clusterSecurityGroupId: 'sg-eks-cluster' } };
     case 'aws:ssm/getParameter:getParameter':
       return { value: 'ami-0mock', type: 'String' };
     default:

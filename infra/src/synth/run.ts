@@ -86,9 +86,18 @@ const { withLocalStorage } = pulumiState as unknown as {
   withLocalStorage<T>(callback: () => Promise<T>): Promise<T>;
 };
 
-/** Replaces secrets with a placeholder and resource references with their type, recursively. */
+/** Keeps a secret's shape (so a Secret's `stringData` is still a map) but none of its values. */
+function mask(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(mask);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mask(v)]));
+  }
+  return SECRET_PLACEHOLDER;
+}
+
+/** Replaces secret values with a placeholder and resource references with a marker, recursively. */
 export function redact(value: unknown): unknown {
-  if (pulumi.runtime.isRpcSecret(value)) return SECRET_PLACEHOLDER;
+  if (pulumi.runtime.isRpcSecret(value)) return mask(pulumi.runtime.unwrapRpcSecret(value));
   if (Array.isArray(value)) return value.map(redact);
   if (pulumi.Resource.isInstance(value)) return `[resource]`;
   if (value !== null && typeof value === 'object') {

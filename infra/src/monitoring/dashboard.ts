@@ -1,0 +1,106 @@
+import type { Sla } from '@ml-platform/stack-config';
+import { METRICS } from './metric-names';
+import { errorRatio, latencyQuantile, requestRate } from './promql';
+
+export interface DashboardOptions {
+  sla: Sla;
+  namespace: string;
+  /** Hourly cost of everything but GPU nodes at minimum scale (from the cost estimate). */
+  baseHourlyUsd: number;
+  /** Hourly cost of one GPU node (dearest configured type); 0 without GPU groups. */
+  gpuNodeHourlyUsd: number;
+  /** Node label kube-state-metrics exports for GPU nodes, e.g. `label_ml_platform_pool`. */
+  gpuNodeLabel: { metricLabel: string; value: string };
+}
+
+interface Panel {
+  id: number;
+  title: string;
+  type: 'timeseries' | 'stat';
+  gridPos: { x: number; y: number; w: number; h: number };
+  fieldConfig: { defaults: { unit: string; thresholds?: unknown }; overrides: [] };
+  targets: { refId: string; expr: string; legendFormat: string }[];
+}
+
+/**
+ * The service dashboard as Grafana JSON: latency percentiles against the SLA, throughput, errors,
+ * batching, cache, GPU utilisation and the running cost per 1000 predictions.
+ */
+export function serviceDashboard(o: DashboardOptions): Record<string, unknown> {
+  const ns = `namespace="${o.namespace}"`;
+  const by = ['model', 'version'];
+  const gpuNodes = `(count(kube_node_labels{${o.gpuNodeLabel.metricLabel}="${o.gpuNodeLabel.value}"}) or vector(0))`;
+  const hourlyCost = `(${o.baseHourlyUsd.toFixed(4)} + ${o.gpuNodeHourlyUsd.toFixed(4)} * ${gpuNodes})`;
+  const panels: Panel[] = [];
+  const add = (
+    title: string,
+    unit: string,
+    targets: [string, string][],
+    type: Panel['type'] = 'timeseries',
+  ) => {
+    const i = panels.length;
+    panels.push({
+      id: i + 1,
+      title,
+      type,
+      gridPos: { x: (i % 2) * 12, y: Math.floor(i / 2) * 8, w: 12, h: 8 },
+      fieldConfig: { defaults: { unit }, overrides: [] },
+      targets: targets.map(([expr, legendFormat], j) => ({
+        refId: String.fromCharCode(65 + j),
+        expr,
+        legendFormat,
+      })),
+    });
+  };
+  add('Latency percentiles (SLA p99 ' + o.sla.p99LatencyMs + ' ms)', 's', [
+    [latencyQuantile(0.5, '5m', ns, by), 'p50 {{model}}/{{version}}'],
+    [latencyQuantile(0.95, '5m', ns, by), 'p95 {{model}}/{{version}}'],
+    [latencyQuantile(0.99, '5m', ns, by), 'p99 {{model}}/{{version}}'],
+    [`vector(${o.sla.p99LatencyMs / 1000})`, 'SLA p99'],
+  ]);
+  add('Requests per second', 'reqps', [
+    [requestRate('1m', ns, by), '{{model}}/{{version}}'],
+    [`vector(${o.sla.peakRps})`, 'SLA peak'],
+  ]);
+  add(`Error ratio (SLA ${o.sla.errorRatePct}%)`, 'percentunit', [
+    [errorRatio('5m', ns, by), '{{model}}/{{version}}'],
+    [`vector(${o.sla.errorRatePct / 100})`, 'SLA'],
+  ]);
+  add('Average batch size', 'short', [
+    [
+      `sum by (model, version) (rate(${METRICS.batchSizeBucket.replace(/_bucket$/, '_sum')}{${ns}}[5m])) / ` +
+        `sum by (model, version) (rate(${METRICS.batchSizeBucket.replace(/_bucket$/, '_count')}{${ns}}[5m]))`,
+      '{{model}}/{{version}}',
+    ],
+  ]);
+  add('Cache hit rate', 'percentunit', [
+    [
+      `sum by (model, version) (rate(${METRICS.cacheHits}{${ns}}[5m])) / ` +
+        `(sum by (model, version) (rate(${METRICS.cacheHits}{${ns}}[5m])) + sum by (model, version) (rate(${METRICS.cacheMisses}{${ns}}[5m])))`,
+      '{{model}}/{{version}}',
+    ],
+  ]);
+  add('Queue depth per pod', 'short', [
+    [`avg by (model, version) (${METRICS.queueDepth}{${ns}})`, '{{model}}/{{version}}'],
+  ]);
+  add('GPU utilisation', 'percent', [
+    [`avg by (Hostname, gpu) (${METRICS.gpuUtilisation})`, '{{Hostname}} GPU {{gpu}}'],
+  ]);
+  add(
+    'Cost per 1000 predictions (list prices)',
+    'currencyUSD',
+    [[`${hourlyCost} / (${requestRate('1h', ns)} * 3600 / 1000)`, 'USD / 1k']],
+    'stat',
+  );
+  return {
+    uid: `ml-platform-${o.namespace}`,
+    title: 'ML platform: inference service',
+    tags: ['ml-platform', 'inference'],
+    timezone: 'utc',
+    schemaVersion: 39,
+    refresh: '30s',
+    time: { from: 'now-6h', to: 'now' },
+    templating: { list: [] },
+    panels,
+  };
+}

@@ -1,0 +1,203 @@
+import * as aws from '@pulumi/aws';
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import { IMAGES } from '../k8s/charts';
+import { kube } from '../k8s/kube';
+import { cacheNodeAlarms, memberClusterIds } from './alarms';
+import { inClusterRedisObjects } from './in-cluster';
+
+export const REDIS_PORT = 6379;
+/** Kubernetes Secret (in the service namespace) holding the connection URL under `url`. */
+export const REDIS_SECRET = { name: 'redis', key: 'url' } as const;
+
+export interface ElastiCacheArgs {
+  /** Replication group id (also the prefix of its member cluster ids); at most 40 characters. */
+  replicationGroupId: string;
+  nodeType: string;
+  /** Read replicas; >= 1 enables automatic failover. */
+  replicas: number;
+  /** Spread primary and replicas over AZs (needs replicas >= 1). */
+  multiAz: boolean;
+  vpcId: pulumi.Input<string>;
+  subnetIds: pulumi.Input<string[]>;
+  /** The only security group allowed to connect (the nodes'). */
+  clientSecurityGroupId: pulumi.Input<string>;
+  /** SNS topic the CloudWatch alarms notify. */
+  alarmTopicArn?: pulumi.Input<string>;
+  /** Daily snapshots kept; default 1. */
+  snapshotRetentionDays?: number;
+  /** Secrets Manager name for the auth token; default `<replicationGroupId>/redis`. */
+  secretName?: string;
+}
+
+export interface RedisArgs {
+  /** Where the service's Secret goes (put the Namespace resource in `dependsOn`). */
+  namespace: string;
+  provider: k8s.Provider;
+  /** ElastiCache settings; omitted: Redis runs in the cluster (local stack). */
+  elastiCache?: ElastiCacheArgs;
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * Redis for rate limits and the response cache. On AWS: an ElastiCache replication group with TLS,
+ * at-rest encryption and a generated auth token (kept in Secrets Manager), automatic failover and
+ * multi-AZ when it has replicas, in private subnets behind a security group open only to the nodes,
+ * with CloudWatch alarms. Locally: one Redis pod with a password. Either way the service gets
+ * `REDIS_URL` from the `redis` Secret.
+ */
+export class Redis extends pulumi.ComponentResource {
+  readonly secret = REDIS_SECRET;
+  readonly endpoint: pulumi.Output<string>;
+  readonly replicationGroup?: aws.elasticache.ReplicationGroup;
+  readonly urlSecretResource: pulumi.CustomResource;
+
+  constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('ml-platform:redis:Redis', name, {}, opts);
+    const k8sOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
+    const password = new random.RandomPassword(
+      `${name}-auth-token`,
+      // ElastiCache tokens: 16-128 printable characters without @, " or /. Alphanumerics avoid URL escaping.
+      { length: 64, special: false },
+      { parent: this },
+    );
+    let url: pulumi.Output<string>;
+    if (args.elastiCache) {
+      const ec = args.elastiCache;
+      this.replicationGroup = this.elastiCache(name, ec, password.result);
+      this.endpoint = this.replicationGroup.primaryEndpointAddress;
+      url = pulumi.secret(pulumi.interpolate`rediss://:${password.result}@${this.endpoint}:${REDIS_PORT}`);
+      const secret = new aws.secretsmanager.Secret(
+        `${name}-auth-token`,
+        {
+          name: ec.secretName ?? `${ec.replicationGroupId}/redis`,
+          description: 'ElastiCache auth token and URL',
+          recoveryWindowInDays: 7,
+        },
+        { parent: this },
+      );
+      new aws.secretsmanager.SecretVersion(
+        `${name}-auth-token`,
+        {
+          secretId: secret.id,
+          secretString: pulumi.secret(pulumi.jsonStringify({ authToken: password.result, url })),
+        },
+        { parent: this },
+      );
+    } else {
+      const objects = inClusterRedisObjects(args.namespace, IMAGES.redis, REDIS_PORT);
+      const passwordSecret = kube(
+        'redis-password',
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'redis-password', namespace: args.namespace },
+          type: 'Opaque',
+          stringData: { password: password.result },
+        },
+        k8sOpts,
+      );
+      kube('redis', objects.deployment, { ...k8sOpts, dependsOn: [passwordSecret] });
+      kube('redis', objects.service, k8sOpts);
+      this.endpoint = pulumi.output(`redis.${args.namespace}.svc.cluster.local`);
+      url = pulumi.secret(pulumi.interpolate`redis://:${password.result}@${this.endpoint}:${REDIS_PORT}`);
+    }
+    this.urlSecretResource = kube(
+      'redis-url',
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: REDIS_SECRET.name, namespace: args.namespace },
+        type: 'Opaque',
+        stringData: { [REDIS_SECRET.key]: url },
+      },
+      k8sOpts,
+    );
+    this.registerOutputs({ endpoint: this.endpoint });
+  }
+
+  private elastiCache(
+    name: string,
+    ec: ElastiCacheArgs,
+    authToken: pulumi.Output<string>,
+  ): aws.elasticache.ReplicationGroup {
+    if (ec.replicationGroupId.length > 40)
+      throw new Error(
+        `Redis ${name}: replicationGroupId must be <= 40 characters, got "${ec.replicationGroupId}"`,
+      );
+    if (ec.multiAz && ec.replicas < 1)
+      throw new Error(`Redis ${name}: multiAz needs replicas >= 1, got ${ec.replicas}`);
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-redis`,
+      { vpcId: ec.vpcId, description: 'ElastiCache Redis: TLS port from the cluster nodes only' },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-redis-from-nodes`,
+      {
+        securityGroupId: sg.id,
+        referencedSecurityGroupId: ec.clientSecurityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: REDIS_PORT,
+        toPort: REDIS_PORT,
+        description: 'Redis from EKS nodes',
+      },
+      { parent: this },
+    );
+    const subnets = new aws.elasticache.SubnetGroup(
+      `${name}-redis`,
+      { subnetIds: ec.subnetIds, description: 'private subnets' },
+      { parent: this },
+    );
+    const nodes = ec.replicas + 1;
+    const group = new aws.elasticache.ReplicationGroup(
+      `${name}-redis`,
+      {
+        replicationGroupId: ec.replicationGroupId,
+        description: 'ml-platform rate limits and response cache',
+        engine: 'redis',
+        engineVersion: '7.1',
+        parameterGroupName: 'default.redis7',
+        nodeType: ec.nodeType,
+        port: REDIS_PORT,
+        numCacheClusters: nodes,
+        automaticFailoverEnabled: ec.replicas >= 1,
+        multiAzEnabled: ec.multiAz,
+        transitEncryptionEnabled: true,
+        atRestEncryptionEnabled: true,
+        authToken: authToken,
+        subnetGroupName: subnets.name,
+        securityGroupIds: [sg.id],
+        snapshotRetentionLimit: ec.snapshotRetentionDays ?? 1,
+        autoMinorVersionUpgrade: true,
+        applyImmediately: false,
+      },
+      { parent: this },
+    );
+    const actions = ec.alarmTopicArn ? [ec.alarmTopicArn] : [];
+    for (const clusterId of memberClusterIds(ec.replicationGroupId, nodes)) {
+      for (const a of cacheNodeAlarms(ec.replicas >= 1)) {
+        new aws.cloudwatch.MetricAlarm(
+          `${clusterId}-${a.name}`,
+          {
+            namespace: 'AWS/ElastiCache',
+            metricName: a.metricName,
+            dimensions: { CacheClusterId: clusterId },
+            statistic: a.statistic,
+            period: a.periodSeconds,
+            evaluationPeriods: a.evaluationPeriods,
+            threshold: a.threshold,
+            comparisonOperator: a.comparisonOperator,
+            treatMissingData: 'notBreaching',
+            alarmDescription: a.description,
+            alarmActions: actions,
+            okActions: actions,
+          },
+          { parent: this, dependsOn: [group] },
+        );
+      }
+    }
+    return group;
+  }
+}

@@ -1,0 +1,163 @@
+import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
+import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import type { ITopologySpreadConstraint } from 'kubernetes-models/v1/TopologySpreadConstraint';
+import { GPU_RESOURCE, GPU_TOLERATION } from '../k8s/scheduling';
+
+export const HEALTH = { live: '/v2/health/live', ready: '/v2/health/ready' } as const;
+export const MODEL_DIR = '/models';
+export const API_KEYS_DIR = '/etc/inference/api-keys';
+export const API_KEYS_FILE_NAME = 'api-keys.json';
+/** Non-root UID the service image runs as. */
+export const SERVICE_UID = 10001;
+
+export interface InferencePodOptions {
+  labels: Record<string, string>;
+  image: string;
+  port: number;
+  serviceAccountName: string;
+  rateLimit: { requestsPerSecond: number; burst: number };
+  requestTimeoutMs: number;
+  resources: { cpu: string; memory: string };
+  /** Request one `nvidia.com/gpu` and tolerate the GPU taint. */
+  gpu: boolean;
+  nodeSelector?: Record<string, string>;
+  /** Secret with the Redis URL; unset: the service keeps limits and cache in memory. */
+  redisSecret?: { name: string; key: string };
+  /** Secret with the API keys file; unset: auth off. */
+  apiKeysSecret?: { name: string; key: string };
+  /** Sync the model repository from S3 before start; unset: the image's bundled models. */
+  modelSync?: { image: string; configMap: string };
+}
+
+const hardened: ISecurityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  privileged: false,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+};
+
+/** A slow request gets its full timeout to finish before the pod is killed on scale-in or rollout. */
+export function terminationGraceSeconds(requestTimeoutMs: number): number {
+  return Math.ceil(requestTimeoutMs / 1000) + 15;
+}
+
+/** The service's environment, with the names DESIGN.md fixes as its public interface. */
+export function serviceEnv(o: InferencePodOptions): IEnvVar[] {
+  const env: IEnvVar[] = [
+    { name: 'PORT', value: String(o.port) },
+    { name: 'HOST', value: '0.0.0.0' },
+    { name: 'RATE_LIMIT_RPS', value: String(o.rateLimit.requestsPerSecond) },
+    { name: 'RATE_LIMIT_BURST', value: String(o.rateLimit.burst) },
+    { name: 'REQUEST_TIMEOUT_MS', value: String(o.requestTimeoutMs) },
+    { name: 'LOG_LEVEL', value: 'info' },
+    { name: 'OTEL_SERVICE_NAME', value: 'inference' },
+  ];
+  if (o.modelSync) env.push({ name: 'MODEL_REPOSITORY', value: MODEL_DIR });
+  if (o.redisSecret)
+    env.push({
+      name: 'REDIS_URL',
+      valueFrom: { secretKeyRef: { name: o.redisSecret.name, key: o.redisSecret.key } },
+    });
+  if (o.apiKeysSecret) env.push({ name: 'API_KEYS_FILE', value: `${API_KEYS_DIR}/${o.apiKeysSecret.key}` });
+  return env;
+}
+
+/**
+ * The inference pod: hardened (non-root, read-only root, no privilege escalation, no capabilities,
+ * RuntimeDefault seccomp), probed on the OIP health endpoints, spread over zones and nodes, on GPU nodes
+ * with one GPU when asked, models synced from S3 by an init container.
+ */
+export function inferencePodTemplate(o: InferencePodOptions): IPodTemplateSpec {
+  const limits: Record<string, string> = { memory: o.resources.memory };
+  const requests: Record<string, string> = { cpu: o.resources.cpu, memory: o.resources.memory };
+  if (o.gpu) {
+    limits[GPU_RESOURCE] = '1';
+    requests[GPU_RESOURCE] = '1';
+  }
+  const volumes: NonNullable<NonNullable<IPodTemplateSpec['spec']>['volumes']> = [
+    { name: 'tmp', emptyDir: {} },
+  ];
+  const mounts = [{ name: 'tmp', mountPath: '/tmp' }];
+  if (o.modelSync) {
+    volumes.push({ name: 'models', emptyDir: {} });
+    mounts.push({ name: 'models', mountPath: MODEL_DIR });
+  }
+  if (o.apiKeysSecret) {
+    volumes.push({ name: 'api-keys', secret: { secretName: o.apiKeysSecret.name, defaultMode: 0o440 } });
+    mounts.push({ name: 'api-keys', mountPath: API_KEYS_DIR });
+  }
+  const spread = (topologyKey: string): ITopologySpreadConstraint => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: { matchLabels: o.labels },
+  });
+  const http = (path: string) => ({ httpGet: { path, port: 'http' }, timeoutSeconds: 2 });
+  return {
+    metadata: { labels: o.labels },
+    spec: {
+      serviceAccountName: o.serviceAccountName,
+      // The Pod Identity webhook mounts its own token; the Kubernetes API token is not needed.
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: terminationGraceSeconds(o.requestTimeoutMs),
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: SERVICE_UID,
+        runAsGroup: SERVICE_UID,
+        fsGroup: SERVICE_UID,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
+      ...(o.gpu ? { tolerations: [{ ...GPU_TOLERATION }] } : {}),
+      topologySpreadConstraints: [spread('topology.kubernetes.io/zone'), spread('kubernetes.io/hostname')],
+      ...(o.modelSync
+        ? {
+            initContainers: [
+              {
+                name: 'sync-models',
+                image: o.modelSync.image,
+                args: ['s3', 'sync', 's3://$(MODEL_BUCKET)/$(MODEL_PREFIX)', MODEL_DIR, '--only-show-errors'],
+                env: [
+                  {
+                    name: 'MODEL_BUCKET',
+                    valueFrom: { configMapKeyRef: { name: o.modelSync.configMap, key: 'bucket' } },
+                  },
+                  {
+                    name: 'MODEL_PREFIX',
+                    valueFrom: { configMapKeyRef: { name: o.modelSync.configMap, key: 'prefix' } },
+                  },
+                  { name: 'HOME', value: '/tmp' },
+                ],
+                securityContext: hardened,
+                resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+                volumeMounts: [
+                  { name: 'models', mountPath: MODEL_DIR },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
+              },
+            ],
+          }
+        : {}),
+      containers: [
+        {
+          name: 'inference',
+          image: o.image,
+          ports: [{ name: 'http', containerPort: o.port }],
+          env: serviceEnv(o),
+          resources: { requests, limits },
+          securityContext: hardened,
+          // Model load and warm-up can take minutes; liveness waits for the startup probe.
+          startupProbe: { ...http(HEALTH.ready), periodSeconds: 5, failureThreshold: 120 },
+          readinessProbe: { ...http(HEALTH.ready), periodSeconds: 5, failureThreshold: 2 },
+          livenessProbe: { ...http(HEALTH.live), periodSeconds: 10, failureThreshold: 3 },
+          // Lets the load balancer deregister the pod before the service starts refusing work.
+          lifecycle: { preStop: { sleep: { seconds: 5 } } },
+          volumeMounts: mounts,
+        },
+      ],
+      volumes,
+    },
+  };
+}
