@@ -192,6 +192,18 @@ describe('engine: deadlines and overload on the slow model', () => {
     expect(observer.rejects).toEqual([{ model: 'slow', version: '1', reason: 'deadline' }]);
   });
 
+  test('with onnxruntime on its worker thread, a deadline fires while a batch is still computing', async () => {
+    const order: string[] = [];
+    const busy = engine
+      .infer('slow', undefined, { inputs: [rows(4, 1)], deadline: farDeadline() })
+      .then(() => order.push('busy done'));
+    const late = engine
+      .infer('slow', undefined, { inputs: [rows(1, 2)], deadline: performance.now() + 2 })
+      .catch((e: ServiceError) => order.push(`late ${e.status}`));
+    await Promise.all([busy, late]);
+    expect(order).toEqual(['late 504', 'busy done']);
+  });
+
   test('a full queue answers 503 with Retry-After; what was queued still runs', async () => {
     observer.rejects = [];
     const running = settle(

@@ -273,6 +273,30 @@ describe('engine: broken models', () => {
   });
 });
 
+describe('engine: inline execution', () => {
+  test('running onnxruntime on the event loop thread gives the same answers as the worker thread', async () => {
+    const repo = new TempRepo({
+      'breast-cancer': { from: join(BUNDLED, 'breast-cancer'), versions: ['1', '2'] },
+    });
+    const inline = createEngine({ repositoryPath: repo.path, execution: 'inline' });
+    const worker = createEngine({ repositoryPath: repo.path, execution: 'worker' });
+    try {
+      await Promise.all([inline.loaded, worker.loaded]);
+      const request = () => ({ inputs: [fp32Rows('input', 3, 30, 9)], deadline: farDeadline() });
+      const [a, b] = await Promise.all([
+        inline.infer('breast-cancer', undefined, request()),
+        worker.infer('breast-cancer', undefined, request()),
+      ]);
+      expect(a.outputs.map((o) => [o.name, o.shape, Array.from(o.data as ArrayLike<unknown>)])).toEqual(
+        b.outputs.map((o) => [o.name, o.shape, Array.from(o.data as ArrayLike<unknown>)]),
+      );
+    } finally {
+      await Promise.all([inline.close(), worker.close()]);
+      repo.remove();
+    }
+  });
+});
+
 describe('engine: repository path', () => {
   test('a missing repository directory is an error at once', () => {
     expect(() => createEngine({ repositoryPath: join(BUNDLED, 'no-such-dir') })).toThrow(

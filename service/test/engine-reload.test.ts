@@ -10,6 +10,7 @@ const settle = <T>(p: Promise<T>) =>
   );
 
 const nextTick = () => new Promise((r) => setImmediate(r));
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('engine: load, reload and unload at run time', () => {
   let repo: TempRepo;
@@ -54,7 +55,7 @@ describe('engine: load, reload and unload at run time', () => {
     let sentAfter = 0;
     const reload = engine.load('heavy-mlp').then(() => (reloaded = true));
     // Keep sending while the new version loads and warms up, and for a while after it took over.
-    while (sentAfter < 20 && sentBefore < 400) {
+    while (sentAfter < 20 && sentBefore < 5000) {
       if (reloaded) sentAfter++;
       else sentBefore++;
       results.push(
@@ -66,7 +67,7 @@ describe('engine: load, reload and unload at run time', () => {
           return r;
         }),
       );
-      await nextTick();
+      await pause(1);
     }
     await reload;
     const settled = await Promise.all(results);

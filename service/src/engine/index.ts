@@ -3,7 +3,7 @@
  *
  * Public API for the HTTP layer:
  *
- *   createEngine({ repositoryPath, logger?, observer?, clock? }): Engine
+ *   createEngine({ repositoryPath, logger?, observer?, clock?, execution? }): Engine
  *     Starts loading every model in the repository at once and returns immediately;
  *     `engine.loaded` resolves when that first load has finished (failures included: see index()).
  *   engine.isReady(): boolean                       every model not explicitly unloaded has a warm version
@@ -40,6 +40,8 @@ import { systemClock, type Clock } from '../batching/clock';
 import type { ModelConfig } from '../repository/model-config';
 import { ModelRegistry } from '../repository/model-registry';
 import type { ModelSignature } from '../repository/signature';
+import { openInline } from '../runtime/ort-runner';
+import { OrtWorker } from '../runtime/ort-worker';
 import { validateInferRequest } from '../validation/validate-request';
 import { loadVersion } from './load-version';
 import { silentLogger, type EngineLogger, type EngineObserver } from './observer';
@@ -52,6 +54,12 @@ export interface EngineOptions {
   logger?: EngineLogger;
   observer?: EngineObserver;
   clock?: Clock;
+  /**
+   * Where onnxruntime runs. 'worker' (default): one worker thread owns every session, so the event
+   * loop keeps parsing, batching and firing deadlines while a batch computes. 'inline': on the
+   * event loop's thread, which blocks for the length of each run.
+   */
+  execution?: 'worker' | 'inline';
 }
 
 export interface Engine extends InferenceEngine {
@@ -67,7 +75,13 @@ export function createEngine(options: EngineOptions): Engine {
     throw new Error(`model repository ${options.repositoryPath} is not a directory`);
   }
   const logger = options.logger ?? silentLogger;
-  const deps = { logger, observer: options.observer ?? {}, clock: options.clock ?? systemClock };
+  const worker = options.execution === 'inline' ? undefined : new OrtWorker(logger);
+  const deps = {
+    logger,
+    observer: options.observer ?? {},
+    clock: options.clock ?? systemClock,
+    open: worker ? worker.open : openInline,
+  };
   const registry = new ModelRegistry(
     options.repositoryPath,
     (model, version, file, config) => loadVersion(model, version, file, config, deps),
@@ -113,7 +127,10 @@ export function createEngine(options: EngineOptions): Engine {
     index: (): RepositoryIndexEntry[] => registry.index(),
     load: (model) => registry.load(model),
     unload: (model) => registry.unload(model),
-    close: () => registry.close(),
+    close: async () => {
+      await registry.close();
+      await worker?.close();
+    },
   };
 }
 

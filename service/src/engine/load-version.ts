@@ -4,9 +4,7 @@ import type { Clock } from '../batching/clock';
 import type { ModelConfig } from '../repository/model-config';
 import type { LoadedVersion } from '../repository/model-registry';
 import { resolveSignature, type ModelSignature } from '../repository/signature';
-import { onnxIo } from '../runtime/onnx-io';
-import { OrtRunner, type ModelRunner } from '../runtime/ort-runner';
-import { openSession } from '../runtime/session';
+import { bindOutputs, type ModelOpener, type ModelRunner } from '../runtime/ort-runner';
 import { syntheticInputs } from '../runtime/synthetic-inputs';
 import type { EngineLogger, EngineObserver } from './observer';
 
@@ -14,6 +12,7 @@ export interface LoadDeps {
   logger: EngineLogger;
   observer: EngineObserver;
   clock: Clock;
+  open: ModelOpener;
 }
 
 /** Requests a model without dynamic_batching may queue: still bounded, so overload answers 503. */
@@ -41,24 +40,20 @@ export async function loadVersion(
     });
   try {
     if (!existsSync(modelFile)) throw new Error(`${modelFile} does not exist`);
-    const { session, provider } = await openSession(modelFile, config.session, deps.logger).catch(
-      (e: Error) => {
-        throw new Error(`${modelFile}: onnxruntime cannot load it: ${e.message.split('\n')[0]}`);
-      },
-    );
-    let runner: ModelRunner | undefined;
+    const opened = await deps.open(modelFile, config.session, deps.logger).catch((e: Error) => {
+      throw new Error(`${modelFile}: onnxruntime cannot load it: ${e.message.split('\n')[0]}`);
+    });
     try {
-      const signature = resolveSignature(onnxIo(session), config);
-      runner = new OrtRunner(
-        session,
+      const signature = resolveSignature(opened.io, config);
+      const runner = bindOutputs(
+        opened,
         signature.outputs.map((o) => o.name),
       );
       await warmUp(runner, signature, config.warmup);
       const batcher = new Batcher(batcherOptions(model, version, config), runner, deps.clock, deps.observer);
       const loadSeconds = (performance.now() - started) / 1000;
-      deps.logger.info({ model, version, provider, loadSeconds }, 'model version ready');
+      deps.logger.info({ model, version, provider: opened.provider, loadSeconds }, 'model version ready');
       report(true);
-      const ownRunner = runner;
       return {
         version,
         config,
@@ -66,11 +61,11 @@ export async function loadVersion(
         batcher,
         close: async () => {
           await batcher.drain();
-          await ownRunner.release();
+          await runner.release();
         },
       };
     } catch (e) {
-      await session.release();
+      await opened.release();
       throw e;
     }
   } catch (e) {
@@ -110,7 +105,7 @@ function batcherOptions(model: string, version: string, config: ModelConfig) {
     preferredBatchSizes: db?.preferred_batch_size ?? [],
     maxQueueDelayMs: (db?.max_queue_delay_microseconds ?? 0) / 1000,
     maxQueueSize: db?.max_queue_size ?? DEFAULT_MAX_QUEUE_SIZE,
-    // onnxruntime-node runs a session on the JS thread, so a second batch in flight would only wait.
+    // onnxruntime-node runs a session on one thread at a time, so a second batch in flight would only wait.
     maxInFlight: 1,
   };
 }

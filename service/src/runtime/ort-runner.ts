@@ -1,28 +1,51 @@
 import type * as ort from 'onnxruntime-node';
 import type { Tensor } from '../core/tensor';
+import type { EngineLogger } from '../engine/observer';
+import type { OnnxIo } from '../repository/signature';
+import { onnxIo } from './onnx-io';
+import { openSession, type SessionConfig } from './session';
 import { fromOrtTensor, toOrtTensor } from './tensor-convert';
 
-/** Runs one (already batched) set of inputs; the batching layer knows nothing of onnxruntime. */
+/** An open model, wherever its session lives (this thread or an onnxruntime worker thread). */
+export interface OpenedModel {
+  readonly io: OnnxIo;
+  readonly provider: 'cpu' | 'cuda';
+  /** Runs one (already batched) set of inputs, fetching only `outputs`, in that order. */
+  run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<Tensor[]>;
+  release(): Promise<void>;
+}
+
+export type ModelOpener = (file: string, config: SessionConfig, logger: EngineLogger) => Promise<OpenedModel>;
+
+/** What the batcher runs: a model with its exposed outputs bound. Knows nothing of onnxruntime. */
 export interface ModelRunner {
   run(inputs: readonly Tensor[]): Promise<Tensor[]>;
   release(): Promise<void>;
 }
 
-export class OrtRunner implements ModelRunner {
-  constructor(
-    private readonly session: ort.InferenceSession,
-    /** Fetched outputs, in the order results are returned: hidden outputs are never computed. */
-    private readonly outputNames: readonly string[],
-  ) {}
-
-  async run(inputs: readonly Tensor[]): Promise<Tensor[]> {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const t of inputs) feeds[t.name] = toOrtTensor(t);
-    const result = await this.session.run(feeds, this.outputNames as string[]);
-    return this.outputNames.map((name) => fromOrtTensor(name, result[name] as ort.Tensor));
-  }
-
-  release(): Promise<void> {
-    return this.session.release();
-  }
+export function bindOutputs(model: OpenedModel, outputs: readonly string[]): ModelRunner {
+  return { run: (inputs) => model.run(inputs, outputs), release: () => model.release() };
 }
+
+/** Runs `session` on the calling thread. */
+export async function runSession(
+  session: ort.InferenceSession,
+  inputs: readonly Tensor[],
+  outputs: readonly string[],
+): Promise<Tensor[]> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const t of inputs) feeds[t.name] = toOrtTensor(t);
+  const result = await session.run(feeds, outputs as string[]);
+  return outputs.map((name) => fromOrtTensor(name, result[name] as ort.Tensor));
+}
+
+/** Opens the session on this thread: onnxruntime-node then blocks the event loop while it runs. */
+export const openInline: ModelOpener = async (file, config, logger) => {
+  const { session, provider } = await openSession(file, config, logger);
+  return {
+    io: onnxIo(session),
+    provider,
+    run: (inputs, outputs) => runSession(session, inputs, outputs),
+    release: () => session.release(),
+  };
+};

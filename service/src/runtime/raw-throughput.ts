@@ -2,9 +2,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../engine/observer';
 import { readModelConfig } from '../repository/config-file';
 import { resolveSignature } from '../repository/signature';
-import { onnxIo } from './onnx-io';
-import { OrtRunner } from './ort-runner';
-import { openSession } from './session';
+import { bindOutputs, openInline } from './ort-runner';
 import { syntheticInputs } from './synthetic-inputs';
 
 export interface RawThroughputOptions {
@@ -28,7 +26,7 @@ export interface RawThroughput {
 
 /**
  * The ceiling for the service: onnxruntime called in-process, back to back, on pre-built inputs of
- * one batch size, with the same session options and the same tensor conversion as the service.
+ * one batch size, on this thread, with the same session options and tensor conversion as the service.
  */
 export async function measureRawThroughput(options: RawThroughputOptions): Promise<RawThroughput> {
   const name = options.modelDir
@@ -37,10 +35,13 @@ export async function measureRawThroughput(options: RawThroughputOptions): Promi
     .pop()!;
   const config = readModelConfig(join(options.modelDir, 'config.json'), name);
   const file = join(options.modelDir, options.version ?? '1', 'model.onnx');
-  const { session } = await openSession(file, config.session, silentLogger);
-  const runner = new OrtRunner(session, session.outputNames);
+  const model = await openInline(file, config.session, silentLogger);
   try {
-    const signature = resolveSignature(onnxIo(session), config);
+    const signature = resolveSignature(model.io, config);
+    const runner = bindOutputs(
+      model,
+      signature.outputs.map((o) => o.name),
+    );
     const hasBatchDim = signature.maxBatchSize > 0;
     const rows = hasBatchDim ? options.batchSize : 1;
     const inputs = syntheticInputs(signature.inputs, hasBatchDim, rows);
@@ -61,6 +62,6 @@ export async function measureRawThroughput(options: RawThroughputOptions): Promi
       meanRunMs: (seconds * 1000) / runs,
     };
   } finally {
-    await runner.release();
+    await model.release();
   }
 }

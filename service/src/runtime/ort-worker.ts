@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Tensor } from '../core/tensor';
+import type { EngineLogger } from '../engine/observer';
+import type { OnnxIo } from '../repository/signature';
+import type { ModelOpener, OpenedModel } from './ort-runner';
+import { reviveTensor, type WorkerReply, type WorkerRequest } from './worker-protocol';
+
+type Ask = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+interface Pending {
+  resolve(ok: NonNullable<WorkerReply['ok']>): void;
+  reject(error: Error): void;
+  logger?: EngineLogger;
+}
+
+/**
+ * One worker thread that owns onnxruntime sessions and runs them, so that a batch computing never
+ * blocks the engine's event loop. With one such thread next to the main thread a process uses two
+ * cores: one parses and batches, the other computes.
+ */
+export class OrtWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private exited?: Error;
+
+  constructor(private readonly logger: EngineLogger) {
+    this.worker = spawnSessionWorker();
+    this.worker.on('message', (reply: WorkerReply) => this.onReply(reply));
+    this.worker.on('error', (e) => this.fail(new Error(`onnxruntime worker failed: ${e.message}`)));
+    this.worker.on('exit', (code) => this.fail(new Error(`onnxruntime worker exited with code ${code}`)));
+    // Idle, the worker must not keep a finished process alive; pending calls hold it via ref().
+    this.worker.unref();
+  }
+
+  readonly open: ModelOpener = async (file, config, logger) => {
+    const ok = await this.ask({ op: 'open', file, config }, logger);
+    const handle = ok.handle!;
+    const model: OpenedModel = {
+      io: ok.io as OnnxIo,
+      provider: ok.provider!,
+      run: async (inputs: readonly Tensor[], outputs: readonly string[]) => {
+        const reply = await this.ask({ op: 'run', handle, inputs: inputs as Tensor[], outputs });
+        return reply.outputs!.map(reviveTensor);
+      },
+      release: async () => {
+        if (!this.exited) await this.ask({ op: 'release', handle });
+      },
+    };
+    return model;
+  };
+
+  async close(): Promise<void> {
+    this.exited ??= new Error('onnxruntime worker closed');
+    await this.worker.terminate();
+  }
+
+  private ask(request: Ask, logger?: EngineLogger): Promise<NonNullable<WorkerReply['ok']>> {
+    if (this.exited) return Promise.reject(this.exited);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject, logger });
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+
+  private onReply(reply: WorkerReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    if (reply.log) {
+      const { level, obj, msg } = reply.log;
+      (p.logger ?? this.logger)[level](obj, msg);
+      return;
+    }
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (reply.error !== undefined) p.reject(new Error(reply.error));
+    else p.resolve(reply.ok ?? {});
+  }
+
+  private fail(error: Error): void {
+    this.exited ??= error;
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+}
+
+/** Under tsx or ts-jest the worker's source is TypeScript, which a bare worker cannot load. */
+function spawnSessionWorker(): Worker {
+  const ts = __filename.endsWith('.ts');
+  const file = join(__dirname, `session-worker.${ts ? 'ts' : 'js'}`);
+  if (!ts) return new Worker(file);
+  const boot = `require('tsx/cjs/api').register(); require(${JSON.stringify(file)});`;
+  return new Worker(boot, { eval: true });
+}

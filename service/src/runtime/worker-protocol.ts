@@ -1,0 +1,35 @@
+import type { Tensor } from '../core/tensor';
+import type { OnnxIo } from '../repository/signature';
+import type { SessionConfig } from './session';
+
+/** Messages between the engine and its onnxruntime worker thread. */
+export type WorkerRequest =
+  | { op: 'open'; id: number; file: string; config: SessionConfig }
+  | { op: 'run'; id: number; handle: number; inputs: Tensor[]; outputs: readonly string[] }
+  | { op: 'release'; id: number; handle: number };
+
+export interface WorkerReply {
+  id: number;
+  ok?: { handle?: number; io?: OnnxIo; provider?: 'cpu' | 'cuda'; outputs?: Tensor[] };
+  error?: string;
+  /** A log line from the session opener, for the engine's logger; the request stays pending. */
+  log?: { level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg: string };
+}
+
+/** Structured clone turns Buffers into plain Uint8Arrays; BYTES elements are Buffers again after this. */
+export function reviveTensor(t: Tensor): Tensor {
+  if (t.datatype !== 'BYTES') return t;
+  const data = (t.data as Uint8Array[]).map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+  return { ...t, data };
+}
+
+/** The output buffers, moved rather than copied back to the engine (each listed once). */
+export function transferablesOf(tensors: readonly Tensor[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const t of tensors) {
+    if (t.datatype === 'BYTES') continue;
+    const { buffer } = t.data as Exclude<Tensor['data'], Buffer[]>;
+    if (buffer instanceof ArrayBuffer) buffers.add(buffer);
+  }
+  return [...buffers];
+}
