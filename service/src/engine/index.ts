@@ -4,8 +4,9 @@
  * Public API for the HTTP layer:
  *
  *   createEngine({ repositoryPath, logger?, observer?, clock?, execution? }): Engine
- *     Starts loading every model in the repository at once and returns immediately;
- *     `engine.loaded` resolves when that first load has finished (failures included: see index()).
+ *     Throws at once for a missing repository directory. Starts loading every model and returns
+ *     immediately; `engine.loaded` resolves when that first load has settled (failures: index()).
+ *     execution 'worker' (default) runs onnxruntime on one worker thread; 'inline' on this thread.
  *   engine.isReady(): boolean                       every model not explicitly unloaded has a warm version
  *   engine.infer(model, version?, request): Promise<InferResult>
  *     validates (400), picks the version (404 unknown, 503 not ready), queues with request.deadline
@@ -18,7 +19,7 @@
  *   engine.index(): RepositoryIndexEntry[]           one entry per version, with state and reason
  *   engine.load(model) / engine.unload(model): Promise<void>  reload without dropping requests;
  *     load rejects 400 with the reason (the previous version keeps serving), 404 for no such model
- *   engine.close(): Promise<void>                    readiness off, queues drained, sessions released
+ *   engine.close(): Promise<void>                    readiness off at once, queues drained, sessions released
  *
  *   EngineObserver (./observer): onBatch, onQueueDepth, onModelLoad, onReject, for metrics.
  *   measureRawThroughput (../runtime/raw-throughput): the in-process onnxruntime ceiling for bench.
@@ -91,7 +92,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   return {
     loaded,
-    isReady: () => registry.isReady(),
+    isReady: () => registry.isReady() && !worker?.failure,
 
     async infer(model: string, version: string | undefined, request: InferRequest): Promise<InferResult> {
       // Resolve and enqueue in one synchronous step: a reload swapping versions cannot slip in between.

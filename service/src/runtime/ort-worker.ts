@@ -24,6 +24,7 @@ export class OrtWorker {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private exited?: Error;
+  private closed = false;
 
   constructor(private readonly logger: EngineLogger) {
     this.worker = spawnSessionWorker();
@@ -51,7 +52,13 @@ export class OrtWorker {
     return model;
   };
 
+  /** Set once the thread is gone: every session it held is gone with it. */
+  get failure(): Error | undefined {
+    return this.closed ? undefined : this.exited;
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     this.exited ??= new Error('onnxruntime worker closed');
     await this.worker.terminate();
   }
@@ -81,6 +88,7 @@ export class OrtWorker {
   }
 
   private fail(error: Error): void {
+    if (!this.closed && !this.exited) this.logger.error({ error: error.message }, 'onnxruntime worker thread lost');
     this.exited ??= error;
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
