@@ -50,7 +50,8 @@ const environments = (dflt: string[], description: string): Setting<string[]> =>
 const INFERENCE_SELECTOR: Setting<Record<string, string>> = {
   type: 'object',
   additionalProperties: { type: 'string' },
-  default: { 'app.kubernetes.io/component': 'inference' },
+  // The labels the stack program gives the inference pods (infra/src/workload).
+  default: { 'app.kubernetes.io/name': 'inference' },
   description: 'Pod labels that mark the inference workload (a matchLabels selector).',
 };
 
@@ -88,6 +89,12 @@ export function guardrails(context: ContextProvider): Policies {
             ['dev', 'staging', 'prod', 'local'],
             'Environments the policy applies to.',
           ),
+          requireNotificationRoute: {
+            type: 'boolean' as const,
+            default: true as boolean,
+            description:
+              'Require the SLA alerts to reach a receiver with an integration (off for a laptop stack).',
+          },
         },
       },
       (resources, { settings, context: ctx }) => {

@@ -109,7 +109,7 @@ describe('evaluatePolicies', () => {
     const before = await evaluatePolicies(policies, [big]);
     expect(before.violations.map((v) => v.policyName)).toContain('gpu-node-groups');
     const after = await evaluatePolicies(policies, [big], {
-      config: { 'gpu-node-groups': { exemptResources: ['gpu-g5'] } },
+      config: { 'gpu-node-groups': { exemptResources: ['gpu-g5'], exemptionReason: 'test' } },
     });
     expect(after.violations.map((v) => v.policyName)).not.toContain('gpu-node-groups');
     expect(after.notApplicable).toContainEqual({
@@ -128,6 +128,13 @@ describe('validatePolicyConfig', () => {
     };
     expect(validatePolicyConfig(cfg, policies, 'x.json')).toBe(cfg);
   });
+  it('refuses a waiver without a reason', () => {
+    expect(() =>
+      validatePolicyConfig({ 'workload-probes': { exemptResources: ['x'] } }, policies, 'x.json'),
+    ).toThrow(
+      'workload-probes.exemptionReason: required when exemptResources is set, so the waiver says why',
+    );
+  });
   it('names each bad entry: unknown policy, bad level, unknown setting, wrong type, below minimum', () => {
     const bad = {
       'no-such-policy': 'advisory',
@@ -141,7 +148,7 @@ describe('validatePolicyConfig', () => {
           'invalid policy config in x.json:',
           '  - "no-such-policy" is not a policy of this pack \\(policies: sla-alerts, .*\\)',
           '  - workload-probes: enforcement level "loud" is not one of advisory, mandatory, remediate, disabled',
-          '  - gpu-node-groups.maxNode: unknown setting \\(settings: exemptResources, maxNodes, .*\\)',
+          '  - gpu-node-groups.maxNode: unknown setting \\(settings: exemptResources, exemptionReason, maxNodes, .*\\)',
           '  - gpu-node-groups.maxNodes: expected "number", got "8"',
           '  - gpu-node-groups.enforcementLevel: "strict" is not one of advisory, mandatory, remediate, disabled',
           '  - prod-availability.minReplicas: must be >= 1, got 0',

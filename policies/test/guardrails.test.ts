@@ -97,6 +97,15 @@ describe('sla-alerts (stack policy)', () => {
     expect(await violationsOf(noSubscription, 'sla-alerts')).toHaveLength(2);
   });
 
+  it('can drop the routing requirement per stack (a laptop stack) while still checking thresholds', async () => {
+    const release = alertmanagerRelease([{ name: 'null' }], { receiver: 'null' });
+    const noRoute = { config: { 'sla-alerts': { requireNotificationRoute: false } } };
+    expect(
+      await violationsOf(withReplaced('kubernetes:helm.sh/v3:Release', release), 'sla-alerts', noRoute),
+    ).toEqual([]);
+    expect(await violationsOf(withReplaced(rules, slaRules(0.2)), 'sla-alerts', noRoute)).toHaveLength(1);
+  });
+
   it('accepts a webhook receiver', async () => {
     const release = alertmanagerRelease(
       [{ name: 'null' }, { name: 'chat', webhook_configs: [{ url: 'https://hooks.example.com/x' }] }],
@@ -411,6 +420,29 @@ describe('gpu-node-groups (resource policy)', () => {
     expect(await check(cpu)).toEqual([]);
   });
 
+  it('reads Karpenter instance families from an instance-type requirement too', async () => {
+    const pool = resource('kubernetes:karpenter.sh/v1:NodePool', 'gpu', {
+      spec: {
+        template: {
+          spec: {
+            requirements: [
+              {
+                key: 'node.kubernetes.io/instance-type',
+                operator: 'In',
+                values: ['g5.xlarge', 'p4d.24xlarge'],
+              },
+            ],
+            taints: [{ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' }],
+          },
+        },
+        limits: { 'nvidia.com/gpu': '4' },
+      },
+    });
+    expect(await violationsOf([...goodStack(), pool], 'gpu-node-groups')).toEqual([
+      'gpu-node-groups: instance families p4d are not allowed (allowed: g4dn, g5, g6, g6e)',
+    ]);
+  });
+
   it('bounds a Karpenter GPU NodePool', async () => {
     const pool = (spec: Record<string, unknown>, limits?: Record<string, unknown>) =>
       resource('kubernetes:karpenter.sh/v1:NodePool', 'gpu', {
@@ -521,6 +553,18 @@ describe('workload guardrails', () => {
       'workload-resources: the pod targets GPU nodes (toleration or nodeSelector) but no container sets ' +
         'resources.limits["nvidia.com/gpu"]: it would hold a GPU node without a GPU',
     ]);
+  });
+
+  it('workload-resources: a DaemonSet node agent on GPU nodes does not claim a GPU', async () => {
+    const agent = resource('kubernetes:apps/v1:DaemonSet', 'dcgm-exporter', {
+      ...deployment(
+        'dcgm-exporter',
+        inferenceContainer({
+          resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+        }),
+      ).props,
+    });
+    expect(await violationsOf([...goodStack(), agent], 'workload-resources')).toEqual([]);
   });
 
   it('workload-security-context: container and pod level, init containers included', async () => {

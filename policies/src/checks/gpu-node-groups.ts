@@ -68,9 +68,16 @@ export function checkGpuNodeGroup(group: PlainResource, s: GpuSettings): string[
 export function checkGpuNodePool(pool: PlainResource, s: GpuSettings): string[] {
   const spec = asRecord(at(pool.props, 'spec', 'template', 'spec')) ?? {};
   const requirements = asArray(spec.requirements).map((r) => asRecord(r) ?? {});
-  const families = requirements
-    .filter((r) => r.key === 'karpenter.k8s.aws/instance-family' && r.operator === 'In')
-    .flatMap((r) => asArray(r.values).map(String));
+  const valuesOf = (key: string) =>
+    requirements
+      .filter((r) => r.key === key && r.operator === 'In')
+      .flatMap((r) => asArray(r.values).map(String));
+  const families = [
+    ...new Set([
+      ...valuesOf('karpenter.k8s.aws/instance-family'),
+      ...valuesOf('node.kubernetes.io/instance-type').map(instanceFamily),
+    ]),
+  ];
   const gpuLimit = toNumber(at(pool.props, 'spec', 'limits', GPU_RESOURCE));
   const isGpu =
     families.some((f) => GPU_FAMILY.test(f)) ||
@@ -85,7 +92,10 @@ export function checkGpuNodePool(pool: PlainResource, s: GpuSettings): string[] 
   else if (gpuLimit > s.maxGpus)
     out.push(`spec.limits["${GPU_RESOURCE}"] ${gpuLimit} is above the GPU cap ${s.maxGpus}`);
   if (families.length === 0) {
-    out.push('no karpenter.k8s.aws/instance-family In [...] requirement: any family could be launched');
+    out.push(
+      'no karpenter.k8s.aws/instance-family or node.kubernetes.io/instance-type In [...] requirement: ' +
+        'any family could be launched',
+    );
   }
   const bad = disallowedFamilies(families, s.allowedInstanceFamilies);
   if (bad.length > 0) {

@@ -12,6 +12,7 @@ export interface SlaAlertSettings {
   maxBurnRate: number;
   errorAlertPattern: string;
   maxLatencyForMinutes: number;
+  requireNotificationRoute: boolean;
 }
 
 export interface AlertRule {
@@ -189,7 +190,7 @@ export function checkSlaAlerts(resources: PlainResource[], sla: Sla, s: SlaAlert
   const errors = checkErrorAlert(rules, sla, s);
   const findings = [...latency.findings, ...errors.findings];
   for (const rule of [latency.used[0], errors.used[0]]) {
-    if (rule === undefined) continue;
+    if (rule === undefined || !s.requireNotificationRoute) continue;
     const unrouted = checkRoute(rule, resources);
     if (unrouted !== undefined) findings.push({ urn: rule.source.urn, message: unrouted });
   }

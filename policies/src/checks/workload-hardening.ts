@@ -1,4 +1,4 @@
-import { containers, GPU_RESOURCE, podSpec, targetsGpuNodes, type Container } from '../core/k8s';
+import { containers, GPU_RESOURCE, kindOf, podSpec, targetsGpuNodes, type Container } from '../core/k8s';
 import { asArray, asRecord, at, type PlainResource, type Props } from '../core/resources';
 import { isSet } from '../core/unknown';
 
@@ -31,10 +31,9 @@ export function checkResourceBounds(resource: PlainResource, s: ResourcesSetting
       out.push(`container "${c.name}" has no resources.limits for ${missingLimits.join(', ')}`);
     }
   }
-  if (
-    targetsGpuNodes(resource) &&
-    !cs.some((c) => isSet(asRecord(at(c.props, 'resources', 'limits')), GPU_RESOURCE))
-  ) {
+  // A DaemonSet is a node agent (device plugin, DCGM exporter): it runs on GPU nodes without claiming a GPU.
+  const claimsGpu = kindOf(resource.type) !== 'DaemonSet' && targetsGpuNodes(resource);
+  if (claimsGpu && !cs.some((c) => isSet(asRecord(at(c.props, 'resources', 'limits')), GPU_RESOURCE))) {
     out.push(
       `the pod targets GPU nodes (toleration or nodeSelector) but no container sets resources.limits["${GPU_RESOURCE}"]: ` +
         'it would hold a GPU node without a GPU',

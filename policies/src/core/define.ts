@@ -33,6 +33,7 @@ export type SettingValues<S extends Record<string, Setting>> = { [K in keyof S]:
 /** Settings every guardrail accepts: waivers by resource name, with the reason kept in the config file. */
 export interface CommonSettings {
   exemptResources: string[];
+  exemptionReason: string;
 }
 
 const COMMON_SETTINGS: { [K in keyof CommonSettings]: Setting<CommonSettings[K]> } = {
@@ -42,6 +43,11 @@ const COMMON_SETTINGS: { [K in keyof CommonSettings]: Setting<CommonSettings[K]>
     default: [],
     description:
       'Resource names (the Pulumi name, not the cloud name) this policy skips: a per-stack waiver.',
+  },
+  exemptionReason: {
+    type: 'string',
+    default: '',
+    description: 'Why the exempt resources are waived; required whenever exemptResources is not empty.',
   },
 };
 

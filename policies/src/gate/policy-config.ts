@@ -86,6 +86,11 @@ export function validatePolicyConfig(config: unknown, policies: Policies, source
         errors.push(`${name}.${key}: must be >= ${schema.minimum}, got ${value}`);
       }
     }
+    const settings = entry as Record<string, unknown>;
+    const exempt = settings.exemptResources;
+    if (Array.isArray(exempt) && exempt.length > 0 && !settings.exemptionReason) {
+      errors.push(`${name}.exemptionReason: required when exemptResources is set, so the waiver says why`);
+    }
   }
   if (errors.length > 0) throw new Error(`invalid policy config in ${source}:\n  - ${errors.join('\n  - ')}`);
   return config as PolicyPackConfig;

@@ -36,6 +36,7 @@ export function formatReport(g: GateResult, configFile?: string): string {
       ORDER.indexOf(a.enforcementLevel) - ORDER.indexOf(b.enforcementLevel) ||
       a.policyName.localeCompare(b.policyName),
   );
+  for (const w of waivers(g)) lines.push(`  [config] ${w}`);
   for (const v of sorted) lines.push(formatViolation(v));
   const mandatory = sorted.filter((v) => v.enforcementLevel === 'mandatory').length;
   const advisory = sorted.length - mandatory;
@@ -45,6 +46,24 @@ export function formatReport(g: GateResult, configFile?: string): string {
       : `PASS: no mandatory violations${advisory > 0 ? ` (${advisory} advisory)` : ''}`,
   );
   return lines.join('\n');
+}
+
+/** Waivers and tuned settings stay visible in every report, waivers with the reason the config gives. */
+function waivers(g: GateResult): string[] {
+  return Object.entries(g.policyConfig).flatMap(([policy, entry]) => {
+    if (typeof entry === 'string') return entry === 'disabled' ? [`${policy} is disabled`] : [];
+    const exempt = entry.exemptResources;
+    const level =
+      entry.enforcementLevel && entry.enforcementLevel !== 'mandatory'
+        ? [`${policy} is ${entry.enforcementLevel}`]
+        : [];
+    const tuned = Object.entries(entry)
+      .filter(([k]) => !['enforcementLevel', 'exemptResources', 'exemptionReason'].includes(k))
+      .map(([k, v]) => `${policy} ${k}=${JSON.stringify(v)}`);
+    return Array.isArray(exempt) && exempt.length > 0
+      ? [...level, ...tuned, `${policy} skips ${exempt.join(', ')}: ${String(entry.exemptionReason)}`]
+      : [...level, ...tuned];
+  });
 }
 
 function formatViolation(v: Violation): string {
@@ -63,6 +82,7 @@ export function reportJson(g: GateResult): unknown {
       maxMonthlyUsd: g.synth.costEstimate.maxMonthlyUsd,
     },
     applied: g.evaluation.applied,
+    policyConfig: g.policyConfig,
     violations: g.evaluation.violations,
     passed: !hasMandatoryViolations(g.evaluation),
   };

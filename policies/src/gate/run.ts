@@ -19,6 +19,7 @@ export interface GateResult {
   pack: string;
   synth: SynthResult;
   policyConfigFile?: string;
+  policyConfig: PolicyPackConfig;
   evaluation: EvaluationResult;
 }
 
@@ -50,5 +51,5 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     })),
     { packEnforcementLevel: 'mandatory', config },
   );
-  return { pack: PACK_NAME, synth, policyConfigFile, evaluation };
+  return { pack: PACK_NAME, synth, policyConfigFile, policyConfig: config, evaluation };
 }

@@ -21,7 +21,7 @@ export function prodConfig(overrides: Record<string, unknown> = {}): StackConfig
 
 const INFERENCE_LABELS = {
   'app.kubernetes.io/name': 'inference',
-  'app.kubernetes.io/component': 'inference',
+  'app.kubernetes.io/part-of': 'ml-platform',
 };
 
 export function inferenceContainer(over: Record<string, unknown> = {}): Record<string, unknown> {
