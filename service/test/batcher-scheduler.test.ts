@@ -42,11 +42,19 @@ interface Harness {
   batches: { items: string[]; at: number }[];
   expired: { item: string; error: Error; at: number }[];
   depths: number[];
+  overflows: number;
 }
 
 function harness(options: Partial<SchedulerOptions> = {}, autoComplete = false): Harness {
   const clock = new FakeClock();
-  const h: Harness = { clock, scheduler: undefined as never, batches: [], expired: [], depths: [] };
+  const h: Harness = {
+    clock,
+    scheduler: undefined as never,
+    batches: [],
+    expired: [],
+    depths: [],
+    overflows: 0,
+  };
   h.scheduler = new BatchScheduler<string>(
     {
       maxBatchSize: 8,
@@ -66,6 +74,7 @@ function harness(options: Partial<SchedulerOptions> = {}, autoComplete = false):
       },
       expire: (q, error) => h.expired.push({ item: q.item, error, at: clock.now() }),
       queueDepth: (d) => h.depths.push(d),
+      overflow: () => h.overflows++,
     },
   );
   return h;
@@ -225,6 +234,7 @@ describe('BatchScheduler limits and deadlines', () => {
     expect((err as ServiceError).status).toBe(503);
     expect((err as ServiceError).retryAfterSeconds).toBeGreaterThan(0);
     expect((err as ServiceError).message).toMatch(/max_queue_size/);
+    expect(h.overflows).toBe(1);
     h.clock.advance(100);
     expect(h.batches.map((b) => b.items)).toEqual([['a', 'b']]);
   });
