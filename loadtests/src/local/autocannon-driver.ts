@@ -23,6 +23,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * those bursts evenly over the second, which is closer to k6's evenly paced arrivals.
  */
 export const MAX_PHASES = 4;
+const STOP_CHECK_MS = 50;
 
 /** Splits `total` into `parts` whole numbers that differ by at most one. */
 export function distribute(total: number, parts: number): number[] {
@@ -56,7 +57,13 @@ export async function driveStep(step: Step, opts: DriveOptions): Promise<StepSam
       rates.map(async (rate, i) => {
         const offsetSec = i / phases;
         await sleep(offsetSec * 1000);
-        await runInstance(rate, Math.min(connections[i], rate), step.durationSec - offsetSec, opts, samples);
+        await runInstance(
+          { rate, connections: Math.min(connections[i], rate), durationSec: step.durationSec - offsetSec },
+          // Its share of the step's requests: a refill tick that lands on the stop time sends no extra burst.
+          Math.round(rate * step.durationSec),
+          opts,
+          samples,
+        );
       }),
     );
   }
@@ -65,9 +72,8 @@ export async function driveStep(step: Step, opts: DriveOptions): Promise<StepSam
 }
 
 function runInstance(
-  rate: number,
-  connections: number,
-  durationSec: number,
+  { rate, connections, durationSec }: { rate: number; connections: number; durationSec: number },
+  maxRequests: number,
   opts: DriveOptions,
   samples: StepSamples,
 ): Promise<void> {
@@ -78,7 +84,10 @@ function runInstance(
         url: opts.target,
         connections,
         overallRate: rate,
+        maxOverallRequests: maxRequests,
         duration: durationSec,
+        // autocannon only notices the end of `duration` on its sampling tick (1 s by default).
+        sampleInt: STOP_CHECK_MS,
         timeout: opts.timeoutSec,
         headers: { 'content-type': 'application/json', ...opts.headers },
         requests: [

@@ -1,0 +1,130 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { REPO_ROOT } from '@ml-platform/stack-config';
+import { main } from '@ml-platform/loadtests/src/local/cli';
+import type { LoadTestReport } from '@ml-platform/loadtests/src/report/report';
+
+/**
+ * Short smoke and stress passes of the local runner against the real service (`npm start`'s entry)
+ * on the bundled models, on a free loopback port, with the `local` stack's SLA. Each pass is a few
+ * seconds and stops by itself.
+ *
+ * Latency is a performance target: it is printed here and gated by the `loadgate` job of
+ * .github/workflows/pr.yml (the same CLI, whose exit code fails the build), not asserted by this
+ * test, which on a shared machine would measure the neighbours. What is asserted is behaviour: every
+ * request answered correctly at twice the peak, the offered rate reached, and an exit code that
+ * matches the verdict.
+ */
+jest.setTimeout(120_000);
+
+let service: ChildProcess | undefined;
+let target = '';
+let out = '';
+
+async function waitReady(url: string, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/v2/health/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not become ready in time`);
+}
+
+beforeAll(async () => {
+  out = fs.mkdtempSync(path.join(os.tmpdir(), 'loadgate-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('service', 'src', 'main.ts')], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MODEL_REPOSITORY: path.join(REPO_ROOT, 'models'),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  service = child;
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  // The service logs pino JSON; the "listening" line carries the port the kernel picked.
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`service exited with ${code} before listening: ${stderr}`)),
+    );
+  });
+  target = `http://127.0.0.1:${port}`;
+  await waitReady(target, Date.now() + 60_000);
+});
+
+afterAll(async () => {
+  if (service && service.exitCode === null) {
+    const exited = new Promise((r) => service!.once('exit', r));
+    service.kill('SIGTERM');
+    await exited;
+  }
+  if (out) fs.rmSync(out, { recursive: true, force: true });
+});
+
+async function pass(
+  scenario: string,
+  model: string,
+  seconds: number,
+): Promise<{ code: number; report: LoadTestReport }> {
+  const dir = path.join(out, `${scenario}-${model}`);
+  const code = await main([
+    '--scenario',
+    scenario,
+    '--target',
+    target,
+    '--stack',
+    'local',
+    '--model',
+    model,
+    '--duration',
+    String(seconds),
+    '--out',
+    dir,
+  ]);
+  return {
+    code,
+    report: JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as LoadTestReport,
+  };
+}
+
+/** Thresholds that judge correctness (errors, checks) rather than speed. */
+function functionalFailures(report: LoadTestReport) {
+  return report.thresholds.filter((t) => t.metric !== 'http_req_duration' && !t.ok);
+}
+
+it.each(['breast-cancer', 'digits', 'heavy-mlp'])(
+  'smoke: %s answers every request correctly',
+  async (model) => {
+    const { code, report } = await pass('smoke', model, 3);
+    expect(code).toBe(report.passed ? 0 : 1);
+    expect(functionalFailures(report)).toEqual([]);
+    expect(report.requests).toBeGreaterThan(0);
+    expect(report.metrics.http_req_failed.passes).toBe(0);
+    expect(report.metrics.checks.fails).toBe(0);
+  },
+);
+
+it('stress: breast-cancer answers every request correctly at twice the local peak', async () => {
+  const { code, report } = await pass('stress', 'breast-cancer', 5);
+  expect(code).toBe(report.passed ? 0 : 1);
+  expect(functionalFailures(report)).toEqual([]);
+  // The hold stage runs at 2x peak; the generator must actually have offered that load.
+  const hold = report.stages[report.stages.length - 1];
+  expect(hold.targetRps).toBe(2 * report.sla.peakRps);
+  expect(hold.achievedRps).toBeGreaterThan(0.8 * hold.targetRps);
+});
