@@ -39,6 +39,7 @@ describe('resilience guard on real models', () => {
       },
       { name: 'flaky-fallback', from: join(FIXTURE_MODELS, 'flaky-fallback') },
       { name: 'bare', from: flaky, config: { circuit_breaker: breaker, fallback: undefined } },
+      { name: 'slow', from: join(FIXTURE_MODELS, 'slow'), config: { circuit_breaker: breaker } },
       {
         name: 'cached',
         from: flaky,
@@ -121,7 +122,9 @@ describe('resilience guard on real models', () => {
     const hit = await guard.infer('cached', undefined, request(4, { outputs: ['value'] }));
     expect(hit).toMatchObject({ cache: 'hit-memory', servedBy: 'primary' });
     expect(valueOf(hit.result)).toBeCloseTo(0.4);
-    expect((await guard.infer('cached', undefined, request(4), false)).cache).toBe('bypass');
+    expect((await guard.infer('cached', undefined, request(4), { cacheAllowed: false })).cache).toBe(
+      'bypass',
+    );
     await expect(guard.infer('cached', undefined, request(4, { outputs: ['nope'] }))).rejects.toMatchObject({
       status: 400,
       message: expect.stringContaining("requested output 'nope'"),
@@ -136,13 +139,33 @@ describe('resilience guard on real models', () => {
       await guard.infer('cached', undefined, request(70 + i)).catch(() => undefined);
     expect(breakers.state('cached', '1')).toBe('open');
     // The client opted out of the cache, but a failing model's cached answer beats a 503.
-    const answer = await guard.infer('cached', undefined, request(2), false);
+    const answer = await guard.infer('cached', undefined, request(2), { cacheAllowed: false });
     expect(answer).toMatchObject({ servedBy: 'cache', cache: 'hit-memory' });
     expect(valueOf(answer.result)).toBeCloseTo(0.2);
-    await expect(guard.infer('cached', undefined, request(77), false)).rejects.toMatchObject({
+    await expect(
+      guard.infer('cached', undefined, request(77), { cacheAllowed: false }),
+    ).rejects.toMatchObject({
       status: 503,
       message: "model 'cached' version 1 failed and its fallback chain had no answer",
     });
+  });
+
+  it('counts missed server deadlines against the model, but not deadlines the client shortened', async () => {
+    const late = () => ({
+      inputs: [{ name: 'input', datatype: 'FP32' as const, shape: [1, 512], data: new Float32Array(512) }],
+      deadline: performance.now() - 1,
+    });
+    for (let i = 0; i < 6; i++)
+      await expect(guard.infer('slow', undefined, late(), { clientDeadline: true })).rejects.toMatchObject({
+        status: 504,
+      });
+    expect(breakers.state('slow', '1')).toBe('closed');
+    // The six above count as healthy calls in the rolling window: the seventh miss passes 50%.
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++)
+      await guard.infer('slow', undefined, late()).catch((e: ServiceError) => statuses.push(e.status));
+    expect(statuses).toEqual([504, 504, 504, 504, 504, 504, 504, 503]);
+    expect(breakers.state('slow', '1')).toBe('open');
   });
 
   it('rejects a non-boolean cache parameter', () => {

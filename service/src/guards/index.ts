@@ -53,7 +53,13 @@ export function createProductionGuards({ engine, metrics, logger, config }: Guar
       limiter,
       defaultLimit: rps === undefined ? undefined : { rps, burst: config.RATE_LIMIT_BURST ?? Math.ceil(rps) },
     }),
-    new ResilienceGuard({ engine, breakers, cache, logger: log }),
+    new ResilienceGuard({
+      engine,
+      breakers,
+      cache,
+      logger: log,
+      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    }),
   ];
   return {
     guards,

@@ -26,13 +26,25 @@ export class BreakerOpenError extends ServiceError {
 }
 
 /**
- * What counts against a model's health: its own failures (500) and deadlines it missed (504).
- * Bad requests (4xx) say nothing about the model, and a full queue (503) is load, which load
- * shedding answers; letting either open the breaker would turn a client's mistake or a traffic
- * spike into an outage of the model for everyone.
+ * A deadline missed under a `timeout` the client shortened below the server's own. It is answered
+ * 504 like any missed deadline but says nothing about the model's health.
+ */
+export class ClientDeadlineError extends ServiceError {
+  constructor(cause: ServiceError) {
+    super(504, cause.message);
+    this.name = 'ClientDeadlineError';
+  }
+}
+
+/**
+ * What counts against a model's health: its own failures (500) and deadlines it missed (504)
+ * under the server's deadline. Bad requests (4xx), deadlines a client chose shorter, and a full
+ * queue (503, which load shedding answers) do not: any of them would let one client's mistake or
+ * a traffic spike open the breaker, an outage of the model for everyone.
  */
 export function countsAsModelFailure(err: unknown): boolean {
   if (!(err instanceof ServiceError)) return true;
+  if (err instanceof ClientDeadlineError) return false;
   return err.status === 500 || err.status === 504;
 }
 

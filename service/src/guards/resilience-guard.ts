@@ -6,7 +6,12 @@ import type { Engine } from '../engine';
 import type { Guard, InferCallContext } from '../http/guard';
 import type { ModelConfig } from '../repository/model-config';
 import { predictionCacheKey } from './cache-key';
-import { BreakerOpenError, countsAsModelFailure, type ModelBreakers } from './model-breakers';
+import {
+  BreakerOpenError,
+  ClientDeadlineError,
+  countsAsModelFailure,
+  type ModelBreakers,
+} from './model-breakers';
 import type { CacheOutcome, PredictionCache } from './prediction-cache';
 
 /** What the `x-served-by` header says: the model asked for, its fallback model, or a cached answer. */
@@ -23,6 +28,8 @@ export interface ResilienceDeps {
   breakers: ModelBreakers;
   cache?: PredictionCache;
   logger?: Logger;
+  /** REQUEST_TIMEOUT_MS: a client `timeout` below it makes a missed deadline the client's choice. */
+  requestTimeoutMs?: number;
 }
 
 /** The OIP request parameter `"cache": false` opts a request out of the prediction cache. */
@@ -32,6 +39,10 @@ export function cacheAllowedBy(parameters: Record<string, unknown>): boolean {
   if (typeof p !== 'boolean')
     throw badRequest(`parameters.cache must be a boolean, got ${JSON.stringify(p)}`);
   return p;
+}
+
+function blameClientDeadline(err: unknown): never {
+  throw err instanceof ServiceError && err.status === 504 ? new ClientDeadlineError(err) : err;
 }
 
 /** The answer to `outputs`, from a result that holds every output (a cached one). */
@@ -70,12 +81,12 @@ export class ResilienceGuard implements Guard {
   constructor(private readonly deps: ResilienceDeps) {}
 
   async execute(call: InferCallContext, request: InferRequest): Promise<InferResult> {
-    const outcome = await this.infer(
-      call.model,
-      call.version,
-      request,
-      cacheAllowedBy(call.decoded.parameters),
-    );
+    const asked = call.decoded.timeoutMs;
+    const clientDeadline = asked !== undefined && asked < (this.deps.requestTimeoutMs ?? Infinity);
+    const outcome = await this.infer(call.model, call.version, request, {
+      cacheAllowed: cacheAllowedBy(call.decoded.parameters),
+      clientDeadline,
+    });
     call.setHeader('x-cache', outcome.cache);
     call.setHeader('x-served-by', outcome.servedBy);
     return outcome.result;
@@ -85,7 +96,10 @@ export class ResilienceGuard implements Guard {
     model: string,
     version: string | undefined,
     request: InferRequest,
-    cacheAllowed = true,
+    {
+      cacheAllowed = true,
+      clientDeadline = false,
+    }: { cacheAllowed?: boolean; clientDeadline?: boolean } = {},
   ): Promise<GuardedOutcome> {
     const { engine, breakers, cache } = this.deps;
     const config = engine.modelConfig(model);
@@ -96,9 +110,10 @@ export class ResilienceGuard implements Guard {
     const key =
       cache && config.cache.enabled ? predictionCacheKey(model, resolved, request.inputs) : undefined;
     const cacheable = key !== undefined && cacheAllowed;
+    const run = () => engine.infer(model, version, cacheable ? { ...request, outputs: undefined } : request);
     const primary = () =>
       breakers.fire(model, resolved, config.circuit_breaker, () =>
-        engine.infer(model, version, cacheable ? { ...request, outputs: undefined } : request),
+        clientDeadline ? run().catch(blameClientDeadline) : run(),
       );
     try {
       if (!cacheable) return { result: await primary(), cache: 'bypass', servedBy: 'primary' };

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+
+/** One request of a load run and what became of it: exactly one of `status` or `error`. */
+export interface LoadResult {
+  requestId: string;
+  status?: number;
+  error?: string;
+  /** The x-request-id the response carried: a response to another request would show here. */
+  echoedId?: string | null;
+  headers?: Headers;
+  ms: number;
+  startedAt: number;
+}
+
+export interface LoadOptions {
+  url: string;
+  count: number;
+  concurrency: number;
+  /** Request `i`'s JSON body and headers. */
+  request: (i: number) => { body: string; headers?: Record<string, string> };
+  /** Spacing between request starts per worker, to stretch a run over time. */
+  pauseMs?: number;
+  /** Called after each response, e.g. to inject a fault at a point in the run. */
+  onResult?: (r: LoadResult, done: number) => void | Promise<void>;
+  timeoutMs?: number;
+  /** Stop starting requests after this long, even if fewer than `count` were sent. */
+  durationMs?: number;
+}
+
+/**
+ * A bounded closed-loop load run against a loopback URL: `count` requests by `concurrency` workers,
+ * each with a unique x-request-id, every outcome recorded. It stops by itself.
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadResult[]> {
+  if (!/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/.test(options.url))
+    throw new Error(`load runs target loopback only, got ${options.url}`);
+  const results: LoadResult[] = [];
+  let next = 0;
+  const stopAt = options.durationMs === undefined ? Infinity : performance.now() + options.durationMs;
+  const worker = async () => {
+    while (next < options.count && performance.now() < stopAt) {
+      const i = next++;
+      const { body, headers } = options.request(i);
+      const requestId = randomUUID();
+      const startedAt = performance.now();
+      const result: LoadResult = { requestId, ms: 0, startedAt };
+      try {
+        const res = await fetch(options.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...headers },
+          body,
+          signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
+        });
+        await res.arrayBuffer();
+        result.status = res.status;
+        result.echoedId = res.headers.get('x-request-id');
+        result.headers = res.headers;
+      } catch (err) {
+        result.error = (err as Error).cause ? String((err as Error).cause) : String(err);
+      }
+      result.ms = performance.now() - startedAt;
+      results.push(result);
+      await options.onResult?.(result, results.length);
+      if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  return results;
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Reads one sample of a Prometheus text exposition, matching every given label. */
+export async function scrapeMetric(
+  baseUrl: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
