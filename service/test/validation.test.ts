@@ -31,7 +31,7 @@ const fp32 = (rows: number, values?: number[]): Tensor => ({
   name: 'input',
   datatype: 'FP32',
   shape: [rows, 4],
-  data: new Float32Array(values ?? rows * 4),
+  data: values ? Float32Array.from(values) : new Float32Array(rows * 4),
 });
 
 function rejection(sig: ModelSignature, inputs: Tensor[], outputs?: string[]): string {

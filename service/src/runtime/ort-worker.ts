@@ -88,7 +88,8 @@ export class OrtWorker {
   }
 
   private fail(error: Error): void {
-    if (!this.closed && !this.exited) this.logger.error({ error: error.message }, 'onnxruntime worker thread lost');
+    if (!this.closed && !this.exited)
+      this.logger.error({ error: error.message }, 'onnxruntime worker thread lost');
     this.exited ??= error;
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
