@@ -20,12 +20,14 @@ export async function openSession(
   config: SessionConfig,
   logger: EngineLogger,
 ): Promise<OpenedSession> {
+  ort.env.logLevel = 'fatal';
   const base: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: config.intra_op_num_threads,
     interOpNumThreads: config.inter_op_num_threads,
     graphOptimizationLevel: config.graph_optimization_level,
-    // Warnings only: ORT's info level logs every node placement.
-    logSeverityLevel: 2,
+    // onnxruntime prints its own coloured lines to stderr, which would break the JSON log stream;
+    // every failure it reports also comes back as an exception, which the engine words and logs.
+    logSeverityLevel: 4,
   };
   if (config.execution_providers.includes('cuda')) {
     try {
