@@ -101,6 +101,8 @@ function spawnSessionWorker(): Worker {
   const ts = __filename.endsWith('.ts');
   const file = join(__dirname, `session-worker.${ts ? 'ts' : 'js'}`);
   if (!ts) return new Worker(file);
-  const boot = `require('tsx/cjs/api').register(); require(${JSON.stringify(file)});`;
+  // Resolved here: an eval'd worker resolves modules from the working directory, not from this file.
+  const tsx = require.resolve('tsx/cjs/api');
+  const boot = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(file)});`;
   return new Worker(boot, { eval: true });
 }
