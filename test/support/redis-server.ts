@@ -56,6 +56,8 @@ function canConnect(port: number): Promise<boolean> {
 export interface RedisServerOptions {
   /** `requirepass`; the URL then carries it. */
   password?: string;
+  /** Serve TLS only (`rediss://`), as ElastiCache in-transit encryption does. */
+  tls?: { certFile: string; keyFile: string };
   startTimeoutMs?: number;
 }
 
@@ -76,7 +78,7 @@ export class RedisServer {
 
   get url(): string {
     const auth = this.options.password ? `:${encodeURIComponent(this.options.password)}@` : '';
-    return `redis://${auth}127.0.0.1:${this.port}`;
+    return `${this.options.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${this.port}`;
   }
 
   get running(): boolean {
@@ -85,7 +87,22 @@ export class RedisServer {
 
   async start(): Promise<void> {
     if (this.child) return;
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const tls = this.options.tls;
+    const listen = tls
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(this.port),
+          '--tls-cert-file',
+          tls.certFile,
+          '--tls-key-file',
+          tls.keyFile,
+          '--tls-auth-clients',
+          'no',
+        ]
+      : ['--port', String(this.port)];
+    const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
     if (this.options.password) args.push('--requirepass', this.options.password);
     const child = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -109,6 +126,15 @@ export class RedisServer {
     this.child = undefined;
     if (child.exitCode === null) child.kill('SIGKILL');
     await this.exited;
+  }
+
+  /** SIGSTOP: the socket stays open but nothing answers, like a hung or partitioned server. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
   }
 
   async restart(): Promise<void> {

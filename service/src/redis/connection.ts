@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import CircuitBreaker from 'opossum';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -15,6 +16,11 @@ export interface RedisConnectionOptions {
   url: string;
   logger: Logger;
   registry?: Registry;
+  /**
+   * Extra TLS options for `rediss://` (a private CA, for instance). ElastiCache's certificates are
+   * publicly trusted, and NODE_EXTRA_CA_CERTS covers a private CA without code; tests pass `ca`.
+   */
+  tls?: ConnectionOptions;
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
   /** Cap of the exponential reconnect backoff. */
@@ -72,6 +78,7 @@ export class RedisConnection {
       autoResendUnfulfilledCommands: false,
       retryStrategy: (times) => (this.closed ? null : reconnectDelayMs(times, maxDelay)),
       connectionName: 'ml-platform-service',
+      ...(options.tls && options.url.startsWith('rediss://') ? { tls: options.tls } : {}),
     });
     const b = options.breaker ?? {};
     this.breaker = new CircuitBreaker((op: RedisOp<unknown>) => op(this.client), {
