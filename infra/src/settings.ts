@@ -34,7 +34,13 @@ export interface PlatformSettings {
     targetQueueDepthPerPod: number;
     targetCpuPct: number;
   };
-  redis?: { nodeType: string; replicas: number; multiAz: boolean; automaticFailover: boolean };
+  redis?: {
+    nodeType: string;
+    replicas: number;
+    multiAz: boolean;
+    automaticFailover: boolean;
+    atRestEncryption: boolean;
+  };
   rateLimit: { requestsPerSecond: number; burst: number };
   budget?: {
     monthlyLimitUsd: number;
@@ -59,6 +65,7 @@ export interface PlatformSettings {
     webhookUrl?: string;
     driftThreshold: number;
     queueSaturationDepth: number;
+    p99AlertMs: number;
   };
   ingress: {
     enabled: boolean;
@@ -124,6 +131,7 @@ export function resolveSettings(cfg: StackConfig, stack: string, project = 'ml-p
       replicas: cfg.redis.replicas,
       multiAz: cfg.redis.replicas >= 1 && (isProd || cfg.environment === 'staging'),
       automaticFailover: cfg.redis.replicas >= 1,
+      atRestEncryption: cfg.redis.atRestEncryption ?? true,
     },
     rateLimit: cfg.rateLimit,
     budget: cfg.budget && {
@@ -149,6 +157,7 @@ export function resolveSettings(cfg: StackConfig, stack: string, project = 'ml-p
       webhookUrl: cfg.monitoring?.webhookUrl,
       driftThreshold: cfg.monitoring?.driftThreshold ?? 0.2,
       queueSaturationDepth: cfg.monitoring?.queueSaturationDepth ?? 50,
+      p99AlertMs: cfg.monitoring?.p99AlertMs ?? cfg.sla.p99LatencyMs,
     },
     ingress: {
       enabled: cfg.ingress?.enabled ?? !isLocal,

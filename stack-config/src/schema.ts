@@ -73,6 +73,8 @@ export const RedisSchema = z
     nodeType: z.string().regex(/^cache\./, 'must be an ElastiCache node type such as cache.r7g.large'),
     /** Read replicas per shard; prod needs at least 1 for automatic failover. */
     replicas: z.number().int().min(0).max(5),
+    /** At-rest encryption of snapshots and swap (infra default true); the guardrails reject false. */
+    atRestEncryption: z.boolean().optional(),
   })
   .strict();
 
@@ -140,6 +142,8 @@ export const MonitoringSchema = z
     driftThreshold: z.number().gt(0).max(1).optional(),
     /** inference_queue_depth per pod above this alerts as saturation (infra default 50). */
     queueSaturationDepth: z.number().int().min(1).max(100_000).optional(),
+    /** p99 latency alert threshold in ms (infra default: the SLA's p99); the guardrails reject one above the SLA. */
+    p99AlertMs: z.number().positive().max(60_000).optional(),
   })
   .strict();
 

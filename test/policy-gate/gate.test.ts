@@ -39,6 +39,16 @@ const CASES: [file: string, stack: string, expected: string][] = [
     'inference-rate-limit: container "inference" RATE_LIMIT_RPS=1000000 is above the allowed maximum 10000',
   ],
   [
+    'redis-unencrypted.yaml',
+    'prod',
+    'redis-encryption: atRestEncryptionEnabled is not true: snapshots and swap are unencrypted',
+  ],
+  [
+    'alert-looser-than-sla.yaml',
+    'prod',
+    'sla-alerts: p99 latency alert is looser than the SLA: InferenceLatencyP99AboveSla > 250ms for 5m; the SLA p99 is 100ms',
+  ],
+  [
     'auth-off-prod.yaml',
     'prod',
     'inference-auth: container "inference" sets neither API_KEYS nor API_KEYS_FILE: authentication is off',

@@ -24,6 +24,8 @@ export interface MonitoringArgs {
   driftThreshold?: number;
   /** Queued requests per pod that count as saturation; default 50. */
   queueSaturationDepth?: number;
+  /** p99 latency alert threshold in ms; default the SLA's p99. */
+  p99AlertMs?: number;
   /** Emails subscribed to the alert topic (cloud stacks). */
   alertEmails?: string[];
   webhookUrl?: string;
@@ -171,6 +173,7 @@ export class Monitoring extends pulumi.ComponentResource {
           namespace: args.serviceNamespace,
           driftThreshold: args.driftThreshold ?? 0.2,
           queueSaturationDepth: args.queueSaturationDepth ?? 50,
+          p99AlertMs: args.p99AlertMs,
         }),
       ),
       crdOpts,

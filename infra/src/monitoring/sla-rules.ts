@@ -31,6 +31,8 @@ export interface SlaRuleOptions {
   driftThreshold: number;
   /** Average queued requests per pod above this for 5 minutes alerts. */
   queueSaturationDepth: number;
+  /** p99 latency alert threshold in ms; default the SLA's p99 (the guardrails reject a looser one). */
+  p99AlertMs?: number;
 }
 
 /**
@@ -67,7 +69,8 @@ export function burnThreshold(sla: Sla, factor: number): number {
 export function slaRuleGroups(o: SlaRuleOptions): RuleGroup[] {
   const ns = `namespace="${o.namespace}"`;
   const budget = errorBudgetRatio(o.sla);
-  const p99Seconds = o.sla.p99LatencyMs / 1000;
+  const p99AlertMs = o.p99AlertMs ?? o.sla.p99LatencyMs;
+  const p99Seconds = p99AlertMs / 1000;
   const recording: RecordingRule[] = [
     ...ERROR_RATIO_WINDOWS.map((w) => ({ record: errorRatioRecord(w), expr: errorRatio(w, ns, BY) })),
     { record: 'inference:latency_p99_seconds:5m', expr: latencyQuantile(0.99, '5m', ns, BY) },
@@ -108,7 +111,7 @@ export function slaRuleGroups(o: SlaRuleOptions): RuleGroup[] {
       labels: { severity: 'page', slo: 'latency-p99' },
       annotations: {
         summary: '{{ $labels.model }}/{{ $labels.version }} p99 latency is above the SLA',
-        description: `p99 request latency over 5m has exceeded ${o.sla.p99LatencyMs} ms for 5 minutes.`,
+        description: `p99 request latency over 5m has exceeded ${num(p99AlertMs)} ms for 5 minutes.`,
         sla_p99_latency_ms: num(o.sla.p99LatencyMs),
       },
     },

@@ -19,6 +19,8 @@ export interface ElastiCacheArgs {
   replicas: number;
   /** Spread primary and replicas over AZs (needs replicas >= 1). */
   multiAz: boolean;
+  /** Encrypt snapshots and swap at rest; default true. */
+  atRestEncryption?: boolean;
   vpcId: pulumi.Input<string>;
   subnetIds: pulumi.Input<string[]>;
   /** The only security group allowed to connect (the nodes'). */
@@ -165,7 +167,7 @@ export class Redis extends pulumi.ComponentResource {
         automaticFailoverEnabled: ec.replicas >= 1,
         multiAzEnabled: ec.multiAz,
         transitEncryptionEnabled: true,
-        atRestEncryptionEnabled: true,
+        atRestEncryptionEnabled: ec.atRestEncryption ?? true,
         authToken: authToken,
         subnetGroupName: subnets.name,
         securityGroupIds: [sg.id],
