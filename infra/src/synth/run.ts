@@ -108,6 +108,25 @@ export function redact(value: unknown): unknown {
   return value;
 }
 
+/** Resolves stack outputs, masking the ones Pulumi would store as secrets. */
+async function redactOutputs(declared: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(declared)) {
+    if (value === undefined) continue;
+    if (pulumi.Output.isInstance(value)) {
+      const output = value as pulumi.Output<unknown>;
+      const [plain, secret] = await Promise.all([
+        new Promise((resolve) => output.apply(resolve)),
+        output.isSecret,
+      ]);
+      out[key] = secret ? mask(plain) : redact(plain);
+    } else {
+      out[key] = redact(value);
+    }
+  }
+  return out;
+}
+
 /** All config of the stack file (any namespace) with the overrides applied, as Pulumi's string map. */
 export function stackConfigMap(stack: string, opts: SynthOptions): Record<string, string> {
   const file = opts.configFile ?? stackFile(stack);
@@ -136,43 +155,65 @@ function projectValues(map: Record<string, string>): Record<string, unknown> {
   return out;
 }
 
-async function runOnce(stack: string, opts: SynthOptions): Promise<SynthResult> {
-  const map = stackConfigMap(stack, opts);
-  const config = validateStackConfig(projectValues(map), `stack ${stack}`);
-  return withLocalStorage(async () => {
-    await pulumi.runtime.setMocks(platformMocks(config.region), PROJECT, stack, false);
-    pulumi.runtime.setAllConfig(map);
-    const resources: SynthResource[] = [];
-    const monitor = pulumi.runtime.getMonitor() as unknown as HookableMonitor;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, cb) =>
-      register(req, (err, resp) => {
-        if (!err && resp) {
-          const inputs = pulumi.runtime.deserializeProperties(req.getObject() as never);
-          resources.push({
-            type: req.getType(),
-            name: req.getName(),
-            urn: resp.getUrn(),
-            ...(req.getParent() ? { parent: req.getParent() } : {}),
-            custom: req.getCustom(),
-            ...(req.getProvider() ? { provider: req.getProvider() } : {}),
-            inputs: redact(inputs) as Record<string, unknown>,
-          });
-        }
-        cb(err, resp);
+export interface MockRunOptions {
+  stack: string;
+  region: string;
+  /** Pulumi config map (`namespace:key` -> string value). */
+  config?: Record<string, string>;
+}
+
+/**
+ * Runs `init` as a Pulumi program under mocks in a fresh runtime store and returns every resource it
+ * registered plus its outputs. The building block of `synthStack`, and of component tests, which
+ * declare a single component in `init`.
+ */
+export function runUnderMocks(
+  init: () => Promise<Record<string, unknown> | void> | Record<string, unknown> | void,
+  o: MockRunOptions,
+): Promise<{ resources: SynthResource[]; outputs: Record<string, unknown> }> {
+  const run = queue.then(() =>
+    withLocalStorage(async () => {
+      await pulumi.runtime.setMocks(platformMocks(o.region), PROJECT, o.stack, false);
+      pulumi.runtime.setAllConfig({ 'aws:region': o.region, ...(o.config ?? {}) });
+      const resources: SynthResource[] = [];
+      const monitor = pulumi.runtime.getMonitor() as unknown as HookableMonitor;
+      const register = monitor.registerResource.bind(monitor);
+      monitor.registerResource = (req, cb) =>
+        register(req, (err, resp) => {
+          if (!err && resp) {
+            const inputs = pulumi.runtime.deserializeProperties(req.getObject() as never);
+            resources.push({
+              type: req.getType(),
+              name: req.getName(),
+              urn: resp.getUrn(),
+              ...(req.getParent() ? { parent: req.getParent() } : {}),
+              custom: req.getCustom(),
+              ...(req.getProvider() ? { provider: req.getProvider() } : {}),
+              inputs: redact(inputs) as Record<string, unknown>,
+            });
+          }
+          cb(err, resp);
+        });
+      let outputs: Record<string, unknown> = {};
+      await pulumi.runtime.runInPulumiStack(async () => {
+        const declared = (await init()) ?? {};
+        outputs = await redactOutputs(declared);
+        return declared;
       });
-    const outputs = (await pulumi.runtime.runInPulumiStack(program)) as Record<string, unknown>;
-    await pulumi.runtime.disconnect();
-    const plain = redact(outputs) as Record<string, unknown>;
-    return { stack, config, resources, outputs: plain, costEstimate: plain.costEstimate as CostEstimate };
-  });
+      await pulumi.runtime.disconnect();
+      return { resources, outputs };
+    }),
+  );
+  queue = run.catch(() => undefined);
+  return run;
 }
 
 let queue: Promise<unknown> = Promise.resolve();
 
 /** See the module comment for the contract. */
-export function synthStack(stack: string, opts: SynthOptions = {}): Promise<SynthResult> {
-  const run = queue.then(() => runOnce(stack, opts));
-  queue = run.catch(() => undefined);
-  return run;
+export async function synthStack(stack: string, opts: SynthOptions = {}): Promise<SynthResult> {
+  const map = stackConfigMap(stack, opts);
+  const config = validateStackConfig(projectValues(map), `stack ${stack}`);
+  const { resources, outputs } = await runUnderMocks(program, { stack, region: config.region, config: map });
+  return { stack, config, resources, outputs, costEstimate: outputs.costEstimate as CostEstimate };
 }
