@@ -117,7 +117,7 @@ async function redactOutputs(declared: Record<string, unknown>): Promise<Record<
       const output = value as pulumi.Output<unknown>;
       const [plain, secret] = await Promise.all([
         new Promise((resolve) => output.apply(resolve)),
-        output.isSecret,
+        pulumi.isSecret(output),
       ]);
       out[key] = secret ? mask(plain) : redact(plain);
     } else {
