@@ -87,6 +87,13 @@ describe('prediction cache, in-process tier', () => {
     );
   });
 
+  it('runs without an in-process tier when its budget is 0', async () => {
+    const cache = new PredictionCache({ maxMemoryBytes: 0 });
+    await cache.getOrCompute('k', labels, policy, async () => prediction(1));
+    expect((await cache.getOrCompute('k', labels, policy, async () => prediction(2))).outcome).toBe('miss');
+    expect(cache.memoryBytes).toBe(0);
+  });
+
   it('expires entries after their TTL', async () => {
     const cache = new PredictionCache({ maxMemoryBytes: 1 << 20 });
     await cache.getOrCompute('k', labels, { enabled: true, ttlSeconds: 0.05 }, async () => prediction(1));

@@ -14,7 +14,7 @@ export interface CachePolicy {
 }
 
 export interface PredictionCacheOptions {
-  /** Budget of the in-process tier in bytes (encoded entries plus keys). */
+  /** Budget of the in-process tier in bytes (encoded entries plus keys); 0 turns the tier off. */
   maxMemoryBytes: number;
   redis?: RedisConnection;
   registry?: Registry;
@@ -33,7 +33,7 @@ interface Labels {
  * computation (singleflight) whether or not a tier holds the answer yet.
  */
 export class PredictionCache {
-  private readonly memory: LRUCache<string, Buffer>;
+  private readonly memory?: LRUCache<string, Buffer>;
   private readonly inflight = new Map<string, Promise<{ result: InferResult; outcome: CacheOutcome }>>();
   private readonly pendingWrites = new Set<Promise<void>>();
   private readonly prefix: string;
@@ -46,10 +46,11 @@ export class PredictionCache {
 
   constructor(private readonly options: PredictionCacheOptions) {
     this.prefix = options.redisKeyPrefix ?? 'mlp:pc:v1:';
-    this.memory = new LRUCache<string, Buffer>({
-      maxSize: options.maxMemoryBytes,
-      sizeCalculation: (value, key) => value.length + key.length,
-    });
+    if (options.maxMemoryBytes > 0)
+      this.memory = new LRUCache<string, Buffer>({
+        maxSize: options.maxMemoryBytes,
+        sizeCalculation: (value, key) => value.length + key.length,
+      });
     const registry = options.registry;
     if (registry) {
       this.hits = defineCounter(registry, {
@@ -85,7 +86,7 @@ export class PredictionCache {
   }
 
   get memoryBytes(): number {
-    return this.memory.calculatedSize;
+    return this.memory?.calculatedSize ?? 0;
   }
 
   /**
@@ -157,11 +158,13 @@ export class PredictionCache {
   }
 
   private setMemory(key: string, encoded: Buffer, ttlMs: number): void {
+    if (!this.memory) return;
     this.memory.set(key, encoded, { ttl: ttlMs });
     this.memoryGauge?.set(this.memory.calculatedSize);
   }
 
   private getMemory(key: string, labels: Labels): InferResult | undefined {
+    if (!this.memory) return undefined;
     const buf = this.memory.get(key);
     if (!buf) {
       this.misses?.inc({ ...labels, tier: 'memory' });
