@@ -5,6 +5,8 @@ import { checkCostTags } from './checks/cost-tags';
 import {
   checkGpuNodeGroup,
   checkGpuNodePool,
+  isGpuNodeGroup,
+  isGpuNodePool,
   NODE_GROUP_TYPES,
   NODE_POOL_TYPE,
 } from './checks/gpu-node-groups';
@@ -55,6 +57,7 @@ const INFERENCE_SELECTOR: Setting<Record<string, string>> = {
   description: 'Pod labels that mark the inference workload (a matchLabels selector).',
 };
 
+const NOT_INFERENCE = 'not the inference workload (inferenceSelector)';
 const hasAwsResources = (resources: PlainResource[]) => resources.some((r) => r.type.startsWith('aws:'));
 
 /**
@@ -97,9 +100,10 @@ export function guardrails(context: ContextProvider): Policies {
           },
         },
       },
-      (resources, { settings, context: ctx }) => {
+      (resources, { settings, context: ctx, notApplicable }) => {
         const { config } = ctx();
-        if (!settings.environments.includes(config.environment)) return [];
+        if (!settings.environments.includes(config.environment))
+          notApplicable(`not required in ${config.environment}`);
         return checkSlaAlerts(resources, config.sla, settings);
       },
       context,
@@ -137,8 +141,10 @@ export function guardrails(context: ContextProvider): Policies {
         },
       },
       WORKLOAD_TYPES,
-      (workload, { settings }) =>
-        isInferenceWorkload(workload, settings.inferenceSelector) ? checkRateLimit(workload, settings) : [],
+      (workload, { settings, notApplicable }) => {
+        if (!isInferenceWorkload(workload, settings.inferenceSelector)) notApplicable(NOT_INFERENCE);
+        return checkRateLimit(workload, settings);
+      },
       context,
     ),
     resourceGuardrail(
@@ -156,9 +162,10 @@ export function guardrails(context: ContextProvider): Policies {
         },
       },
       WORKLOAD_TYPES,
-      (workload, { settings, context: ctx }) => {
-        if (!isInferenceWorkload(workload, settings.inferenceSelector)) return [];
-        if (settings.authOptionalEnvironments.includes(ctx().config.environment)) return [];
+      (workload, { settings, context: ctx, notApplicable }) => {
+        if (!isInferenceWorkload(workload, settings.inferenceSelector)) notApplicable(NOT_INFERENCE);
+        const env = ctx().config.environment;
+        if (settings.authOptionalEnvironments.includes(env)) notApplicable(`auth is optional in ${env}`);
         return checkAuth(workload);
       },
       context,
@@ -217,8 +224,8 @@ export function guardrails(context: ContextProvider): Policies {
           minHeadroomPct: number(0, 'Extra percentage the limit must leave above the estimate.'),
         },
       },
-      (resources, { settings, context: ctx }) => {
-        if (!hasAwsResources(resources)) return [];
+      (resources, { settings, context: ctx, notApplicable }) => {
+        if (!hasAwsResources(resources)) notApplicable('the stack has no AWS resources');
         return checkBudgetCoversMaxCost(resources, ctx().maxMonthlyCostUsd, settings);
       },
       context,
@@ -252,8 +259,14 @@ export function guardrails(context: ContextProvider): Policies {
         },
       },
       [...NODE_GROUP_TYPES, NODE_POOL_TYPE],
-      (r, { settings }) =>
-        r.type === NODE_POOL_TYPE ? checkGpuNodePool(r, settings) : checkGpuNodeGroup(r, settings),
+      (r, { settings, notApplicable }) => {
+        if (r.type === NODE_POOL_TYPE) {
+          if (!isGpuNodePool(r)) notApplicable('not a GPU NodePool');
+          return checkGpuNodePool(r, settings);
+        }
+        if (!isGpuNodeGroup(r)) notApplicable('not a GPU node group');
+        return checkGpuNodeGroup(r, settings);
+      },
       context,
     ),
     resourceGuardrail(
@@ -281,8 +294,11 @@ export function guardrails(context: ContextProvider): Policies {
         settings: { environments: environments(['prod'], 'Environments that need highly available Redis.') },
       },
       [REPLICATION_GROUP_TYPE],
-      (r, { settings, context: ctx }) =>
-        settings.environments.includes(ctx().config.environment) ? checkRedisHighAvailability(r) : [],
+      (r, { settings, context: ctx, notApplicable }) => {
+        const env = ctx().config.environment;
+        if (!settings.environments.includes(env)) notApplicable(`not required in ${env}`);
+        return checkRedisHighAvailability(r);
+      },
       context,
     ),
     stackGuardrail(
@@ -387,10 +403,11 @@ export function guardrails(context: ContextProvider): Policies {
           environments: environments(['prod'], 'Environments the policy applies to.'),
         },
       },
-      (resources, { settings, context: ctx }) =>
-        settings.environments.includes(ctx().config.environment)
-          ? checkAvailability(resources, settings)
-          : [],
+      (resources, { settings, context: ctx, notApplicable }) => {
+        const env = ctx().config.environment;
+        if (!settings.environments.includes(env)) notApplicable(`not required in ${env}`);
+        return checkAvailability(resources, settings);
+      },
       context,
     ),
     resourceGuardrail(

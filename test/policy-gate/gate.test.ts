@@ -19,10 +19,21 @@ describe('every stack in the repo passes the pack', () => {
   it.each(listStacks())('%s', async (stack) => {
     const gate = await runGate({ stack });
     expect(mandatory(gate.evaluation.violations)).toEqual([]);
-    // The pack really looked at the stack: the inference workload's policies ran on it.
-    expect(gate.evaluation.applied).toEqual(
-      expect.arrayContaining(['inference-rate-limit', 'workload-probes', 'sla-alerts']),
-    );
+    // The pack really looked at the stack: each policy checked the resources it is about.
+    const expected = ['inference-rate-limit', 'workload-security-context', 'workload-probes', 'sla-alerts'];
+    if (gate.synth.config.environment !== 'local') {
+      expected.push('gpu-node-groups', 'redis-encryption', 'budget-notifications', 'budget-covers-max-cost');
+      expected.push(
+        'cloudwatch-alarm-actions',
+        'cost-allocation-tags',
+        'public-ingress-waf',
+        'redis-not-public',
+      );
+      if (gate.synth.config.environment !== 'dev') expected.push('inference-auth');
+    }
+    if (gate.synth.config.environment === 'prod')
+      expected.push('prod-availability', 'redis-high-availability');
+    expect(Object.keys(gate.evaluation.checked)).toEqual(expect.arrayContaining(expected));
   });
 });
 

@@ -37,12 +37,19 @@ function disallowedFamilies(instanceTypes: string[], allowed: string[]): string[
   return [...new Set(instanceTypes.map(instanceFamily).filter((f) => !allowed.includes(f)))];
 }
 
+function groupInstanceTypes(group: PlainResource): string[] {
+  return asArray(group.props.instanceTypes).filter((t): t is string => typeof t === 'string');
+}
+
+export function isGpuNodeGroup(group: PlainResource): boolean {
+  return isGpuGroup(groupInstanceTypes(group), group.props.amiType, asRecord(group.props.labels) ?? {});
+}
+
 /** An EKS managed node group (the aws resource, or @pulumi/eks's component which has the same inputs). */
 export function checkGpuNodeGroup(group: PlainResource, s: GpuSettings): string[] {
+  if (!isGpuNodeGroup(group)) return [];
   const p = group.props;
-  const instanceTypes = asArray(p.instanceTypes).filter((t): t is string => typeof t === 'string');
-  const labels = asRecord(p.labels) ?? {};
-  if (!isGpuGroup(instanceTypes, p.amiType, labels)) return [];
+  const instanceTypes = groupInstanceTypes(group);
   const out: string[] = [];
   if (typeof p.amiType !== 'string' || !s.gpuAmiTypes.includes(p.amiType)) {
     out.push(
@@ -64,8 +71,7 @@ export function checkGpuNodeGroup(group: PlainResource, s: GpuSettings): string[
   return out;
 }
 
-/** A Karpenter NodePool that can launch GPU instances: bounded by spec.limits, tainted, allowed families. */
-export function checkGpuNodePool(pool: PlainResource, s: GpuSettings): string[] {
+function poolFacts(pool: PlainResource) {
   const spec = asRecord(at(pool.props, 'spec', 'template', 'spec')) ?? {};
   const requirements = asArray(spec.requirements).map((r) => asRecord(r) ?? {});
   const valuesOf = (key: string) =>
@@ -83,6 +89,16 @@ export function checkGpuNodePool(pool: PlainResource, s: GpuSettings): string[] 
     families.some((f) => GPU_FAMILY.test(f)) ||
     gpuLimit !== undefined ||
     hasGpuTaint(asArray(spec.taints), ['NoSchedule']);
+  return { spec, families, gpuLimit, isGpu };
+}
+
+export function isGpuNodePool(pool: PlainResource): boolean {
+  return poolFacts(pool).isGpu;
+}
+
+/** A Karpenter NodePool that can launch GPU instances: bounded by spec.limits, tainted, allowed families. */
+export function checkGpuNodePool(pool: PlainResource, s: GpuSettings): string[] {
+  const { spec, families, gpuLimit, isGpu } = poolFacts(pool);
   if (!isGpu) return [];
   const out: string[] = [];
   if (!hasGpuTaint(asArray(spec.taints), ['NoSchedule'])) {

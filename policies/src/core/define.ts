@@ -54,6 +54,8 @@ const COMMON_SETTINGS: { [K in keyof CommonSettings]: Setting<CommonSettings[K]>
 export type Finding = string | { message: string; urn?: string };
 
 export interface CheckEnv<V> {
+  /** Marks the policy not applicable here (the engine lists it so; it counts as not checked). */
+  notApplicable: (reason: string) => never;
   settings: V & CommonSettings;
   /** Loaded on first use: most resource checks never need the stack's config. */
   context: () => StackContext;
@@ -119,7 +121,8 @@ export function resourceGuardrail<S extends Record<string, Setting>>(
     const settings = resolveSettings(meta.settings, args.getConfig<Record<string, unknown>>());
     if (settings.exemptResources.includes(args.name)) args.notApplicable('waived by exemptResources');
     const resource = { type: args.type, name: args.name, urn: args.urn, props: args.props };
-    for (const f of check(resource, { settings, context: contextFor(provider, args.urn) })) {
+    const env = { settings, context: contextFor(provider, args.urn), notApplicable: args.notApplicable };
+    for (const f of check(resource, env)) {
       report(typeof f === 'string' ? f : f.message);
     }
   };
@@ -145,7 +148,8 @@ export function stackGuardrail<S extends Record<string, Setting>>(
         .map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.props }));
       const anchor = resources[0]?.urn;
       if (anchor === undefined) args.notApplicable('the stack has no resources');
-      for (const f of check(resources, { settings, context: contextFor(provider, anchor) })) {
+      const env = { settings, context: contextFor(provider, anchor), notApplicable: args.notApplicable };
+      for (const f of check(resources, env)) {
         if (typeof f === 'string') report(f);
         else report(f.message, f.urn);
       }

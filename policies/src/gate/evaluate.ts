@@ -45,6 +45,8 @@ export interface EvaluationResult {
   violations: Violation[];
   /** Policies that ran against at least one resource (or the stack). */
   applied: string[];
+  /** Per policy, how many resources it actually checked (1 for a stack policy that ran). */
+  checked: Record<string, number>;
   notApplicable: { policyName: string; reason?: string }[];
 }
 
@@ -137,7 +139,7 @@ export async function evaluatePolicies(
   resources: EvaluatedResource[],
   opts: EvaluateOptions = {},
 ): Promise<EvaluationResult> {
-  const result: EvaluationResult = { violations: [], applied: [], notApplicable: [] };
+  const result: EvaluationResult = { violations: [], applied: [], checked: {}, notApplicable: [] };
   const stackTags = opts.stackTags ?? new Map<string, string>();
   for (const p of policies) {
     const level = levelOf(p, opts);
@@ -167,7 +169,7 @@ export async function evaluatePolicies(
         throw new Error(`policy '${p.name}' failed on ${what}: ${(e as Error).stack ?? String(e)}`);
       }
     };
-    let ran = false;
+    let ran = 0;
     if (isResourcePolicy(p) && p.validateResource !== undefined) {
       const validations: ResourceValidation[] = Array.isArray(p.validateResource)
         ? p.validateResource
@@ -192,7 +194,7 @@ export async function evaluatePolicies(
           };
           try {
             await validation(args, report(r.urn));
-            ran = true;
+            ran += 1;
           } catch (e) {
             onError(e, r.urn);
           }
@@ -230,12 +232,15 @@ export async function evaluatePolicies(
       };
       try {
         await p.validateStack(args, report());
-        ran = true;
+        ran += 1;
       } catch (e) {
         onError(e, 'the stack');
       }
     }
-    if (ran) result.applied.push(p.name);
+    if (ran > 0) {
+      result.applied.push(p.name);
+      result.checked[p.name] = ran;
+    }
   }
   return result;
 }

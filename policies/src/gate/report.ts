@@ -28,6 +28,11 @@ export function formatReport(g: GateResult, configFile?: string): string {
       (g.policyConfigFile ? `; policy config ${path.relative(process.cwd(), g.policyConfigFile)}` : ''),
   );
   lines.push(
+    `  checked: ${Object.entries(g.evaluation.checked)
+      .map(([name, n]) => (n > 1 ? `${name} x${n}` : name))
+      .join(', ')}`,
+  );
+  lines.push(
     `  cost estimate: ${usd(cost.minMonthlyUsd)} at minimum, ${usd(cost.maxMonthlyUsd)} at maximum scale per month; ` +
       `budget ${usd(g.synth.config.budget?.monthlyLimitUsd)}`,
   );
