@@ -1,7 +1,8 @@
 /**
- * Process entry: `npm start` (tsx, no build step: cold start is dominated by model loading, and tsx
- * adds ~0.2 s, see docs/benchmarks.md). Validates the environment (exit 2 on a bad value), serves,
- * and drains on SIGTERM/SIGINT (exit 0 when every accepted request was answered in time).
+ * Process entry. `npm start` runs `node -r tsx/cjs src/main.ts`: no build step, and signals reach
+ * this process directly (the tsx CLI would add a parent process). Cold-start numbers are in
+ * docs/benchmarks.md. Validates the environment (exit 2 on a bad value), serves, and drains on
+ * SIGTERM/SIGINT (exit 0 when every accepted request was answered in time).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { InferenceEngine } from '../core/engine';
 import type { ServiceMetrics } from '../observability/metrics';
@@ -80,8 +80,13 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     },
     async drain(timeoutMs) {
       draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      // onnxruntime runs on this event loop, so connections the kernel has completed may not have
+      // been accepted yet. Two check phases bracket one poll phase, which accepts them; then stop
+      // listening. http.Server#close would also drop "idle" sockets, which includes those
+      // whose request has not been parsed yet, so only the listener is closed here; sockets close
+      // after their response (Connection: close) or once everything is answered.
+      for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+      const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
       const answered = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));

@@ -1,0 +1,86 @@
+import { spawnSync } from 'node:child_process';
+import { ConfigError, loadConfig } from '../src/config/env';
+import { MAIN, REPO_ROOT } from './http-support';
+
+function issuesOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).issues;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      PORT: 8080,
+      HOST: '127.0.0.1',
+      WORKERS: 1,
+      LOG_LEVEL: 'info',
+      REQUEST_TIMEOUT_MS: 10_000,
+    });
+    expect(c.MODEL_REPOSITORY).toBe(`${REPO_ROOT}/models`);
+    expect(c.REDIS_URL).toBeUndefined();
+    expect(c.API_KEYS).toBeUndefined();
+  });
+
+  it('parses typed values, treating empty strings as unset', () => {
+    const c = loadConfig({
+      PORT: '9000',
+      API_KEYS: ' a , b ,,',
+      RATE_LIMIT_RPS: '12.5',
+      RATE_LIMIT_BURST: '40',
+      REDIS_URL: 'rediss://:pw@cache.example:6380/0',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+      MAX_BODY_BYTES: '',
+    });
+    expect(c).toMatchObject({ PORT: 9000, API_KEYS: ['a', 'b'], RATE_LIMIT_RPS: 12.5, RATE_LIMIT_BURST: 40 });
+    expect(c.MAX_BODY_BYTES).toBe(16 * 1024 * 1024);
+  });
+
+  it.each([
+    ['PORT', '70000', /^PORT="70000": must be an integer from 0 to 65535$/],
+    ['PORT', 'http', /^PORT="http": must be an integer from 0 to 65535$/],
+    ['WORKERS', '0', /^WORKERS="0": must be an integer from 1 to 64$/],
+    ['RATE_LIMIT_RPS', '-5', /^RATE_LIMIT_RPS="-5": must be a number above 0/],
+    ['REQUEST_TIMEOUT_MS', '1.5', /^REQUEST_TIMEOUT_MS="1.5": must be an integer/],
+    ['LOG_LEVEL', 'loud', /^LOG_LEVEL="loud": .*"info"/],
+    [
+      'MODEL_REPOSITORY',
+      '/definitely/not/here',
+      /^MODEL_REPOSITORY="\/definitely\/not\/here": must be an existing directory$/,
+    ],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'not a url', /^OTEL_EXPORTER_OTLP_ENDPOINT="not a url": /],
+  ])('names %s, its value and the rule when it is %p', (key, value, pattern) => {
+    const issues = issuesOf({ [key]: value });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(pattern);
+  });
+
+  it('never echoes secret values', () => {
+    const issues = issuesOf({ REDIS_URL: 'http://user:hunter2@host', API_KEYS: ' , ' });
+    expect(issues.join('\n')).not.toMatch(/hunter2/);
+    expect(issues).toEqual([
+      expect.stringMatching(/^REDIS_URL=\(value hidden\): must be a redis:\/\/ or rediss:\/\/ URL/),
+      expect.stringMatching(/^API_KEYS=\(value hidden\): must list at least one non-empty key/),
+    ]);
+  });
+});
+
+describe('process start-up with a bad environment', () => {
+  it('exits 2 with a message naming every bad variable, before listening', () => {
+    const run = spawnSync(process.execPath, ['-r', 'tsx/cjs', MAIN], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PORT: 'eighty', MAX_BODY_BYTES: '12', REQUEST_TIMEOUT_MS: '' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('PORT="eighty": must be an integer from 0 to 65535');
+    expect(run.stderr).toContain('MAX_BODY_BYTES="12": must be an integer from 1024 to 1073741824');
+    expect(run.stdout).not.toContain('listening');
+  }, 40_000);
+});

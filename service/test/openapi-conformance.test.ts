@@ -1,0 +1,141 @@
+import Ajv from 'ajv';
+import { breastCancerRequest, startTestService, type TestService } from './http-support';
+
+/**
+ * Real responses, checked against the OpenAPI document the server itself serves: the path, method
+ * and status must be documented, and the body must match the documented schema.
+ */
+interface OpenApiDoc {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
+}
+
+let svc: TestService;
+let doc: OpenApiDoc;
+let ajv: Ajv;
+beforeAll(async () => {
+  svc = await startTestService();
+  await svc.loaded;
+  doc = (await (await fetch(`${svc.url}/openapi.json`)).json()) as OpenApiDoc;
+  ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+  ajv.addSchema({ ...doc, $id: 'openapi' });
+}, 60_000);
+afterAll(() => svc?.stop(5000));
+
+const pointer = (...parts: string[]) =>
+  parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+
+function templateOf(path: string): string {
+  const match = Object.keys(doc.paths).find((t) =>
+    new RegExp(`^${t.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path),
+  );
+  if (!match) throw new Error(`${path} is not in the OpenAPI document`);
+  return match;
+}
+
+async function check(method: string, path: string, init: RequestInit = {}): Promise<number> {
+  const res = await fetch(`${svc.url}${path}`, { method, ...init });
+  const template = templateOf(path);
+  const op = doc.paths[template][method.toLowerCase()];
+  expect(op).toBeDefined();
+  const documented = op.responses[String(res.status)];
+  if (!documented)
+    throw new Error(`${method} ${path} answered ${res.status}, which the document does not list`);
+  const type = (res.headers.get('content-type') ?? '').split(';')[0];
+  expect(Object.keys(documented.content ?? {})).toContain(type);
+  if (type === 'application/json') {
+    const body: unknown = await res.json();
+    const ref = `openapi#/${pointer('paths', template, method.toLowerCase(), 'responses', String(res.status), 'content', type, 'schema')}`;
+    const validate = ajv.getSchema(ref);
+    expect(validate).toBeDefined();
+    if (!validate!(body)) {
+      throw new Error(
+        `${method} ${path} ${res.status}: ${ajv.errorsText(validate!.errors)}\n${JSON.stringify(body)}`,
+      );
+    }
+  } else {
+    await res.arrayBuffer();
+  }
+  return res.status;
+}
+
+const post = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  headers: { 'content-type': 'application/json', ...headers },
+});
+
+describe('responses conform to GET /openapi.json', () => {
+  it('is an OpenAPI 3 document covering every route', () => {
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      [
+        '/metrics',
+        '/openapi.json',
+        '/v2',
+        '/v2/health/live',
+        '/v2/health/ready',
+        '/v2/models/{model}',
+        '/v2/models/{model}/infer',
+        '/v2/models/{model}/ready',
+        '/v2/models/{model}/versions/{version}',
+        '/v2/models/{model}/versions/{version}/infer',
+        '/v2/models/{model}/versions/{version}/ready',
+        '/v2/repository/index',
+        '/v2/repository/models/{model}/load',
+        '/v2/repository/models/{model}/unload',
+      ].sort(),
+    );
+  });
+
+  it.each([
+    ['GET', '/v2/health/live', 200],
+    ['GET', '/v2/health/ready', 200],
+    ['GET', '/v2', 200],
+    ['GET', '/v2/models/breast-cancer', 200],
+    ['GET', '/v2/models/breast-cancer/versions/1', 200],
+    ['GET', '/v2/models/nope', 404],
+    ['GET', '/v2/models/breast-cancer/versions/5', 404],
+    ['GET', '/v2/models/breast-cancer/ready', 200],
+    ['GET', '/v2/models/breast-cancer/versions/2/ready', 200],
+    ['GET', '/v2/models/nope/ready', 404],
+    ['GET', '/metrics', 200],
+    ['GET', '/openapi.json', 200],
+  ])('%s %s -> %i', async (method, path, status) => {
+    expect(await check(method, path)).toBe(status);
+  });
+
+  it.each([
+    ['a JSON inference', '/v2/models/breast-cancer/infer', breastCancerRequest(2, { id: 'x' }), 200],
+    ['a versioned inference', '/v2/models/breast-cancer/versions/1/infer', breastCancerRequest(), 200],
+    [
+      'an inference with binary outputs',
+      '/v2/models/breast-cancer/infer',
+      breastCancerRequest(1, { parameters: { binary_data_output: true } }),
+      200,
+    ],
+    ['malformed JSON', '/v2/models/breast-cancer/infer', '{', 400],
+    [
+      'a wrong shape',
+      '/v2/models/breast-cancer/infer',
+      { inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: [1, 2] }] },
+      400,
+    ],
+    ['an unknown model', '/v2/models/nope/infer', breastCancerRequest(), 404],
+    ['the repository index', '/v2/repository/index', {}, 200],
+    ['a model load', '/v2/repository/models/digits/load', {}, 200],
+    ['an unknown model load', '/v2/repository/models/nope/load', {}, 404],
+  ])('POST %s', async (_what, path, body, status) => {
+    expect(await check('POST', path, post(body))).toBe(status);
+  });
+
+  it('documents 405 for a wrong method on infer', async () => {
+    expect(await check('POST', '/v2/models/breast-cancer/infer', { ...post('{}'), method: 'PUT' })).toBe(405);
+  });
+
+  it('has schemas strict enough to reject a wrong body', () => {
+    const validate = ajv.getSchema('openapi#/components/schemas/ModelMetadata')!;
+    expect(validate({ name: 'm', versions: ['1'], platform: 'p', inputs: [], outputs: [] })).toBe(true);
+    expect(validate({ name: 'm', versions: [1], platform: 'p', inputs: [], outputs: [] })).toBe(false);
+    expect(ajv.getSchema('openapi#/components/schemas/Error')!({ error: 'x', extra: 1 })).toBe(false);
+  });
+});
