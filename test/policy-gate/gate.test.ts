@@ -105,7 +105,7 @@ describe('npm run policy:check', () => {
   it('exits 2 with a message naming the problem for bad arguments and a bad policy config', () => {
     const noStack = cli([]);
     expect(noStack.status).toBe(2);
-    expect(noStack.stderr).toContain('--stack is required');
+    expect(noStack.stderr).toContain('--stack (or --all) is required');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-config-'));
     const bad = path.join(dir, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify({ 'gpu-node-groups': { maxNodes: 'many' } }));
