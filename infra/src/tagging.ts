@@ -11,6 +11,7 @@ export const UNTAGGABLE_AWS_TYPES: ReadonlySet<string> = new Set([
   'aws:eks/accessPolicyAssociation:AccessPolicyAssociation',
   'aws:iam/rolePolicy:RolePolicy',
   'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
+  'aws:s3/bucketPolicy:BucketPolicy',
   'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
   'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
   'aws:s3/bucketVersioning:BucketVersioning',

@@ -47,9 +47,15 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 
 /** Turns zod issues into ConfigIssues with the offending value looked up in the raw input. */
 export function toConfigIssues(error: z.ZodError, raw: unknown, prefix: string): ConfigIssue[] {
-  return error.issues.map((issue) => ({
-    key: formatPath(prefix, issue.path),
-    value: valueAt(raw, issue.path),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    // One issue per unknown key, named by its own path (a typo is easier to spot that way).
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => ({
+        key: formatPath(prefix, [...issue.path, k]),
+        value: valueAt(raw, [...issue.path, k]),
+        message: 'is not a known key (check its spelling against the schema in stack-config)',
+      }));
+    }
+    return [{ key: formatPath(prefix, issue.path), value: valueAt(raw, issue.path), message: issue.message }];
+  });
 }

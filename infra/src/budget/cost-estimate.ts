@@ -98,6 +98,7 @@ export function estimateMonthlyCost(s: PlatformSettings, table: PriceTable = PRI
           group.min,
           group.max,
           unit,
+          'gpu',
         ),
       );
     }

@@ -73,11 +73,14 @@ export function renderCostEstimate(c: CostEstimate): string {
 export function resourcesJson(
   resources: SynthResource[],
 ): { type: string; name: string; urn: string; parent?: string; inputs: Record<string, unknown> }[] {
-  return resources.map((r) => ({
-    type: r.type,
-    name: r.name,
-    urn: r.urn,
-    ...(r.parent ? { parent: r.parent } : {}),
-    inputs: r.inputs,
-  }));
+  // Sorted by URN so that re-running synth on an unchanged program gives a byte-identical file.
+  return [...resources]
+    .sort((a, b) => a.urn.localeCompare(b.urn))
+    .map((r) => ({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      ...(r.parent ? { parent: r.parent } : {}),
+      inputs: r.inputs,
+    }));
 }

@@ -29,7 +29,7 @@ import * as fs from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import * as pulumiState from '@pulumi/pulumi/runtime/state';
 import { parse as parseYaml } from 'yaml';
-import { PROJECT, stackFile, type StackConfig } from '@ml-platform/stack-config';
+import { PROJECT, listStacks, stackFile, type StackConfig } from '@ml-platform/stack-config';
 import { platformMocks } from './mocks';
 import { program } from '../program';
 import { parseConfigValue, validateStackConfig } from '../config';
@@ -130,7 +130,9 @@ async function redactOutputs(declared: Record<string, unknown>): Promise<Record<
 /** All config of the stack file (any namespace) with the overrides applied, as Pulumi's string map. */
 export function stackConfigMap(stack: string, opts: SynthOptions): Record<string, string> {
   const file = opts.configFile ?? stackFile(stack);
-  if (!fs.existsSync(file)) throw new Error(`unknown stack "${stack}": ${file} does not exist`);
+  if (!fs.existsSync(file)) {
+    throw new Error(`unknown stack "${stack}": ${file} does not exist (stacks: ${listStacks().join(', ')})`);
+  }
   const doc = parseYaml(fs.readFileSync(file, 'utf8')) as { config?: Record<string, unknown> } | null;
   const raw: Record<string, unknown> = { ...(doc?.config ?? {}) };
   for (const [key, value] of Object.entries(opts.config ?? {})) {
@@ -195,12 +197,19 @@ export function runUnderMocks(
           cb(err, resp);
         });
       let outputs: Record<string, unknown> = {};
+      // A throwing program would leave rejected promises inside the Stack resource that nobody
+      // awaits; catch inside, let the stack finish empty, and rethrow here instead.
+      let failure: { error: unknown } | undefined;
       await pulumi.runtime.runInPulumiStack(async () => {
-        const declared = (await init()) ?? {};
-        outputs = await redactOutputs(declared);
-        return declared;
+        try {
+          outputs = await redactOutputs((await init()) ?? {});
+        } catch (error) {
+          failure = { error };
+        }
+        return {};
       });
       await pulumi.runtime.disconnect();
+      if (failure) throw failure.error;
       return { resources, outputs };
     }),
   );
