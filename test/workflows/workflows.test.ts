@@ -141,7 +141,7 @@ describe('pull requests (pr.yml)', () => {
     expect(pr.jobs.test.uses).toBe('./.github/workflows/ci.yml');
     const ci = workflows['ci.yml'].jobs.test;
     expect(runs(ci)).toBe('bash .ci/run');
-    expect(String((ci as { container?: string }).container)).toMatch(/^node:20-bookworm/);
+    expect(String(ci.container)).toMatch(/^node:20-bookworm/);
   });
 
   it('runs the offline policy gate on every stack, after the tests', () => {

@@ -24,6 +24,8 @@ export interface Job {
   permissions?: Record<string, string>;
   steps?: Step[];
   environment?: string;
+  env?: Record<string, string>;
+  container?: string;
 }
 
 export interface Workflow {
