@@ -1,6 +1,7 @@
+import * as aws from '@pulumi/aws';
 import type { Policies } from '@pulumi/policy';
 import { checkAvailability } from './checks/availability';
-import { BUDGET_TYPE, checkBudgetCoversMaxCost, checkBudgetNotifications } from './checks/budget';
+import { checkBudgetCoversMaxCost, checkBudgetNotifications } from './checks/budget';
 import { checkCostTags } from './checks/cost-tags';
 import {
   checkGpuNodeGroup,
@@ -18,7 +19,7 @@ import {
   checkRedisNotPublic,
   REPLICATION_GROUP_TYPE,
 } from './checks/redis';
-import { checkAlarmActions, checkSlaAlerts, METRIC_ALARM_TYPE } from './checks/sla-alerts';
+import { checkAlarmActions, checkSlaAlerts } from './checks/sla-alerts';
 import {
   checkImagePinned,
   checkProbes,
@@ -117,7 +118,7 @@ export function guardrails(context: ContextProvider): Policies {
         remediation: 'Set alarmActions (and okActions) to the stack alerts SNS topic.',
         settings: {},
       },
-      [METRIC_ALARM_TYPE],
+      aws.cloudwatch.MetricAlarm,
       (alarm) => checkAlarmActions(alarm),
       context,
     ),
@@ -206,7 +207,7 @@ export function guardrails(context: ContextProvider): Policies {
           ),
         },
       },
-      [BUDGET_TYPE],
+      aws.budgets.Budget,
       (budget, { settings }) => checkBudgetNotifications(budget, settings),
       context,
     ),
@@ -293,7 +294,7 @@ export function guardrails(context: ContextProvider): Policies {
           'Set ml-platform:redis.replicas to 1 or more; the program enables failover and multi-AZ with it.',
         settings: { environments: environments(['prod'], 'Environments that need highly available Redis.') },
       },
-      [REPLICATION_GROUP_TYPE],
+      aws.elasticache.ReplicationGroup,
       (r, { settings, context: ctx, notApplicable }) => {
         const env = ctx().config.environment;
         if (!settings.environments.includes(env)) notApplicable(`not required in ${env}`);

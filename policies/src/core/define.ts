@@ -1,7 +1,10 @@
+import { validateResourceOfType } from '@pulumi/policy';
+import type { Resource } from '@pulumi/pulumi';
 import type {
   EnforcementLevel,
   PolicyConfigSchema,
   ReportViolation,
+  ResourceValidation,
   ResourceValidationArgs,
   ResourceValidationPolicy,
   Severity,
@@ -99,6 +102,14 @@ function metaFields<S extends Record<string, Setting>>(meta: GuardrailMeta<S>) {
   };
 }
 
+/** A generated Pulumi resource class (e.g. `aws.budgets.Budget`); at run time it carries its type token. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ResourceClass = new (name: string, args: any, ...rest: any[]) => Resource;
+
+function isResourceClass(t: unknown): t is ResourceClass {
+  return typeof t === 'function' && typeof (t as { __pulumiType?: unknown }).__pulumiType === 'string';
+}
+
 /** Marks a validation with the one type it applies to, so the engine skips other resources cheaply. */
 function tagType<F extends object>(fn: F, types: readonly string[]): F {
   if (types.length === 1) (fn as { __pulumiType?: string }).__pulumiType = types[0];
@@ -111,13 +122,11 @@ function tagType<F extends object>(fn: F, types: readonly string[]): F {
  */
 export function resourceGuardrail<S extends Record<string, Setting>>(
   meta: GuardrailMeta<S>,
-  types: readonly string[] | ((type: string) => boolean),
+  types: ResourceClass | readonly string[] | ((type: string) => boolean),
   check: (resource: PlainResource, env: CheckEnv<SettingValues<S>>) => Finding[],
   provider: ContextProvider,
 ): ResourceValidationPolicy {
-  const applies = typeof types === 'function' ? types : (t: string) => types.includes(t);
   const validate = (args: ResourceValidationArgs, report: ReportViolation): void => {
-    if (!applies(args.type)) args.notApplicable(`applies to ${describeTypes(types)}`);
     const settings = resolveSettings(meta.settings, args.getConfig<Record<string, unknown>>());
     if (settings.exemptResources.includes(args.name)) args.notApplicable('waived by exemptResources');
     const resource = { type: args.type, name: args.name, urn: args.urn, props: args.props };
@@ -126,10 +135,19 @@ export function resourceGuardrail<S extends Record<string, Setting>>(
       report(typeof f === 'string' ? f : f.message);
     }
   };
-  return {
-    ...metaFields(meta),
-    validateResource: typeof types === 'function' ? validate : tagType(validate, types),
-  };
+  let validateResource: ResourceValidation;
+  if (isResourceClass(types)) {
+    // @pulumi/policy's own helper: the engine filters on the class's type token.
+    validateResource = validateResourceOfType(types, (_props, args, report) => validate(args, report));
+  } else {
+    const applies = typeof types === 'function' ? types : (t: string) => types.includes(t);
+    const filtered = (args: ResourceValidationArgs, report: ReportViolation) => {
+      if (!applies(args.type)) args.notApplicable(`applies to ${describeTypes(types)}`);
+      validate(args, report);
+    };
+    validateResource = typeof types === 'function' ? filtered : tagType(filtered, types);
+  }
+  return { ...metaFields(meta), validateResource };
 }
 
 /** A stack policy: the check sees every resource and names the offending one in each finding. */
