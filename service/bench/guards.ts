@@ -124,7 +124,7 @@ async function withService<T>(
 ): Promise<T> {
   const svc = await startServiceProcess({ LOG_LEVEL: 'info', ...env }, 60_000);
   try {
-    await waitReady(svc.url, 60_000);
+    await waitReady(svc, 60_000);
     return await run(svc);
   } finally {
     await svc.stop();

@@ -50,9 +50,9 @@ describeWithRedis('chaos: bad input against the guards', () => {
       },
     ]);
     svc = await startServiceProcess({ MODEL_REPOSITORY: repo.path, REDIS_URL: redis.url, API_KEYS: KEY });
-    await waitReady(svc.url);
+    await waitReady(svc, 60_000);
     inferUrl = `${svc.url}/v2/models/lookup/infer`;
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await svc?.stop();
     client?.disconnect();

@@ -27,8 +27,8 @@ describe('chaos: failing and slow models', () => {
       { name: 'slow', from: join(FIXTURE_MODELS, 'slow') },
     ]);
     svc = await startServiceProcess({ MODEL_REPOSITORY: repo.path, REQUEST_TIMEOUT_MS: '2000' });
-    await waitReady(svc.url);
-  }, 60_000);
+    await waitReady(svc, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await svc?.stop();
     repo?.cleanup();

@@ -44,8 +44,8 @@ describeWithRedis('chaos: Redis killed under load', () => {
     ]);
     const env = { MODEL_REPOSITORY: repo.path, REDIS_URL: redis.url, RATE_LIMIT_RPS: '100000' };
     [a, b] = await Promise.all([startServiceProcess(env), startServiceProcess(env)]);
-    await Promise.all([waitReady(a.url), waitReady(b.url)]);
-  }, 60_000);
+    await Promise.all([waitReady(a, 60_000), waitReady(b, 60_000)]);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);

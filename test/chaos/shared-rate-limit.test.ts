@@ -30,8 +30,8 @@ describeWithRedis('chaos: two replicas, one global rate limit', () => {
       API_KEYS: 'shared-client-key',
     };
     [a, b] = await Promise.all([startServiceProcess(env), startServiceProcess(env)]);
-    await Promise.all([waitReady(a.url), waitReady(b.url)]);
-  }, 60_000);
+    await Promise.all([waitReady(a, 60_000), waitReady(b, 60_000)]);
+  }, 120_000);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await redis?.stop();

@@ -21,7 +21,7 @@ it('answers every accepted request and exits 0 on SIGTERM under load', async () 
     SHUTDOWN_TIMEOUT_MS: '15000',
   });
   try {
-    await waitReady(svc.url);
+    await waitReady(svc, 60_000);
     let exit: Promise<number | null> | undefined;
     const results = await runLoad({
       url: `${svc.url}/v2/models/slow/infer`,
@@ -57,4 +57,4 @@ it('answers every accepted request and exits 0 on SIGTERM under load', async () 
     await svc.stop('SIGKILL');
     repo.cleanup();
   }
-}, 90_000);
+}, 120_000);

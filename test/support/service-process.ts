@@ -71,8 +71,9 @@ export function startServiceProcess(
   });
 }
 
-/** Polls GET /v2/health/ready until 200. */
-export async function waitReady(url: string, timeoutMs = 30_000): Promise<void> {
+/** Polls GET /v2/health/ready until 200; on timeout the error carries the service's last log lines. */
+export async function waitReady(target: string | ServiceProcess, timeoutMs = 30_000): Promise<void> {
+  const url = typeof target === 'string' ? target : target.url;
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const ok = await fetch(`${url}/v2/health/ready`).then(
@@ -82,5 +83,6 @@ export async function waitReady(url: string, timeoutMs = 30_000): Promise<void> 
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`${url} not ready after ${timeoutMs} ms`);
+  const logs = typeof target === 'string' ? '' : `:\n${target.lines.slice(-15).join('\n')}`;
+  throw new Error(`${url} not ready after ${timeoutMs} ms${logs}`);
 }
