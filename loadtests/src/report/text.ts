@@ -6,7 +6,7 @@ function table(header: string[], rows: string[][]): string {
     cells
       .map((c, i) => c.padEnd(widths[i]))
       .join('  ')
-      .trimEnd();
+      .replace(/\s+$/, ''); // not trimEnd: k6's runtime is only guaranteed ES2017
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
