@@ -158,7 +158,7 @@ export function guardrails(context: ContextProvider): Policies {
         remediation:
           'Set ml-platform:service.auth to true; the program mounts the API keys Secret and sets API_KEYS_FILE.',
         settings: {
-          authOptionalEnvironments: environments(['dev', 'local'], 'Environments where auth may be off.'),
+          authOptionalEnvironments: environments(['dev'], 'Environments where auth may be off.'),
           inferenceSelector: INFERENCE_SELECTOR,
         },
       },
