@@ -59,6 +59,13 @@ describe('sla-alerts (stack policy)', () => {
     expect(await violationsOf(goodStack(), 'sla-alerts', strict)).toHaveLength(1);
   });
 
+  it('reports a bad errorAlertPattern setting instead of crashing', async () => {
+    const bad = { config: { 'sla-alerts': { errorAlertPattern: '(' } } };
+    expect(await violationsOf(goodStack(), 'sla-alerts', bad)).toEqual([
+      'sla-alerts: setting errorAlertPattern: Invalid regular expression: /(/i: Unterminated group',
+    ]);
+  });
+
   it('requires both alerts to exist', async () => {
     expect(
       await violationsOf(

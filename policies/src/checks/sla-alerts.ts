@@ -111,7 +111,12 @@ function checkErrorAlert(
   sla: Sla,
   s: SlaAlertSettings,
 ): { findings: Finding[]; used: AlertRule[] } {
-  const pattern = new RegExp(s.errorAlertPattern, 'i');
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(s.errorAlertPattern, 'i');
+  } catch (e) {
+    return { findings: [{ message: `setting errorAlertPattern: ${(e as Error).message}` }], used: [] };
+  }
   const errorRules = rules.filter((r) => pattern.test(r.alert));
   const budget = errorBudgetRatio(sla);
   const limit = budget * s.maxBurnRate;
