@@ -80,14 +80,3 @@ export function metricsFromK6Summary(summary: unknown): SummaryMetrics {
   }
   return out;
 }
-
-/** The pass/fail k6 itself recorded per threshold in a handleSummary `data` object, for cross-checking. */
-export function k6RecordedVerdicts(summary: unknown): Record<string, Record<string, boolean>> {
-  const metrics = (summary as { metrics?: Record<string, K6MetricEntry> }).metrics ?? {};
-  const out: Record<string, Record<string, boolean>> = {};
-  for (const [name, entry] of Object.entries(metrics)) {
-    const t = entry.thresholds as Record<string, { ok: boolean }> | undefined;
-    if (t) out[name] = Object.fromEntries(Object.entries(t).map(([expr, r]) => [expr, r.ok]));
-  }
-  return out;
-}

@@ -97,7 +97,7 @@ export function resolveShape(shape: readonly number[], batchSize = 1): number[] 
 }
 
 /** One element of `datatype` from a uniform random number in [0, 1). */
-export function randomValue(datatype: OipDatatype, u: number): number | boolean | string {
+function randomValue(datatype: OipDatatype, u: number): number | boolean | string {
   const range = INT_RANGES[datatype];
   if (range) return range[0] + Math.floor(u * (range[1] - range[0] + 1));
   switch (datatype) {

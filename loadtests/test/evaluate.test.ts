@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadStackConfig } from '@ml-platform/stack-config';
-import { evaluateThresholds, k6RecordedVerdicts, metricsFromK6Summary } from '../src/evaluate';
+import { evaluateThresholds, metricsFromK6Summary } from '../src/evaluate';
 import { localMetrics, type StepSamples } from '../src/local/results';
 import { buildScenario } from '../src/scenarios';
 import { parseThreshold, type ThresholdSet } from '../src/thresholds';
@@ -11,6 +11,18 @@ const fixture = (name: string): unknown =>
   JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8')) as unknown;
 
 const staging = loadStackConfig('staging').sla;
+
+/** The pass/fail k6 itself recorded per threshold in a handleSummary `data` object. */
+function k6RecordedVerdicts(summary: unknown): Record<string, Record<string, boolean>> {
+  const metrics = (summary as { metrics: Record<string, { thresholds?: Record<string, { ok: boolean }> }> })
+    .metrics;
+  const out: Record<string, Record<string, boolean>> = {};
+  for (const [name, entry] of Object.entries(metrics)) {
+    if (entry.thresholds)
+      out[name] = Object.fromEntries(Object.entries(entry.thresholds).map(([e, r]) => [e, r.ok]));
+  }
+  return out;
+}
 
 describe('threshold expressions', () => {
   it('parses k6 expressions and normalises percentile spelling', () => {
