@@ -8,7 +8,7 @@ import { encodePrediction } from '../src/guards/cache-codec';
 
 const logger = pino({ level: 'silent' });
 const labels = { model: 'm', version: '1' };
-const policy = { enabled: true, ttlSeconds: 60 };
+const policy = { ttlSeconds: 60 };
 
 function prediction(value: number, bytes = 4): InferResult {
   const data = new Float32Array(bytes / 4).fill(value);
@@ -96,7 +96,7 @@ describe('prediction cache, in-process tier', () => {
 
   it('expires entries after their TTL', async () => {
     const cache = new PredictionCache({ maxMemoryBytes: 1 << 20 });
-    await cache.getOrCompute('k', labels, { enabled: true, ttlSeconds: 0.05 }, async () => prediction(1));
+    await cache.getOrCompute('k', labels, { ttlSeconds: 0.05 }, async () => prediction(1));
     await new Promise((r) => setTimeout(r, 80));
     expect((await cache.getOrCompute('k', labels, policy, async () => prediction(2))).outcome).toBe('miss');
   });

@@ -14,7 +14,7 @@ import { makeLoopbackCert, opensslUnavailableReason } from '../../test/support/t
 
 const logger = pino({ level: 'silent' });
 const labels = { model: 'm', version: '1' };
-const policy = { enabled: true, ttlSeconds: 60 };
+const policy = { ttlSeconds: 60 };
 const prediction = (v: number): InferResult => ({
   modelName: 'm',
   modelVersion: '1',

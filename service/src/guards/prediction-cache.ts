@@ -9,7 +9,7 @@ import { decodePrediction, encodePrediction, MalformedCacheEntryError } from './
 export type CacheOutcome = 'hit-memory' | 'hit-redis' | 'miss' | 'bypass';
 
 export interface CachePolicy {
-  enabled: boolean;
+  /** How long an answer stays in either tier. */
   ttlSeconds: number;
 }
 
@@ -218,6 +218,8 @@ export class PredictionCache {
       return undefined;
     }
     this.hits?.inc({ ...labels, tier: 'redis' });
+    // A full TTL rather than the Redis entry's remainder: a version's answer never changes, so the
+    // TTL bounds memory, not staleness, and a second round trip per hit would buy nothing.
     this.setMemory(key, buf, ttlSeconds * 1000);
     return result;
   }

@@ -117,8 +117,7 @@ export class ResilienceGuard implements Guard {
       );
     try {
       if (!cacheable) return { result: await primary(), cache: 'bypass', servedBy: 'primary' };
-      const policy = { enabled: true, ttlSeconds: config.cache.ttl_seconds };
-      const hit = await cache!.getOrCompute(key!, labels, policy, primary);
+      const hit = await cache!.getOrCompute(key!, labels, { ttlSeconds: config.cache.ttl_seconds }, primary);
       return {
         result: selectOutputs(hit.result, request.outputs, model),
         cache: hit.outcome,
