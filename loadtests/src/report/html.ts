@@ -14,7 +14,7 @@ export function escapeHtml(text: string): string {
 
 const W = 640;
 const H = 320;
-const M = { top: 20, right: 90, bottom: 40, left: 60 };
+const M = { top: 20, right: 120, bottom: 40, left: 60 };
 
 /** A "nice" axis maximum (1, 2 or 5 times a power of ten) at or above `v`. */
 export function niceCeil(v: number): number {
