@@ -46,6 +46,13 @@ describe('rate limiter without Redis', () => {
     expect(d[0].limit).toBe(2);
   });
 
+  it('splits the budget between the processes that share it', async () => {
+    const limiter = new RateLimiter({ defaults: { rps: 10, burst: 10 }, replicas: () => 4 });
+    const d = await burst(limiter, 'a', 4);
+    expect(d.map((x) => x.allowed)).toEqual([true, true, false, false]);
+    expect(d[0].limit).toBe(2);
+  });
+
   it('gives the budget back after the window', async () => {
     const limiter = new RateLimiter({ defaults: { rps: 3, burst: 3 } });
     await burst(limiter, 'a', 4);

@@ -43,7 +43,8 @@ export function createProductionGuards({ engine, metrics, logger, config }: Guar
   const replicas = redis ? new ReplicaCount(redis) : undefined;
   replicas?.start();
   const rps = config.RATE_LIMIT_RPS;
-  const limiter = new RateLimiter({ redis, registry, replicas: () => replicas?.value ?? 1 });
+  // Without Redis the budget is per replica, split between its WORKERS processes.
+  const limiter = new RateLimiter({ redis, registry, replicas: () => replicas?.value ?? config.WORKERS });
   const cache = new PredictionCache({ maxMemoryBytes: config.CACHE_MEMORY_BYTES, redis, registry });
   const breakers = new ModelBreakers({ registry, logger: log });
   const guards: Guard[] = [

@@ -45,7 +45,11 @@ export interface RateLimiterOptions {
   /** Used when `consume` is given no spec. */
   defaults?: RateLimitSpec;
   redis?: RedisConnection;
-  /** Replicas sharing the budget, for the local fallback's share; read at each decision. */
+  /**
+   * Processes sharing the budget, read at each decision: each local limiter admits burst / this.
+   * With Redis it matters only during an outage; without Redis it splits the budget between the
+   * worker processes of one replica.
+   */
   replicas?: () => number;
   registry?: Registry;
   keyPrefix?: string;
@@ -104,7 +108,7 @@ export class RateLimiter {
         // Redis failed mid-request: this request is decided locally like the ones after it.
       }
     }
-    const share = redis ? Math.max(1, this.options.replicas?.() ?? 1) : 1;
+    const share = Math.max(1, this.options.replicas?.() ?? 1);
     const limiter = this.localLimiter(spec, share);
     const res = await limiter.consume(identity).catch((r: unknown) => {
       if (r instanceof RateLimiterRes) return r;
