@@ -2,6 +2,8 @@
  * Each component on its own under Pulumi mocks: what it declares for given Args, and that bad Args
  * fail at construction with a message naming the argument.
  */
+import * as fs from 'node:fs';
+import * as eks from '@pulumi/eks';
 import * as k8s from '@pulumi/kubernetes';
 import { loadStackConfig } from '@ml-platform/stack-config';
 import { NodeAutoscaling } from '../src/autoscaling/node-autoscaling';
@@ -136,6 +138,14 @@ describe('Cluster', () => {
         () => new Cluster('cluster', { ...args, systemNodes: { instanceType: 'm6i.large', min: 4, max: 2 } }),
       ),
     ).rejects.toThrow(/systemNodes.min \(4\) must be <= max \(2\)/);
+  });
+});
+
+describe('NVIDIA AMI type', () => {
+  it('comes from the pinned @pulumi/eks enum, which @pulumi/aws node groups take as a string', () => {
+    expect(eks.AmiType.AL2023X86_64Nvidia).toBe('AL2023_x86_64_NVIDIA');
+    const typings = fs.readFileSync(require.resolve('@pulumi/aws/eks/nodeGroup.d.ts'), 'utf8');
+    expect(typings).toMatch(/amiType\?: pulumi\.Input<string \| undefined>;/);
   });
 });
 

@@ -120,3 +120,11 @@ describe('synth CLI', () => {
     }
   });
 });
+
+describe('Pulumi entry point', () => {
+  it('infra/index.ts exports the program function for Pulumi to call', async () => {
+    const entry = (await import('../index')) as unknown as { default?: unknown };
+    const { program } = await import('../src/program');
+    expect(entry.default ?? entry).toBe(program);
+  });
+});
