@@ -26,7 +26,7 @@ import {
   checkResourceBounds,
   checkSecurityContext,
 } from './checks/workload-hardening';
-import { isTaggableAwsType } from './core/aws-taggable';
+import { carriesAwsTags } from './core/aws-taggable';
 import type { ContextProvider } from './core/context';
 import { costAllocationTag } from './core/cost';
 import { resourceGuardrail, stackGuardrail, type Setting } from './core/define';
@@ -427,7 +427,7 @@ export function guardrails(context: ContextProvider): Policies {
           ),
         },
       },
-      isTaggableAwsType,
+      carriesAwsTags,
       (r, { settings, context: ctx }) => {
         const { config, stack } = ctx();
         const budgetTag = costAllocationTag(config, stack);

@@ -699,6 +699,18 @@ describe('cost-allocation-tags (resource policy)', () => {
     );
   });
 
+  it('checks the tags a component forwards to the AWS resources it creates', async () => {
+    const vpc = resource('awsx:ec2:Vpc', 'network', {
+      cidrBlock: '10.0.0.0/16',
+      tags: { project: 'ml-platform' },
+    });
+    expect(await violationsOf([...goodStack(), vpc], 'cost-allocation-tags')).toEqual([
+      'cost-allocation-tags: missing cost allocation tag(s) stack, environment, ml-platform-stack',
+    ]);
+    const tagged = resource('eks:index:Cluster', 'cluster', { tags: costTags() });
+    expect(await violationsOf([...goodStack(), tagged], 'cost-allocation-tags')).toEqual([]);
+  });
+
   it('skips types AWS cannot tag', async () => {
     const attachment = resource('aws:iam/rolePolicyAttachment:RolePolicyAttachment', 'nodes-ecr', {
       role: 'r',
