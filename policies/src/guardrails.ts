@@ -415,7 +415,7 @@ export function guardrails(context: ContextProvider): Policies {
       {
         name: 'cost-allocation-tags',
         description:
-          "Every taggable AWS resource carries the stack's tags, including the budget's cost allocation tag.",
+          "Every taggable AWS resource, and every component that forwards tags to them, carries the stack's tags, including the budget's cost allocation tag.",
         severity: 'medium',
         enforcementLevel: 'mandatory',
         remediation:
