@@ -97,6 +97,29 @@ describeWithRedis('rate limiter with Redis', () => {
     expect(decisions.every((d) => d.store === 'redis')).toBe(true);
   });
 
+  it('stops asking Redis about a key once it is over its budget, until the window ends', async () => {
+    const redis = await connect();
+    const limiter = new RateLimiter({ defaults: { rps: 3, burst: 3 }, redis, keyPrefix: 'block' });
+    const d = await burst(limiter, 'k', 10);
+    expect(d.map((x) => x.allowed)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(
+      d.slice(3).every((x) => x.remaining === 0 && x.retryAfterSeconds! >= 1 && x.store === 'redis'),
+    ).toBe(true);
+    // Only the first rejection reached Redis.
+    expect(await redis.client.get('block:3:3:k')).toBe('4');
+  });
+
   it('supports windows that are not whole seconds', async () => {
     const redis = await connect();
     const limiter = new RateLimiter({ defaults: { rps: 4, burst: 6 }, redis, keyPrefix: 'frac' });

@@ -73,6 +73,17 @@ if ttl == -1 then
 end
 return {consumed, ttl}`;
 
+/** rate-limiter-flexible rejects with a RateLimiterRes; anything else it rejects with is a store failure. */
+function settle(p: Promise<RateLimiterRes>): Promise<{ res: RateLimiterRes; allowed: boolean }> {
+  return p.then(
+    (res) => ({ res, allowed: true }),
+    (r: unknown) => {
+      if (r instanceof RateLimiterRes) return { res: r, allowed: false };
+      throw r;
+    },
+  );
+}
+
 export class RateLimiter {
   private readonly shared = new Map<string, RateLimiterRedis>();
   private readonly local = new Map<string, RateLimiterMemory>();
@@ -97,28 +108,22 @@ export class RateLimiter {
       const limiter = this.sharedLimiter(spec);
       try {
         // A rejection is an answer, not a Redis failure: keep it out of the Redis breaker's count.
-        const res = await redis.run(() =>
-          limiter.consume(identity).catch((r: unknown) => {
-            if (r instanceof RateLimiterRes) return r;
-            throw r;
-          }),
-        );
-        return this.decide(res, limiter.points, 'redis');
+        const outcome = await redis.run(() => settle(limiter.consume(identity)));
+        return this.decide(outcome, limiter.points, 'redis');
       } catch {
         // Redis failed mid-request: this request is decided locally like the ones after it.
       }
     }
     const share = Math.max(1, this.options.replicas?.() ?? 1);
     const limiter = this.localLimiter(spec, share);
-    const res = await limiter.consume(identity).catch((r: unknown) => {
-      if (r instanceof RateLimiterRes) return r;
-      throw r;
-    });
-    return this.decide(res, limiter.points, 'local');
+    return this.decide(await settle(limiter.consume(identity)), limiter.points, 'local');
   }
 
-  private decide(res: RateLimiterRes, limit: number, store: 'redis' | 'local'): RateLimitDecision {
-    const allowed = res.consumedPoints <= limit;
+  private decide(
+    { res, allowed }: { res: RateLimiterRes; allowed: boolean },
+    limit: number,
+    store: 'redis' | 'local',
+  ): RateLimitDecision {
     const resetSeconds = Math.max(0, Math.ceil(res.msBeforeNext / 1000));
     if (!allowed) this.rejections?.inc({ store });
     return {
@@ -142,6 +147,9 @@ export class RateLimiter {
         duration: durationSeconds,
         keyPrefix: `${this.prefix}:${id}`,
         customIncrTtlLuaScript: INCR_PX_SCRIPT,
+        // Once a key is over its budget, this replica rejects it locally until the window ends:
+        // an abusive client costs no Redis round trips.
+        inMemoryBlockOnConsumed: points + 1,
       });
       this.shared.set(id, l);
     }
