@@ -6,6 +6,10 @@ import { listStacks, REPO_ROOT } from '@ml-platform/stack-config';
 import { runGate } from '../../policies/src/gate/run';
 import type { Violation } from '../../policies/src/gate/evaluate';
 
+// Each case synthesises a whole stack (seconds each) and the CLI cases start tsx: generous timeouts
+// keep them stable on a loaded CI machine.
+jest.setTimeout(120_000);
+
 /**
  * The offline gate end to end: the real stack program under mocks, the whole pack over what it
  * declares. Every stack in the repo must pass; each broken fixture must fail with its violation.
