@@ -21,6 +21,11 @@ import {
   type ServiceProcess,
 } from '../../test/support/service-process';
 import { percentile } from '../../test/support/load';
+import pino from 'pino';
+import { AdmissionGuard } from '../src/guards/admission-guard';
+import { ApiKeyAuth } from '../src/guards/auth';
+import { RateLimiter } from '../src/guards/rate-limit';
+import { RedisConnection } from '../src/redis/connection';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
 const KEY = 'bench-key';
@@ -155,6 +160,37 @@ function serverPercentile(before: Map<number, number>, after: Map<number, number
   return Infinity;
 }
 
+/**
+ * CPU per admitted request of auth + rate limiting alone (process.cpuUsage, 64 in flight at a time),
+ * to set against the service's CPU per request: a machine-noise-free view of the same cost.
+ */
+async function admissionCpuMicros(redisUrl?: string): Promise<number> {
+  const redis = redisUrl
+    ? new RedisConnection({ url: redisUrl, logger: pino({ level: 'silent' }) })
+    : undefined;
+  if (redis) await redis.waitUntilReady(5000);
+  const guard = new AdmissionGuard({
+    auth: ApiKeyAuth.fromList([KEY, 'other-key-1', 'other-key-2']),
+    limiter: new RateLimiter({ redis }),
+    defaultLimit: { rps: 1_000_000, burst: 10_000_000 },
+  });
+  const call = {
+    requestId: 'bench',
+    scope: 'infer' as const,
+    headers: { authorization: `Bearer ${KEY}` },
+    setHeader: () => undefined,
+  };
+  // 64 at a time, as the 64-connection runs would have them.
+  const round = () => Promise.all(Array.from({ length: 64 }, () => guard.admit(call)));
+  const n = 64 * 400;
+  for (let i = 0; i < 40; i++) await round();
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < n / 64; i++) await round();
+  const used = process.cpuUsage(cpu);
+  await redis?.close();
+  return (used.user + used.system) / n;
+}
+
 async function main() {
   const redis = await RedisServer.start();
   const hit = body(rows[0]);
@@ -176,6 +212,8 @@ async function main() {
       results.redisHit64 = await closedLoop(svc.url, hit, 64, SECONDS);
     });
     // 3: the model itself runs ("cache": false): plain vs auth + a rate limit that never rejects.
+    results.admissionCpuLocalUs = await admissionCpuMicros();
+    results.admissionCpuRedisUs = await admissionCpuMicros(redis.url);
     const miss = body(rows[1], { cache: false });
     const limits = { API_KEYS: KEY, RATE_LIMIT_RPS: '1000000', RATE_LIMIT_BURST: '10000000' };
     results.plain = await withService({}, (svc) => throughput(svc.url, miss));
@@ -217,6 +255,11 @@ async function main() {
   );
   console.log(
     `  auth + Redis rate limit:                 ${shared.rps.toFixed(0)} req/s  (${((1 - shared.rps / plain.rps) * 100).toFixed(1)}% cost)`,
+  );
+  console.log(
+    `  auth + rate limit CPU per request, in process: local ${(results.admissionCpuLocalUs as number).toFixed(1)} µs, ` +
+      `Redis-backed ${(results.admissionCpuRedisUs as number).toFixed(1)} µs (service CPU per request at the plain rate: ` +
+      `<= ${((2 * 1e6) / plain.rps).toFixed(0)} µs on 2 cores)`,
   );
   console.log(JSON.stringify(results));
 }

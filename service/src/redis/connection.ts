@@ -76,6 +76,8 @@ export class RedisConnection {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
+      // Commands issued in the same tick (64 connections' rate-limit checks) share one write.
+      enableAutoPipelining: true,
       retryStrategy: (times) => (this.closed ? null : reconnectDelayMs(times, maxDelay)),
       connectionName: 'ml-platform-service',
       ...(options.tls && options.url.startsWith('rediss://') ? { tls: options.tls } : {}),
