@@ -6,11 +6,10 @@ import { Budget } from './budget/budget';
 import { estimateMonthlyCost, hourlyRates } from './budget/cost-estimate';
 import { Cluster, STORAGE_CLASS } from './cluster/cluster';
 import { GpuNodeGroups } from './gpu/gpu-node-groups';
-import { kube } from './k8s/kube';
 import { gpuNodeSelector, systemNodeSelector } from './k8s/scheduling';
 import { Monitoring } from './monitoring/monitoring';
 import { Network } from './network/network';
-import { REDIS_PORT, Redis } from './redis/redis';
+import { IN_CLUSTER_REDIS_LABELS, REDIS_PORT, Redis } from './redis/redis';
 import type { PlatformSettings } from './settings';
 import { registerStackTagging } from './tagging';
 import { ServiceWorkload } from './workload/service-workload';
@@ -91,25 +90,7 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
     });
   }
 
-  const namespace = kube(
-    s.service.namespace,
-    {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: {
-        name: s.service.namespace,
-        // Every pod in the namespace must meet the "restricted" Pod Security Standard.
-        labels: {
-          'pod-security.kubernetes.io/enforce': 'restricted',
-          'app.kubernetes.io/part-of': 'ml-platform',
-        },
-      },
-    },
-    { provider, dependsOn: ready },
-  );
-
   const redis = new Redis('redis', {
-    namespace: s.service.namespace,
     provider,
     elastiCache:
       cluster && network && s.redis
@@ -127,7 +108,7 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
             secretName: `${cluster.name}/redis`,
           }
         : undefined,
-    dependsOn: [namespace],
+    dependsOn: ready,
   });
 
   const workload = new ServiceWorkload('inference', {
@@ -143,9 +124,11 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
     gpu: s.service.gpu,
     nodeSelector: onCloud ? (s.service.gpu ? gpuNodeSelector : systemNodeSelector) : undefined,
     auth: s.service.auth,
-    redisSecret: redis.secret,
+    redisUrl: redis.url,
     redisNetwork:
-      onCloud && network ? { cidr: network.cidr } : { podLabels: { 'app.kubernetes.io/name': 'redis' } },
+      onCloud && network
+        ? { cidr: network.cidr }
+        : { namespace: redis.namespace ?? 'redis', podLabels: IN_CLUSTER_REDIS_LABELS },
     redisPort: REDIS_PORT,
     prometheusUrl: monitoring.prometheusUrl,
     monitoringNamespace: monitoring.namespace,
@@ -167,7 +150,7 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
               : undefined,
           }
         : undefined,
-    dependsOn: [namespace, redis.urlSecretResource, monitoring.release],
+    dependsOn: [...ready, monitoring.release],
   });
 
   new PodAutoscaling('pod-autoscaling', {

@@ -296,9 +296,7 @@ describe('Redis', () => {
   };
 
   it('ElastiCache: TLS, at-rest encryption, secret token in Secrets Manager and a Kubernetes Secret', async () => {
-    const resources = await run(
-      () => new Redis('redis', { namespace: 'inference', provider: provider(), elastiCache: ec }),
-    );
+    const resources = await run(() => new Redis('redis', { provider: provider(), elastiCache: ec }));
     expect(one(resources, 'aws:elasticache/replicationGroup:ReplicationGroup').inputs).toMatchObject({
       transitEncryptionEnabled: true,
       atRestEncryptionEnabled: true,
@@ -310,7 +308,7 @@ describe('Redis', () => {
     expect(one(resources, 'aws:secretsmanager/secretVersion:SecretVersion').inputs.secretString).toBe(
       '[secret]',
     );
-    expect(kubeObject(resources, 'Secret', 'redis').stringData).toEqual({ url: '[secret]' });
+    expect(resources.filter((r) => r.type.startsWith('kubernetes:'))).toEqual([]);
     const alarms = ofType(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').map((r) => r.inputs as Json);
     expect(alarms).toHaveLength(3 * 4);
     expect(alarms.every((a) => a.alarmActions[0] === ec.alarmTopicArn)).toBe(true);
@@ -389,7 +387,7 @@ describe('ServiceWorkload', () => {
     rateLimit: { requestsPerSecond: 10, burst: 20 },
     requestTimeoutMs: 1000,
     resources: { cpu: '1', memory: '1Gi' },
-    redisSecret: { name: 'redis', key: 'url' },
+    redisUrl: 'redis://:pw@redis:6379',
     redisNetwork: { cidr: '10.0.0.0/16' },
     redisPort: 6379,
     prometheusUrl: 'http://p',
@@ -441,6 +439,12 @@ describe('ServiceWorkload', () => {
     expect(kubeObject(resources, 'Secret', 'inference-api-keys').stringData['api-keys.json']).toBe(
       '[secret]',
     );
+    expect(kubeObject(resources, 'Secret', 'redis').stringData).toEqual({ url: '[secret]' });
+    expect(
+      kubeObject(resources, 'Namespace', 'inference').metadata.labels['pod-security.kubernetes.io/enforce'],
+    ).toBe('restricted');
+    const namespace = resources.find((r) => r.inputs.kind === 'Namespace');
+    expect(namespace?.parent).toBe(one(resources, 'ml-platform:workload:ServiceWorkload').urn);
   });
 
   it('without auth mounts no API keys', async () => {

@@ -41,6 +41,10 @@ describe.each(stacks)('stack %s', (stack) => {
     const urns = new Set(resources.map((r) => r.urn));
     const roots = resources.filter((r) => r.parent === undefined);
     expect(roots.map((r) => r.type)).toEqual(['pulumi:pulumi:Stack']);
+    // index.ts only composes: everything but the components (and the local stack's provider) sits in one.
+    const stackUrn = roots[0].urn;
+    const direct = resources.filter((r) => r.parent === stackUrn && !r.type.startsWith('ml-platform:'));
+    expect(direct.map((r) => r.type)).toEqual(stack === 'local' ? ['pulumi:providers:kubernetes'] : []);
     for (const r of resources) if (r.parent) expect(urns.has(r.parent)).toBe(true);
   });
 

@@ -43,3 +43,18 @@ export function kube<T extends KubeObject>(
   if (ctor) return new ctor(name, obj as never, opts);
   return new k8s.apiextensions.CustomResource(name, obj as k8s.apiextensions.CustomResourceArgs, opts);
 }
+
+/** A namespace whose pods must all meet the "restricted" Pod Security Standard. */
+export function restrictedNamespace(name: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'app.kubernetes.io/part-of': 'ml-platform',
+      },
+    },
+  };
+}

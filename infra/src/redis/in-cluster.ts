@@ -1,13 +1,12 @@
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IService } from 'kubernetes-models/v1/Service';
 
-const labels = { 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/part-of': 'ml-platform' };
-
 /** A single password-protected Redis pod for the local stack: no persistence, hardened like the service. */
 export function inClusterRedisObjects(
   ns: string,
   image: string,
   port: number,
+  labels: Record<string, string>,
 ): { deployment: IDeployment; service: IService } {
   return {
     deployment: {

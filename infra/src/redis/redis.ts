@@ -3,13 +3,16 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { IMAGES } from '../k8s/charts';
-import { kube } from '../k8s/kube';
+import { kube, restrictedNamespace } from '../k8s/kube';
 import { cacheNodeAlarms, memberClusterIds } from './alarms';
 import { inClusterRedisObjects } from './in-cluster';
 
 export const REDIS_PORT = 6379;
-/** Kubernetes Secret (in the service namespace) holding the connection URL under `url`. */
-export const REDIS_SECRET = { name: 'redis', key: 'url' } as const;
+/** Labels of the in-cluster Redis pods (the service's NetworkPolicy allows egress to them). */
+export const IN_CLUSTER_REDIS_LABELS = {
+  'app.kubernetes.io/name': 'redis',
+  'app.kubernetes.io/part-of': 'ml-platform',
+};
 
 export interface ElastiCacheArgs {
   /** Replication group id (also the prefix of its member cluster ids); at most 40 characters. */
@@ -34,8 +37,8 @@ export interface ElastiCacheArgs {
 }
 
 export interface RedisArgs {
-  /** Where the service's Secret goes (put the Namespace resource in `dependsOn`). */
-  namespace: string;
+  /** Namespace for the in-cluster Redis (local stack); default `redis`. */
+  namespace?: string;
   provider: k8s.Provider;
   /** ElastiCache settings; omitted: Redis runs in the cluster (local stack). */
   elastiCache?: ElastiCacheArgs;
@@ -46,14 +49,16 @@ export interface RedisArgs {
  * Redis for rate limits and the response cache. On AWS: an ElastiCache replication group with TLS,
  * at-rest encryption and a generated auth token (kept in Secrets Manager), automatic failover and
  * multi-AZ when it has replicas, in private subnets behind a security group open only to the nodes,
- * with CloudWatch alarms. Locally: one Redis pod with a password. Either way the service gets
- * `REDIS_URL` from the `redis` Secret.
+ * with CloudWatch alarms. Locally: one Redis pod with a password in its own namespace. Either way
+ * `url` is the secret connection URL the service gets as `REDIS_URL`.
  */
 export class Redis extends pulumi.ComponentResource {
-  readonly secret = REDIS_SECRET;
   readonly endpoint: pulumi.Output<string>;
+  /** `rediss://` (ElastiCache, TLS) or `redis://` (in-cluster) URL with the password; a secret. */
+  readonly url: pulumi.Output<string>;
+  /** Namespace of the in-cluster Redis; undefined for ElastiCache. */
+  readonly namespace?: string;
   readonly replicationGroup?: aws.elasticache.ReplicationGroup;
-  readonly urlSecretResource: pulumi.CustomResource;
 
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super('ml-platform:redis:Redis', name, {}, opts);
@@ -64,12 +69,13 @@ export class Redis extends pulumi.ComponentResource {
       { length: 64, special: false },
       { parent: this },
     );
-    let url: pulumi.Output<string>;
     if (args.elastiCache) {
       const ec = args.elastiCache;
       this.replicationGroup = this.elastiCache(name, ec, password.result);
       this.endpoint = this.replicationGroup.primaryEndpointAddress;
-      url = pulumi.secret(pulumi.interpolate`rediss://:${password.result}@${this.endpoint}:${REDIS_PORT}`);
+      this.url = pulumi.secret(
+        pulumi.interpolate`rediss://:${password.result}@${this.endpoint}:${REDIS_PORT}`,
+      );
       const secret = new aws.secretsmanager.Secret(
         `${name}-auth-token`,
         {
@@ -83,39 +89,34 @@ export class Redis extends pulumi.ComponentResource {
         `${name}-auth-token`,
         {
           secretId: secret.id,
-          secretString: pulumi.secret(pulumi.jsonStringify({ authToken: password.result, url })),
+          secretString: pulumi.secret(pulumi.jsonStringify({ authToken: password.result, url: this.url })),
         },
         { parent: this },
       );
     } else {
-      const objects = inClusterRedisObjects(args.namespace, IMAGES.redis, REDIS_PORT);
+      const namespace = args.namespace ?? 'redis';
+      this.namespace = namespace;
+      const ns = kube(namespace, restrictedNamespace(namespace), k8sOpts);
+      const inNs = { ...k8sOpts, dependsOn: [...(args.dependsOn ?? []), ns] };
+      const objects = inClusterRedisObjects(namespace, IMAGES.redis, REDIS_PORT, IN_CLUSTER_REDIS_LABELS);
       const passwordSecret = kube(
         'redis-password',
         {
           apiVersion: 'v1',
           kind: 'Secret',
-          metadata: { name: 'redis-password', namespace: args.namespace },
+          metadata: { name: 'redis-password', namespace },
           type: 'Opaque',
           stringData: { password: password.result },
         },
-        k8sOpts,
+        inNs,
       );
-      kube('redis', objects.deployment, { ...k8sOpts, dependsOn: [passwordSecret] });
-      kube('redis', objects.service, k8sOpts);
-      this.endpoint = pulumi.output(`redis.${args.namespace}.svc.cluster.local`);
-      url = pulumi.secret(pulumi.interpolate`redis://:${password.result}@${this.endpoint}:${REDIS_PORT}`);
+      kube('redis', objects.deployment, { ...inNs, dependsOn: [...inNs.dependsOn, passwordSecret] });
+      kube('redis', objects.service, inNs);
+      this.endpoint = pulumi.output(`redis.${namespace}.svc.cluster.local`);
+      this.url = pulumi.secret(
+        pulumi.interpolate`redis://:${password.result}@${this.endpoint}:${REDIS_PORT}`,
+      );
     }
-    this.urlSecretResource = kube(
-      'redis-url',
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: REDIS_SECRET.name, namespace: args.namespace },
-        type: 'Opaque',
-        stringData: { [REDIS_SECRET.key]: url },
-      },
-      k8sOpts,
-    );
     this.registerOutputs({ endpoint: this.endpoint });
   }
 

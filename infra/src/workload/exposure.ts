@@ -40,7 +40,7 @@ export interface NetworkPolicyOptions {
   clientCidr?: string;
   monitoringNamespace: string;
   /** Egress to Redis: a CIDR (ElastiCache in the VPC) or the in-cluster Redis pods. */
-  redis: { cidr: string } | { podLabels: Record<string, string> };
+  redis: { cidr: string } | { namespace: string; podLabels: Record<string, string> };
   redisPort: number;
   /** Allow the EKS Pod Identity agent's link-local endpoint. */
   podIdentity: boolean;
@@ -77,7 +77,7 @@ export function networkPolicy(meta: WorkloadMeta, o: NetworkPolicyOptions): INet
           to: [
             'cidr' in o.redis
               ? { ipBlock: { cidr: o.redis.cidr } }
-              : { podSelector: { matchLabels: o.redis.podLabels } },
+              : { ...fromNamespace(o.redis.namespace), podSelector: { matchLabels: o.redis.podLabels } },
           ],
           ports: [{ protocol: 'TCP' as const, port: o.redisPort }],
         },

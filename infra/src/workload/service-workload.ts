@@ -6,7 +6,7 @@ import type { Sla } from '@ml-platform/stack-config';
 import { podIdentityRole } from '../aws/iam';
 import { CHARTS, IMAGES } from '../k8s/charts';
 import { helmRelease } from '../k8s/helm';
-import { kube } from '../k8s/kube';
+import { kube, restrictedNamespace } from '../k8s/kube';
 import { systemNodeSelector } from '../k8s/scheduling';
 import { apiKeysFile } from './api-keys';
 import { ingress, networkPolicy, podDisruptionBudget, service, type NetworkPolicyOptions } from './exposure';
@@ -24,8 +24,8 @@ import { rateLimitWebAcl } from './waf';
 export type RolloutStrategy = 'canary' | 'blue-green' | 'rolling';
 
 export interface ServiceWorkloadArgs {
-  /** Namespace (created by the caller, so Redis can put its Secret there first). */
-  namespace: string;
+  /** Namespace the component creates (Pod Security "restricted"); default `inference`. */
+  namespace?: string;
   provider: k8s.Provider;
   image: string;
   /** Default 8080. */
@@ -41,7 +41,8 @@ export interface ServiceWorkloadArgs {
   nodeSelector?: Record<string, string>;
   /** API keys required (a generated key, its hash mounted as API_KEYS_FILE). Default true. */
   auth?: boolean;
-  redisSecret?: { name: string; key: string };
+  /** Redis connection URL (a secret), delivered as the `redis` Secret; unset: in-memory limits and cache. */
+  redisUrl?: pulumi.Input<string>;
   redisNetwork: NetworkPolicyOptions['redis'];
   redisPort: number;
   prometheusUrl: string;
@@ -66,9 +67,11 @@ export interface ServiceWorkloadArgs {
 }
 
 export const SERVICE_NAME = 'inference';
+/** Secret (in the service namespace) holding the Redis URL under `url`. */
+export const REDIS_SECRET = { name: 'redis', key: 'url' } as const;
 
 /**
- * The inference service: identity and model access, the pods (hardened, probed, GPU-aware), the rollout
+ * The inference service: its namespace, identity and model access, the pods (hardened, probed, GPU-aware), the rollout
  * strategy with SLA analysis, Services, PDB, NetworkPolicy and, on AWS, the ALB Ingress with optional
  * TLS and WAF.
  */
@@ -78,18 +81,44 @@ export class ServiceWorkload extends pulumi.ComponentResource {
   readonly workload: pulumi.CustomResource;
   readonly modelBucketName?: pulumi.Output<string>;
   readonly apiKey?: pulumi.Output<string>;
+  readonly namespace: string;
 
   constructor(name: string, args: ServiceWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super('ml-platform:workload:ServiceWorkload', name, {}, opts);
     const strategy = args.strategy ?? 'rolling';
     const port = args.port ?? 8080;
+    const namespace = args.namespace ?? 'inference';
+    this.namespace = namespace;
     const meta: WorkloadMeta = {
       name: SERVICE_NAME,
-      namespace: args.namespace,
+      namespace,
       labels: { 'app.kubernetes.io/name': SERVICE_NAME, 'app.kubernetes.io/part-of': 'ml-platform' },
     };
-    const k8sOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
+    const ns = kube(namespace, restrictedNamespace(namespace), {
+      parent: this,
+      provider: args.provider,
+      dependsOn: args.dependsOn,
+    });
+    const k8sOpts = { parent: this, provider: args.provider, dependsOn: [...(args.dependsOn ?? []), ns] };
     const deps: pulumi.Resource[] = [];
+
+    let redisSecret: { name: string; key: string } | undefined;
+    if (args.redisUrl !== undefined) {
+      redisSecret = REDIS_SECRET;
+      deps.push(
+        kube(
+          'redis-url',
+          {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: { name: REDIS_SECRET.name, namespace, labels: meta.labels },
+            type: 'Opaque',
+            stringData: { [REDIS_SECRET.key]: pulumi.secret(args.redisUrl) },
+          },
+          k8sOpts,
+        ),
+      );
+    }
 
     deps.push(
       kube(
@@ -97,7 +126,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
         {
           apiVersion: 'v1',
           kind: 'ServiceAccount',
-          metadata: { name: SERVICE_NAME, namespace: args.namespace, labels: meta.labels },
+          metadata: { name: SERVICE_NAME, namespace, labels: meta.labels },
           automountServiceAccountToken: false,
         },
         k8sOpts,
@@ -116,7 +145,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
           `${name}-models`,
           {
             clusterName: args.aws.clusterName,
-            namespace: args.namespace,
+            namespace,
             serviceAccount: SERVICE_NAME,
             statements: modelReadStatements(bucketArn, args.aws.modelPrefix),
           },
@@ -130,7 +159,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
           {
             apiVersion: 'v1',
             kind: 'ConfigMap',
-            metadata: { name: 'inference-model-store', namespace: args.namespace, labels: meta.labels },
+            metadata: { name: 'inference-model-store', namespace, labels: meta.labels },
             data: { bucket: bucketName, prefix: args.aws.modelPrefix },
           },
           k8sOpts,
@@ -170,7 +199,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
           {
             apiVersion: 'v1',
             kind: 'Secret',
-            metadata: { name: apiKeysSecret.name, namespace: args.namespace, labels: meta.labels },
+            metadata: { name: apiKeysSecret.name, namespace, labels: meta.labels },
             type: 'Opaque',
             stringData: {
               [API_KEYS_FILE_NAME]: pulumi.secret(
@@ -195,12 +224,12 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       resources: args.resources,
       gpu: args.gpu ?? false,
       nodeSelector: args.nodeSelector,
-      redisSecret: args.redisSecret,
+      redisSecret,
       apiKeysSecret,
       modelSync,
     });
 
-    const workloadOpts = { ...k8sOpts, dependsOn: [...(args.dependsOn ?? []), ...deps] };
+    const workloadOpts = { ...k8sOpts, dependsOn: [...k8sOpts.dependsOn, ...deps] };
     if (strategy === 'rolling') {
       this.workload = kube('inference', rollingDeployment(meta, template), workloadOpts);
       this.scaleTarget = { apiVersion: 'apps/v1', kind: 'Deployment', name: SERVICE_NAME };

@@ -138,8 +138,16 @@ describe('exposure', () => {
       to: [{ ipBlock: { cidr: '10.0.0.0/16' } }],
       ports: [{ protocol: 'TCP', port: 6379 }],
     });
-    const local = networkPolicy(meta, { ...common, redis: { podLabels: { app: 'redis' } } });
-    expect(local.spec?.egress?.[1].to).toEqual([{ podSelector: { matchLabels: { app: 'redis' } } }]);
+    const local = networkPolicy(meta, {
+      ...common,
+      redis: { namespace: 'redis', podLabels: { app: 'redis' } },
+    });
+    expect(local.spec?.egress?.[1].to).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'redis' } },
+        podSelector: { matchLabels: { app: 'redis' } },
+      },
+    ]);
     expect(local.spec?.ingress?.[0].from).toEqual([{ ipBlock: { cidr: '0.0.0.0/0' } }]);
   });
 });
