@@ -46,19 +46,25 @@ async function drive(url: string, body: string, seconds = SECONDS): Promise<Run>
   if (!url.startsWith('http://127.0.0.1:')) throw new Error(`benchmarks target loopback only, got ${url}`);
   const latencies: number[] = [];
   let failures = 0;
-  const instance = autocannon({
-    url,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration: seconds,
-    headers: { 'content-type': 'application/json' },
-    body,
+  let instance: autocannon.Instance | undefined;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url,
+        method: 'POST',
+        connections: CONNECTIONS,
+        duration: seconds,
+        headers: { 'content-type': 'application/json' },
+        body,
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
   });
-  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+  instance!.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     latencies.push(ms);
     if (status !== 200) failures++;
   });
-  const result = await instance;
+  const result = await finished;
   failures += result.errors + result.timeouts;
   const sorted = Float64Array.from(latencies).sort();
   return {
@@ -120,15 +126,18 @@ const classifierBody = JSON.stringify({
   inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: split.inputs[0] }],
 });
 
+/** Mean rows per executed batch, over every version of `model`, from the service's own histogram. */
 async function meanBatchSize(url: string, model: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (suffix: string) =>
-    Number(
-      new RegExp(`inference_batch_size_${suffix}\\{model="${model}",version="1"\\} ([\\d.e+]+)`).exec(
-        text,
-      )?.[1],
-    );
-  return value('sum') / value('count');
+  const total = (suffix: string) =>
+    [
+      ...text.matchAll(
+        new RegExp(`^inference_batch_size_${suffix}\\{model="${model}",[^}]*\\} ([\\d.e+]+)$`, 'gm'),
+      ),
+    ]
+      .map((m) => Number(m[1]))
+      .reduce((x, y) => x + y, 0);
+  return total('sum') / total('count');
 }
 
 interface Layout {
@@ -142,7 +151,7 @@ async function serviceScenarios(layout: Layout) {
   const svc = await startServiceProcess({
     MODEL_REPOSITORY: repo,
     WORKERS: String(layout.workers),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
     MAX_IN_FLIGHT: '100000',
   });
   try {
@@ -152,7 +161,7 @@ async function serviceScenarios(layout: Layout) {
     const formed = await meanBatchSize(svc.url, 'heavy-mlp');
     const unbatched = await drive(infer('heavy-mlp-unbatched'), heavyBody);
     const classifier = await drive(infer('breast-cancer'), classifierBody);
-    const classifierBatch = await meanBatchSize(svc.url, 'breast-cancer').catch(() => NaN);
+    const classifierBatch = await meanBatchSize(svc.url, 'breast-cancer');
     return { layout, batched, formed, unbatched, classifier, classifierBatch };
   } finally {
     await svc.stop('SIGTERM');
@@ -180,7 +189,7 @@ async function coldStart(workers: number): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {
     const started = performance.now();
-    const svc = await startServiceProcess({ WORKERS: String(workers), LOG_LEVEL: 'warn' });
+    const svc = await startServiceProcess({ WORKERS: String(workers), LOG_LEVEL: 'info' });
     try {
       await waitReady(svc, 60_000);
       times.push(performance.now() - started);

@@ -6,7 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import cluster from 'node:cluster';
+import { runPrimary } from './cluster/primary';
 import { ConfigError, loadConfig, type ServiceConfig } from './config/env';
+import { createLogger } from './observability/logger';
 import { AuthConfigError } from './guards/auth';
 import { createProductionGuards } from './guards';
 import { startService } from './service';
@@ -40,10 +43,19 @@ function exampleCurl(config: ServiceConfig, port: number): string | undefined {
 
 async function main() {
   const config = loadConfigOrExit();
-  const service = await startService(config, { guards: createProductionGuards });
+  if (config.WORKERS > 1 && cluster.isPrimary) {
+    runPrimary(config.WORKERS, createLogger(config.LOG_LEVEL).child({ role: 'primary' }));
+    return;
+  }
+  const service = await startService(config, {
+    guards: createProductionGuards,
+    clusterWorker: cluster.isWorker,
+  });
   const { logger, address } = service;
-  if (!config.API_KEYS && !config.API_KEYS_FILE)
+  const first = !cluster.isWorker || cluster.worker?.id === 1;
+  if (first && !config.API_KEYS && !config.API_KEYS_FILE) {
     logger.warn('auth is off: neither API_KEYS nor API_KEYS_FILE is set');
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -68,7 +80,7 @@ async function main() {
     { readyMs: Math.round(process.uptime() * 1000), ready: service.engine.isReady() },
     'models loaded',
   );
-  const curl = exampleCurl(config, address.port);
+  const curl = first ? exampleCurl(config, address.port) : undefined;
   if (curl && process.stdout.isTTY) process.stdout.write(`\nReady. Try:\n\n${curl}\n\n`);
   else if (curl) logger.info({ example: curl }, 'ready');
 }

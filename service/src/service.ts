@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
 import { createEngine, type Engine } from './engine';
 import type { Guard } from './http/guard';
@@ -31,6 +32,8 @@ export interface ServiceOptions {
    * Production guards (issue 3), in order: load shedding, auth + rate limit, then cache / breaker;
    * `close` releases what they hold (Redis) after the drain.
    */
+  /** Running as a node:cluster worker: metrics and repository operations span every worker. */
+  clusterWorker?: boolean;
   guards?: (ctx: { engine: Engine; metrics: ServiceMetrics; logger: Logger; config: ServiceConfig }) => {
     guards: Guard[];
     close?(): Promise<void>;
@@ -68,6 +71,7 @@ export async function startService(
     maxBodyBytes: config.MAX_BODY_BYTES,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     server: SERVER_INFO,
+    ops: options.clusterWorker ? workerClusterOps(metrics.registry, engine) : undefined,
   });
   const address = await http.listen(config.PORT, config.HOST);
   return {

@@ -1,11 +1,5 @@
-import {
-  killSpawned,
-  postJson,
-  spawnService,
-  startTestService,
-  tempRepository,
-  waitReady,
-} from './http-support';
+import { startServiceProcess, waitReady, type ServiceProcess } from '../../test/support/service-process';
+import { postJson, startTestService, tempRepository } from './http-support';
 
 /** The `slow` fixture: tens of ms per row, max_batch_size 4, max_queue_size 16. */
 const slowBody = (timeoutUs?: number) => ({
@@ -17,8 +11,14 @@ let repo: ReturnType<typeof tempRepository>;
 beforeAll(() => {
   repo = tempRepository(['fixture:slow']);
 });
-afterAll(() => {
-  killSpawned();
+const running = new Set<ServiceProcess>();
+const spawnService = async (env: Record<string, string>) => {
+  const svc = await startServiceProcess(env);
+  running.add(svc);
+  return svc;
+};
+afterAll(async () => {
+  await Promise.all([...running].map((svc) => svc.stop('SIGKILL')));
   repo.remove();
 });
 
@@ -26,7 +26,7 @@ describe('overload and deadlines (service in its own process)', () => {
   it('sheds with 503 + Retry-After past max_queue_size, answers 504 when a deadline passes queued', async () => {
     const svc = await spawnService({ MODEL_REPOSITORY: repo.dir });
     try {
-      await waitReady(svc.url, 30_000, svc.lines);
+      await waitReady(svc);
       const url = `${svc.url}/v2/models/slow/infer`;
       const flood = await Promise.all(Array.from({ length: 48 }, () => postJson(url, slowBody())));
       const shed = flood.filter((r) => r.status === 503);
@@ -42,8 +42,7 @@ describe('overload and deadlines (service in its own process)', () => {
       expect(late.status).toBe(504);
       expect(late.json.error).toEqual(expect.any(String));
     } finally {
-      svc.child.kill('SIGKILL');
-      await svc.exited;
+      await svc.stop('SIGKILL');
     }
   }, 90_000);
 });
@@ -52,7 +51,7 @@ describe('SIGTERM', () => {
   it('answers every in-flight and queued request, refuses new connections, exits 0', async () => {
     const svc = await spawnService({ MODEL_REPOSITORY: repo.dir, SHUTDOWN_TIMEOUT_MS: '20000' });
     try {
-      await waitReady(svc.url, 30_000, svc.lines);
+      await waitReady(svc);
       const url = `${svc.url}/v2/models/slow/infer`;
       const inFlight = Array.from({ length: 12 }, () => postJson(url, slowBody()));
       let allAnswered = false;
@@ -82,7 +81,7 @@ describe('SIGTERM', () => {
       const drained = svc.lines.find((l) => l.includes('"msg":"stopped"'));
       expect(drained && JSON.parse(drained).clean).toBe(true);
     } finally {
-      if (svc.child.exitCode === null) svc.child.kill('SIGKILL');
+      await svc.stop('SIGKILL');
     }
   }, 90_000);
 

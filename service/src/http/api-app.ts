@@ -1,17 +1,19 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { InferenceEngine } from '../core/engine';
 import { ServiceError, badRequest, unavailable } from '../core/errors';
 import { admitAll, type Guard, type Scope } from './guard';
 import { openApiDocument } from './openapi';
 import { requestIdOf } from './request-id';
 import { sendError, statusOf } from './respond';
+import type { ClusterOps } from './server';
 
 export interface ApiDeps {
   engine: InferenceEngine;
   guards: readonly Guard[];
-  registry: Registry;
+  ops: ClusterOps;
+  /** Prometheus exposition content type. */
+  contentType: string;
   logger: Logger;
   server: { name: string; version: string };
   /** Engine ready and not draining. */
@@ -119,21 +121,22 @@ export function createApiApp(deps: ApiDeps): express.Express {
   });
   route('/v2/repository/models/:model/load', {
     post: guarded('admin', async (req, res) => {
-      await engine.load(param(req, 'model'));
+      await deps.ops.load(param(req, 'model'));
       res.json({});
     }),
   });
   route('/v2/repository/models/:model/unload', {
     post: guarded('admin', async (req, res) => {
-      await engine.unload(param(req, 'model'));
+      await deps.ops.unload(param(req, 'model'));
       res.json({});
     }),
   });
 
   route('/metrics', {
     get: async (_req, res) => {
-      res.setHeader('content-type', deps.registry.contentType);
-      res.end(await deps.registry.metrics());
+      const text = await deps.ops.metricsText();
+      res.setHeader('content-type', deps.contentType);
+      res.end(text);
     },
   });
   route('/openapi.json', { get: (_req, res) => res.json(document) });

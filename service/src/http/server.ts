@@ -8,6 +8,16 @@ import { createApiApp } from './api-app';
 import type { Guard } from './guard';
 import { createInferHandler, matchInferRoute } from './infer-handler';
 
+/**
+ * What differs between one process and a node:cluster worker: where /metrics comes from and how
+ * far a repository load/unload reaches (one engine, or every worker's).
+ */
+export interface ClusterOps {
+  metricsText(): Promise<string>;
+  load(model: string): Promise<void>;
+  unload(model: string): Promise<void>;
+}
+
 export interface ServerDeps {
   engine: InferenceEngine;
   guards?: readonly Guard[];
@@ -17,6 +27,8 @@ export interface ServerDeps {
   maxBodyBytes: number;
   requestTimeoutMs: number;
   server: { name: string; version: string };
+  /** Defaults to this process's registry and engine. */
+  ops?: ClusterOps;
 }
 
 export interface InferenceServer {
@@ -48,7 +60,12 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   const isReady = () => !draining && deps.engine.isReady();
 
   const infer = createInferHandler({ ...deps, guards });
-  const api = createApiApp({ ...deps, guards, registry: deps.metrics.registry, isReady });
+  const ops: ClusterOps = deps.ops ?? {
+    metricsText: () => deps.metrics.registry.metrics(),
+    load: (model) => deps.engine.load(model),
+    unload: (model) => deps.engine.unload(model),
+  };
+  const api = createApiApp({ ...deps, guards, ops, contentType: deps.metrics.registry.contentType, isReady });
 
   const done = () => {
     inFlight--;

@@ -1,0 +1,70 @@
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { ClusterMessage } from './messages';
+
+/**
+ * WORKERS > 1: this process only supervises. It forks the workers (they share the listening
+ * socket), restarts one that dies unexpectedly, aggregates their metrics for GET /metrics, fans
+ * repository load/unload out to all of them, and on SIGTERM drains them all and exits 0 when
+ * every worker drained cleanly.
+ */
+export function runPrimary(workers: number, logger: Logger): void {
+  const aggregator = new AggregatorRegistry();
+  let stopping = false;
+  let nextOp = 0;
+  const ops = new Map<
+    number,
+    { origin: Worker; id: number; pending: number; error?: { status: number; message: string } }
+  >();
+
+  const fork = () => {
+    const worker = cluster.fork();
+    worker.on('message', (msg: ClusterMessage) => void onMessage(worker, msg));
+  };
+
+  async function onMessage(worker: Worker, msg: ClusterMessage) {
+    if (msg.type === 'metrics:collect') {
+      const text = await aggregator
+        .clusterMetrics()
+        .catch((e: Error) => `# metrics aggregation failed: ${e.message}\n`);
+      worker.send({ type: 'metrics:result', id: msg.id, text } satisfies ClusterMessage);
+    } else if (msg.type === 'repository:request') {
+      const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && w.isConnected());
+      const op = nextOp++;
+      ops.set(op, { origin: worker, id: msg.id, pending: live.length });
+      for (const w of live)
+        w.send({ type: 'repository:run', id: op, op: msg.op, model: msg.model } satisfies ClusterMessage);
+    } else if (msg.type === 'repository:ran') {
+      const op = ops.get(msg.id);
+      if (!op) return;
+      op.error ??= msg.error;
+      if (--op.pending > 0) return;
+      ops.delete(msg.id);
+      op.origin.send({ type: 'repository:result', id: op.id, error: op.error } satisfies ClusterMessage);
+    }
+  }
+
+  let failed = false;
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      failed ||= code !== 0;
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(failed ? 1 : 0);
+      return;
+    }
+    logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+    fork();
+  });
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining workers');
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  for (let i = 0; i < workers; i++) fork();
+  logger.info({ workers }, 'primary started');
+}

@@ -1,0 +1,53 @@
+import { startServiceProcess, waitReady, type ServiceProcess } from '../../test/support/service-process';
+import { breastCancerRequest, postJson, tempRepository } from './http-support';
+
+/** WORKERS=2: node:cluster workers behind one port, supervised by a primary. */
+let repo: ReturnType<typeof tempRepository>;
+let svc: ServiceProcess;
+beforeAll(async () => {
+  repo = tempRepository(['breast-cancer-lite']);
+  svc = await startServiceProcess({ MODEL_REPOSITORY: repo.dir, WORKERS: '2' });
+  await waitReady(svc, 60_000);
+  // Readiness is per worker and connections go round-robin: wait until fresh connections keep
+  // finding a ready worker.
+  for (let ok = 0, tries = 0; ok < 8 && tries < 400; tries++) {
+    const res = await fetch(`${svc.url}/v2/health/ready`, { headers: { connection: 'close' } });
+    ok = res.status === 200 ? ok + 1 : 0;
+    if (ok === 0) await new Promise((r) => setTimeout(r, 50));
+  }
+}, 90_000);
+afterAll(async () => {
+  await svc?.stop('SIGKILL');
+  repo.remove();
+});
+
+const infer = () => postJson(`${svc.url}/v2/models/breast-cancer-lite/infer`, breastCancerRequest());
+const burst = (n: number) => Promise.all(Array.from({ length: n }, infer));
+
+describe('WORKERS=2', () => {
+  it('serves from both workers and /metrics counts every worker', async () => {
+    const answers = await burst(40);
+    expect(
+      answers.map((r) => `${r.status} ${r.text.slice(0, 120)}`).filter((s) => !s.startsWith('200')),
+    ).toEqual([]);
+    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    const count =
+      /inference_requests_total\{model="breast-cancer-lite",version="1",status="200"\} (\d+)/.exec(text);
+    expect(Number(count?.[1])).toBe(40);
+  });
+
+  it('unloads and loads a model on every worker, whichever one got the request', async () => {
+    expect((await postJson(`${svc.url}/v2/repository/models/breast-cancer-lite/unload`, {})).status).toBe(
+      200,
+    );
+    const down = await burst(10);
+    expect(down.every((r) => r.status >= 400)).toBe(true);
+    expect((await postJson(`${svc.url}/v2/repository/models/breast-cancer-lite/load`, {})).status).toBe(200);
+    const up = await burst(10);
+    expect(up.map((r) => r.status)).toEqual(new Array(10).fill(200));
+  });
+
+  it('drains every worker on SIGTERM and exits 0', async () => {
+    expect(await svc.stop('SIGTERM')).toBe(0);
+  }, 30_000);
+});
