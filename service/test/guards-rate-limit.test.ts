@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { RateLimiter, windowOf } from '../src/guards/rate-limit';
+import { leaseSize, RateLimiter, windowOf } from '../src/guards/rate-limit';
 import { ReplicaCount } from '../src/guards/replica-count';
 import { RedisConnection } from '../src/redis/connection';
 import { describeWithRedis, RedisServer } from '../../test/support/redis-server';
@@ -25,6 +25,15 @@ describe('rate limit window', () => {
   });
   it('never uses a window under a second', () => {
     expect(windowOf({ rps: 100, burst: 10 })).toEqual({ points: 100, durationSeconds: 1 });
+  });
+});
+
+describe('lease size', () => {
+  it('takes a 32nd of the per-replica budget, or a single token when that is under 16', () => {
+    expect(leaseSize(3200, 1)).toBe(100);
+    expect(leaseSize(3200, 4)).toBe(25);
+    expect(leaseSize(320, 2)).toBe(1);
+    expect(leaseSize(20, 2)).toBe(1);
   });
 });
 
@@ -118,6 +127,28 @@ describeWithRedis('rate limiter with Redis', () => {
     ).toBe(true);
     // Only the first rejection reached Redis.
     expect(await redis.client.get('block:3:3:k')).toBe('4');
+  });
+
+  it('takes tokens from Redis in leases, one round trip for many concurrent requests', async () => {
+    const redis = await connect();
+    const limiter = new RateLimiter({ defaults: { rps: 3200, burst: 3200 }, redis, keyPrefix: 'lease' });
+    const first = await Promise.all(Array.from({ length: 64 }, () => limiter.consume('k')));
+    expect(first.every((d) => d.allowed && d.store === 'redis' && d.limit === 3200)).toBe(true);
+    expect(await redis.client.get('lease:3200:3200:k')).toBe('100');
+    await Promise.all(Array.from({ length: 100 }, () => limiter.consume('k')));
+    expect(await redis.client.get('lease:3200:3200:k')).toBe('200');
+  });
+
+  it('never admits more than the budget across leasing replicas, and wastes at most a lease each', async () => {
+    const spec = { rps: 1600, burst: 1600 };
+    const replicas = () => 2;
+    const a = new RateLimiter({ defaults: spec, redis: await connect(), replicas, keyPrefix: 'lease2' });
+    const b = new RateLimiter({ defaults: spec, redis: await connect(), replicas, keyPrefix: 'lease2' });
+    const decisions = await Promise.all(Array.from({ length: 2000 }, (_, i) => (i % 2 ? a : b).consume('k')));
+    const admitted = decisions.filter((d) => d.allowed).length;
+    expect(leaseSize(1600, 2)).toBe(25);
+    expect(admitted).toBeLessThanOrEqual(1600);
+    expect(admitted).toBeGreaterThanOrEqual(1600 - 2 * 25);
   });
 
   it('supports windows that are not whole seconds', async () => {

@@ -18,9 +18,14 @@ import type { RedisConnection } from '../redis/connection';
  * windows can admit up to 2 × burst in a short span; over any interval of T seconds at most
  * rps·T + 2·burst requests pass.
  *
- * With Redis the count is global across replicas. While Redis is unreachable each replica falls
- * back to a local limiter with its share of the budget (burst / replicas): never unlimited, never
- * rejecting everyone.
+ * With Redis the count is global across replicas. A replica takes tokens from Redis in leases of
+ * burst / (32 × replicas) at a time (one token when that is under 16), so a key with a large budget
+ * costs a Redis round trip per lease instead of per request. Leased tokens are counted in Redis
+ * before they are spent, so leasing never admits more than the budget; it can admit less, by at
+ * most one lease per replica per window (about 3% of the burst).
+ *
+ * While Redis is unreachable each replica falls back to a local limiter with its share of the
+ * budget (burst / replicas): never unlimited, never rejecting everyone.
  */
 export interface RateLimitSpec {
   rps: number;
@@ -84,8 +89,27 @@ function settle(p: Promise<RateLimiterRes>): Promise<{ res: RateLimiterRes; allo
   );
 }
 
+/**
+ * Tokens taken from Redis in one round trip. Small leases would make concurrent callers queue for
+ * their turn at Redis; below 16 tokens every request asks Redis for its own.
+ */
+export function leaseSize(points: number, replicas: number): number {
+  const size = Math.floor(points / (32 * Math.max(1, replicas)));
+  return size >= 16 ? size : 1;
+}
+
+interface Lease {
+  tokens: number;
+  /** Redis' remaining count when the lease was taken. */
+  remaining: number;
+  /** The lease's tokens belong to the Redis window that ends here (Date.now() clock). */
+  expiresAt: number;
+}
+
 export class RateLimiter {
   private readonly shared = new Map<string, RateLimiterRedis>();
+  private readonly leases = new Map<string, Lease>();
+  private readonly leasing = new Map<string, Promise<{ res: RateLimiterRes; allowed: boolean }>>();
   private readonly local = new Map<string, RateLimiterMemory>();
   private readonly rejections?: Counter<'store'>;
   private readonly prefix: string;
@@ -104,19 +128,65 @@ export class RateLimiter {
     spec ??= this.options.defaults;
     if (!spec) throw new Error('RateLimiter.consume: no limit given and no default configured');
     const redis = this.options.redis;
+    const share = Math.max(1, this.options.replicas?.() ?? 1);
     if (redis?.isUp()) {
-      const limiter = this.sharedLimiter(spec);
       try {
-        // A rejection is an answer, not a Redis failure: keep it out of the Redis breaker's count.
-        const outcome = await redis.run(() => settle(limiter.consume(identity)));
-        return this.decide(outcome, limiter.points, 'redis');
+        return await this.consumeShared(redis, this.sharedLimiter(spec), identity, share);
       } catch {
         // Redis failed mid-request: this request is decided locally like the ones after it.
       }
     }
-    const share = Math.max(1, this.options.replicas?.() ?? 1);
     const limiter = this.localLimiter(spec, share);
     return this.decide(await settle(limiter.consume(identity)), limiter.points, 'local');
+  }
+
+  private async consumeShared(
+    redis: RedisConnection,
+    limiter: RateLimiterRedis,
+    identity: string,
+    replicas: number,
+  ): Promise<RateLimitDecision> {
+    const size = leaseSize(limiter.points, replicas);
+    // A rejection is an answer, not a Redis failure: keep it out of the Redis breaker's count.
+    const take = (points: number) => redis.run(() => settle(limiter.consume(identity, points)));
+    if (size === 1) return this.decide(await take(1), limiter.points, 'redis');
+    const leaseId = `${limiter.keyPrefix}\u0000${identity}`;
+    // One lease in flight per key: callers that find no tokens wait for it, then try again. Each
+    // round either serves callers from a lease or ends in a rejection that Redis' in-memory block
+    // repeats locally, so the loop ends.
+    for (;;) {
+      const lease = this.leases.get(leaseId);
+      const now = Date.now();
+      if (lease && lease.tokens > 0 && now < lease.expiresAt) {
+        lease.tokens--;
+        return {
+          allowed: true,
+          limit: limiter.points,
+          remaining: lease.remaining + lease.tokens,
+          resetSeconds: Math.ceil((lease.expiresAt - now) / 1000),
+          store: 'redis',
+        };
+      }
+      const pending = this.leasing.get(leaseId);
+      if (pending) {
+        await pending.catch(() => undefined);
+        continue;
+      }
+      const taking = take(size);
+      this.leasing.set(leaseId, taking);
+      try {
+        const outcome = await taking;
+        if (outcome.allowed)
+          this.leases.set(leaseId, {
+            tokens: size - 1,
+            remaining: outcome.res.remainingPoints,
+            expiresAt: now + outcome.res.msBeforeNext,
+          });
+        return this.decide(outcome, limiter.points, 'redis');
+      } finally {
+        this.leasing.delete(leaseId);
+      }
+    }
   }
 
   private decide(
