@@ -86,6 +86,7 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
       gpuNodeGroups: s.cluster.gpuNodeGroups,
       provider,
       tags: s.tags,
+      alarmTopicArn: monitoring.topic?.arn,
       dependsOn: ready,
     });
   }
@@ -136,6 +137,8 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
       cluster && network
         ? {
             clusterName: cluster.name,
+            region: s.region,
+            alarmTopicArn: monitoring.topic?.arn,
             vpcCidr: network.cidr,
             modelBucketName: s.modelStore.bucketName,
             modelPrefix: s.modelStore.prefix,

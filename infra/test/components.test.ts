@@ -225,6 +225,18 @@ describe('NodeAutoscaling', () => {
     expect(ofType(resources, 'aws:sqs/queue:Queue')).toEqual([]);
   });
 
+  it('karpenter: alarms on an interruption backlog when given a topic', async () => {
+    const resources = await run(
+      () => new NodeAutoscaling('na', { ...args(), mode: 'karpenter', alarmTopicArn: 'arn:t' }),
+    );
+    expect(one(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').inputs).toMatchObject({
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: 'c1' },
+      alarmActions: ['arn:t'],
+    });
+  });
+
   it('karpenter: interruption queue fed by EventBridge, node role with access entry, NodePool and EC2NodeClass', async () => {
     const resources = await run(() => new NodeAutoscaling('na', { ...args(), mode: 'karpenter' }));
     expect(one(resources, 'aws:sqs/queue:Queue').inputs).toMatchObject({
@@ -233,6 +245,7 @@ describe('NodeAutoscaling', () => {
     });
     expect(ofType(resources, 'aws:cloudwatch/eventRule:EventRule')).toHaveLength(4);
     expect(ofType(resources, 'aws:cloudwatch/eventTarget:EventTarget')).toHaveLength(4);
+    expect(ofType(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm')).toEqual([]);
     expect(one(resources, 'aws:eks/accessEntry:AccessEntry').inputs).toMatchObject({
       type: 'EC2_LINUX',
       clusterName: 'c1',
@@ -396,6 +409,8 @@ describe('ServiceWorkload', () => {
   });
   const aws = {
     clusterName: 'c1',
+    region: 'us-east-1',
+    alarmTopicArn: 'arn:aws:sns:us-east-1:1:alerts',
     vpcCidr: '10.0.0.0/16',
     modelPrefix: 'models/',
     apiKeySecretName: 'c1/api-key',
@@ -431,6 +446,13 @@ describe('ServiceWorkload', () => {
     });
     const acl = one(resources, 'aws:wafv2/webAcl:WebAcl').inputs as Json;
     expect(acl.rules[0].statement.rateBasedStatement.limit).toBe(3000);
+    expect(one(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').inputs).toMatchObject({
+      namespace: 'AWS/WAFV2',
+      metricName: 'BlockedRequests',
+      dimensions: { WebACL: 'c1-waf', Rule: acl.rules[0].visibilityConfig.metricName, Region: 'us-east-1' },
+      threshold: 3000,
+      alarmActions: ['arn:aws:sns:us-east-1:1:alerts'],
+    });
     const ing = kubeObject(resources, 'Ingress', 'inference');
     expect(ing.metadata.annotations['alb.ingress.kubernetes.io/certificate-arn']).toBe(
       aws.ingress.certificateArn,

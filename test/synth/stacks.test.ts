@@ -192,7 +192,9 @@ describe.each(stacks.filter((s) => s !== 'local'))('cloud stack %s', (stack) => 
       referencedSecurityGroupId: 'sg-eks-cluster',
     });
     expect(ingress.cidrIpv4).toBeUndefined();
-    const alarms = ofType(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').map((r) => r.inputs as Json);
+    const all = ofType(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').map((r) => r.inputs as Json);
+    for (const a of all) expect(a.alarmActions).toEqual([expect.stringMatching(/^arn:aws:sns:/)]);
+    const alarms = all.filter((a) => a.namespace === 'AWS/ElastiCache');
     expect(new Set(alarms.map((a) => a.metricName))).toEqual(
       new Set([
         'EngineCPUUtilization',

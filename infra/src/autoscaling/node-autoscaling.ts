@@ -21,6 +21,8 @@ export interface NodeAutoscalingArgs {
   gpuNodeGroups: GpuNodeGroup[];
   provider: k8s.Provider;
   tags: Record<string, string>;
+  /** SNS topic for the interruption-queue alarm (Karpenter). */
+  alarmTopicArn?: pulumi.Input<string>;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -193,6 +195,27 @@ export class NodeAutoscaling extends pulumi.ComponentResource {
       { name: args.clusterName, messageRetentionSeconds: 300, sqsManagedSseEnabled: true },
       { parent: this },
     );
+    if (args.alarmTopicArn) {
+      // Notices older than two minutes mean Karpenter is not draining them: Spot reclaims will hit running pods.
+      new aws.cloudwatch.MetricAlarm(
+        'karpenter-interruption-backlog',
+        {
+          namespace: 'AWS/SQS',
+          metricName: 'ApproximateAgeOfOldestMessage',
+          dimensions: { QueueName: args.clusterName },
+          statistic: 'Maximum',
+          period: 60,
+          evaluationPeriods: 3,
+          threshold: 120,
+          comparisonOperator: 'GreaterThanThreshold',
+          treatMissingData: 'notBreaching',
+          alarmDescription: 'Karpenter has not consumed interruption notices for over 2 minutes',
+          alarmActions: [args.alarmTopicArn],
+          okActions: [args.alarmTopicArn],
+        },
+        { parent: this, dependsOn: [queue] },
+      );
+    }
     new aws.sqs.QueuePolicy(
       'karpenter-interruption',
       {

@@ -50,6 +50,9 @@ export interface ServiceWorkloadArgs {
   /** AWS parts; omitted on the local stack (models from the image, no IAM, no ALB). */
   aws?: {
     clusterName: string;
+    region: string;
+    /** SNS topic for the WAF alarm. */
+    alarmTopicArn?: pulumi.Input<string>;
     vpcCidr: string;
     /** Existing model bucket; unset creates one. */
     modelBucketName?: string;
@@ -281,10 +284,12 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       });
       const annotations: Record<string, pulumi.Input<string>> = { ...object.metadata?.annotations };
       if (ing.wafRateLimitPer5Min !== undefined) {
+        const topicArn = args.aws?.alarmTopicArn;
         annotations['alb.ingress.kubernetes.io/wafv2-acl-arn'] = rateLimitWebAcl(
           `${args.aws?.clusterName}-waf`,
           ing.wafRateLimitPer5Min,
           this,
+          topicArn && args.aws ? { region: args.aws.region, topicArn } : undefined,
         ).arn;
       }
       kube('inference', { ...object, metadata: { ...object.metadata, annotations } }, k8sOpts);

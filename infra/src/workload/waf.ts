@@ -10,6 +10,7 @@ export function rateLimitWebAcl(
   name: string,
   limitPer5Min: number,
   parent: pulumi.Resource,
+  alarm?: { region: string; topicArn: pulumi.Input<string> },
 ): aws.wafv2.WebAcl {
   if (!(limitPer5Min >= 100))
     throw new Error(`WAF ${name}: limitPer5Min must be >= 100 (the AWS minimum), got ${limitPer5Min}`);
@@ -18,7 +19,8 @@ export function rateLimitWebAcl(
     metricName,
     sampledRequestsEnabled: true,
   });
-  return new aws.wafv2.WebAcl(
+  const ruleMetric = `${name}-rate-limit`;
+  const acl = new aws.wafv2.WebAcl(
     name,
     {
       scope: 'REGIONAL',
@@ -31,11 +33,33 @@ export function rateLimitWebAcl(
           statement: {
             rateBasedStatement: { limit: limitPer5Min, aggregateKeyType: 'IP', evaluationWindowSec: 300 },
           },
-          visibilityConfig: visibility(`${name}-rate-limit`),
+          visibilityConfig: visibility(ruleMetric),
         },
       ],
       visibilityConfig: visibility(name),
     },
     { parent },
   );
+  if (alarm) {
+    // More blocked in 5 minutes than one client may send: a flood, or a limit sized below real traffic.
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-blocked`,
+      {
+        namespace: 'AWS/WAFV2',
+        metricName: 'BlockedRequests',
+        dimensions: { WebACL: name, Rule: ruleMetric, Region: alarm.region },
+        statistic: 'Sum',
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: limitPer5Min,
+        comparisonOperator: 'GreaterThanThreshold',
+        treatMissingData: 'notBreaching',
+        alarmDescription: `WAF rate rule blocked more than ${limitPer5Min} requests in 5 minutes`,
+        alarmActions: [alarm.topicArn],
+        okActions: [alarm.topicArn],
+      },
+      { parent },
+    );
+  }
+  return acl;
 }
