@@ -78,8 +78,13 @@ if ttl == -1 then
 end
 return {consumed, ttl}`;
 
+interface Settled {
+  res: RateLimiterRes;
+  allowed: boolean;
+}
+
 /** rate-limiter-flexible rejects with a RateLimiterRes; anything else it rejects with is a store failure. */
-function settle(p: Promise<RateLimiterRes>): Promise<{ res: RateLimiterRes; allowed: boolean }> {
+function settle(p: Promise<RateLimiterRes>): Promise<Settled> {
   return p.then(
     (res) => ({ res, allowed: true }),
     (r: unknown) => {
@@ -109,7 +114,7 @@ interface Lease {
 export class RateLimiter {
   private readonly shared = new Map<string, RateLimiterRedis>();
   private readonly leases = new Map<string, Lease>();
-  private readonly leasing = new Map<string, Promise<{ res: RateLimiterRes; allowed: boolean }>>();
+  private readonly leasing = new Map<string, Promise<Settled>>();
   private readonly local = new Map<string, RateLimiterMemory>();
   private readonly rejections?: Counter<'store'>;
   private readonly prefix: string;
@@ -189,11 +194,7 @@ export class RateLimiter {
     }
   }
 
-  private decide(
-    { res, allowed }: { res: RateLimiterRes; allowed: boolean },
-    limit: number,
-    store: 'redis' | 'local',
-  ): RateLimitDecision {
+  private decide({ res, allowed }: Settled, limit: number, store: 'redis' | 'local'): RateLimitDecision {
     const resetSeconds = Math.max(0, Math.ceil(res.msBeforeNext / 1000));
     if (!allowed) this.rejections?.inc({ store });
     return {
