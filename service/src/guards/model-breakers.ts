@@ -70,6 +70,8 @@ export class ModelBreakers {
       this.stateGauge = defineGauge(options.registry, {
         name: 'model_circuit_breaker_state',
         help: 'Circuit breaker state per model version: 0 closed, 1 half-open (probing), 2 open.',
+        // Across cluster workers (each has its own breaker): the worst state.
+        aggregator: 'max',
         labelNames: ['model', 'version'],
       });
   }

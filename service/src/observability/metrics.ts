@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Aggregator } from 'prom-client';
 
 /**
  * The service's one Prometheus registry and the helpers every part uses to add to it. Metric names
@@ -11,6 +11,8 @@ interface MetricSpec<L extends string> {
   name: string;
   help: string;
   labelNames?: readonly L[];
+  /** How the cluster primary combines workers' values (prom-client default: sum). */
+  aggregator?: Aggregator;
 }
 
 function checkName(name: string, kind: 'counter' | 'gauge' | 'histogram') {

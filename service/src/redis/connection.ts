@@ -95,6 +95,8 @@ export class RedisConnection {
       this.upGauge = defineGauge(options.registry, {
         name: 'redis_up',
         help: '1 while the shared Redis is connected and its breaker is closed; 0 while the service runs degraded on local state.',
+        // Across cluster workers: up only if every worker is.
+        aggregator: 'min',
       });
       this.upGauge.set(0);
     }
