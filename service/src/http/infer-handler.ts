@@ -158,20 +158,19 @@ export function createInferHandler(deps: InferHandlerDeps) {
     metrics.requests.inc({ model, version, status: String(status) });
     metrics.requestDuration.observe({ model, version }, seconds);
     tracing.end(span, status);
-    if (status >= 500) {
-      // Overload (503) and deadlines (504) are expected under load; anything else is a fault.
-      const expected = failure instanceof ServiceError;
-      logger[expected ? 'warn' : 'error'](
-        { requestId, traceId: traceIdOf(req.headers.traceparent), model: route.model, status, err: failure },
-        'inference failed',
-      );
-    } else if (status >= 400) {
-      logger.info(
-        { requestId, model: route.model, status, error: (failure as Error).message },
-        'inference rejected',
-      );
-    } else if (logger.isLevelEnabled('debug')) {
-      logger.debug({ requestId, model, version, status, ms: seconds * 1000 }, 'inference');
+    if (status >= 400 || logger.isLevelEnabled('debug')) {
+      const fields = { requestId, traceId: traceIdOf(req.headers.traceparent), model: route.model, status };
+      if (status >= 500) {
+        // Overload (503) and deadlines (504) are expected under load; anything else is a fault.
+        logger[failure instanceof ServiceError ? 'warn' : 'error'](
+          { ...fields, err: failure },
+          'inference failed',
+        );
+      } else if (status >= 400) {
+        logger.info({ ...fields, error: (failure as Error).message }, 'inference rejected');
+      } else {
+        logger.debug({ ...fields, version, ms: seconds * 1000 }, 'inference');
+      }
     }
   };
 }
