@@ -11,6 +11,7 @@ import { PodAutoscaling } from '../src/autoscaling/pod-autoscaling';
 import { Budget } from '../src/budget/budget';
 import { Cluster } from '../src/cluster/cluster';
 import { GpuNodeGroups } from '../src/gpu/gpu-node-groups';
+import { kube } from '../src/k8s/kube';
 import { Monitoring } from '../src/monitoring/monitoring';
 import { Network } from '../src/network/network';
 import { Redis } from '../src/redis/redis';
@@ -476,6 +477,20 @@ describe('ServiceWorkload', () => {
     );
     expect(env).not.toContain('API_KEYS_FILE');
     expect(ofType(resources, 'random:index/randomPassword:RandomPassword')).toEqual([]);
+  });
+});
+
+describe('kube()', () => {
+  it('refuses a built-in kind it has no typed class for instead of mistyping it', async () => {
+    await expect(
+      run(() =>
+        kube(
+          'q',
+          { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' } },
+          { provider: provider() },
+        ),
+      ),
+    ).rejects.toThrow(/add v1\/ResourceQuota to BUILT_IN/);
   });
 });
 

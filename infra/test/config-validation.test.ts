@@ -154,6 +154,22 @@ describe('stack config validation (each failure names key, value and what is all
     ).toMatch(/>= 1 in prod/);
   });
 
+  it('an AWS provider region other than ml-platform:region', () => {
+    try {
+      validateStackConfig(prod(), 'test', 'eu-west-1');
+      throw new Error('config unexpectedly valid');
+    } catch (e) {
+      expect((e as ConfigError).issues).toEqual([
+        {
+          key: 'aws:region',
+          value: 'eu-west-1',
+          message: 'must equal ml-platform:region (us-east-1), or be left unset',
+        },
+      ]);
+    }
+    expect(() => validateStackConfig(prod(), 'test', 'us-east-1')).not.toThrow();
+  });
+
   it('unknown keys', () => {
     const issue = issueFor({ ...prod(), clustr: { version: '1.33' } }, 'ml-platform:clustr');
     expect(issue).toMatchObject({

@@ -58,6 +58,12 @@ describe('synthStack', () => {
     ).rejects.toThrow(/ml-platform:sla\.p99LatencyMs: must be >= p95LatencyMs \(50\), got 10/);
   });
 
+  it('checks the AWS provider region from the stack file against ml-platform:region', async () => {
+    await expect(synthStack('dev', { config: { 'aws:region': 'eu-west-1' } })).rejects.toThrow(
+      /aws:region: must equal ml-platform:region/,
+    );
+  });
+
   it('reports an unknown stack with the known ones', async () => {
     await expect(synthStack('qa')).rejects.toThrow(
       /unknown stack "qa": .*\(stacks: dev, local, prod, staging\)/,

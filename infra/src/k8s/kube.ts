@@ -41,6 +41,10 @@ export function kube<T extends KubeObject>(
 ): pulumi.CustomResource {
   const ctor = BUILT_IN[`${obj.apiVersion}/${obj.kind}`];
   if (ctor) return new ctor(name, obj as never, opts);
+  // A built-in group missing from the table would get a wrong type token as a CustomResource.
+  if (!obj.apiVersion.includes('.')) {
+    throw new Error(`kube(${name}): add ${obj.apiVersion}/${obj.kind} to BUILT_IN before declaring one`);
+  }
   return new k8s.apiextensions.CustomResource(name, obj as k8s.apiextensions.CustomResourceArgs, opts);
 }
 

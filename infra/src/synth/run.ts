@@ -222,7 +222,7 @@ let queue: Promise<unknown> = Promise.resolve();
 /** See the module comment for the contract. */
 export async function synthStack(stack: string, opts: SynthOptions = {}): Promise<SynthResult> {
   const map = stackConfigMap(stack, opts);
-  const config = validateStackConfig(projectValues(map), `stack ${stack}`);
+  const config = validateStackConfig(projectValues(map), `stack ${stack}`, map['aws:region']);
   const { resources, outputs } = await runUnderMocks(program, { stack, region: config.region, config: map });
   return { stack, config, resources, outputs, costEstimate: outputs.costEstimate as CostEstimate };
 }
