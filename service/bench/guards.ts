@@ -205,6 +205,11 @@ async function main() {
       results.memoryHit64ServerP99Ms = serverPercentile(before, after, 99);
       results.memoryHit1 = await closedLoop(svc.url, hit, 1, SECONDS / 2);
     });
+    // 1b: the same with both cores serving HTTP (WORKERS=2; each worker fills its own memory tier).
+    await withService({ WORKERS: '2' }, async (svc) => {
+      await closedLoop(svc.url, hit, 4, 0.5);
+      results.memoryHit64Workers2 = await closedLoop(svc.url, hit, 64, SECONDS);
+    });
     // 2b: Redis hits: the in-process tier is off, so every hit comes from Redis.
     await withService({ REDIS_URL: redis.url, CACHE_MEMORY_BYTES: '0' }, async (svc) => {
       await closedLoop(svc.url, hit, 1, 0.5);
@@ -240,6 +245,10 @@ async function main() {
   );
   console.log(
     `  memory-tier hit, 64 conns, server-side p99 (histogram bucket bound): <= ${results.memoryHit64ServerP99Ms} ms`,
+  );
+  const w2 = results.memoryHit64Workers2 as LatencyRun;
+  console.log(
+    `  memory-tier hit, 64 conns, WORKERS=2: ${w2.rps.toFixed(0)} req/s, p50 ${ms(w2.p50)}, p99 ${ms(w2.p99)} ${JSON.stringify(w2.cache)}`,
   );
   console.log(`  memory-tier hit, 1 conn:   p50 ${ms(m1.p50)}, p99 ${ms(m1.p99)}`);
   console.log(
