@@ -13,6 +13,14 @@ const retryAfter = {
 const requestId = {
   'x-request-id': { description: 'The request id, echoed or generated.', schema: { type: 'string' } },
 };
+/** What the guards (auth, rate limit, load shedding) may answer on a route of this scope. */
+const guarded = (scope: 'inference' | 'read' | 'admin') => ({
+  401: error('Missing or wrong API key'),
+  403: error(`The key lacks the ${scope} scope`),
+  429: { ...error('Rate limited'), headers: retryAfter },
+  503: { ...error('Not ready, overloaded or shutting down'), headers: retryAfter },
+});
+
 const modelParam = { name: 'model', in: 'path', required: true, schema: { type: 'string' } };
 const versionParam = { name: 'version', in: 'path', required: true, schema: { type: 'string' } };
 
@@ -155,6 +163,7 @@ const metadataOp = (withVersion: boolean) => ({
     parameters: withVersion ? [modelParam, versionParam] : [modelParam],
     responses: {
       200: { description: 'Model metadata', content: json(ref('ModelMetadata')) },
+      ...guarded('read'),
       404: error('Unknown model or version'),
     },
   },
@@ -166,6 +175,7 @@ const readyOp = (withVersion: boolean) => ({
     parameters: withVersion ? [modelParam, versionParam] : [modelParam],
     responses: {
       200: { description: 'Ready', content: json(ref('ModelReady')) },
+      ...guarded('read'),
       404: error('Unknown model or version'),
       503: { ...error('Known but not ready'), headers: retryAfter },
     },
@@ -209,14 +219,12 @@ const inferOp = (withVersion: boolean) => ({
           'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
         },
       },
+      ...guarded('inference'),
       400: error('Malformed or invalid request; the message names the field'),
-      401: error('Missing or wrong API key'),
-      403: error('The key lacks the inference scope'),
       404: error('Unknown model or version'),
       405: error('Method not allowed'),
       413: error('Body larger than MAX_BODY_BYTES'),
-      429: { ...error('Rate limited'), headers: retryAfter },
-      503: { ...error('Not ready or overloaded'), headers: retryAfter },
+      500: error('The model failed to run the batch'),
       504: error('The request deadline passed before it ran'),
     },
   },
@@ -228,10 +236,11 @@ const adminOp = (summary: string, ok: object) => ({
     parameters: [modelParam],
     responses: {
       200: ok,
-      401: error('Missing or wrong API key'),
-      403: error('The key lacks the admin scope'),
+      ...guarded('admin'),
+      400: error(
+        'The model failed to load (bad config or ONNX file); the version already serving keeps serving',
+      ),
       404: error('No such model in the repository'),
-      500: error('The load failed'),
     },
   },
 });
@@ -261,7 +270,10 @@ export function openApiDocument(serverVersion: string): object {
       '/v2': {
         get: {
           summary: 'Server metadata',
-          responses: { 200: { description: 'Server metadata', content: json(ref('ServerMetadata')) } },
+          responses: {
+            200: { description: 'Server metadata', content: json(ref('ServerMetadata')) },
+            ...guarded('read'),
+          },
         },
       },
       '/v2/models/{model}': metadataOp(false),
@@ -279,9 +291,8 @@ export function openApiDocument(serverVersion: string): object {
           },
           responses: {
             200: { description: 'Index', content: json(ref('RepositoryIndex')) },
+            ...guarded('admin'),
             400: error('Malformed body'),
-            401: error('Missing or wrong API key'),
-            403: error('The key lacks the admin scope'),
           },
         },
       },
