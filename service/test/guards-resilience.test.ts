@@ -6,7 +6,8 @@ import { ServiceError } from '../src/core/errors';
 import { ModelBreakers } from '../src/guards/model-breakers';
 import { PredictionCache } from '../src/guards/prediction-cache';
 import { cacheAllowedBy, ResilienceGuard } from '../src/guards/resilience-guard';
-import { FIXTURE_MODELS, makeModelRepo } from '../../test/support/model-repo';
+import type { InferCallContext } from '../src/http/guard';
+import { BUNDLED_MODELS, FIXTURE_MODELS, makeModelRepo } from '../../test/support/model-repo';
 
 const breaker = {
   error_threshold_percentage: 50,
@@ -40,6 +41,12 @@ describe('resilience guard on real models', () => {
       { name: 'flaky-fallback', from: join(FIXTURE_MODELS, 'flaky-fallback') },
       { name: 'bare', from: flaky, config: { circuit_breaker: breaker, fallback: undefined } },
       { name: 'slow', from: join(FIXTURE_MODELS, 'slow'), config: { circuit_breaker: breaker } },
+      {
+        name: 'two-versions',
+        from: join(BUNDLED_MODELS, 'breast-cancer'),
+        versions: ['1', '2'],
+        config: { traffic: undefined, drift: undefined, fallback: undefined },
+      },
       {
         name: 'cached',
         from: flaky,
@@ -166,6 +173,38 @@ describe('resilience guard on real models', () => {
       await guard.infer('slow', undefined, late()).catch((e: ServiceError) => statuses.push(e.status));
     expect(statuses).toEqual([504, 504, 504, 504, 504, 504, 504, 503]);
     expect(breakers.state('slow', '1')).toBe('open');
+  });
+
+  it('serves the version traffic routing picks when the URL names none, and keys the cache by it', async () => {
+    const headers: Record<string, string> = {};
+    const inputs = [
+      { name: 'input', datatype: 'FP32' as const, shape: [1, 30], data: new Float32Array(30).fill(1) },
+    ];
+    const call = (version?: string) =>
+      ({
+        requestId: 'r',
+        scope: 'infer',
+        headers: {},
+        model: 'two-versions',
+        version,
+        setHeader: (n: string, v: string) => (headers[n] = v),
+        decoded: { parameters: {}, inputs, binaryOutputs: false },
+      }) as InferCallContext;
+    const request = () => ({ inputs, deadline: performance.now() + 5000 });
+    const routed = new ResilienceGuard({
+      engine,
+      breakers,
+      cache: new PredictionCache({ maxMemoryBytes: 1 << 20 }),
+      versionFor: () => '1',
+    });
+    expect((await routed.execute(call(), request())).modelVersion).toBe('1');
+    expect(headers['x-cache']).toBe('miss');
+    expect((await routed.execute(call(), request())).modelVersion).toBe('1');
+    expect(headers['x-cache']).toBe('hit-memory');
+    // A version in the URL wins over routing; without routing the engine's default (newest) serves.
+    expect((await routed.execute(call('2'), request())).modelVersion).toBe('2');
+    expect(headers['x-cache']).toBe('miss');
+    expect((await guard.execute(call(), request())).modelVersion).toBe('2');
   });
 
   it('rejects a non-boolean cache parameter', () => {
