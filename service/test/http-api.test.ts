@@ -1,3 +1,4 @@
+import http from 'node:http';
 import {
   breastCancerRequest,
   postJson,
@@ -301,6 +302,23 @@ describe('limits and availability (overload and deadlines: lifecycle-drain.test.
       const big = await postJson(`${small.url}/v2/models/breast-cancer-lite/infer`, breastCancerRequest(20));
       expect(big.status).toBe(413);
       expect(big.json.error).toMatch(/2048-byte limit/);
+      expect(big.headers.get('connection')).toBe('close');
+      // Without a Content-Length (chunked), the body is cut off once it passes the limit.
+      const chunked = await new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          `${small.url}/v2/models/breast-cancer-lite/infer`,
+          { method: 'POST' },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', reject);
+        req.write('{"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 30], "data": [');
+        req.write('1,'.repeat(1500));
+        req.end('1]}]}');
+      });
+      expect(chunked).toBe(413);
       expect(
         (await postJson(`${small.url}/v2/models/breast-cancer-lite/infer`, breastCancerRequest())).status,
       ).toBe(200);

@@ -25,6 +25,8 @@ export function sendError(res: ServerResponse, err: unknown): number {
     res.destroy();
     return status;
   }
+  // The rest of an oversized body is not worth reading: answer, then drop the connection.
+  if (status === 413) res.setHeader('connection', 'close');
   if (err instanceof ServiceError && err.retryAfterSeconds !== undefined) {
     res.setHeader('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
   }
