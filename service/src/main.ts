@@ -81,8 +81,8 @@ async function main() {
     'models loaded',
   );
   const curl = first ? exampleCurl(config, address.port) : undefined;
-  if (curl && process.stdout.isTTY) process.stdout.write(`\nReady. Try:\n\n${curl}\n\n`);
-  else if (curl) logger.info({ example: curl }, 'ready');
+  // For people, not log shippers: plain text on stderr, so stdout stays JSON lines.
+  if (curl) process.stderr.write(`\nReady. Try:\n\n${curl}\n\n`);
 }
 
 main().catch((e) => {
