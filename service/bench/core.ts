@@ -18,6 +18,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { measureRawThroughput } from '../src/runtime/raw-throughput';
+import { percentile } from '../../test/support/load';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 
 const arg = (name: string, fallback: string) => {
@@ -35,10 +36,6 @@ interface Run {
   p99: number;
   requests: number;
   failures: number;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
 
 /** autocannon at 64 connections for SECONDS; loopback only. */
@@ -66,12 +63,11 @@ async function drive(url: string, body: string, seconds = SECONDS): Promise<Run>
   });
   const result = await finished;
   failures += result.errors + result.timeouts;
-  const sorted = Float64Array.from(latencies).sort();
   return {
     rps: latencies.length / seconds,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
     requests: latencies.length,
     failures,
   };
