@@ -140,12 +140,16 @@ export function createInferHandler(deps: InferHandlerDeps) {
       );
       // 7. encode
       const encoded = encodeInferResponse(decoded, result);
-      res.setHeader('content-type', encoded.contentType);
-      res.setHeader('content-length', encoded.body.length);
-      if (encoded.headerLength !== undefined) {
-        res.setHeader('inference-header-content-length', encoded.headerLength);
-      }
-      res.writeHead(200);
+      res.writeHead(
+        200,
+        encoded.headerLength === undefined
+          ? { 'content-type': encoded.contentType, 'content-length': encoded.body.length }
+          : {
+              'content-type': encoded.contentType,
+              'content-length': encoded.body.length,
+              'inference-header-content-length': encoded.headerLength,
+            },
+      );
       res.end(encoded.body);
       status = 200;
     } catch (err) {
