@@ -164,21 +164,25 @@ async function serviceScenarios(layout: Layout) {
   }
 }
 
-async function ceilingServer(mode: 'http' | 'express'): Promise<Run> {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'ceiling-server.ts'), mode], {
+/** Spawns a bench server script that prints `{"port": N}`, drives it with `body`, stops it. */
+async function driveScript(script: string, args: string[], urlPath: string, body: string): Promise<Run> {
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, script), ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()).port));
-      child.once('exit', (code) => reject(new Error(`${mode} ceiling exited with ${code}`)));
+      child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
     });
-    return await drive(`http://127.0.0.1:${port}/v2/models/breast-cancer/infer`, classifierBody);
+    return await drive(`http://127.0.0.1:${port}${urlPath}`, body);
   } finally {
     child.kill('SIGTERM');
   }
 }
+
+const ceilingServer = (mode: 'http' | 'express') =>
+  driveScript('ceiling-server.ts', [mode], '/v2/models/breast-cancer/infer', classifierBody);
 
 async function coldStart(workers: number): Promise<number[]> {
   const times: number[] = [];
@@ -245,6 +249,24 @@ async function main() {
   const expressRun = await ceilingServer('express');
   console.log(`express constant       ${fmt(expressRun)}`);
   console.log(`express / node:http    ${(expressRun.rps / nodeHttp.rps).toFixed(2)}\n`);
+
+  console.log('## where the classifier time goes (WORKERS=1)');
+  const core = await driveScript(
+    'service-without-guards.ts',
+    [],
+    '/v2/models/breast-cancer/infer',
+    classifierBody,
+  );
+  const withGuards = results[0].classifier;
+  console.log(
+    `service without guards ${fmt(core)}   ${((100 * core.rps) / nodeHttp.rps).toFixed(0)}% of node:http`,
+  );
+  console.log(
+    `service with guards    ${fmt(withGuards)}   ${((100 * withGuards.rps) / nodeHttp.rps).toFixed(0)}% of node:http`,
+  );
+  console.log(
+    `guards cost            ${((100 * (core.rps - withGuards.rps)) / core.rps).toFixed(0)}% of the core's throughput\n`,
+  );
 
   console.log('## ratios against the targets');
   for (const r of results) {
