@@ -76,7 +76,7 @@ export function serviceDashboard(o: DashboardOptions): Record<string, unknown> {
   add('Cache hit rate', 'percentunit', [
     [
       `sum by (model, version) (rate(${METRICS.cacheHits}{${ns}}[5m])) / ` +
-        `(sum by (model, version) (rate(${METRICS.cacheHits}{${ns}}[5m])) + sum by (model, version) (rate(${METRICS.cacheMisses}{${ns}}[5m])))`,
+        `(sum by (model, version) (rate(${METRICS.cacheHits}{${ns},tier="memory"}[5m])) + sum by (model, version) (rate(${METRICS.cacheMisses}{${ns},tier="memory"}[5m])))`,
       '{{model}}/{{version}}',
     ],
   ]);

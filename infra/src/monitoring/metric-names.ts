@@ -15,9 +15,12 @@ export const METRICS = {
   driftScore: 'drift_score',
   /** Histogram buckets of executed batch sizes, labels model, version, le. */
   batchSizeBucket: 'inference_batch_size_bucket',
-  /** Counters of response-cache lookups, labels model, version. */
-  cacheHits: 'inference_cache_hits_total',
-  cacheMisses: 'inference_cache_misses_total',
+  /**
+   * Prediction-cache counters, labels model, version, tier (memory, redis). A lookup that misses
+   * memory and hits Redis counts once in each, so lookups = hits + misses of tier="memory".
+   */
+  cacheHits: 'prediction_cache_hits_total',
+  cacheMisses: 'prediction_cache_misses_total',
   /** DCGM exporter: GPU utilisation in percent, per GPU. */
   gpuUtilisation: 'DCGM_FI_DEV_GPU_UTIL',
 } as const;
