@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/env';
 import { MAIN, REPO_ROOT } from './http-support';
 
@@ -82,5 +85,24 @@ describe('process start-up with a bad environment', () => {
     expect(run.stderr).toContain('PORT="eighty": must be an integer from 0 to 65535');
     expect(run.stderr).toContain('MAX_BODY_BYTES="12": must be an integer from 1024 to 1073741824');
     expect(run.stdout).not.toContain('listening');
+  }, 40_000);
+
+  it('exits 2 with WORKERS=2 when the workers reject the configuration, instead of restarting them', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'config-'));
+    const keys = path.join(dir, 'keys.json');
+    writeFileSync(keys, 'not json');
+    try {
+      const run = spawnSync(process.execPath, ['-r', 'tsx/cjs', MAIN], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, PORT: '0', WORKERS: '2', API_KEYS_FILE: keys },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain('API_KEYS_FILE');
+      expect(run.stdout).toContain('stopping the service');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 40_000);
 });

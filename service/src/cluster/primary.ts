@@ -7,8 +7,13 @@ import type { ClusterMessage } from './messages';
  * WORKERS > 1: this process only supervises. It forks the workers (they share the listening
  * socket), restarts one that dies unexpectedly, aggregates their metrics for GET /metrics, fans
  * repository load/unload out to all of them, and on SIGTERM drains them all and exits 0 when
- * every worker drained cleanly.
+ * every worker drained cleanly. A worker exiting 2 (bad configuration) or a crash loop stops the
+ * whole service rather than restarting forever.
  */
+/** More unexpected worker deaths than this within the window is a crash loop: stop instead. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+
 export function runPrimary(workers: number, logger: Logger): void {
   const aggregator = new AggregatorRegistry();
   let stopping = false;
@@ -45,15 +50,26 @@ export function runPrimary(workers: number, logger: Logger): void {
     }
   }
 
-  let failed = false;
+  let exitCode = 0;
+  const restarts: number[] = [];
   cluster.on('exit', (worker, code, signal) => {
-    if (stopping) {
-      failed ||= code !== 0;
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(failed ? 1 : 0);
-      return;
+    if (!stopping) {
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts[0] < now - RESTART_WINDOW_MS) restarts.shift();
+      // Exit code 2 is a configuration error: a new worker would fail the same way.
+      if (code === 2 || restarts.length > MAX_RESTARTS) {
+        logger.error({ pid: worker.process.pid, code, signal }, 'worker failed; stopping the service');
+        exitCode = code === 2 ? 2 : 1;
+        stop('SIGTERM');
+      } else {
+        logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+        fork();
+        return;
+      }
     }
-    logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
-    fork();
+    if (code !== 0 && exitCode === 0) exitCode = 1;
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
   });
 
   const stop = (signal: NodeJS.Signals) => {
