@@ -271,10 +271,22 @@ describe('repository extension and metrics', () => {
     expect((await infer('breast-cancer-lite', breastCancerRequest())).status).toBe(200);
     const missing = await postJson(`${svc.url}/v2/repository/models/no-such-model/load`, {});
     expect(missing.status).toBe(404);
+    const readyOnly = await postJson(`${svc.url}/v2/repository/index`, { ready: true });
+    expect((readyOnly.json as unknown as { state: string }[]).every((e) => e.state === 'READY')).toBe(true);
+    const malformed = await postJson(`${svc.url}/v2/repository/index`, '{"ready": ');
+    expect(malformed.status).toBe(400);
+    expect(typeof malformed.json.error).toBe('string');
+    const wrongType = await postJson(`${svc.url}/v2/repository/index`, { ready: 'yes' });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.json.error).toMatch(/ready must be a boolean/);
   });
 
   it('exposes request, queue, compute and batch metrics labelled by model and version', async () => {
     await infer('breast-cancer', breastCancerRequest());
+    await infer('no-such-model', breastCancerRequest());
+    await infer('heavy-mlp', {
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 256], data: new Array(256).fill(0) }],
+    });
     const text = await (await fetch(`${svc.url}/metrics`)).text();
     expect(text).toMatch(/inference_requests_total\{model="breast-cancer",version="2",status="200"\} [1-9]/);
     expect(text).toMatch(
