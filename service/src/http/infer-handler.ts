@@ -3,7 +3,7 @@
  * server.ts for why). One request goes through these steps, in this order:
  *
  *   1. context   request id (x-request-id in, or generated; echoed back), trace span from traceparent
- *   2. admit     guards' `admit`: auth, then rate limit                     <- Guard.admit (issue 3)
+ *   2. admit     guards' `admit`: load shedding, auth, then rate limit       <- Guard.admit (issue 3)
  *   3. read      the body, at most MAX_BODY_BYTES (413)
  *   4. decode    OIP JSON or the binary tensor extension (400 naming the field)
  *   5. deadline  the `timeout` parameter, capped by REQUEST_TIMEOUT_MS
