@@ -4,7 +4,7 @@ import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
 import { createEngine, type Engine } from './engine';
 import type { Guard } from './http/guard';
-import { createInferenceServer, type InferenceServer } from './http/server';
+import { SERVER_TIMEOUTS, createInferenceServer, type InferenceServer } from './http/server';
 import { metricsObserver } from './observability/engine-observer';
 import { createLogger } from './observability/logger';
 import { ServiceMetrics, createRegistry } from './observability/metrics';
@@ -34,6 +34,8 @@ export interface ServiceOptions {
    */
   /** Running as a node:cluster worker: metrics and repository operations span every worker. */
   clusterWorker?: boolean;
+  /** Server timeouts against slow clients; SERVER_TIMEOUTS unless a test needs them short. */
+  timeouts?: Partial<typeof SERVER_TIMEOUTS>;
   guards?: (ctx: { engine: Engine; metrics: ServiceMetrics; logger: Logger; config: ServiceConfig }) => {
     guards: Guard[];
     close?(): Promise<void>;
@@ -72,6 +74,7 @@ export async function startService(
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     server: SERVER_INFO,
     ops: options.clusterWorker ? workerClusterOps(metrics.registry, engine) : undefined,
+    timeouts: options.timeouts,
   });
   const address = await http.listen(config.PORT, config.HOST);
   return {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import {
   breastCancerRequest,
   postJson,
@@ -305,6 +306,38 @@ describe('repository extension and metrics', () => {
 });
 
 describe('limits and availability (overload and deadlines: lifecycle-drain.test.ts)', () => {
+  it('408 and a closed connection for a client too slow with its headers or its body', async () => {
+    const repo = tempRepository(['breast-cancer-lite']);
+    const slow = await startTestService(
+      { MODEL_REPOSITORY: repo.dir },
+      { timeouts: { headersTimeout: 500, requestTimeout: 1000, connectionsCheckingInterval: 100 } },
+    );
+    /** Sends `text`, then nothing; resolves with what the server said before closing, and when. */
+    const stall = (text: string) =>
+      new Promise<{ reply: string; ms: number }>((resolve, reject) => {
+        const started = Date.now();
+        let reply = '';
+        const socket = net.connect(slow.address.port, '127.0.0.1', () => socket.write(text));
+        socket.on('data', (d) => (reply += d.toString()));
+        socket.on('close', () => resolve({ reply, ms: Date.now() - started }));
+        socket.on('error', reject);
+        socket.setTimeout(10_000, () => socket.destroy(new Error('the server never closed the connection')));
+      });
+    try {
+      const headers = await stall('POST /v2/models/breast-cancer-lite/infer HTTP/1.1\r\nHost: x\r\n');
+      expect(headers.reply).toMatch(/^HTTP\/1\.1 408/);
+      expect(headers.ms).toBeLessThan(5000);
+      const body = await stall(
+        'POST /v2/models/breast-cancer-lite/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{"inputs":',
+      );
+      expect(body.ms).toBeLessThan(5000);
+      expect(body.reply).not.toMatch(/^HTTP\/1\.1 200/);
+    } finally {
+      await slow.stop(5000);
+      repo.remove();
+    }
+  }, 60_000);
+
   it('413 for a body over MAX_BODY_BYTES, 503 + Retry-After while not ready', async () => {
     // A corrupt model never becomes ready, so the server never reports ready.
     const repo = tempRepository(['breast-cancer-lite', 'fixture:corrupt']);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../src/config/env';
-import { startService, type RunningService } from '../src/service';
+import { startService, type RunningService, type ServiceOptions } from '../src/service';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const BUNDLED_MODELS = path.join(REPO_ROOT, 'models');
@@ -25,9 +25,12 @@ export interface TestService extends RunningService {
 }
 
 /** The real service, in process, on an ephemeral loopback port, with the real engine. */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: Omit<ServiceOptions, 'logger'> = {},
+): Promise<TestService> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MODEL_REPOSITORY: BUNDLED_MODELS, ...env });
-  const service = await startService(config, { logger: pino({ level: 'silent' }) });
+  const service = await startService(config, { ...options, logger: pino({ level: 'silent' }) });
   return { ...service, url: `http://127.0.0.1:${service.address.port}` };
 }
 

@@ -29,6 +29,8 @@ export interface ServerDeps {
   server: { name: string; version: string };
   /** Defaults to this process's registry and engine. */
   ops?: ClusterOps;
+  /** Defaults to SERVER_TIMEOUTS. */
+  timeouts?: Partial<typeof SERVER_TIMEOUTS>;
 }
 
 export interface InferenceServer {
@@ -44,8 +46,17 @@ export interface InferenceServer {
   drain(timeoutMs: number): Promise<boolean>;
 }
 
-/** Against slow clients: bounded time to send headers and the whole request, and idle keep-alive. */
-export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000 };
+/**
+ * Against slow clients: bounded time to send the headers and the whole request, and for an idle
+ * keep-alive connection. Node checks the first two only every `connectionsCheckingInterval`
+ * (30 s by default), so that is tightened too.
+ */
+export const SERVER_TIMEOUTS = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 65_000,
+  connectionsCheckingInterval: 1_000,
+};
 
 /**
  * One http.Server, two handlers. Inference goes straight to a raw node:http handler: on this 2-core
@@ -72,7 +83,8 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     if (inFlight === 0 && idle) idle();
   };
 
-  const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
+  const timeouts = { ...SERVER_TIMEOUTS, ...deps.timeouts };
+  const server = http.createServer(timeouts, (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
     res.once('close', done);
     // While draining, answer what arrives on open connections but send clients elsewhere next time.
@@ -81,7 +93,8 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     if (route) void infer(req, res, route);
     else api(req, res);
   });
-  Object.assign(server, SERVER_TIMEOUTS);
+  // Also set on the instance, where every Node release reads it.
+  server.keepAliveTimeout = timeouts.keepAliveTimeout;
 
   return {
     server,
