@@ -1,5 +1,5 @@
 import Ajv from 'ajv';
-import { breastCancerRequest, startTestService, type TestService } from './http-support';
+import { breastCancerRequest, startTestService, tempRepository, type TestService } from './http-support';
 
 /**
  * Real responses, checked against the OpenAPI document the server itself serves: the path, method
@@ -33,8 +33,8 @@ function templateOf(path: string): string {
   return match;
 }
 
-async function check(method: string, path: string, init: RequestInit = {}): Promise<number> {
-  const res = await fetch(`${svc.url}${path}`, { method, ...init });
+async function check(method: string, path: string, init: RequestInit = {}, base = svc.url): Promise<number> {
+  const res = await fetch(`${base}${path}`, { method, ...init });
   const template = templateOf(path);
   const op = doc.paths[template][method.toLowerCase()];
   expect(op).toBeDefined();
@@ -138,4 +138,23 @@ describe('responses conform to GET /openapi.json', () => {
     expect(validate({ name: 'm', versions: [1], platform: 'p', inputs: [], outputs: [] })).toBe(false);
     expect(ajv.getSchema('openapi#/components/schemas/Error')!({ error: 'x', extra: 1 })).toBe(false);
   });
+
+  it('covers the unhappy statuses too: 413, and 503 while a model cannot load', async () => {
+    const repo = tempRepository(['breast-cancer-lite', 'fixture:corrupt']);
+    const small = await startTestService({ MODEL_REPOSITORY: repo.dir, MAX_BODY_BYTES: '2048' });
+    try {
+      await small.loaded;
+      const big = post(breastCancerRequest(20));
+      expect(await check('POST', '/v2/models/breast-cancer-lite/infer', big, small.url)).toBe(413);
+      expect(await check('GET', '/v2/health/ready', {}, small.url)).toBe(503);
+      expect(await check('GET', '/v2/models/corrupt/ready', {}, small.url)).toBe(503);
+      expect(await check('POST', '/v2/models/corrupt/infer', post(breastCancerRequest()), small.url)).toBe(
+        503,
+      );
+      expect(await check('GET', '/v2/models/breast-cancer-lite', {}, small.url)).toBe(200);
+    } finally {
+      await small.stop(5000);
+      repo.remove();
+    }
+  }, 60_000);
 });
