@@ -1,5 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
-import type { Tensor, TensorData } from '../core/tensor';
+import { createHash } from 'node:crypto';
+import type { Tensor } from '../core/tensor';
 
 /**
  * The prediction cache key: a SHA-256 over model, version and each input's name, datatype, shape
@@ -8,46 +8,27 @@ import type { Tensor, TensorData } from '../core/tensor';
  *
  * Inputs are hashed in name order: the protocol binds inputs by name, so two requests that differ
  * only in the order they list their inputs get the same answer and should share the entry.
- * Every field is length-prefixed so that no two different requests serialise to the same bytes.
+ * Strings are length-prefixed and every tensor's byte length precedes its bytes, so that no two
+ * different requests serialise to the same stream. This runs on every cacheable request: one
+ * `update` for the metadata of all inputs, then one per tensor's bytes.
  */
 export function predictionCacheKey(model: string, version: string, inputs: readonly Tensor[]): string {
-  const h = createHash('sha256');
-  writeString(h, 'v1');
-  writeString(h, model);
-  writeString(h, version);
-  const sorted = [...inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  writeUint(h, sorted.length);
+  const sorted =
+    inputs.length > 1 ? [...inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : inputs;
+  let meta = `v2|${field(model)}${field(version)}${sorted.length}|`;
   for (const t of sorted) {
-    writeString(h, t.name);
-    writeString(h, t.datatype);
-    writeUint(h, t.shape.length);
-    for (const d of t.shape) writeUint(h, d);
-    writeData(h, t.data);
+    const bytes = Array.isArray(t.data)
+      ? `${t.data.length}*${t.data.map((el) => el.length).join(',')}`
+      : String(t.data.byteLength);
+    meta += `${field(t.name)}${t.datatype}[${t.shape.join(',')}]${bytes}|`;
+  }
+  const h = createHash('sha256').update(meta);
+  for (const t of sorted) {
+    if (Array.isArray(t.data)) for (const el of t.data) h.update(el);
+    else h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   }
   return h.digest('hex');
 }
 
-function writeUint(h: Hash, n: number): void {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigUInt64LE(BigInt(n));
-  h.update(b);
-}
-
-function writeString(h: Hash, s: string): void {
-  const b = Buffer.from(s, 'utf8');
-  writeUint(h, b.length);
-  h.update(b);
-}
-
-function writeData(h: Hash, data: TensorData): void {
-  if (Array.isArray(data)) {
-    writeUint(h, data.length);
-    for (const el of data) {
-      writeUint(h, el.length);
-      h.update(el);
-    }
-    return;
-  }
-  writeUint(h, data.byteLength);
-  h.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-}
+/** A string with its UTF-16 length in front: `5:model`. */
+const field = (s: string) => `${s.length}:${s}`;

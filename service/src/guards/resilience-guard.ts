@@ -83,6 +83,8 @@ function selectOutputs(result: InferResult, wanted: string[] | undefined, model:
  * outputs were requested), and runs the fallback model.
  */
 export class ResilienceGuard implements Guard {
+  private readonly latest = new Map<string, { version: string; at: number }>();
+
   constructor(private readonly deps: ResilienceDeps) {}
 
   async execute(call: InferCallContext, request: InferRequest): Promise<InferResult> {
@@ -111,11 +113,12 @@ export class ResilienceGuard implements Guard {
     const config = engine.modelConfig(model);
     const resolved = version ?? this.latestVersion(model);
     const labels = { model, version: resolved };
-    // The key exists whenever the model caches: a request that opted out (`"cache": false`) skips
-    // the lookup and the store, but when the model is failing a cached answer still beats a 503.
-    const key =
-      cache && config.cache.enabled ? predictionCacheKey(model, resolved, request.inputs) : undefined;
-    const cacheable = key !== undefined && cacheAllowed;
+    // A request that opted out (`"cache": false`) skips the lookup and the store, but when the model
+    // is failing a cached answer still beats a 503; its key is only worked out then.
+    const caches = cache !== undefined && config.cache.enabled;
+    const keyOf = () => predictionCacheKey(model, resolved, request.inputs);
+    const cacheable = caches && cacheAllowed;
+    const key = cacheable ? keyOf() : undefined;
     const run = () => engine.infer(model, version, cacheable ? { ...request, outputs: undefined } : request);
     const primary = () =>
       breakers.fire(model, resolved, config.circuit_breaker, () =>
@@ -133,7 +136,7 @@ export class ResilienceGuard implements Guard {
       const failedModel = err instanceof BreakerOpenError || countsAsModelFailure(err);
       const deadlinePassed = err instanceof ServiceError && err.status === 504;
       if (!failedModel || deadlinePassed || !config.fallback) throw err;
-      return this.fallback(model, resolved, config, request, key, err);
+      return this.fallback(model, resolved, config, request, caches ? (key ?? keyOf()) : undefined, err);
     }
   }
 
@@ -177,10 +180,21 @@ export class ResilienceGuard implements Guard {
     );
   }
 
+  /**
+   * The engine's default version, remembered for a second: it changes only when a newer version
+   * finishes loading, and reading it costs a metadata object per request. For up to a second after
+   * a newer version takes over, unversioned requests count against the previous version's breaker
+   * and may get that version's cached answer (labelled with its version); a fresh answer is always
+   * filed under the version that computed it.
+   */
   private latestVersion(model: string): string {
+    const now = performance.now();
+    const known = this.latest.get(model);
+    if (known && now - known.at < 1000) return known.version;
     const versions = this.deps.engine.metadata(model).versions;
     const latest = versions[versions.length - 1];
     if (latest === undefined) throw unavailable(`model '${model}' has no ready version`);
+    this.latest.set(model, { version: latest, at: now });
     return latest;
   }
 }
