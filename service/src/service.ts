@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
+import { createDriftGuard } from './drift/drift-guard';
 import { createEngine, type Engine } from './engine';
 import type { Guard } from './http/guard';
 import { SERVER_TIMEOUTS, createInferenceServer, type InferenceServer } from './http/server';
@@ -9,6 +10,7 @@ import { metricsObserver } from './observability/engine-observer';
 import { createLogger } from './observability/logger';
 import { ServiceMetrics, createRegistry } from './observability/metrics';
 import { createTracing, type Tracing } from './observability/tracing';
+import { TrafficRouter } from './traffic/traffic-router';
 import pkg from '../package.json';
 
 export const SERVER_INFO = { name: 'ml-platform-inference', version: pkg.version };
@@ -63,9 +65,17 @@ export async function startService(
     observer: metricsObserver(metrics),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
-  const guards = production?.guards ?? [];
+  // Drift goes outermost: it watches the inputs of every answered request, cached ones included.
+  const drift = createDriftGuard({
+    repositoryPath: config.MODEL_REPOSITORY,
+    modelConfig: (model) => engine.modelConfig(model),
+    registry: metrics.registry,
+    logger: logger.child({ component: 'drift' }),
+  });
+  const guards = [drift, ...(production?.guards ?? [])];
   const http = createInferenceServer({
     engine,
+    router: new TrafficRouter({ modelConfig: (model) => engine.modelConfig(model) }),
     guards,
     metrics,
     tracing,

@@ -283,7 +283,7 @@ describe('repository extension and metrics', () => {
   });
 
   it('exposes request, queue, compute and batch metrics labelled by model and version', async () => {
-    await infer('breast-cancer', breastCancerRequest());
+    await postJson(`${svc.url}/v2/models/breast-cancer/versions/2/infer`, breastCancerRequest());
     await infer('no-such-model', breastCancerRequest());
     await infer('heavy-mlp', {
       inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 256], data: new Array(256).fill(0) }],

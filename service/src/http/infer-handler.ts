@@ -6,9 +6,11 @@
  *   2. admit     guards' `admit`: load shedding, auth, then rate limit       <- Guard.admit (issue 3)
  *   3. read      the body, at most MAX_BODY_BYTES (413)
  *   4. decode    OIP JSON or the binary tensor extension (400 naming the field)
- *   5. deadline  the `timeout` parameter, capped by REQUEST_TIMEOUT_MS
- *   6. execute   guards' `execute` around the engine: cache, breaker, fallback <- Guard.execute (issue 3)
- *                the engine then routes the version, validates the inputs against the model
+ *   5. route     the version for an unversioned URL: A/B key, canary weight or stable (traffic/),
+ *                plus an optional shadow copy; then the deadline: the `timeout` parameter, capped
+ *                by REQUEST_TIMEOUT_MS
+ *   6. execute   guards' `execute` around the engine: drift, cache, breaker, fallback <- Guard.execute
+ *                the engine then validates the inputs against the model
  *                signature (400), queues on the version's batcher (503 full, 504 deadline) and runs
  *   7. encode    JSON, or binary when any output asks for it
  *   8. record    metrics by model/version/status, a log line, the span's end
@@ -20,6 +22,7 @@ import type { Logger } from 'pino';
 import type { InferenceEngine, InferRequest, InferResult } from '../core/engine';
 import { ServiceError, badRequest } from '../core/errors';
 import type { ServiceMetrics } from '../observability/metrics';
+import type { TrafficRouter } from '../traffic/traffic-router';
 import { traceIdOf, type Tracing } from '../observability/tracing';
 import { decodeInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
@@ -30,6 +33,7 @@ import { sendError } from './respond';
 
 export interface InferHandlerDeps {
   engine: InferenceEngine;
+  router: Pick<TrafficRouter, 'decide'>;
   guards: readonly Guard[];
   metrics: ServiceMetrics;
   tracing: Tracing;
@@ -87,6 +91,17 @@ export function createInferHandler(deps: InferHandlerDeps) {
     }
   }
 
+  /**
+   * A fire-and-forget copy to the shadow version, after the real answer so it never delays it. Its
+   * outcome is only counted: the caller never sees it, and it skips the cache and the breakers.
+   */
+  function shadow(model: string, version: string, request: InferRequest): void {
+    engine.infer(model, version, request).then(
+      () => metrics.shadowRequests.inc({ model, version, outcome: 'ok' }),
+      () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
+    );
+  }
+
   return async function handleInfer(
     req: IncomingMessage,
     res: ServerResponse,
@@ -125,7 +140,9 @@ export function createInferHandler(deps: InferHandlerDeps) {
       const body = await readBody(req, deps.maxBodyBytes);
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
-      // 5. deadline
+      // 5. route, deadline
+      const decision = deps.router.decide(route.model, route.version, req.headers);
+      res.setHeader('x-model-variant', decision.variant);
       const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
       const request: InferRequest = {
         id: decoded.id,
@@ -134,10 +151,11 @@ export function createInferHandler(deps: InferHandlerDeps) {
         deadline: performance.now() + budget,
       };
       // 6. execute
-      const inferCall: InferCallContext = { ...call, decoded };
+      const inferCall: InferCallContext = { ...call, version: decision.version, decoded };
       result = await executeThrough(guards, inferCall, request, () =>
-        engine.infer(route.model, route.version, request),
+        engine.infer(route.model, decision.version, request),
       );
+      if (decision.shadowVersion !== undefined) shadow(route.model, decision.shadowVersion, request);
       // 7. encode
       const encoded = encodeInferResponse(decoded, result);
       res.writeHead(

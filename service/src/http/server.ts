@@ -6,6 +6,7 @@ import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
 import type { Guard } from './guard';
+import type { TrafficRouter } from '../traffic/traffic-router';
 import { createInferHandler, matchInferRoute } from './infer-handler';
 
 /**
@@ -20,6 +21,8 @@ export interface ClusterOps {
 
 export interface ServerDeps {
   engine: InferenceEngine;
+  /** Traffic routing for unversioned infer URLs (canary, A/B, shadow). */
+  router: Pick<TrafficRouter, 'decide'>;
   guards?: readonly Guard[];
   metrics: ServiceMetrics;
   tracing: Tracing;

@@ -77,6 +77,7 @@ export class ServiceMetrics {
   readonly modelLoadDuration: Histogram<ModelLabel>;
   readonly modelLoadFailures: Counter<ModelLabel>;
   readonly rejections: Counter<ModelLabel | 'reason'>;
+  readonly shadowRequests: Counter<ModelLabel | 'outcome'>;
 
   constructor(readonly registry: Registry) {
     this.requests = defineCounter(registry, {
@@ -128,6 +129,11 @@ export class ServiceMetrics {
       name: 'inference_rejections_total',
       help: 'Requests the batcher answered without running: queue_full (503) or deadline (504).',
       labelNames: [...MODEL_LABELS, 'reason'],
+    });
+    this.shadowRequests = defineCounter(registry, {
+      name: 'inference_shadow_requests_total',
+      help: 'Shadow copies sent to a model version by its traffic policy, by outcome (ok, error).',
+      labelNames: [...MODEL_LABELS, 'outcome'],
     });
   }
 }

@@ -1,0 +1,34 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ModelConfig } from '../repository/model-config';
+import { route, type RouteDecision, type TrafficPolicy } from './router';
+import { trafficPolicyOf } from './traffic-policy';
+
+export interface TrafficRouterDeps {
+  /** Throws a 404 ServiceError for an unknown model. */
+  modelConfig(model: string): ModelConfig;
+  random?: () => number;
+}
+
+/** Step 5 of the request flow: the adapter between a model's `traffic` config and the pure router. */
+export class TrafficRouter {
+  /** Keyed by the config object, so a reload with a new config is picked up with no invalidation. */
+  private readonly policies = new WeakMap<ModelConfig, TrafficPolicy | undefined>();
+  private readonly random: () => number;
+
+  constructor(private readonly deps: TrafficRouterDeps) {
+    this.random = deps.random ?? Math.random;
+  }
+
+  decide(model: string, explicitVersion: string | undefined, headers: IncomingHttpHeaders): RouteDecision {
+    if (explicitVersion !== undefined) return { version: explicitVersion, variant: 'explicit' };
+    const config = this.deps.modelConfig(model);
+    let policy = this.policies.get(config);
+    if (!this.policies.has(config)) {
+      policy = trafficPolicyOf(config);
+      this.policies.set(config, policy);
+    }
+    if (!policy) return { version: undefined, variant: 'stable' };
+    const key = policy.ab && headers[policy.ab.keyHeader];
+    return route(policy, { abKey: typeof key === 'string' ? key : undefined, random: this.random });
+  }
+}
