@@ -175,7 +175,7 @@ describe('resilience guard on real models', () => {
     expect(breakers.state('slow', '1')).toBe('open');
   });
 
-  it('serves the version traffic routing picks when the URL names none, and keys the cache by it', async () => {
+  it('serves the version the call names (URL or traffic routing), and keys the cache by it', async () => {
     const headers: Record<string, string> = {};
     const inputs = [
       { name: 'input', datatype: 'FP32' as const, shape: [1, 30], data: new Float32Array(30).fill(1) },
@@ -191,20 +191,15 @@ describe('resilience guard on real models', () => {
         decoded: { parameters: {}, inputs, binaryOutputs: false },
       }) as InferCallContext;
     const request = () => ({ inputs, deadline: performance.now() + 5000 });
-    const routed = new ResilienceGuard({
-      engine,
-      breakers,
-      cache: new PredictionCache({ maxMemoryBytes: 1 << 20 }),
-      versionFor: () => '1',
-    });
-    expect((await routed.execute(call(), request())).modelVersion).toBe('1');
+    expect((await guard.execute(call('1'), request())).modelVersion).toBe('1');
     expect(headers['x-cache']).toBe('miss');
-    expect((await routed.execute(call(), request())).modelVersion).toBe('1');
+    expect((await guard.execute(call('1'), request())).modelVersion).toBe('1');
     expect(headers['x-cache']).toBe('hit-memory');
-    // A version in the URL wins over routing; without routing the engine's default (newest) serves.
-    expect((await routed.execute(call('2'), request())).modelVersion).toBe('2');
+    // Version 2's answer is its own entry; with no version the engine's default (newest) serves.
+    expect((await guard.execute(call('2'), request())).modelVersion).toBe('2');
     expect(headers['x-cache']).toBe('miss');
     expect((await guard.execute(call(), request())).modelVersion).toBe('2');
+    expect(headers['x-cache']).toBe('hit-memory');
   });
 
   it('rejects a non-boolean cache parameter', () => {

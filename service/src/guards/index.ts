@@ -54,8 +54,7 @@ export function createProductionGuards({ engine, metrics, logger, config }: Guar
       limiter,
       defaultLimit: rps === undefined ? undefined : { rps, burst: config.RATE_LIMIT_BURST ?? Math.ceil(rps) },
     }),
-    // Last: it runs the engine itself. Guards that wrap `next` (drift) go before it; traffic
-    // routing plugs in as its `versionFor`.
+    // Last: it runs the engine itself. Guards that wrap `next` (drift) go before it.
     new ResilienceGuard({
       engine,
       breakers,

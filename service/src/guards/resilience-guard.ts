@@ -30,11 +30,6 @@ export interface ResilienceDeps {
   logger?: Logger;
   /** REQUEST_TIMEOUT_MS: a client `timeout` below it makes a missed deadline the client's choice. */
   requestTimeoutMs?: number;
-  /**
-   * Traffic routing (step 5): the version that serves a call whose URL names none. Undefined, or
-   * returning undefined, leaves it to the engine (the newest ready version).
-   */
-  versionFor?(call: InferCallContext): string | undefined;
 }
 
 /** The OIP request parameter `"cache": false` opts a request out of the prediction cache. */
@@ -90,8 +85,9 @@ export class ResilienceGuard implements Guard {
   async execute(call: InferCallContext, request: InferRequest): Promise<InferResult> {
     const asked = call.decoded.timeoutMs;
     const clientDeadline = asked !== undefined && asked < (this.deps.requestTimeoutMs ?? Infinity);
-    const version = call.version ?? this.deps.versionFor?.(call);
-    const outcome = await this.infer(call.model, version, request, {
+    // `call.version` is the URL's version or the one traffic routing chose (step 5); undefined
+    // leaves it to the engine's default, the newest ready version.
+    const outcome = await this.infer(call.model, call.version, request, {
       cacheAllowed: cacheAllowedBy(call.decoded.parameters),
       clientDeadline,
     });
