@@ -191,6 +191,9 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
     modelBucket: workload.modelBucketName,
     alertTopicArn: monitoring.topic?.arn,
     apiKey: workload.apiKey,
+    endpoint: workload.endpoint,
+    serviceName: workload.serviceName,
+    serviceNamespace: workload.namespace,
     serviceStrategy: s.service.strategy,
   };
 }

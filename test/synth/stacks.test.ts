@@ -123,6 +123,17 @@ describe.each(stacks)('stack %s', (stack) => {
     }
   });
 
+  it('exports what the deploy gate and its rollback read', () => {
+    const { config, outputs } = get(stack);
+    expect(outputs).toMatchObject({
+      serviceName: 'inference',
+      serviceNamespace: expect.any(String),
+      serviceStrategy: config.service.strategy,
+    });
+    // Under mocks the load balancer has no hostname yet; a configured host or the in-cluster URL is known.
+    expect(outputs.endpoint).toMatch(/^https?:\/\//);
+  });
+
   it('reports the cost estimate of its config as an output', () => {
     const { config, outputs, costEstimate } = get(stack);
     expect(outputs.costEstimate).toEqual(estimateMonthlyCost(resolveSettings(config, stack)));

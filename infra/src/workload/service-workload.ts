@@ -85,6 +85,12 @@ export class ServiceWorkload extends pulumi.ComponentResource {
   readonly modelBucketName?: pulumi.Output<string>;
   readonly apiKey?: pulumi.Output<string>;
   readonly namespace: string;
+  readonly serviceName = SERVICE_NAME;
+  /**
+   * Base URL the load-test gate targets: the Ingress host when one is configured, else the load
+   * balancer's hostname once the controller has provisioned it, else the in-cluster Service.
+   */
+  readonly endpoint: pulumi.Output<string>;
 
   constructor(name: string, args: ServiceWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super('ml-platform:workload:ServiceWorkload', name, {}, opts);
@@ -275,6 +281,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     );
 
     const ing = args.aws?.ingress;
+    this.endpoint = pulumi.output(`http://${SERVICE_NAME}.${namespace}.svc.cluster.local`);
     if (ing) {
       const object = ingress(meta, {
         serviceName: SERVICE_NAME,
@@ -292,8 +299,18 @@ export class ServiceWorkload extends pulumi.ComponentResource {
           topicArn && args.aws ? { region: args.aws.region, topicArn } : undefined,
         ).arn;
       }
-      kube('inference', { ...object, metadata: { ...object.metadata, annotations } }, k8sOpts);
+      const res = kube('inference', { ...object, metadata: { ...object.metadata, annotations } }, k8sOpts);
+      const scheme = ing.certificateArn ? 'https' : 'http';
+      this.endpoint = ing.host
+        ? pulumi.output(`${scheme}://${ing.host}`)
+        : (res as k8s.networking.v1.Ingress).status.apply(
+            (st) => `${scheme}://${st?.loadBalancer?.ingress?.[0]?.hostname ?? ''}`,
+          );
     }
-    this.registerOutputs({ scaleTarget: this.scaleTarget, modelBucketName: this.modelBucketName });
+    this.registerOutputs({
+      scaleTarget: this.scaleTarget,
+      modelBucketName: this.modelBucketName,
+      endpoint: this.endpoint,
+    });
   }
 }
