@@ -16,6 +16,7 @@
  *   engine.modelReady(model, version?): boolean      404 for an unknown model or version
  *   engine.modelConfig(model): ModelConfig           cache, fallback, breaker, sla, default timeout
  *   engine.signature(model, version?): ModelSignature  for validating before a cache lookup
+ *   engine.servingVersion(model, version?): string  the version serving now (404 unknown, 503 not ready)
  *   engine.index(): RepositoryIndexEntry[]           one entry per version, with state and reason
  *   engine.load(model) / engine.unload(model): Promise<void>  reload without dropping requests;
  *     load rejects 400 with the reason (the previous version keeps serving), 404 for no such model
@@ -68,6 +69,8 @@ export interface Engine extends InferenceEngine {
   readonly loaded: Promise<void>;
   modelConfig(model: string): ModelConfig;
   signature(model: string, version?: string): ModelSignature;
+  /** The version that would serve right now: 404 unknown, 503 unloaded or not ready. */
+  servingVersion(model: string, version?: string): string;
 }
 
 /** Throws at once when the repository directory is missing; model failures are reported in index(). */
@@ -125,6 +128,7 @@ export function createEngine(options: EngineOptions): Engine {
 
     modelConfig: (model) => registry.config(model),
     signature: (model, version) => registry.resolve(model, version).signature,
+    servingVersion: (model, version) => registry.resolve(model, version).version,
     index: (): RepositoryIndexEntry[] => registry.index(),
     load: (model) => registry.load(model),
     unload: (model) => registry.unload(model),

@@ -24,7 +24,7 @@ export interface GuardedOutcome {
 }
 
 export interface ResilienceDeps {
-  engine: Pick<Engine, 'infer' | 'metadata' | 'modelConfig' | 'signature'>;
+  engine: Pick<Engine, 'infer' | 'modelConfig' | 'servingVersion'>;
   breakers: ModelBreakers;
   cache?: PredictionCache;
   logger?: Logger;
@@ -78,8 +78,6 @@ function selectOutputs(result: InferResult, wanted: string[] | undefined, model:
  * outputs were requested), and runs the fallback model.
  */
 export class ResilienceGuard implements Guard {
-  private readonly latest = new Map<string, { version: string; at: number }>();
-
   constructor(private readonly deps: ResilienceDeps) {}
 
   async execute(call: InferCallContext, request: InferRequest): Promise<InferResult> {
@@ -107,7 +105,8 @@ export class ResilienceGuard implements Guard {
   ): Promise<GuardedOutcome> {
     const { engine, breakers, cache } = this.deps;
     const config = engine.modelConfig(model);
-    const resolved = version ?? this.latestVersion(model);
+    // Resolved on every request, never remembered: an unloaded model must not answer from the cache.
+    const resolved = engine.servingVersion(model, version);
     const labels = { model, version: resolved };
     // A request that opted out (`"cache": false`) skips the lookup and the store, but when the model
     // is failing a cached answer still beats a 503; its key is only worked out then.
@@ -148,7 +147,7 @@ export class ResilienceGuard implements Guard {
     const fb = config.fallback!;
     if (fb.model && performance.now() < request.deadline) {
       try {
-        const fbVersion = fb.version ?? this.latestVersion(fb.model);
+        const fbVersion = engine.servingVersion(fb.model, fb.version);
         const result = await breakers.fire(
           fb.model,
           fbVersion,
@@ -174,23 +173,5 @@ export class ResilienceGuard implements Guard {
       `model '${model}' version ${version} failed and its fallback chain had no answer`,
       retryAfter,
     );
-  }
-
-  /**
-   * The engine's default version, remembered for a second: it changes only when a newer version
-   * finishes loading, and reading it costs a metadata object per request. For up to a second after
-   * a newer version takes over, unversioned requests count against the previous version's breaker
-   * and may get that version's cached answer (labelled with its version); a fresh answer is always
-   * filed under the version that computed it.
-   */
-  private latestVersion(model: string): string {
-    const now = performance.now();
-    const known = this.latest.get(model);
-    if (known && now - known.at < 1000) return known.version;
-    const versions = this.deps.engine.metadata(model).versions;
-    const latest = versions[versions.length - 1];
-    if (latest === undefined) throw unavailable(`model '${model}' has no ready version`);
-    this.latest.set(model, { version: latest, at: now });
-    return latest;
   }
 }

@@ -119,7 +119,7 @@ export class ModelRegistry {
       }
       return slot.serving;
     }
-    const latest = this.servingVersions(entry).at(-1);
+    const latest = this.latestServing(entry);
     if (!latest || this.closing) {
       const why = entry.error ?? [...entry.slots.values()].map((s) => this.describe(s)).join('; ');
       throw unavailable(`model '${name}' has no ready version${why ? `: ${why}` : ''}`);
@@ -238,6 +238,19 @@ export class ModelRegistry {
     Object.assign(slot, { serving: undefined, state: 'UNLOADING', reason: 'draining queued requests' });
     await serving.close();
     Object.assign(slot, { state: 'UNAVAILABLE', reason });
+  }
+
+  /** The newest serving version without sorting: this runs for every unversioned request. */
+  private latestServing(entry: ModelEntry): LoadedVersion | undefined {
+    let latest: LoadedVersion | undefined;
+    let newest = -Infinity;
+    for (const [version, slot] of entry.slots) {
+      if (slot.serving && Number(version) > newest) {
+        newest = Number(version);
+        latest = slot.serving;
+      }
+    }
+    return latest;
   }
 
   private servingVersions(entry: ModelEntry): LoadedVersion[] {
