@@ -109,14 +109,14 @@ describe('chaos: failing and slow models', () => {
       0,
     );
     expect(fast.every((r) => r.status === 200)).toBe(true);
-    // onnxruntime-node runs a session on the event loop, so a fast request can wait out at most the
-    // slow batch already running; the deadline keeps the slow queue from growing past that.
+    // Each model has its own onnxruntime thread, so a fast request never waits out a slow batch
+    // (about 250 ms at the slow model's batch of 4): even its p99 stays well below one.
     expect(
       percentile(
         fast.map((r) => r.ms),
-        50,
+        99,
       ),
-    ).toBeLessThan(250);
+    ).toBeLessThan(150);
     const res = await post('slow', slowBody(1));
     expect(res.status).toBe(504);
     expect(await res.json()).toEqual({ error: expect.stringMatching(/deadline/i) });

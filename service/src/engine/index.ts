@@ -6,7 +6,7 @@
  *   createEngine({ repositoryPath, logger?, observer?, clock?, execution? }): Engine
  *     Throws at once for a missing repository directory. Starts loading every model and returns
  *     immediately; `engine.loaded` resolves when that first load has settled (failures: index()).
- *     execution 'worker' (default) runs onnxruntime on one worker thread; 'inline' on this thread.
+ *     execution 'worker' (default) runs onnxruntime on a worker thread per model; 'inline' on this thread.
  *   engine.isReady(): boolean                       every model not explicitly unloaded has a warm version
  *   engine.infer(model, version?, request): Promise<InferResult>
  *     validates (400), picks the version (404 unknown, 503 not ready), queues with request.deadline
@@ -29,6 +29,7 @@
  * Every error thrown is a ServiceError carrying its HTTP status.
  */
 import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type {
   InferenceEngine,
   InferRequest,
@@ -42,7 +43,7 @@ import { systemClock, type Clock } from '../batching/clock';
 import type { ModelConfig } from '../repository/model-config';
 import { ModelRegistry } from '../repository/model-registry';
 import type { ModelSignature } from '../repository/signature';
-import { openInline } from '../runtime/ort-runner';
+import { openInline, type ModelOpener } from '../runtime/ort-runner';
 import { OrtWorker } from '../runtime/ort-worker';
 import { validateInferRequest } from '../validation/validate-request';
 import { loadVersion } from './load-version';
@@ -57,8 +58,9 @@ export interface EngineOptions {
   observer?: EngineObserver;
   clock?: Clock;
   /**
-   * Where onnxruntime runs. 'worker' (default): one worker thread owns every session, so the event
-   * loop keeps parsing, batching and firing deadlines while a batch computes. 'inline': on the
+   * Where onnxruntime runs. 'worker' (default): a worker thread per model owns its sessions, so the
+   * event loop keeps parsing, batching and firing deadlines while a batch computes, and one model's
+   * slow batch does not queue behind another's. 'inline': on the
    * event loop's thread, which blocks for the length of each run.
    */
   execution?: 'worker' | 'inline';
@@ -79,13 +81,23 @@ export function createEngine(options: EngineOptions): Engine {
     throw new Error(`model repository ${options.repositoryPath} is not a directory`);
   }
   const logger = options.logger ?? silentLogger;
-  const worker = options.execution === 'inline' ? undefined : new OrtWorker(logger);
-  const deps = {
-    logger,
-    observer: options.observer ?? {},
-    clock: options.clock ?? systemClock,
-    open: worker ? worker.open : openInline,
+  // One onnxruntime thread per model: a slow model's batch must not hold up the other models,
+  // while the versions of one model (which share its traffic) share a thread.
+  const workers = new Map<string, OrtWorker>();
+  const workerFor = (modelFile: string): OrtWorker => {
+    const modelDir = dirname(dirname(modelFile));
+    let worker = workers.get(modelDir);
+    if (!worker) {
+      worker = new OrtWorker(logger);
+      workers.set(modelDir, worker);
+    }
+    return worker;
   };
+  const open: ModelOpener =
+    options.execution === 'inline'
+      ? openInline
+      : (file, session, log) => workerFor(file).open(file, session, log);
+  const deps = { logger, observer: options.observer ?? {}, clock: options.clock ?? systemClock, open };
   const registry = new ModelRegistry(
     options.repositoryPath,
     (model, version, file, config) => loadVersion(model, version, file, config, deps),
@@ -95,7 +107,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   return {
     loaded,
-    isReady: () => registry.isReady() && !worker?.failure,
+    isReady: () => registry.isReady() && [...workers.values()].every((w) => !w.failure),
 
     async infer(model: string, version: string | undefined, request: InferRequest): Promise<InferResult> {
       // Resolve and enqueue in one synchronous step: a reload swapping versions cannot slip in between.
@@ -134,7 +146,7 @@ export function createEngine(options: EngineOptions): Engine {
     unload: (model) => registry.unload(model),
     close: async () => {
       await registry.close();
-      await worker?.close();
+      await Promise.all([...workers.values()].map((w) => w.close()));
     },
   };
 }
