@@ -105,7 +105,13 @@ export class PredictionCache {
       return pending;
     }
     const fromMemory = this.getMemory(key, labels);
-    if (fromMemory) return { result: fromMemory, outcome: 'hit-memory' };
+    if (fromMemory) {
+      // Answer in the check phase, not inside the socket's read callback: the event loop then reads
+      // every ready connection before writing, as it does for batched model answers. Answering
+      // synchronously halved hit throughput at 64 connections (about 6k vs 13k req/s).
+      await new Promise((resolve) => setImmediate(resolve));
+      return { result: fromMemory, outcome: 'hit-memory' };
+    }
     const run = (async () => {
       const fromRedis = await this.getRedis(key, labels, policy.ttlSeconds);
       if (fromRedis) return { result: fromRedis, outcome: 'hit-redis' as const };
