@@ -1,4 +1,4 @@
-import type { Datatype, TensorData } from './tensor';
+import type { Datatype } from './tensor';
 
 type NumericArrayCtor =
   | Float32ArrayConstructor
@@ -59,9 +59,4 @@ export function elementCount(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
-}
-
-/** Number of elements held, whatever the storage. */
-export function dataLength(data: TensorData): number {
-  return data.length;
 }
