@@ -19,6 +19,9 @@ afterAll(() => svc?.stop(5000));
 const infer = (model: string, body: unknown, headers?: Record<string, string>) =>
   postJson(`${svc.url}/v2/models/${model}/infer`, body, headers);
 
+/** breast-cancer sends a share of unversioned traffic to its canary: comparisons pin one version. */
+const PINNED = 'breast-cancer/versions/1';
+
 async function getJson(path: string) {
   const res = await fetch(`${svc.url}${path}`);
   return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
@@ -115,8 +118,8 @@ describe('inference', () => {
     const flat = breastCancerRequest(2);
     const d = flat.inputs[0].data;
     const nested = { inputs: [{ ...flat.inputs[0], data: [d.slice(0, 30), d.slice(30)] }] };
-    const a = await infer('breast-cancer', flat);
-    const b = await infer('breast-cancer', nested);
+    const a = await infer(PINNED, flat);
+    const b = await infer(PINNED, nested);
     expect(b.status).toBe(200);
     expect(b.json.outputs).toEqual(a.json.outputs);
   });
@@ -133,7 +136,7 @@ describe('inference', () => {
 
   it('takes binary input and gives binary output (Inference-Header-Content-Length)', async () => {
     const body = breastCancerRequest(2);
-    const viaJson = await infer('breast-cancer', body);
+    const viaJson = await infer(PINNED, body);
     const features = Buffer.from(Float32Array.from(body.inputs[0].data).buffer);
     const header = Buffer.from(
       JSON.stringify({
@@ -148,7 +151,7 @@ describe('inference', () => {
         outputs: [{ name: 'probabilities', parameters: { binary_data: true } }, { name: 'label' }],
       }),
     );
-    const res = await fetch(`${svc.url}/v2/models/breast-cancer/infer`, {
+    const res = await fetch(`${svc.url}/v2/models/${PINNED}/infer`, {
       method: 'POST',
       headers: {
         'content-type': 'application/octet-stream',
