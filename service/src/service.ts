@@ -86,6 +86,10 @@ export async function startService(
     ops: options.clusterWorker ? workerClusterOps(metrics.registry, engine) : undefined,
     timeouts: options.timeouts,
   });
+  // The cluster primary hands connections to any listening worker, ready or not: a worker that
+  // listened while loading would answer 503 next to ready siblings. Alone, listening at once lets
+  // liveness answer during the load.
+  if (options.clusterWorker) await engine.loaded;
   const address = await http.listen(config.PORT, config.HOST);
   return {
     engine,
