@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describeWithRedis, RedisServer } from '../support/redis-server';
 import { FIXTURE_MODELS, makeModelRepo } from '../support/model-repo';
-import { startServiceProcess, waitReady, type ServiceProcess } from '../support/service-process';
+import { startReplicaPair, type ServiceProcess } from '../support/service-process';
 import { runLoad, scrapeMetric, type LoadResult } from '../support/load';
 
 /**
@@ -43,8 +43,7 @@ describeWithRedis('chaos: Redis killed under load', () => {
       },
     ]);
     const env = { MODEL_REPOSITORY: repo.path, REDIS_URL: redis.url, RATE_LIMIT_RPS: '100000' };
-    [a, b] = await Promise.all([startServiceProcess(env), startServiceProcess(env)]);
-    await Promise.all([waitReady(a, 60_000), waitReady(b, 60_000)]);
+    [a, b] = await startReplicaPair(env);
   }, 120_000);
 
   afterAll(async () => {

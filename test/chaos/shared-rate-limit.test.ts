@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describeWithRedis, RedisServer } from '../support/redis-server';
 import { FIXTURE_MODELS, makeModelRepo } from '../support/model-repo';
-import { startServiceProcess, waitReady, type ServiceProcess } from '../support/service-process';
+import { startReplicaPair, type ServiceProcess } from '../support/service-process';
 import { runLoad } from '../support/load';
 
 /**
@@ -29,8 +29,7 @@ describeWithRedis('chaos: two replicas, one global rate limit', () => {
       RATE_LIMIT_BURST: String(BURST),
       API_KEYS: 'shared-client-key',
     };
-    [a, b] = await Promise.all([startServiceProcess(env), startServiceProcess(env)]);
-    await Promise.all([waitReady(a, 60_000), waitReady(b, 60_000)]);
+    [a, b] = await startReplicaPair(env);
   }, 120_000);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);

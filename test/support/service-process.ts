@@ -86,3 +86,12 @@ export async function waitReady(target: string | ServiceProcess, timeoutMs = 30_
   const logs = typeof target === 'string' ? '' : `:\n${target.lines.slice(-15).join('\n')}`;
   throw new Error(`${url} not ready after ${timeoutMs} ms${logs}`);
 }
+
+/** Two replicas of the service on one environment (typically one shared Redis), both ready. */
+export async function startReplicaPair(
+  env: Record<string, string>,
+): Promise<[ServiceProcess, ServiceProcess]> {
+  const pair = await Promise.all([startServiceProcess(env), startServiceProcess(env)]);
+  await Promise.all(pair.map((p) => waitReady(p, 60_000)));
+  return pair;
+}

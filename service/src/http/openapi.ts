@@ -31,6 +31,19 @@ const parameters = {
 const shape = { type: 'array', items: { type: 'integer', minimum: 0 } };
 const datatype = { type: 'string', enum: [...DATATYPES] };
 
+/** A request input or response output: the two differ only in how `data` may be laid out. */
+const tensor = (dataDescription: string) => ({
+  type: 'object',
+  required: ['name', 'shape', 'datatype'],
+  properties: {
+    name: { type: 'string' },
+    shape,
+    datatype,
+    parameters: { ...parameters, properties: { binary_data_size: { type: 'integer', minimum: 0 } } },
+    data: { type: 'array', description: dataDescription },
+  },
+});
+
 const schemas = {
   Error: {
     type: 'object',
@@ -89,20 +102,7 @@ const schemas = {
       inputs: {
         type: 'array',
         minItems: 1,
-        items: {
-          type: 'object',
-          required: ['name', 'shape', 'datatype'],
-          properties: {
-            name: { type: 'string' },
-            shape,
-            datatype,
-            parameters: { ...parameters, properties: { binary_data_size: { type: 'integer', minimum: 0 } } },
-            data: {
-              type: 'array',
-              description: 'Row-major, flat or nested. Omitted when binary_data_size is set.',
-            },
-          },
-        },
+        items: tensor('Row-major, flat or nested. Omitted when binary_data_size is set.'),
       },
       outputs: {
         type: 'array',
@@ -127,17 +127,7 @@ const schemas = {
       parameters,
       outputs: {
         type: 'array',
-        items: {
-          type: 'object',
-          required: ['name', 'shape', 'datatype'],
-          properties: {
-            name: { type: 'string' },
-            shape,
-            datatype,
-            parameters: { ...parameters, properties: { binary_data_size: { type: 'integer', minimum: 0 } } },
-            data: { type: 'array', description: 'Flat, row-major.' },
-          },
-        },
+        items: tensor('Flat, row-major. Omitted when binary_data_size is set.'),
       },
     },
   },
