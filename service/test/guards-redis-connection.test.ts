@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -56,6 +57,32 @@ describeWithRedis('redis connection against a real server', () => {
       await redis.close();
     }
   });
+
+  it('lets the process exit at once when closed while waiting to reconnect', async () => {
+    const server = await RedisServer.start();
+    const url = server.url;
+    await server.stop();
+    // Its own process: what is measured is whether anything the connection left behind holds the
+    // event loop open, which a jest worker only shows as a forced exit at the end of the run.
+    const script = `
+      const { RedisConnection } = require(${JSON.stringify(require.resolve('../src/redis/connection'))});
+      const logger = require(${JSON.stringify(require.resolve('pino'))})({ level: 'silent' });
+      const redis = new RedisConnection({ url: ${JSON.stringify(url)}, logger, connectTimeoutMs: 200 });
+      redis.client.once('reconnecting', () => {
+        const closedAt = Date.now();
+        process.once('exit', () => process.stdout.write(String(Date.now() - closedAt)));
+        void redis.close();
+      });`;
+    const child = spawn(process.execPath, ['-r', 'tsx/cjs', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    // ioredis' disconnectTimeout is 2 s; jest-worker gives a worker 500 ms before forcing it.
+    expect(Number(out)).toBeLessThan(500);
+  }, 20_000);
 
   it('opens its breaker on a hung Redis, stops waiting on it, and recovers by itself', async () => {
     const server = await RedisServer.start();

@@ -149,7 +149,13 @@ export class RedisConnection {
     this.closed = true;
     this.breaker.shutdown();
     this.refresh();
+    const socket = this.client.stream;
     this.client.disconnect(false);
+    // Closed between reconnect attempts (Redis down), ioredis still holds the socket that already
+    // closed: disconnect() arms a ref'd `disconnectTimeout` (2 s) timer to destroy it, cleared only by
+    // that socket's 'close' event, which has already fired (ioredis#1247). Left alone, it keeps a
+    // finished process (a jest worker, a script) alive for 2 s after close().
+    if (socket?.closed) socket.emit('close', false);
   }
 
   private refresh(): void {
