@@ -45,14 +45,19 @@ export class AdmissionGuard implements Guard {
     const spec = principal?.rateLimit ?? this.deps.defaultLimit;
     const limiter = this.deps.limiter;
     if (!limiter || !spec) return;
-    return limiter.consume(principal?.name ?? ANONYMOUS, spec).then((d) => {
-      for (const [name, value] of Object.entries(rateLimitHeaders(d))) call.setHeader(name, value);
-      if (!d.allowed)
-        throw new ServiceError(
-          429,
-          `rate limit exceeded: ${d.limit} requests per window for this API key; retry after ${d.retryAfterSeconds} s`,
-          d.retryAfterSeconds,
-        );
-    });
+    const decision = limiter.consume(principal?.name ?? ANONYMOUS, spec);
+    // Most decisions are synchronous (local store, or a leased token): keep those in this tick.
+    if (decision instanceof Promise) return decision.then((d) => applyDecision(call, d));
+    applyDecision(call, decision);
   }
+}
+
+function applyDecision(call: CallContext, d: RateLimitDecision): void {
+  for (const [name, value] of Object.entries(rateLimitHeaders(d))) call.setHeader(name, value);
+  if (!d.allowed)
+    throw new ServiceError(
+      429,
+      `rate limit exceeded: ${d.limit} requests per window for this API key; retry after ${d.retryAfterSeconds} s`,
+      d.retryAfterSeconds,
+    );
 }

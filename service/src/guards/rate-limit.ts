@@ -1,15 +1,12 @@
-import {
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Counter, Registry } from 'prom-client';
 import { defineCounter } from '../observability/metrics';
 import type { RedisConnection } from '../redis/connection';
+import { FixedWindowCounter, type WindowDecision } from './fixed-window';
 
 /**
- * Per-identity request budgets with rate-limiter-flexible.
+ * Per-identity request budgets: global through Redis with rate-limiter-flexible, or per process
+ * with a synchronous counter of the same shape (fixed-window.ts).
  *
  * Shape of the limit: `burst` requests per window of `burst / rps` seconds (at least one second).
  * That keeps the two promises of a token bucket — a client can spend the whole burst at once, and
@@ -26,6 +23,9 @@ import type { RedisConnection } from '../redis/connection';
  *
  * While Redis is unreachable each replica falls back to a local limiter with its share of the
  * budget (burst / replicas): never unlimited, never rejecting everyone.
+ *
+ * A decision that needs no Redis round trip (the local store, or a token from a lease already
+ * held) is returned synchronously, so the common admitted request does not wait for a later tick.
  */
 export interface RateLimitSpec {
   rps: number;
@@ -115,7 +115,7 @@ export class RateLimiter {
   private readonly shared = new Map<string, RateLimiterRedis>();
   private readonly leases = new Map<string, Lease>();
   private readonly leasing = new Map<string, Promise<Settled>>();
-  private readonly local = new Map<string, RateLimiterMemory>();
+  private readonly local = new Map<string, FixedWindowCounter>();
   private readonly rejections?: Counter<'store'>;
   private readonly prefix: string;
 
@@ -129,20 +129,42 @@ export class RateLimiter {
       });
   }
 
-  async consume(identity: string, spec?: RateLimitSpec): Promise<RateLimitDecision> {
+  consume(identity: string, spec?: RateLimitSpec): RateLimitDecision | Promise<RateLimitDecision> {
     spec ??= this.options.defaults;
     if (!spec) throw new Error('RateLimiter.consume: no limit given and no default configured');
     const redis = this.options.redis;
     const share = Math.max(1, this.options.replicas?.() ?? 1);
     if (redis?.isUp()) {
-      try {
-        return await this.consumeShared(redis, this.sharedLimiter(spec), identity, share);
-      } catch {
-        // Redis failed mid-request: this request is decided locally like the ones after it.
-      }
+      const limiter = this.sharedLimiter(spec);
+      const leased = this.fromLease(limiter, identity);
+      if (leased) return leased;
+      // Redis failed mid-request: this request is decided locally like the ones after it.
+      return this.consumeShared(redis, limiter, identity, share).catch(() =>
+        this.consumeLocal(identity, spec, share),
+      );
     }
-    const limiter = this.localLimiter(spec, share);
-    return this.decide(await settle(limiter.consume(identity)), limiter.points, 'local');
+    return this.consumeLocal(identity, spec, share);
+  }
+
+  private consumeLocal(identity: string, spec: RateLimitSpec, share: number): RateLimitDecision {
+    const counter = this.localCounter(spec, share);
+    const d = counter.consume(identity);
+    return this.decide(d, counter.points, 'local');
+  }
+
+  /** A token from the lease this replica already holds for `identity`, if it has one left. */
+  private fromLease(limiter: RateLimiterRedis, identity: string): RateLimitDecision | undefined {
+    const lease = this.leases.get(leaseIdOf(limiter, identity));
+    const now = Date.now();
+    if (!lease || lease.tokens <= 0 || now >= lease.expiresAt) return undefined;
+    lease.tokens--;
+    return {
+      allowed: true,
+      limit: limiter.points,
+      remaining: lease.remaining + lease.tokens,
+      resetSeconds: Math.ceil((lease.expiresAt - now) / 1000),
+      store: 'redis',
+    };
   }
 
   private async consumeShared(
@@ -154,29 +176,20 @@ export class RateLimiter {
     const size = leaseSize(limiter.points, replicas);
     // A rejection is an answer, not a Redis failure: keep it out of the Redis breaker's count.
     const take = (points: number) => redis.run(() => settle(limiter.consume(identity, points)));
-    if (size === 1) return this.decide(await take(1), limiter.points, 'redis');
-    const leaseId = `${limiter.keyPrefix}\u0000${identity}`;
+    if (size === 1) return this.fromRedis(await take(1), limiter.points);
+    const leaseId = leaseIdOf(limiter, identity);
     // One lease in flight per key: callers that find no tokens wait for it, then try again. Each
     // round either serves callers from a lease or ends in a rejection that Redis' in-memory block
     // repeats locally, so the loop ends.
     for (;;) {
-      const lease = this.leases.get(leaseId);
-      const now = Date.now();
-      if (lease && lease.tokens > 0 && now < lease.expiresAt) {
-        lease.tokens--;
-        return {
-          allowed: true,
-          limit: limiter.points,
-          remaining: lease.remaining + lease.tokens,
-          resetSeconds: Math.ceil((lease.expiresAt - now) / 1000),
-          store: 'redis',
-        };
-      }
+      const leased = this.fromLease(limiter, identity);
+      if (leased) return leased;
       const pending = this.leasing.get(leaseId);
       if (pending) {
         await pending.catch(() => undefined);
         continue;
       }
+      const now = Date.now();
       const taking = take(size);
       this.leasing.set(leaseId, taking);
       try {
@@ -187,20 +200,32 @@ export class RateLimiter {
             remaining: outcome.res.remainingPoints,
             expiresAt: now + outcome.res.msBeforeNext,
           });
-        return this.decide(outcome, limiter.points, 'redis');
+        return this.fromRedis(outcome, limiter.points);
       } finally {
         this.leasing.delete(leaseId);
       }
     }
   }
 
-  private decide({ res, allowed }: Settled, limit: number, store: 'redis' | 'local'): RateLimitDecision {
-    const resetSeconds = Math.max(0, Math.ceil(res.msBeforeNext / 1000));
+  private fromRedis({ res, allowed }: Settled, limit: number): RateLimitDecision {
+    return this.decide(
+      { allowed, remaining: res.remainingPoints, msBeforeNext: res.msBeforeNext },
+      limit,
+      'redis',
+    );
+  }
+
+  private decide(
+    { allowed, remaining, msBeforeNext }: WindowDecision,
+    limit: number,
+    store: 'redis' | 'local',
+  ): RateLimitDecision {
+    const resetSeconds = Math.max(0, Math.ceil(msBeforeNext / 1000));
     if (!allowed) this.rejections?.inc({ store });
     return {
       allowed,
       limit,
-      remaining: res.remainingPoints,
+      remaining,
       resetSeconds,
       retryAfterSeconds: allowed ? undefined : Math.max(1, resetSeconds),
       store,
@@ -227,17 +252,18 @@ export class RateLimiter {
     return l;
   }
 
-  private localLimiter(spec: RateLimitSpec, share: number): RateLimiterAbstract {
+  private localCounter(spec: RateLimitSpec, share: number): FixedWindowCounter {
     const id = `${spec.rps}:${spec.burst}:${share}`;
-    let l = this.local.get(id);
-    if (!l) {
+    let counter = this.local.get(id);
+    if (!counter) {
       const { points, durationSeconds } = windowOf(spec);
-      l = new RateLimiterMemory({
-        points: Math.max(1, Math.floor(points / share)),
-        duration: durationSeconds,
-      });
-      this.local.set(id, l);
+      counter = new FixedWindowCounter(Math.max(1, Math.floor(points / share)), durationSeconds * 1000);
+      this.local.set(id, counter);
     }
-    return l;
+    return counter;
   }
+}
+
+function leaseIdOf(limiter: RateLimiterRedis, identity: string): string {
+  return `${limiter.keyPrefix}\u0000${identity}`;
 }
