@@ -1,16 +1,22 @@
 /**
  * Guard benchmarks (issue 3), part of `npm run bench`:
- *   1. prediction cache hits from the in-process tier at 64 connections (target: p99 < 2 ms);
+ *   1. prediction cache hits from the in-process tier at 64 connections (target: p99 < 2 ms at the
+ *      stated offered load, see HIT_RATE), with the closed-loop saturation point beside it;
  *   2. what a Redis hit adds over an in-process hit at p50 (target: < 1 ms);
- *   3. throughput with auth + rate limiting on vs off, on the small classifier (target: < 10% cost).
- * The service runs as its own process on loopback, one configuration at a time, driven by
- * autocannon; latencies are every response's fractional milliseconds.
+ *   3. what auth + rate limiting cost on the small classifier (target: < 10% of throughput),
+ *      judged on the service's CPU per request at a fixed offered load, which sets how much a core
+ *      serves; closed-loop throughput pairs are printed beside it, but on this machine they also
+ *      carry the load generator's own CPU, which shares the two cores.
+ * The service runs as its own process on loopback; latencies are every response's fractional
+ * milliseconds. Linux only (the CPU reading comes from /proc).
  *
- *   npx tsx service/bench/guards.ts [--seconds 10]
+ *   npx tsx service/bench/guards.ts [--seconds 8]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import pino from 'pino';
+import { listStacks, loadStackConfig } from '@ml-platform/stack-config';
 import { RedisServer } from '../../test/support/redis-server';
 import {
   REPO_ROOT,
@@ -19,15 +25,32 @@ import {
   type ServiceProcess,
 } from '../../test/support/service-process';
 import { percentile } from '../../test/support/load';
-import pino from 'pino';
 import { AdmissionGuard } from '../src/guards/admission-guard';
 import { ApiKeyAuth } from '../src/guards/auth';
 import { RateLimiter } from '../src/guards/rate-limit';
 import { RedisConnection } from '../src/redis/connection';
+import { openLoop } from './open-loop';
+import { processCpuMs } from './process-cpu';
 
-const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
+const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 8;
 const KEY = 'bench-key';
-const MODEL_URL = '/v2/models/breast-cancer/infer';
+const MODEL_PATH = '/v2/models/breast-cancer/infer';
+const CONNECTIONS = 64;
+/**
+ * The offered load at which the hit-latency target is judged: ten times the highest peak rate any
+ * stack's SLA declares, for one replica. A closed loop cannot judge a latency target at 64
+ * connections here: its mean latency is 64 / throughput, so p99 < 2 ms would need well over 32k
+ * req/s, above what bare node:http reaches on this machine.
+ */
+const HIT_RATE = 10 * Math.max(...listStacks().map((s) => loadStackConfig(s).sla.peakRps));
+const HIT_SWEEP = [HIT_RATE / 5, HIT_RATE / 2, HIT_RATE, HIT_RATE * 1.5, HIT_RATE * 2];
+/**
+ * Many short interleaved rounds for the cost of auth + rate limiting. On this VM the same
+ * configuration swings by 15% between 3 s rounds; adjacent 1 s rounds drift together, so the
+ * median of many paired rounds settles where a few long rounds do not.
+ */
+const COST_ROUNDS = 30;
+const COST_SECONDS = 1;
 
 const rows: number[][] = JSON.parse(
   readFileSync(join(REPO_ROOT, 'models', 'breast-cancer', 'testdata', 'test.json'), 'utf8'),
@@ -46,31 +69,38 @@ interface LatencyRun {
   failures: number;
 }
 
-/**
- * autocannon with every response's latency (its `response` event gives fractional ms; the summary
- * only whole ms), after a 2 s warm-up so JIT and batch sizes settle before the clock starts.
- */
-async function measure(
+function summarise(latencies: number[], seconds: number, failures: number): LatencyRun {
+  return {
+    n: latencies.length,
+    rps: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    failures,
+  };
+}
+
+/** A closed loop: autocannon with every response's latency (its summary only has whole ms). */
+async function closedLoop(
   url: string,
   payload: string,
   connections: number,
   seconds: number,
   headers: Record<string, string> = {},
 ): Promise<LatencyRun> {
-  const options = {
-    url: url + MODEL_URL,
-    method: 'POST' as const,
-    connections,
-    body: payload,
-    headers: { 'content-type': 'application/json', ...headers },
-  };
-  await autocannon({ ...options, duration: 2 });
   const latencies: number[] = [];
   let failures = 0;
   let instance: autocannon.Instance | undefined;
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon({ ...options, duration: seconds }, (err, result) =>
-      err ? reject(err) : resolve(result),
+    instance = autocannon(
+      {
+        url: url + MODEL_PATH,
+        method: 'POST',
+        connections,
+        body: payload,
+        headers: { 'content-type': 'application/json', ...headers },
+        duration: seconds,
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
     );
   });
   instance!.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
@@ -78,13 +108,26 @@ async function measure(
     if (status !== 200) failures++;
   });
   const result = await finished;
-  return {
-    n: latencies.length,
-    rps: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    failures: failures + result.errors + result.timeouts,
-  };
+  return summarise(latencies, seconds, failures + result.errors + result.timeouts);
+}
+
+async function openLoopRun(
+  url: string,
+  payload: string,
+  rate: number,
+  seconds: number,
+  headers: Record<string, string> = {},
+): Promise<LatencyRun & { offered: number }> {
+  const r = await openLoop({
+    origin: url,
+    path: MODEL_PATH,
+    body: payload,
+    headers,
+    connections: CONNECTIONS,
+    rate,
+    seconds,
+  });
+  return { ...summarise(r.latenciesMs, r.elapsedS, r.failures), offered: rate };
 }
 
 /** Cache hits the service counted for breast-cancer, by tier. */
@@ -96,46 +139,27 @@ async function hits(url: string, tier: string): Promise<number> {
   return sum;
 }
 
+async function startService(env: Record<string, string>): Promise<ServiceProcess> {
+  const svc = await startServiceProcess({ LOG_LEVEL: 'info', ...env }, 60_000);
+  await waitReady(svc, 60_000);
+  return svc;
+}
+
 async function withService<T>(
   env: Record<string, string>,
   run: (svc: ServiceProcess) => Promise<T>,
 ): Promise<T> {
-  const svc = await startServiceProcess({ LOG_LEVEL: 'info', ...env }, 60_000);
+  const svc = await startService(env);
   try {
-    await waitReady(svc, 60_000);
     return await run(svc);
   } finally {
     await svc.stop();
   }
 }
 
-const ms = (x: number) => `${x.toFixed(3)} ms`;
-
-/** Cumulative request-duration histogram buckets of the model, from the service's own /metrics. */
-async function durationBuckets(url: string): Promise<Map<number, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const buckets = new Map<number, number>();
-  for (const m of text.matchAll(/^inference_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/gm)) {
-    if (!m[1].includes('model="breast-cancer"')) continue;
-    const le = /le="([^"]+)"/.exec(m[1])![1];
-    const bound = le === '+Inf' ? Infinity : Number(le);
-    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(m[2]));
-  }
-  return buckets;
-}
-
-/** The bucket bound under which `q`% of the requests between two scrapes finished, server side. */
-function serverPercentile(before: Map<number, number>, after: Map<number, number>, q: number): number {
-  const bounds = [...after.keys()].sort((a, b) => a - b);
-  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
-  for (const b of bounds)
-    if ((after.get(b) ?? 0) - (before.get(b) ?? 0) >= (q / 100) * total) return b * 1000;
-  return Infinity;
-}
-
 /**
  * CPU per admitted request of auth + rate limiting alone (process.cpuUsage, 64 in flight at a time),
- * to set against the service's CPU per request: a machine-noise-free view of the same cost.
+ * the cost with everything else taken away.
  */
 async function admissionCpuMicros(redisUrl?: string): Promise<number> {
   const redis = redisUrl
@@ -153,106 +177,168 @@ async function admissionCpuMicros(redisUrl?: string): Promise<number> {
     headers: { authorization: `Bearer ${KEY}` },
     setHeader: () => undefined,
   };
-  // 64 at a time, as the 64-connection runs would have them.
-  const round = () => Promise.all(Array.from({ length: 64 }, () => guard.admit(call)));
-  const n = 64 * 400;
+  const round = () => Promise.all(Array.from({ length: CONNECTIONS }, () => guard.admit(call)));
+  const n = CONNECTIONS * 400;
   for (let i = 0; i < 40; i++) await round();
   const cpu = process.cpuUsage();
-  for (let i = 0; i < n / 64; i++) await round();
+  for (let i = 0; i < n / CONNECTIONS; i++) await round();
   const used = process.cpuUsage(cpu);
   await redis?.close();
   return (used.user + used.system) / n;
 }
 
+const median = (xs: number[]) => percentile(xs, 50);
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+interface CostRounds {
+  /** Closed-loop req/s per round, per configuration. */
+  rps: Record<string, number[]>;
+  /** Service CPU µs per request under the same open-loop rate, per round, per configuration. */
+  cpuUs: Record<string, number[]>;
+  cpuRate: number;
+}
+
+/**
+ * Plain vs auth + rate limit (one that never rejects), with the model running on every request
+ * ("cache": false). All three services stay up and take turns, round after round, so a neighbour's
+ * burst or the machine's slow drift lands on every configuration alike; each guarded round is set
+ * against the plain round next to it.
+ */
+async function costRounds(redisUrl: string): Promise<CostRounds> {
+  const miss = body(rows[1], { cache: false });
+  const limits = { API_KEYS: KEY, RATE_LIMIT_RPS: '1000000', RATE_LIMIT_BURST: '10000000' };
+  const auth = { authorization: `Bearer ${KEY}` };
+  // Every configuration gets the same request bytes, key included (the plain one ignores it), so
+  // the difference is the service's work, not the client's.
+  const configs: Record<string, { env: Record<string, string>; headers: Record<string, string> }> = {
+    plain: { env: {}, headers: auth },
+    guardedLocal: { env: limits, headers: auth },
+    guardedRedis: { env: { ...limits, REDIS_URL: redisUrl }, headers: auth },
+  };
+  const services: Record<string, ServiceProcess> = {};
+  try {
+    for (const [name, { env, headers }] of Object.entries(configs)) {
+      services[name] = await startService(env);
+      await closedLoop(services[name].url, miss, CONNECTIONS, 2, headers);
+    }
+    const names = Object.keys(configs);
+    // Each round rotates who goes first, so no configuration always follows the same neighbour.
+    const inRounds = async (measure: (name: string) => Promise<number>) => {
+      const out: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+      for (let round = 0; round < COST_ROUNDS; round++)
+        for (let i = 0; i < names.length; i++) {
+          const name = names[(round + i) % names.length];
+          out[name][round] = await measure(name);
+        }
+      return out;
+    };
+    const rps = await inRounds(
+      async (name) =>
+        (await closedLoop(services[name].url, miss, CONNECTIONS, COST_SECONDS, configs[name].headers)).rps,
+    );
+    // Half the plain saturation rate: busy, with batches forming, but below the knee for all three.
+    const cpuRate = Math.round(median(rps.plain) / 2 / 100) * 100;
+    const cpuUs = await inRounds(async (name) => {
+      const pid = services[name].child.pid!;
+      const before = processCpuMs(pid);
+      const run = await openLoopRun(services[name].url, miss, cpuRate, COST_SECONDS, configs[name].headers);
+      return ((processCpuMs(pid) - before) * 1000) / run.n;
+    });
+    return { rps, cpuUs, cpuRate };
+  } finally {
+    await Promise.all(Object.values(services).map((s) => s.stop()));
+  }
+}
+
+/** Each guarded round's cost against the plain round next to it. */
+function pairedCosts(rounds: Record<string, number[]>, name: string, higherIsBetter: boolean): number[] {
+  return rounds[name].map((x, i) => (higherIsBetter ? 1 - x / rounds.plain[i] : x / rounds.plain[i] - 1));
+}
+
 async function main() {
   const redis = await RedisServer.start();
   const hit = body(rows[0]);
-  const results: Record<string, unknown> = {};
+  const results: Record<string, unknown> = { hitRate: HIT_RATE };
   try {
-    // 1 + 2a: in-process hits. The warm-up fills the cache; every measured request is a memory hit.
+    // 1: in-process hits. The warm-up fills the cache; every measured request is a memory hit.
     await withService({}, async (svc) => {
-      const before = await durationBuckets(svc.url);
+      await closedLoop(svc.url, hit, CONNECTIONS, 2);
       const hitsBefore = await hits(svc.url, 'memory');
-      results.memoryHit64 = await measure(svc.url, hit, 64, SECONDS);
-      const after = await durationBuckets(svc.url);
-      results.memoryHit64ServerP99Ms = serverPercentile(before, after, 99);
-      results.memoryHit64Hits = (await hits(svc.url, 'memory')) - hitsBefore;
-      results.memoryHit1 = await measure(svc.url, hit, 1, SECONDS / 2);
+      const sweep = [];
+      for (const rate of HIT_SWEEP) sweep.push(await openLoopRun(svc.url, hit, rate, SECONDS));
+      results.memoryHitSweep = sweep;
+      results.memoryHitSaturation = await closedLoop(svc.url, hit, CONNECTIONS, SECONDS);
+      results.memoryHits = (await hits(svc.url, 'memory')) - hitsBefore;
+      results.memoryHit1 = await closedLoop(svc.url, hit, 1, SECONDS / 2);
     });
-    // 1b: the same with both cores serving HTTP (WORKERS=2; each worker fills its own memory tier).
-    await withService({ WORKERS: '2' }, async (svc) => {
-      results.memoryHit64Workers2 = await measure(svc.url, hit, 64, SECONDS);
-    });
-    // 2b: Redis hits: the in-process tier is off, so every hit comes from Redis.
+    // 2: Redis hits: the in-process tier is off, so every hit comes from Redis.
     await withService({ REDIS_URL: redis.url, CACHE_MEMORY_BYTES: '0' }, async (svc) => {
+      await closedLoop(svc.url, hit, 1, 2);
       const hitsBefore = await hits(svc.url, 'redis');
-      results.redisHit1 = await measure(svc.url, hit, 1, SECONDS / 2);
-      results.redisHit64 = await measure(svc.url, hit, 64, SECONDS);
+      results.redisHit1 = await closedLoop(svc.url, hit, 1, SECONDS / 2);
+      results.redisHitAtRate = await openLoopRun(svc.url, hit, HIT_RATE, SECONDS);
       results.redisHits = (await hits(svc.url, 'redis')) - hitsBefore;
     });
+    // 3: auth + rate limiting.
     results.admissionCpuLocalUs = await admissionCpuMicros();
     results.admissionCpuRedisUs = await admissionCpuMicros(redis.url);
-    // 3: the model itself runs ("cache": false): plain vs auth + a rate limit that never rejects.
-    // Two rounds in turn, so that a neighbour's burst does not land on one configuration only.
-    const miss = body(rows[1], { cache: false });
-    const limits = { API_KEYS: KEY, RATE_LIMIT_RPS: '1000000', RATE_LIMIT_BURST: '10000000' };
-    const auth = { authorization: `Bearer ${KEY}` };
-    const rounds: Record<string, number[]> = { plain: [], guardedLocal: [], guardedRedis: [] };
-    for (let round = 0; round < 2; round++) {
-      rounds.plain.push((await withService({}, (svc) => measure(svc.url, miss, 64, SECONDS))).rps);
-      rounds.guardedLocal.push(
-        (await withService(limits, (svc) => measure(svc.url, miss, 64, SECONDS, auth))).rps,
-      );
-      rounds.guardedRedis.push(
-        (
-          await withService({ ...limits, REDIS_URL: redis.url }, (svc) =>
-            measure(svc.url, miss, 64, SECONDS, auth),
-          )
-        ).rps,
-      );
-    }
-    results.throughputRounds = rounds;
+    results.cost = await costRounds(redis.url);
   } finally {
     await redis.stop();
   }
+  report(results);
+}
 
-  const m64 = results.memoryHit64 as LatencyRun;
-  const w2 = results.memoryHit64Workers2 as LatencyRun;
-  const m1 = results.memoryHit1 as LatencyRun;
-  const r1 = results.redisHit1 as LatencyRun;
-  const r64 = results.redisHit64 as LatencyRun;
-  const rounds = results.throughputRounds as Record<string, number[]>;
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const cost = (name: string) => `${((1 - mean(rounds[name]) / mean(rounds.plain)) * 100).toFixed(1)}%`;
+function report(results: Record<string, unknown>) {
+  const ms = (x: number) => `${x.toFixed(3)} ms`;
   const line = (r: LatencyRun) =>
     `${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, ${r.failures} failures`;
-  console.log(`\nguard benchmarks (${SECONDS} s runs after 2 s warm-ups, breast-cancer, loopback)`);
+  const sweep = results.memoryHitSweep as (LatencyRun & { offered: number })[];
+  const atTarget = sweep.find((r) => r.offered === HIT_RATE)!;
+  const m1 = results.memoryHit1 as LatencyRun;
+  const r1 = results.redisHit1 as LatencyRun;
+  const cost = results.cost as CostRounds;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+
+  console.log(`\nguard benchmarks (breast-cancer, loopback, ${SECONDS} s runs after warm-ups)`);
+  console.log(`  memory-tier hits, open loop over ${CONNECTIONS} connections:`);
+  for (const r of sweep) console.log(`    offered ${String(r.offered).padStart(6)} req/s: ${line(r)}`);
   console.log(
-    `  memory-tier hit, 64 conns:            ${line(m64)}  [target p99 < 2 ms]; ${results.memoryHit64Hits} memory hits counted`,
+    `    at ${HIT_RATE} req/s (10 x the highest SLA peakRps): p99 ${ms(atTarget.p99)}  [target < 2 ms: ${verdict(atTarget.p99 < 2 && atTarget.failures === 0)}]`,
   );
   console.log(
-    `  memory-tier hit, 64 conns, server-side p99 (histogram bucket bound): <= ${results.memoryHit64ServerP99Ms} ms`,
+    `  memory-tier hits, closed loop, ${CONNECTIONS} conns (saturation): ${line(results.memoryHitSaturation as LatencyRun)}; ${results.memoryHits} memory hits counted`,
   );
-  console.log(`  memory-tier hit, 64 conns, WORKERS=2: ${line(w2)}`);
-  console.log(`  memory-tier hit, 1 conn:              ${line(m1)}`);
-  console.log(`  redis-tier hit,  1 conn:              ${line(r1)}`);
+  console.log(`  memory-tier hit, 1 conn:  ${line(m1)}`);
+  console.log(`  redis-tier hit, 1 conn:   ${line(r1)}`);
   console.log(
-    `  redis-tier hit, 64 conns:             ${line(r64)}; ${results.redisHits} redis hits counted`,
-  );
-  console.log(`  redis hit adds at p50 (1 conn): ${ms(r1.p50 - m1.p50)}  [target < 1 ms]`);
-  console.log(
-    `  classifier, model runs, 64 conns, req/s per round: plain ${rounds.plain.map((x) => x.toFixed(0)).join(' / ')}`,
+    `  redis-tier hits, open loop at ${HIT_RATE} req/s: ${line(results.redisHitAtRate as LatencyRun)}; ${results.redisHits} redis hits counted`,
   );
   console.log(
-    `    auth + local rate limit: ${rounds.guardedLocal.map((x) => x.toFixed(0)).join(' / ')}  (${cost('guardedLocal')} cost on the means) [target < 10%]`,
+    `  redis hit adds at p50 (1 conn): ${ms(r1.p50 - m1.p50)}  [target < 1 ms: ${verdict(r1.p50 - m1.p50 < 1)}]`,
   );
   console.log(
-    `    auth + Redis rate limit: ${rounds.guardedRedis.map((x) => x.toFixed(0)).join(' / ')}  (${cost('guardedRedis')} cost on the means)`,
+    `  auth + rate limit, model running, ${COST_ROUNDS} interleaved rounds of ${COST_SECONDS} s per configuration:`,
   );
+  for (const name of ['plain', 'guardedLocal', 'guardedRedis'])
+    console.log(
+      `    ${name.padEnd(12)} closed loop: median ${median(cost.rps[name]).toFixed(0)} req/s; ` +
+        `CPU at ${cost.cpuRate} req/s: median ${median(cost.cpuUs[name]).toFixed(1)} µs/request`,
+    );
+  const spread = (xs: number[]) =>
+    `median ${pct(median(xs))} (middle half of the rounds ${pct(percentile(xs, 25))} to ${pct(percentile(xs, 75))})`;
+  for (const name of ['guardedLocal', 'guardedRedis']) {
+    const cpu = pairedCosts(cost.cpuUs, name, false);
+    console.log(
+      `    ${name}: service CPU per request ${spread(cpu)}  [target < 10%: ${verdict(median(cpu) < 0.1)}]`,
+    );
+    console.log(
+      `      closed-loop throughput, client on the same cores: ${spread(pairedCosts(cost.rps, name, true))}`,
+    );
+  }
   console.log(
-    `  auth + rate limit CPU per request, in process: local ${(results.admissionCpuLocalUs as number).toFixed(1)} µs, ` +
-      `Redis-backed ${(results.admissionCpuRedisUs as number).toFixed(1)} µs (service CPU per request at the plain rate: ` +
-      `<= ${((2 * 1e6) / mean(rounds.plain)).toFixed(0)} µs on 2 cores)`,
+    `  auth + rate limit alone, CPU per request in process: local ${(results.admissionCpuLocalUs as number).toFixed(1)} µs, ` +
+      `Redis-backed ${(results.admissionCpuRedisUs as number).toFixed(1)} µs`,
   );
   console.log(JSON.stringify(results));
 }
