@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,6 +6,7 @@ import { main } from '@ml-platform/loadtests/src/local/cli';
 import { planSteps } from '@ml-platform/loadtests/src/local/plan';
 import type { LoadTestReport } from '@ml-platform/loadtests/src/report/report';
 import { buildScenario } from '@ml-platform/loadtests/src/scenarios';
+import { startServiceProcess, waitReady, type ServiceProcess } from '../support/service-process';
 
 /**
  * Short smoke and stress passes of the local runner against the real service (`npm start`'s entry)
@@ -21,60 +21,17 @@ import { buildScenario } from '@ml-platform/loadtests/src/scenarios';
  */
 jest.setTimeout(120_000);
 
-let service: ChildProcess | undefined;
-let target = '';
+let service: ServiceProcess | undefined;
 let out = '';
-
-async function waitReady(url: string, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/v2/health/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not become ready in time`);
-}
 
 beforeAll(async () => {
   out = fs.mkdtempSync(path.join(os.tmpdir(), 'loadgate-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('service', 'src', 'main.ts')], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      MODEL_REPOSITORY: path.join(REPO_ROOT, 'models'),
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  service = child;
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  // The service logs pino JSON; the "listening" line carries the port the kernel picked.
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`service exited with ${code} before listening: ${stderr}`)),
-    );
-  });
-  target = `http://127.0.0.1:${port}`;
-  await waitReady(target, Date.now() + 60_000);
+  service = await startServiceProcess({ MODEL_REPOSITORY: path.join(REPO_ROOT, 'models') }, 60_000);
+  await waitReady(service, 60_000);
 });
 
 afterAll(async () => {
-  if (service && service.exitCode === null) {
-    const exited = new Promise((r) => service!.once('exit', r));
-    service.kill('SIGTERM');
-    await exited;
-  }
+  await service?.stop();
   if (out) fs.rmSync(out, { recursive: true, force: true });
 });
 
@@ -88,7 +45,7 @@ async function pass(
     '--scenario',
     scenario,
     '--target',
-    target,
+    service!.url,
     '--stack',
     'local',
     '--model',

@@ -16,15 +16,17 @@ export interface ServiceProcess {
 }
 
 /**
- * The real service as its own process (`node -r tsx/cjs service/src/main.ts`) on an ephemeral
- * loopback port read from its "listening" log line. Fault tests need real processes: a SIGTERM,
- * two replicas sharing one Redis, load that does not share the server's event loop.
+ * The real service as its own process (`node -r tsx/cjs service/src/main.ts`, or the node arguments
+ * given, such as a compiled main.js) on an ephemeral loopback port read from its "listening" log
+ * line. Fault tests need real processes: a SIGTERM, two replicas sharing one Redis, load that does
+ * not share the server's event loop.
  */
 export function startServiceProcess(
   env: Record<string, string>,
   startTimeoutMs = 30_000,
+  nodeArgs: readonly string[] = ['-r', 'tsx/cjs', MAIN],
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', MAIN], {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: REPO_ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

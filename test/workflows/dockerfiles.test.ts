@@ -1,7 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '@ml-platform/stack-config';
+import { startServiceProcess, waitReady } from '../support/service-process';
 import { dockerIgnored, parseDockerfile, type Stage } from './support/dockerfile';
 
 /**
@@ -158,41 +159,14 @@ describe('the image build step, run for real', () => {
     expect(fs.existsSync(path.join(outDir, 'src', 'main.js'))).toBe(true);
     expect(fs.existsSync(path.join(outDir, 'package.json'))).toBe(true);
 
-    const child = spawn(process.execPath, [path.join(outDir, 'src', 'main.js')], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        MODEL_REPOSITORY: path.join(REPO_ROOT, 'models'),
-        NODE_ENV: 'production',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const service = await startServiceProcess(
+      { MODEL_REPOSITORY: path.join(REPO_ROOT, 'models'), NODE_ENV: 'production' },
+      60_000,
+      [path.join(outDir, 'src', 'main.js')],
+    );
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let buf = '';
-        child.stdout.on('data', (c: Buffer) => {
-          buf += c.toString();
-          const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(buf);
-          if (m) resolve(Number(m[1]));
-        });
-        let stderr = '';
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-        child.once('exit', (code) => reject(new Error(`compiled service exited with ${code}: ${stderr}`)));
-      });
-      const url = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 60_000;
-      while (
-        !(await fetch(`${url}/v2/health/ready`).then(
-          (r) => r.ok,
-          () => false,
-        ))
-      ) {
-        if (Date.now() > deadline) throw new Error('compiled service never became ready');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const infer = await fetch(`${url}/v2/models/digits/infer`, {
+      await waitReady(service, 60_000);
+      const infer = await fetch(`${service.url}/v2/models/digits/infer`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
@@ -201,11 +175,7 @@ describe('the image build step, run for real', () => {
       });
       expect(infer.status).toBe(200);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await service.stop();
     }
   }, 120_000);
 });
