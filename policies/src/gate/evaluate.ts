@@ -134,6 +134,25 @@ function freshProps(props: Record<string, unknown>): Record<string, unknown> {
   return unknownCheckingProxy(copy(props)) as Record<string, unknown>;
 }
 
+/**
+ * What a resource looks like to a policy, resource or stack: its own fresh copy of the props, and
+ * `isType` / `asType` answered from the resource's type token.
+ */
+function resourceView(r: EvaluatedResource) {
+  const props = freshProps(r.props);
+  return {
+    type: r.type,
+    props,
+    urn: r.urn,
+    name: r.name,
+    opts: r.parent ? { ...DEFAULT_OPTS, parent: r.parent } : DEFAULT_OPTS,
+    isType: (cls: unknown) => isTypeOf(r.type, cls as ResourceClass),
+    asType: ((cls: ResourceClass) =>
+      isTypeOf(r.type, cls) ? props : undefined) as ResourceValidationArgs['asType'] &
+      PolicyResource['asType'],
+  };
+}
+
 export async function evaluatePolicies(
   policies: Policies,
   resources: EvaluatedResource[],
@@ -178,17 +197,9 @@ export async function evaluatePolicies(
         for (const validation of validations) {
           const fastType = pulumiTypeOf(validation);
           if (fastType !== undefined && fastType !== r.type) continue;
-          const props = freshProps(r.props);
           const args: ResourceValidationArgs = {
-            type: r.type,
-            props,
-            urn: r.urn,
-            name: r.name,
-            opts: r.parent ? { ...DEFAULT_OPTS, parent: r.parent } : DEFAULT_OPTS,
+            ...resourceView(r),
             stackTags,
-            isType: (cls) => isTypeOf(r.type, cls as ResourceClass),
-            asType: ((cls: ResourceClass) =>
-              isTypeOf(r.type, cls) ? props : undefined) as ResourceValidationArgs['asType'],
             getConfig: configOf(p, opts) as ResourceValidationArgs['getConfig'],
             notApplicable: throwNotApplicable,
           };
@@ -204,19 +215,7 @@ export async function evaluatePolicies(
     if (isStackPolicy(p)) {
       const byUrn = new Map<string, PolicyResource>();
       const stackResources = resources.map((r) => {
-        const props = freshProps(r.props);
-        const pr: PolicyResource = {
-          type: r.type,
-          props,
-          urn: r.urn,
-          name: r.name,
-          opts: r.parent ? { ...DEFAULT_OPTS, parent: r.parent } : DEFAULT_OPTS,
-          dependencies: [],
-          propertyDependencies: {},
-          isType: (cls) => isTypeOf(r.type, cls as ResourceClass),
-          asType: ((cls: ResourceClass) =>
-            isTypeOf(r.type, cls) ? props : undefined) as PolicyResource['asType'],
-        };
+        const pr: PolicyResource = { ...resourceView(r), dependencies: [], propertyDependencies: {} };
         byUrn.set(r.urn, pr);
         return pr;
       });
