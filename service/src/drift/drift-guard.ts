@@ -61,9 +61,9 @@ export function createDriftGuard(deps: DriftGuardDeps): Guard {
       monitor = new DriftMonitor(profile, deps.modelConfig(model).drift!.window_rows);
       monitors.set(key, monitor);
     }
-    monitor.observe(input.data as ArrayLike<number>, input.shape[input.shape.length - 1]);
-    const score = monitor.score();
-    if (score !== undefined) gauge.set({ model, version }, score);
+    // The score only moves when a window closes; setting the gauge on every request would be hot-path waste.
+    if (monitor.observe(input.data as ArrayLike<number>, input.shape[input.shape.length - 1]))
+      gauge.set({ model, version }, monitor.score()!);
   }
 
   return {

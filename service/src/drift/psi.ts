@@ -70,16 +70,21 @@ export class DriftMonitor {
     this.counts = profile.features.map((f) => new Float64Array(f.edges.length + 1));
   }
 
-  /** Adds rows laid out flat, `features` values per row. */
-  observe(values: ArrayLike<number>, features = this.profile.features.length): void {
+  /** Adds rows laid out flat, `features` values per row; true when a window closed (the score changed). */
+  observe(values: ArrayLike<number>, features = this.profile.features.length): boolean {
     const n = Math.floor(values.length / features);
+    let closed = false;
     for (let r = 0; r < n; r++) {
       for (let f = 0; f < this.counts.length; f++) {
         const x = Number(values[r * features + f]);
         this.counts[f][binIndex(this.profile.features[f].edges, x)]++;
       }
-      if (++this.rows >= this.windowRows) this.closeWindow();
+      if (++this.rows >= this.windowRows) {
+        this.closeWindow();
+        closed = true;
+      }
     }
+    return closed;
   }
 
   /** PSI per feature for the last complete window, or undefined before the first one closes. */
