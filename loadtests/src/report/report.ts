@@ -54,40 +54,28 @@ export function latencyPoints(metrics: SummaryMetrics): LatencyPoint[] {
   }));
 }
 
-export interface ReportInput {
-  tool: LoadTestReport['tool'];
-  scenario: string;
-  description: string;
-  stack: string | null;
-  target: string;
-  model: string | null;
-  sla: Sla;
-  durationSec: number;
-  metrics: SummaryMetrics;
+/** What a run knows; the report derives the rest (request counts, pass/fail, latency points). */
+export type ReportInput = Pick<
+  LoadTestReport,
+  'tool' | 'scenario' | 'description' | 'stack' | 'target' | 'model' | 'sla' | 'durationSec' | 'metrics'
+> & {
   verdict: Verdict;
   aborted?: string | null;
   stages?: StageResult[];
-}
+};
 
 export function buildReport(input: ReportInput): LoadTestReport {
   const reqs = input.metrics.http_reqs ?? {};
+  const { verdict, aborted, stages, ...run } = input;
   return {
-    tool: input.tool,
-    scenario: input.scenario,
-    description: input.description,
-    stack: input.stack,
-    target: input.target,
-    model: input.model,
-    sla: input.sla,
-    durationSec: input.durationSec,
+    ...run,
     requests: reqs.count ?? 0,
     achievedRps: reqs.rate ?? 0,
-    metrics: input.metrics,
-    thresholds: input.verdict.results,
-    passed: input.verdict.passed && !input.aborted,
-    aborted: input.aborted ?? null,
+    thresholds: verdict.results,
+    passed: verdict.passed && !aborted,
+    aborted: aborted ?? null,
     latency: latencyPoints(input.metrics),
-    stages: input.stages ?? [],
+    stages: stages ?? [],
   };
 }
 
