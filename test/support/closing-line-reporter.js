@@ -6,13 +6,11 @@
  * The line is written as the process exits so that it comes after everything jest prints (stdout
  * to a file, pipe or terminal is written synchronously on Linux, so the line is not lost at exit).
  */
-const path = require('node:path');
-
 class ClosingLineReporter {
   onRunComplete(_contexts, results) {
     const failed = [];
     for (const file of results.testResults) {
-      const where = path.relative(process.cwd(), file.testFilePath);
+      const where = file.testFilePath.replace(`${process.cwd()}/`, '');
       if (file.testExecError) failed.push(`${where}: ${file.testExecError.message}`);
       for (const t of file.testResults) {
         if (t.status === 'failed') failed.push(`${where}: ${t.fullName}`);
