@@ -4,9 +4,17 @@
  * resolves to, undefined, so a stack exports only the outputs it has.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { listStacks, loadStackConfig } from '@ml-platform/stack-config';
+import * as path from 'node:path';
+import { listStacks, loadStackConfig, REPO_ROOT } from '@ml-platform/stack-config';
 import { program } from '../../infra/src/program';
 import { runUnderMocks, stackConfigMap } from '../../infra/src/synth/run';
+import {
+  expressions,
+  loadYaml,
+  references,
+  WORKFLOW_DIR,
+  type Workflow,
+} from '../workflows/support/workflow';
 
 async function settle(value: unknown): Promise<unknown> {
   if (value instanceof Promise) return settle(await value);
@@ -31,6 +39,17 @@ async function declaredOutputs(stack: string): Promise<Map<string, unknown>> {
 
 const CLOUD_ONLY = ['clusterName', 'kubeconfig', 'vpcId', 'modelBucket', 'alertTopicArn'];
 
+// pulumi/actions makes each stack output a step output; actionlint cannot check those names, this can.
+const deploy = loadYaml<Workflow>(path.join(WORKFLOW_DIR(REPO_ROOT), 'deploy-gate.yml')).jobs.deploy;
+const readByDeployGate = [
+  ...new Set(
+    expressions(deploy)
+      .flatMap((e) => references(e, 'steps'))
+      .filter(([step, kind]) => step === 'up' && kind === 'outputs')
+      .map(([, , output]) => output),
+  ),
+];
+
 describe.each(listStacks())('stack %s outputs', (stack) => {
   const config = loadStackConfig(stack);
   let outputs: Map<string, unknown>;
@@ -47,4 +66,10 @@ describe.each(listStacks())('stack %s outputs', (stack) => {
     for (const key of CLOUD_ONLY) expect([key, outputs.has(key)]).toEqual([key, cloud]);
     expect(outputs.has('apiKey')).toBe(config.service.auth);
   });
+
+  if (config.environment !== 'local')
+    it('include every stack output the deploy gate reads from pulumi up', () => {
+      expect(readByDeployGate.length).toBeGreaterThan(0);
+      expect(readByDeployGate.filter((o) => !outputs.has(o))).toEqual([]);
+    });
 });
