@@ -26,7 +26,8 @@ export function kubeApiserverBin(): string {
 export function kubeApiserverUnavailableReason(): string | undefined {
   if (!existsSync(ETCD_BIN)) return `${ETCD_BIN} is not installed (apt-get install etcd-server)`;
   const bin = kubeApiserverBin();
-  if (!bin || !existsSync(bin)) return `kube-apiserver is not built (run bash ${BUILD_SCRIPT})`;
+  if (!bin || !existsSync(bin))
+    return 'kube-apiserver is not built (run bash test/kube/build-kube-apiserver.sh)';
   return opensslUnavailableReason();
 }
 
