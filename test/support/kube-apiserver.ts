@@ -50,7 +50,15 @@ class Daemon {
     const keep = (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000));
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // A test run that dies without afterAll must not leave etcd or the API server behind.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        process.off('exit', killOnExit);
+        resolve();
+      }),
+    );
   }
 
   static spawn(bin: string, args: string[]): Daemon {
