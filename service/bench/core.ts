@@ -17,7 +17,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { measureRawThroughput } from '../src/runtime/raw-throughput';
+import { measureRawThroughput } from './raw-throughput';
 import { percentile } from '../../test/support/load';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 

@@ -22,8 +22,7 @@
  *     load rejects 400 with the reason (the previous version keeps serving), 404 for no such model
  *   engine.close(): Promise<void>                    readiness off at once, queues drained, sessions released
  *
- *   EngineObserver (./observer): onBatch, onQueueDepth, onModelLoad, onReject, for metrics.
- *   measureRawThroughput (../runtime/raw-throughput): the in-process onnxruntime ceiling for bench.
+ *   EngineObserver (../core/observer): onBatch, onQueueDepth, onModelLoad, onReject, for metrics.
  *   validateInferRequest (../validation/validate-request): the pure request check.
  *
  * Every error thrown is a ServiceError carrying its HTTP status.
@@ -47,9 +46,11 @@ import { openInline, type ModelOpener } from '../runtime/ort-runner';
 import { OrtWorker } from '../runtime/ort-worker';
 import { validateInferRequest } from '../validation/validate-request';
 import { loadVersion } from './load-version';
-import { silentLogger, type EngineLogger, type EngineObserver } from './observer';
+import { silentLogger, type EngineLogger } from '../core/logger';
+import type { EngineObserver } from '../core/observer';
 
-export type { EngineLogger, EngineObserver, BatchEvent } from './observer';
+export type { EngineLogger } from '../core/logger';
+export type { EngineObserver, BatchEvent } from '../core/observer';
 export type { ModelSignature } from '../repository/signature';
 
 export interface EngineOptions {
@@ -113,7 +114,7 @@ export function createEngine(options: EngineOptions): Engine {
       // Resolve and enqueue in one synchronous step: a reload swapping versions cannot slip in between.
       const target = registry.resolve(model, version);
       const rows = validateInferRequest(target.signature, request.inputs, request.outputs);
-      const outputs = await target.batcher.submit(request.inputs, rows, request.deadline);
+      const outputs = await target.submit(request.inputs, rows, request.deadline);
       return { modelName: model, modelVersion: target.version, outputs: pick(outputs, request.outputs) };
     },
 

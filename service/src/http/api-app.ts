@@ -6,7 +6,7 @@ import { admitAll, type Guard, type Scope } from './guard';
 import { openApiDocument } from './openapi';
 import { requestIdOf } from './request-id';
 import { sendError, statusOf } from './respond';
-import type { ClusterOps } from './server';
+import type { ClusterOps } from './cluster-ops';
 
 export interface ApiDeps {
   engine: InferenceEngine;

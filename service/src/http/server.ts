@@ -5,19 +5,10 @@ import type { InferenceEngine } from '../core/engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
+import type { ClusterOps } from './cluster-ops';
 import type { Guard } from './guard';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import { createInferHandler, matchInferRoute } from './infer-handler';
-
-/**
- * What differs between one process and a node:cluster worker: where /metrics comes from and how
- * far a repository load/unload reaches (one engine, or every worker's).
- */
-export interface ClusterOps {
-  metricsText(): Promise<string>;
-  load(model: string): Promise<void>;
-  unload(model: string): Promise<void>;
-}
 
 export interface ServerDeps {
   engine: InferenceEngine;
