@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -18,6 +18,12 @@ export function tempRepository(models: string[]): { dir: string; remove(): void 
     cpSync(source, path.join(dir, path.basename(source)), { recursive: true });
   }
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Rewrites a copied model's config.json with `patch` merged in. */
+export function patchConfig(dir: string, model: string, patch: Record<string, unknown>): void {
+  const file = path.join(dir, model, 'config.json');
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...patch }));
 }
 
 export interface TestService extends RunningService {

@@ -1,18 +1,13 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   breastCancerRequest,
+  patchConfig,
   postJson,
   startTestService,
   tempRepository,
   type TestService,
 } from './http-support';
-
-/** Rewrites a copied model's config.json with `patch` merged in. */
-function patchConfig(dir: string, model: string, patch: Record<string, unknown>): void {
-  const file = path.join(dir, model, 'config.json');
-  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...patch }));
-}
 
 const heldOut = JSON.parse(
   readFileSync(path.join(__dirname, '..', '..', 'models', 'breast-cancer', 'testdata', 'test.json'), 'utf8'),

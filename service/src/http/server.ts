@@ -6,7 +6,7 @@ import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
 import type { ClusterOps } from './cluster-ops';
-import type { Guard } from './guard';
+import type { RequestPipeline } from '../pipeline/phases';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import { createInferHandler, matchInferRoute } from './infer-handler';
 
@@ -14,7 +14,8 @@ export interface ServerDeps {
   engine: InferenceEngine;
   /** Traffic routing for unversioned infer URLs (canary, A/B, shadow). */
   router: Pick<TrafficRouter, 'decide'>;
-  guards?: readonly Guard[];
+  /** The request phases (request-pipeline.ts). */
+  pipeline: RequestPipeline;
   metrics: ServiceMetrics;
   tracing: Tracing;
   logger: Logger;
@@ -58,19 +59,24 @@ export const SERVER_TIMEOUTS = {
  * only path where that matters. Everything else falls through to Express.
  */
 export function createInferenceServer(deps: ServerDeps): InferenceServer {
-  const guards = deps.guards ?? [];
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const isReady = () => !draining && deps.engine.isReady();
 
-  const infer = createInferHandler({ ...deps, guards });
+  const infer = createInferHandler(deps);
   const ops: ClusterOps = deps.ops ?? {
     metricsText: () => deps.metrics.registry.metrics(),
     load: (model) => deps.engine.load(model),
     unload: (model) => deps.engine.unload(model),
   };
-  const api = createApiApp({ ...deps, guards, ops, contentType: deps.metrics.registry.contentType, isReady });
+  const api = createApiApp({
+    ...deps,
+    admit: deps.pipeline.admit,
+    ops,
+    contentType: deps.metrics.registry.contentType,
+    isReady,
+  });
 
   const done = () => {
     inFlight--;
