@@ -1,5 +1,5 @@
 /**
- * Core service benchmarks (issue 2), the first part of `npm run bench`. Everything runs on this
+ * Core service benchmarks, the first part of `npm run bench`. Everything runs on this
  * machine over loopback, bounded in time; the service and the HTTP ceilings run as their own
  * processes, autocannon drives them from this one.
  *

@@ -23,7 +23,7 @@ export interface TrafficRouterDeps {
   random?: () => number;
 }
 
-/** Step 5 of the request flow: the adapter between a model's `traffic` config and the pure router. */
+/** Step 5 (route) of http/infer-handler.ts: the adapter between a model's `traffic` config and the pure router. */
 export class TrafficRouter {
   /** Keyed by the config object, so a reload with a new config is picked up with no invalidation. */
   private readonly policies = new WeakMap<ModelConfig, TrafficPolicy | undefined>();
