@@ -161,7 +161,7 @@ describe('engine: dynamic batching on real models', () => {
   });
 });
 
-describe('engine: deadlines and overload on the slow model', () => {
+describe('engine: deadlines and overload', () => {
   let repo: TempRepo;
   let engine: Engine;
   const observer = new RecordingObserver();
@@ -171,6 +171,17 @@ describe('engine: deadlines and overload on the slow model', () => {
       slow: {
         from: join(FAULTS, 'slow'),
         config: { dynamic_batching: { max_queue_delay_microseconds: 1000, max_queue_size: 2 } },
+      },
+      'breast-cancer': {
+        from: join(BUNDLED, 'breast-cancer'),
+        // A lone request waits the whole queue delay, far past the 1 ms default.
+        config: {
+          dynamic_batching: {
+            max_queue_delay_microseconds: 200_000,
+            max_queue_size: 64,
+            default_timeout_microseconds: 1000,
+          },
+        },
       },
     });
     engine = createEngine({ repositoryPath: repo.path, observer });
@@ -236,44 +247,19 @@ describe('engine: deadlines and overload on the slow model', () => {
     expect(done.every((r) => r.ok)).toBe(true);
     expect(observer.rejects).toEqual([{ model: 'slow', version: '1', reason: 'queue_full' }]);
   });
-});
 
-describe('engine: dynamic_batching.default_timeout_microseconds', () => {
-  let repo: TempRepo;
-  let engine: Engine;
-  const observer = new RecordingObserver();
+  const bcInputs = () => [fp32Rows('input', 1, 30, 7)];
 
-  beforeAll(async () => {
-    repo = new TempRepo({
-      'breast-cancer': {
-        from: join(BUNDLED, 'breast-cancer'),
-        // A lone request waits the whole queue delay, far past the 1 ms default.
-        config: {
-          dynamic_batching: {
-            max_queue_delay_microseconds: 200_000,
-            max_queue_size: 64,
-            default_timeout_microseconds: 1000,
-          },
-        },
-      },
-    });
-    engine = createEngine({ repositoryPath: repo.path, observer });
-    await engine.loaded;
-    expect(engine.isReady()).toBe(true);
-  });
-  afterAll(async () => {
-    await engine.close();
-    repo.remove();
-  });
-
-  const inputs = () => [fp32Rows('input', 1, 30, 7)];
-
-  test('bounds the queueing of a request that set no timeout, not of one that did', async () => {
+  test('default_timeout_microseconds bounds the queueing of a request that set no timeout, not of one that did', async () => {
     observer.rejects = [];
     const [defaulted, own] = await Promise.all([
-      settle(engine.infer('breast-cancer', '1', { inputs: inputs(), deadline: farDeadline() })),
+      settle(engine.infer('breast-cancer', '1', { inputs: bcInputs(), deadline: farDeadline() })),
       settle(
-        engine.infer('breast-cancer', '1', { inputs: inputs(), deadline: farDeadline(), timeoutMs: 60_000 }),
+        engine.infer('breast-cancer', '1', {
+          inputs: bcInputs(),
+          deadline: farDeadline(),
+          timeoutMs: 60_000,
+        }),
       ),
     ]);
     expect(defaulted.ok).toBe(false);
@@ -285,9 +271,9 @@ describe('engine: dynamic_batching.default_timeout_microseconds', () => {
     expect(observer.rejects).toEqual([{ model: 'breast-cancer', version: '1', reason: 'deadline' }]);
   });
 
-  test('never lengthens a deadline shorter than the default', async () => {
+  test('default_timeout_microseconds never lengthens a deadline shorter than it', async () => {
     const late = await settle(
-      engine.infer('breast-cancer', '1', { inputs: inputs(), deadline: performance.now() - 1 }),
+      engine.infer('breast-cancer', '1', { inputs: bcInputs(), deadline: performance.now() - 1 }),
     );
     expect(late.ok).toBe(false);
     if (!late.ok) expect(late.error.message).toMatch(/deadline passed before it was queued/);
