@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
-import { createDriftObserver } from './drift/drift-observer';
 import { createEngine, type Engine } from './engine';
 import type { GuardContext, ProductionGuards } from './guards';
 import { SERVER_TIMEOUTS, createInferenceServer, type InferenceServer } from './http/server';
@@ -64,16 +63,10 @@ export async function startService(
     observer: metricsObserver(metrics),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
-  const drift = createDriftObserver({
-    repositoryPath: config.MODEL_REPOSITORY,
-    modelConfig: (model) => engine.modelConfig(model),
-    registry: metrics.registry,
-    logger: logger.child({ component: 'drift' }),
-  });
   const http = createInferenceServer({
     engine,
     router: new TrafficRouter({ modelConfig: (model) => engine.modelConfig(model) }),
-    pipeline: composePipeline({ engine, guards: production, drift }),
+    pipeline: composePipeline({ engine, metrics, logger, config, guards: production }),
     metrics,
     tracing,
     logger,
