@@ -156,7 +156,7 @@ export function createEngine(options: EngineOptions): Engine {
 }
 
 /** Triton's default_timeout_microseconds: how long a request that set no timeout may wait queued. */
-export function queueDeadline(request: InferRequest, config: ModelConfig, now: number): number {
+function queueDeadline(request: InferRequest, config: ModelConfig, now: number): number {
   const defaultUs = config.dynamic_batching?.default_timeout_microseconds;
   if (request.timeoutMs !== undefined || defaultUs === undefined) return request.deadline;
   return Math.min(request.deadline, now + defaultUs / 1000);
