@@ -4,6 +4,7 @@ import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
 import { createEngine, type Engine } from './engine';
 import type { GuardContext, ProductionGuards } from './guards';
+import { createGrpcServer } from './grpc/server';
 import { SERVER_TIMEOUTS, createInferenceServer, type InferenceServer } from './http/server';
 import { metricsObserver } from './observability/engine-observer';
 import { createLogger } from './observability/logger';
@@ -22,6 +23,8 @@ export interface RunningService {
   logger: Logger;
   tracing: Tracing;
   address: AddressInfo;
+  /** The gRPC port bound, or undefined when GRPC_PORT is 0. */
+  grpcPort?: number;
   /** Resolves when every model's start-up load has settled. */
   loaded: Promise<void>;
   /** Drains (see InferenceServer.drain) and flushes traces; true when the drain was clean. */
@@ -63,24 +66,38 @@ export async function startService(
     observer: metricsObserver(metrics),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
-  const http = createInferenceServer({
+  const shared = {
     engine,
-    router: new TrafficRouter({ modelConfig: (model) => engine.modelConfig(model) }),
+    router: new TrafficRouter({ modelConfig: (model: string) => engine.modelConfig(model) }),
     pipeline: composePipeline({ engine, metrics, logger, config, guards: production }),
     metrics,
     tracing,
     logger,
-    maxBodyBytes: config.MAX_BODY_BYTES,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     server: SERVER_INFO,
     ops: options.clusterWorker ? workerClusterOps(metrics.registry, engine) : undefined,
+  };
+  const http = createInferenceServer({
+    ...shared,
+    maxBodyBytes: config.MAX_BODY_BYTES,
     timeouts: options.timeouts,
   });
+  const grpc =
+    config.GRPC_PORT === 0
+      ? undefined
+      : createGrpcServer({
+          ...shared,
+          ops: http.ops,
+          maxMessageBytes: config.MAX_BODY_BYTES,
+          isReady: http.isReady,
+          logger: logger.child({ component: 'grpc' }),
+        });
   // The cluster primary hands connections to any listening worker, ready or not: a worker that
   // listened while loading would answer 503 next to ready siblings. Alone, listening at once lets
   // liveness answer during the load.
   if (options.clusterWorker) await engine.loaded;
   const address = await http.listen(config.PORT, config.HOST);
+  const grpcPort = await grpc?.listen(config.GRPC_PORT, config.HOST);
   return {
     engine,
     http,
@@ -88,9 +105,11 @@ export async function startService(
     logger,
     tracing,
     address,
+    grpcPort,
     loaded: engine.loaded,
     async stop(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
-      const clean = await http.drain(timeoutMs);
+      // Both doors stop taking calls at once; the engine closes once both answered what they took.
+      const clean = await http.drain(timeoutMs, grpc?.drain(timeoutMs));
       await production?.close();
       await tracing.shutdown();
       return clean;

@@ -47,6 +47,7 @@ describe('guards in the HTTP pipeline (in-process service, real models)', () => 
     );
     const config = loadConfig({
       PORT: '0',
+      GRPC_PORT: '0',
       HOST: '127.0.0.1',
       MODEL_REPOSITORY: repo.path,
       API_KEYS_FILE: keysFile,

@@ -35,7 +35,13 @@ export async function startTestService(
   env: Record<string, string> = {},
   options: Omit<ServiceOptions, 'logger'> = {},
 ): Promise<TestService> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MODEL_REPOSITORY: BUNDLED_MODELS, ...env });
+  const config = loadConfig({
+    PORT: '0',
+    GRPC_PORT: '0',
+    HOST: '127.0.0.1',
+    MODEL_REPOSITORY: BUNDLED_MODELS,
+    ...env,
+  });
   const service = await startService(config, { ...options, logger: pino({ level: 'silent' }) });
   return { ...service, url: `http://127.0.0.1:${service.address.port}` };
 }

@@ -32,7 +32,9 @@ describe('WORKERS=2', () => {
     ).toEqual([]);
     const text = await (await fetch(`${svc.url}/metrics`)).text();
     const count =
-      /inference_requests_total\{model="breast-cancer-lite",version="1",status="200"\} (\d+)/.exec(text);
+      /inference_requests_total\{model="breast-cancer-lite",version="1",status="200",protocol="rest"\} (\d+)/.exec(
+        text,
+      );
     expect(Number(count?.[1])).toBe(40);
   });
 

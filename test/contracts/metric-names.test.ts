@@ -21,6 +21,7 @@ describeWithRedis('metric names shared by infra (alerts, dashboard, autoscaling,
     redis = await RedisServer.start();
     const config = loadConfig({
       PORT: '0',
+      GRPC_PORT: '0',
       HOST: '127.0.0.1',
       MODEL_REPOSITORY: BUNDLED_MODELS,
       REDIS_URL: redis.url,
@@ -47,7 +48,9 @@ describeWithRedis('metric names shared by infra (alerts, dashboard, autoscaling,
       .filter((name) => !NOT_THE_SERVICE.has(name))
       .filter((name) => !families.has(family(name)));
     expect(missing).toEqual([]);
-    expect(text).toMatch(/inference_requests_total\{model="breast-cancer",version="1",status="200"\} 2/);
+    expect(text).toMatch(
+      /inference_requests_total\{model="breast-cancer",version="1",status="200",protocol="rest"\} 2/,
+    );
     expect(text).toMatch(/prediction_cache_hits_total\{model="breast-cancer",version="1",tier="memory"\} 1/);
   });
 });

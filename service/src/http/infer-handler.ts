@@ -17,6 +17,7 @@
  *   8. record    metrics by model/version/status, a log line, the span's end
  *   9. observe   phase: deferred past the written response (drift)
  *
+ * Steps 5, 6, 8 and 9 are pipeline/inference.ts, shared with the gRPC front door (grpc/).
  * New steps belong in a phase hook, not in this function.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -25,11 +26,12 @@ import type { InferenceEngine, InferRequest, InferResult } from '../core/engine'
 import { ServiceError, badRequest } from '../core/errors';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { TrafficRouter } from '../traffic/traffic-router';
-import { traceIdOf, type Tracing } from '../observability/tracing';
+import type { Tracing } from '../observability/tracing';
 import { decodeInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
-import type { InferCallContext, RequestPipeline } from '../pipeline/phases';
-import { composeExecution, deferredObservers, runAdmit } from '../pipeline/run';
+import { createInference } from '../pipeline/inference';
+import type { RequestPipeline } from '../pipeline/phases';
+import { runAdmit } from '../pipeline/run';
 import { readBody } from './read-body';
 import { requestIdOf } from './request-id';
 import { sendError } from './respond';
@@ -77,37 +79,9 @@ function headerLengthOf(req: IncomingMessage): number | undefined {
   return Number(h);
 }
 
-/** Label for a model or version that does not exist: names from the URL must not become label values. */
-const UNKNOWN = '(unknown)';
-
 export function createInferHandler(deps: InferHandlerDeps) {
-  const { engine, pipeline, metrics, tracing, logger } = deps;
-  const execute = composeExecution(pipeline.around, pipeline.execute);
-  const observe = deferredObservers(pipeline.observe, (err) =>
-    logger.error({ err }, 'an observe hook failed'),
-  );
-
-  /** Bounded labels for a failed request: only names the engine knows become label values. */
-  function errorLabels(route: InferRoute, status: number): [string, string] {
-    if (status === 404) return [UNKNOWN, UNKNOWN];
-    try {
-      engine.metadata(route.model, route.version);
-      return [route.model, route.version ?? ''];
-    } catch {
-      return [UNKNOWN, UNKNOWN];
-    }
-  }
-
-  /**
-   * A fire-and-forget copy to the shadow version, after the real answer so it never delays it. Its
-   * outcome is only counted: the caller never sees it, and it skips the cache and the breakers.
-   */
-  function shadow(model: string, version: string, request: InferRequest): void {
-    engine.infer(model, version, request).then(
-      () => metrics.shadowRequests.inc({ model, version, outcome: 'ok' }),
-      () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
-    );
-  }
+  const { pipeline, tracing } = deps;
+  const inference = createInference(deps);
 
   return async function handleInfer(
     req: IncomingMessage,
@@ -149,20 +123,10 @@ export function createInferHandler(deps: InferHandlerDeps) {
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
       // 5. route, deadline
-      const decision = deps.router.decide(route.model, route.version, req.headers);
-      res.setHeader('x-model-variant', decision.variant);
-      const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
-      request = {
-        id: decoded.id,
-        inputs: decoded.inputs,
-        outputs: decoded.outputs?.map((o) => o.name),
-        deadline: performance.now() + budget,
-        timeoutMs: decoded.timeoutMs,
-      };
+      const routed = inference.route(call, decoded);
+      request = routed.request;
       // 6. around, execute
-      const inferCall: InferCallContext = { ...call, version: decision.version, decoded };
-      result = await execute({ call: inferCall, request });
-      if (decision.shadowVersion !== undefined) shadow(route.model, decision.shadowVersion, request);
+      result = await inference.execute(routed);
       // 7. encode
       const encoded = encodeInferResponse(decoded, result);
       res.writeHead(
@@ -181,27 +145,19 @@ export function createInferHandler(deps: InferHandlerDeps) {
       failure = err;
       status = sendError(res, err);
     }
-    // 8. record
-    const [model, version] = result ? [result.modelName, result.modelVersion] : errorLabels(route, status);
-    const seconds = (performance.now() - started) / 1000;
-    metrics.requests.inc({ model, version, status: String(status) });
-    metrics.requestDuration.observe({ model, version }, seconds);
-    tracing.end(span, status);
-    if (status >= 400 || logger.isLevelEnabled('debug')) {
-      const fields = { requestId, traceId: traceIdOf(req.headers.traceparent), model: route.model, status };
-      if (status >= 500) {
-        // Overload (503) and deadlines (504) are expected under load; anything else is a fault.
-        logger[failure instanceof ServiceError ? 'warn' : 'error'](
-          { ...fields, err: failure },
-          'inference failed',
-        );
-      } else if (status >= 400) {
-        logger.info({ ...fields, error: (failure as Error).message }, 'inference rejected');
-      } else {
-        logger.debug({ ...fields, version, ms: seconds * 1000 }, 'inference');
-      }
-    }
-    // 9. observe
-    observe?.({ model: route.model, request, result, status, seconds });
+    // 8. record, 9. observe
+    inference.record({
+      protocol: 'rest',
+      model: route.model,
+      version: route.version,
+      requestId,
+      headers: req.headers,
+      span,
+      started,
+      status,
+      failure,
+      request,
+      result,
+    });
   };
 }

@@ -66,10 +66,13 @@ export function createRegistry(): Registry {
 
 type ModelLabel = (typeof MODEL_LABELS)[number];
 
+/** Which front door answered an inference: `rest` or `grpc` (pipeline/inference.ts's Protocol). */
+const PROTOCOL_LABEL = 'protocol';
+
 /** The core service metrics; guards define theirs on the same registry with the helpers above. */
 export class ServiceMetrics {
-  readonly requests: Counter<ModelLabel | 'status'>;
-  readonly requestDuration: Histogram<ModelLabel>;
+  readonly requests: Counter<ModelLabel | 'status' | typeof PROTOCOL_LABEL>;
+  readonly requestDuration: Histogram<ModelLabel | typeof PROTOCOL_LABEL>;
   readonly queueDuration: Histogram<ModelLabel>;
   readonly computeDuration: Histogram<ModelLabel>;
   readonly batchSize: Histogram<ModelLabel>;
@@ -82,13 +85,13 @@ export class ServiceMetrics {
   constructor(readonly registry: Registry) {
     this.requests = defineCounter(registry, {
       name: 'inference_requests_total',
-      help: 'Inference requests answered, by HTTP status.',
-      labelNames: [...MODEL_LABELS, 'status'],
+      help: 'Inference requests answered, by HTTP status (a gRPC call counts as its HTTP equivalent) and protocol.',
+      labelNames: [...MODEL_LABELS, 'status', PROTOCOL_LABEL],
     });
     this.requestDuration = defineHistogram(registry, {
       name: 'inference_request_duration_seconds',
-      help: 'Time from request arrival to response, for inference requests.',
-      labelNames: MODEL_LABELS,
+      help: 'Time from request arrival to response, for inference requests, by protocol.',
+      labelNames: [...MODEL_LABELS, PROTOCOL_LABEL],
       buckets: LATENCY_BUCKETS,
     });
     this.queueDuration = defineHistogram(registry, {

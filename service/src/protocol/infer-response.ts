@@ -21,7 +21,7 @@ interface OutputJson {
 }
 
 /** The outputs to send, in request order, each with its form; unknown names are a 400. */
-function selectOutputs(request: DecodedInferRequest, result: InferResult): [Tensor, boolean][] {
+export function selectOutputs(request: DecodedInferRequest, result: InferResult): [Tensor, boolean][] {
   if (!request.outputs) return result.outputs.map((t) => [t, request.binaryOutputs]);
   return request.outputs.map((o) => {
     const t = result.outputs.find((r) => r.name === o.name);

@@ -1,0 +1,67 @@
+import net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos } from '../src/grpc/proto';
+
+/** A loopback port free right now (GRPC_PORT=0 means off, so tests pick a port themselves). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+type Loaded = {
+  inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
+  grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+};
+
+/** What a unary call ended with: the response and trailing metadata, or the error status. */
+export interface Answer<T = Record<string, unknown>> {
+  response?: T;
+  error?: grpc.ServiceError;
+  trailers: Record<string, string>;
+}
+
+/** A real @grpc/grpc-js client of the service's own proto, the way a Node caller would build one. */
+export class OipClient {
+  readonly inference: grpc.Client & Record<string, grpc.MethodDefinition<unknown, unknown> | unknown>;
+  readonly health: grpc.Client;
+
+  constructor(target: string, options: grpc.ChannelOptions = {}) {
+    const loaded = grpc.loadPackageDefinition(loadProtos()) as unknown as Loaded;
+    const credentials = grpc.credentials.createInsecure();
+    this.inference = new loaded.inference.GRPCInferenceService(target, credentials, options) as never;
+    this.health = new loaded.grpc.health.v1.Health(target, credentials, options);
+  }
+
+  call<T = Record<string, unknown>>(
+    method: string,
+    request: unknown,
+    metadata: Record<string, string> = {},
+    options: grpc.CallOptions = {},
+    client: grpc.Client = this.inference,
+  ): Promise<Answer<T>> {
+    const md = new grpc.Metadata();
+    for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+    return new Promise((resolve) => {
+      let trailers: Record<string, string> = {};
+      const fn = (client as unknown as Record<string, grpc.requestCallback<T> & CallableFunction>)[method];
+      const call = fn.call(client, request, md, options, (error: grpc.ServiceError | null, response?: T) =>
+        // The status event (with the trailers) comes after the callback: wait for it.
+        setImmediate(() => resolve(error ? { error, trailers } : { response, trailers })),
+      ) as grpc.ClientUnaryCall;
+      call.on('status', (s: grpc.StatusObject) => {
+        trailers = Object.fromEntries(Object.entries(s.metadata.getMap()).map(([k, v]) => [k, String(v)]));
+      });
+    });
+  }
+
+  close(): void {
+    this.inference.close();
+    this.health.close();
+  }
+}
