@@ -49,11 +49,11 @@ export class OipClient {
     for (const [k, v] of Object.entries(metadata)) md.set(k, v);
     return new Promise((resolve) => {
       let trailers: Record<string, string> = {};
-      const fn = (client as unknown as Record<string, grpc.requestCallback<T> & CallableFunction>)[method];
+      const fn = (client as unknown as Record<string, (...args: unknown[]) => grpc.ClientUnaryCall>)[method];
       const call = fn.call(client, request, md, options, (error: grpc.ServiceError | null, response?: T) =>
         // The status event (with the trailers) comes after the callback: wait for it.
         setImmediate(() => resolve(error ? { error, trailers } : { response, trailers })),
-      ) as grpc.ClientUnaryCall;
+      );
       call.on('status', (s: grpc.StatusObject) => {
         trailers = Object.fromEntries(Object.entries(s.metadata.getMap()).map(([k, v]) => [k, String(v)]));
       });
