@@ -1,4 +1,6 @@
 import net from 'node:net';
+import path from 'node:path';
+import * as protoLoader from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../src/grpc/proto';
 
@@ -64,4 +66,33 @@ export class OipClient {
     this.inference.close();
     this.health.close();
   }
+}
+
+/**
+ * What a reflection client (grpcurl list) sees: the services listed over
+ * grpc.reflection.v1.ServerReflection, with the proto @grpc/reflection ships.
+ */
+export function listServices(target: string): Promise<string[]> {
+  const protoPath = path.join(
+    path.dirname(require.resolve('@grpc/reflection/package.json')),
+    'build/proto/grpc/reflection/v1/reflection.proto',
+  );
+  const loaded = grpc.loadPackageDefinition(
+    protoLoader.loadSync(protoPath, { keepCase: true }),
+  ) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+  };
+  const client = new loaded.grpc.reflection.v1.ServerReflection(target, grpc.credentials.createInsecure());
+  return new Promise((resolve, reject) => {
+    const stream = (
+      client as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, unknown> }
+    ).ServerReflectionInfo();
+    stream.on('data', (msg: { list_services_response?: { service: { name: string }[] } }) => {
+      resolve(msg.list_services_response?.service.map((s) => s.name) ?? []);
+      stream.end();
+      client.close();
+    });
+    stream.on('error', reject);
+    stream.write({ list_services: '' });
+  });
 }

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { InferRequest, InferResult } from '../core/engine';
-import { badRequest } from '../core/errors';
+import { ServiceError, badRequest } from '../core/errors';
 import { EXTENSIONS } from '../http/api-app';
 import type { ClusterOps } from '../http/cluster-ops';
 import { createInference, type InferenceDeps } from '../pipeline/inference';
@@ -134,7 +134,13 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
     ),
     ModelReady: guarded<{ name?: string; version?: string }>('read', (req) => {
       const version = req.version || undefined;
-      engine.metadata(req.name ?? '', version); // NOT_FOUND for an unknown model or version
+      try {
+        engine.metadata(req.name ?? '', version); // NOT_FOUND for an unknown model or version
+      } catch (err) {
+        // A known model that is not loaded is simply not ready, as Triton answers it.
+        if (err instanceof ServiceError && err.status === 503) return { ready: false };
+        throw err;
+      }
       return { ready: engine.modelReady(req.name ?? '', version) };
     }),
     ModelInfer: ((call, callback) => void modelInfer(call, callback)) as grpc.handleUnaryCall<
