@@ -1,20 +1,10 @@
-import net from 'node:net';
 import path from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../src/grpc/proto';
 
-/** A loopback port free right now (GRPC_PORT=0 means off, so tests pick a port themselves). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+/** GRPC_PORT=0 means off, so tests pick a free loopback port themselves. */
+export { freePort } from '../../test/support/redis-server';
 
 type Loaded = {
   inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
