@@ -11,6 +11,7 @@ import {
   NODE_GROUP_TYPES,
   NODE_POOL_TYPE,
 } from './checks/gpu-node-groups';
+import { checkGrpcEndpoint } from './checks/grpc-endpoint';
 import { checkAuth, checkPublicIngress, checkRateLimit, isInferenceWorkload } from './checks/rate-limit-auth';
 import {
   CACHE_CLUSTER_TYPE,
@@ -188,6 +189,21 @@ export function guardrails(context: ContextProvider): Policies {
         },
       },
       (resources, { settings }) => checkPublicIngress(resources, settings),
+      context,
+    ),
+    stackGuardrail(
+      {
+        name: 'grpc-endpoint',
+        description:
+          'A public gRPC Ingress is behind the same WAF ACL, TLS, backend and authenticated service as the REST Ingress.',
+        severity: 'high',
+        enforcementLevel: 'mandatory',
+        remediation:
+          'Build the gRPC Ingress with infra/src/workload/exposure.ts grpcIngress, which the program gives the REST ' +
+          "Ingress's WAF annotation, certificate and Service, and routes only /inference.GRPCInferenceService.",
+        settings: {},
+      },
+      (resources) => checkGrpcEndpoint(resources),
       context,
     ),
     resourceGuardrail(
