@@ -29,30 +29,14 @@ import { buildInferRequest, parseModelMetadata, type ModelMetadata } from '../sr
 import { buildReport } from '../src/report/report';
 import { renderHtml } from '../src/report/html';
 import { renderText } from '../src/report/text';
-import { buildScenario, isScenarioName, SCENARIO_NAMES } from '../src/scenarios';
+import { requiredEnv, scenarioFromEnv } from '../src/k6-env';
 
 declare const __STACK_SLAS__: Record<string, Sla>;
 
-function required(name: string): string {
-  const v = __ENV[name];
-  if (!v) throw new Error(`environment variable ${name} is required (k6 run -e ${name}=...)`);
-  return v;
-}
-
-const stack = required('STACK');
-const sla = __STACK_SLAS__[stack];
-if (!sla)
-  throw new Error(
-    `STACK "${stack}" has no SLA in this bundle (stacks: ${Object.keys(__STACK_SLAS__).join(', ')})`,
-  );
-const scenarioName = __ENV.SCENARIO || 'smoke';
-if (!isScenarioName(scenarioName)) {
-  throw new Error(`SCENARIO must be one of ${SCENARIO_NAMES.join(', ')}, got "${scenarioName}"`);
-}
-const definition = buildScenario(sla, scenarioName, __ENV.DURATION ? Number(__ENV.DURATION) : undefined);
+const { stack, sla, definition, batchSize } = scenarioFromEnv(__ENV, __STACK_SLAS__);
+const required = (name: string) => requiredEnv(__ENV, name);
 const target = required('TARGET');
 const model = required('MODEL');
-const batchSize = __ENV.BATCH_SIZE ? Number(__ENV.BATCH_SIZE) : 1;
 const metadata: Record<string, string> = __ENV.API_KEY ? { authorization: `Bearer ${__ENV.API_KEY}` } : {};
 
 // The same thresholds on k6's gRPC metric names.

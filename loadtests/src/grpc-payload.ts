@@ -1,27 +1,11 @@
-import type { InferRequest, OipDatatype } from './payload';
+import { CONTENTS_FIELD } from '../../service/src/grpc/contents-field';
+import type { InferRequest } from './payload';
 
 /**
  * gRPC's side of the same load: the ModelInfer request for a REST payload (buildInferRequest), with
  * typed contents (k6's gRPC client sends JSON-mapped messages, where typed values are plain
  * numbers), and k6's names for the metrics the SLA thresholds speak of.
  */
-
-/** The InferTensorContents field of each datatype (service/proto/inference.proto); FP16 has none. */
-const CONTENTS_FIELD: Record<OipDatatype, string | undefined> = {
-  BOOL: 'bool_contents',
-  INT8: 'int_contents',
-  INT16: 'int_contents',
-  INT32: 'int_contents',
-  INT64: 'int64_contents',
-  UINT8: 'uint_contents',
-  UINT16: 'uint_contents',
-  UINT32: 'uint_contents',
-  UINT64: 'uint64_contents',
-  FP16: undefined,
-  FP32: 'fp32_contents',
-  FP64: 'fp64_contents',
-  BYTES: 'bytes_contents',
-};
 
 export interface ModelInferMessage {
   model_name: string;

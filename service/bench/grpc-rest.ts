@@ -112,7 +112,7 @@ const median = (xs: number[]) => percentile(xs, 50);
 async function main() {
   const grpcPort = await freePort();
   const svc = await startServiceProcess(
-    { WORKERS: '1', LOG_LEVEL: 'warn', GRPC_PORT: String(grpcPort) },
+    { WORKERS: '1', LOG_LEVEL: 'info', GRPC_PORT: String(grpcPort) },
     60_000,
   );
   await waitReady(svc, 60_000);

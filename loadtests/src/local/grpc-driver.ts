@@ -5,7 +5,7 @@ import { REPO_ROOT } from '@ml-platform/stack-config';
 import type { ModelInferMessage } from '../grpc-payload';
 import { parseModelMetadata, type ModelMetadata } from '../payload';
 import type { Step } from './plan';
-import type { StepSamples } from './results';
+import { emptySamples, type StepSamples } from './results';
 
 /** The gRPC API's proto, which build:k6 also ships next to the k6 script. */
 export const INFERENCE_PROTO = path.join(REPO_ROOT, 'service', 'proto', 'inference.proto');
@@ -94,16 +94,7 @@ const TICK_MS = 5;
  * counterpart); one that ran out its deadline never got an answer (a network error).
  */
 export async function driveGrpcStep(step: Step, opts: GrpcDriveOptions): Promise<StepSamples> {
-  const samples: StepSamples = {
-    targetRps: step.rate,
-    plannedSec: step.durationSec,
-    elapsedSec: 0,
-    latenciesMs: [],
-    failedResponses: 0,
-    networkErrors: 0,
-    checkPasses: 0,
-    checkFails: 0,
-  };
+  const samples = emptySamples(step.rate, step.durationSec);
   const started = performance.now();
   const total = Math.round(step.rate * step.durationSec);
   let sent = 0;

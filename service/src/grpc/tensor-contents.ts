@@ -2,24 +2,10 @@ import { DATATYPE_INFO } from '../core/datatypes';
 import { badRequest } from '../core/errors';
 import type { Datatype, TensorData } from '../core/tensor';
 import { tensorDataFromJson } from '../protocol/json-tensor';
+import { CONTENTS_FIELD } from './contents-field';
 import type { TensorContentsMessage } from './proto';
 
-/** The InferTensorContents field each datatype travels in; FP16 has none (raw contents only). */
-const FIELD: Record<Datatype, keyof TensorContentsMessage | undefined> = {
-  BOOL: 'bool_contents',
-  INT8: 'int_contents',
-  INT16: 'int_contents',
-  INT32: 'int_contents',
-  INT64: 'int64_contents',
-  UINT8: 'uint_contents',
-  UINT16: 'uint_contents',
-  UINT32: 'uint_contents',
-  UINT64: 'uint64_contents',
-  FP16: undefined,
-  FP32: 'fp32_contents',
-  FP64: 'fp64_contents',
-  BYTES: 'bytes_contents',
-};
+const FIELD = CONTENTS_FIELD as Record<Datatype, keyof TensorContentsMessage | undefined>;
 
 /** True when `datatype` can be answered in typed contents (every datatype but FP16). */
 export function hasContentsField(datatype: Datatype): boolean {

@@ -21,30 +21,18 @@
  * New steps belong in a phase hook, not in this function.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
-import type { InferenceEngine, InferRequest, InferResult } from '../core/engine';
+import type { InferRequest, InferResult } from '../core/engine';
 import { ServiceError, badRequest } from '../core/errors';
-import type { ServiceMetrics } from '../observability/metrics';
-import type { TrafficRouter } from '../traffic/traffic-router';
-import type { Tracing } from '../observability/tracing';
 import { decodeInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
-import { createInference } from '../pipeline/inference';
-import type { RequestPipeline } from '../pipeline/phases';
+import { createInference, type InferenceDeps } from '../pipeline/inference';
 import { runAdmit } from '../pipeline/run';
 import { readBody } from './read-body';
 import { requestIdOf } from './request-id';
 import { sendError } from './respond';
 
-export interface InferHandlerDeps {
-  engine: InferenceEngine;
-  router: Pick<TrafficRouter, 'decide'>;
-  pipeline: RequestPipeline;
-  metrics: ServiceMetrics;
-  tracing: Tracing;
-  logger: Logger;
+export interface InferHandlerDeps extends InferenceDeps {
   maxBodyBytes: number;
-  requestTimeoutMs: number;
 }
 
 const INFER_PATH = /^\/v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer(?:\?.*)?$/;

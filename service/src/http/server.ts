@@ -1,26 +1,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
-import type { InferenceEngine } from '../core/engine';
-import type { ServiceMetrics } from '../observability/metrics';
-import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
 import type { ClusterOps } from './cluster-ops';
-import type { RequestPipeline } from '../pipeline/phases';
-import type { TrafficRouter } from '../traffic/traffic-router';
-import { createInferHandler, matchInferRoute } from './infer-handler';
+import { createInferHandler, matchInferRoute, type InferHandlerDeps } from './infer-handler';
 
-export interface ServerDeps {
-  engine: InferenceEngine;
-  /** Traffic routing for unversioned infer URLs (canary, A/B, shadow). */
-  router: Pick<TrafficRouter, 'decide'>;
-  /** The request phases (request-pipeline.ts). */
-  pipeline: RequestPipeline;
-  metrics: ServiceMetrics;
-  tracing: Tracing;
-  logger: Logger;
-  maxBodyBytes: number;
-  requestTimeoutMs: number;
+/** The shared inference dependencies (pipeline/inference.ts), plus what the HTTP server adds. */
+export interface ServerDeps extends InferHandlerDeps {
   server: { name: string; version: string };
   /** Defaults to this process's registry and engine. */
   ops?: ClusterOps;
