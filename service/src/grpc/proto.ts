@@ -1,5 +1,7 @@
 import path from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import * as protobuf from 'protobufjs';
 
 /** service/proto: the wire contract, read at start-up (no generated code to keep in step). */
 export const PROTO_DIR = path.resolve(__dirname, '..', '..', 'proto');
@@ -20,6 +22,31 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 
 export function loadProtos(): protoLoader.PackageDefinition {
   return protoLoader.loadSync(['inference.proto', 'health.proto'], LOADER_OPTIONS);
+}
+
+/**
+ * ModelInfer, the hot RPC, without proto-loader's object conversion: its deserializer decodes and
+ * then copies the message into a plain object (toObject), its serializer copies the answer into a
+ * message (fromObject) before encoding. Decoded messages already read like the plain objects
+ * (field names kept, bytes as Buffers, a oneof's choice as a getter); int64 values are Longs, which
+ * Number() and BigInt() read through their decimal toString. Encoding takes the plain answer as is.
+ */
+export function withFastModelInfer(definition: protoLoader.PackageDefinition): ServiceDefinition {
+  const root = new protobuf.Root().loadSync(path.join(PROTO_DIR, 'inference.proto'), { keepCase: true });
+  const request = root.lookupType('inference.ModelInferRequest');
+  const response = root.lookupType('inference.ModelInferResponse');
+  const service = definition['inference.GRPCInferenceService'] as unknown as ServiceDefinition;
+  return {
+    ...service,
+    ModelInfer: {
+      ...service.ModelInfer,
+      requestDeserialize: (bytes: Buffer) => request.decode(bytes),
+      responseSerialize: (message: unknown) => {
+        const bytes = response.encode(message as protobuf.Message).finish();
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      },
+    },
+  };
 }
 
 /** A map<string, InferParameter> entry as proto-loader hands it over (and accepts it back). */

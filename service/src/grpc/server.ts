@@ -10,7 +10,7 @@ import { runAdmit } from '../pipeline/run';
 import { grpcCallContext, type GrpcCall } from './call-context';
 import { healthService } from './health';
 import { decodeModelInferRequest, encodeModelInferResponse } from './infer-codec';
-import { loadProtos, type ModelInferRequestMessage } from './proto';
+import { loadProtos, withFastModelInfer, type ModelInferRequestMessage } from './proto';
 import { toGrpcError } from './status';
 
 export interface GrpcServerDeps extends InferenceDeps {
@@ -43,7 +43,6 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
   const inference = createInference(deps);
   const definition = loadProtos();
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
     grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
   };
   const server = new grpc.Server({
@@ -121,7 +120,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
     });
   };
 
-  server.addService(loaded.inference.GRPCInferenceService.service, {
+  server.addService(withFastModelInfer(definition), {
     ServerLive: guarded<NamedRequest>(undefined, () => ({ live: true })),
     ServerReady: guarded<NamedRequest>(undefined, () => ({ ready: deps.isReady() })),
     ServerMetadata: guarded<NamedRequest>('read', () => ({
