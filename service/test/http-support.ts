@@ -53,6 +53,7 @@ export async function startTestService(
 export function patchedModelService(
   model: string,
   patch: Record<string, unknown>,
+  env: () => Promise<Record<string, string>> = async () => ({}),
 ): { readonly svc: TestService; readonly dir: string } {
   const state = {} as { svc: TestService; dir: string };
   let repo: ReturnType<typeof tempRepository> | undefined;
@@ -60,7 +61,7 @@ export function patchedModelService(
     repo = tempRepository([model]);
     patchConfig(repo.dir, model, patch);
     state.dir = repo.dir;
-    state.svc = await startTestService({ MODEL_REPOSITORY: repo.dir });
+    state.svc = await startTestService({ ...(await env()), MODEL_REPOSITORY: repo.dir });
     await state.svc.loaded;
   });
   afterAll(async () => {
