@@ -27,8 +27,7 @@ import {
 import { toK6Options } from '../src/k6-options';
 import { buildInferRequest, parseModelMetadata, type ModelMetadata } from '../src/payload';
 import { buildReport } from '../src/report/report';
-import { renderHtml } from '../src/report/html';
-import { renderText } from '../src/report/text';
+import { k6SummaryFiles } from '../src/report/k6-files';
 import { requiredEnv, scenarioFromEnv } from '../src/k6-env';
 
 declare const __STACK_SLAS__: Record<string, Sla>;
@@ -106,13 +105,5 @@ export function handleSummary(data: SummaryData): Record<string, string> {
     verdict,
     aborted: verdict.grossBreach ? 'a gross SLA breach (abortOnFail threshold) stopped the run' : null,
   });
-  const out = (__ENV.OUT_DIR || '.').replace(/\/+$/, '');
-  const text = renderText(report);
-  return {
-    stdout: text,
-    [`${out}/k6-grpc-summary.json`]: JSON.stringify(data, null, 2),
-    [`${out}/report.json`]: JSON.stringify(report, null, 2),
-    [`${out}/summary.txt`]: text,
-    [`${out}/report.html`]: renderHtml(report),
-  };
+  return k6SummaryFiles(report, data, __ENV.OUT_DIR, 'k6-grpc-summary.json');
 }

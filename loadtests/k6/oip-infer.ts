@@ -23,8 +23,7 @@ import {
   type ModelMetadata,
 } from '../src/payload';
 import { buildReport } from '../src/report/report';
-import { renderHtml } from '../src/report/html';
-import { renderText } from '../src/report/text';
+import { k6SummaryFiles } from '../src/report/k6-files';
 import { requiredEnv, scenarioFromEnv } from '../src/k6-env';
 
 /** Replaced at bundle time by the `ml-platform:sla` of each Pulumi.<stack>.yaml. */
@@ -96,13 +95,5 @@ export function handleSummary(data: SummaryData): Record<string, string> {
     verdict,
     aborted: verdict.grossBreach ? 'a gross SLA breach (abortOnFail threshold) stopped the run' : null,
   });
-  const out = (__ENV.OUT_DIR || '.').replace(/\/+$/, '');
-  const text = renderText(report);
-  return {
-    stdout: text,
-    [`${out}/k6-summary.json`]: JSON.stringify(data, null, 2),
-    [`${out}/report.json`]: JSON.stringify(report, null, 2),
-    [`${out}/summary.txt`]: text,
-    [`${out}/report.html`]: renderHtml(report),
-  };
+  return k6SummaryFiles(report, data, __ENV.OUT_DIR, 'k6-summary.json');
 }
