@@ -4,6 +4,7 @@ import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
 import { createDriftGuard } from './drift/drift-guard';
 import { createEngine, type Engine } from './engine';
+import { createFeatureServing } from './features/create';
 import type { Guard } from './http/guard';
 import { SERVER_TIMEOUTS, createInferenceServer, type InferenceServer } from './http/server';
 import { metricsObserver } from './observability/engine-observer';
@@ -73,6 +74,7 @@ export async function startService(
     logger: logger.child({ component: 'drift' }),
   });
   const guards = [drift, ...(production?.guards ?? [])];
+  const features = createFeatureServing({ config, engine, metrics, logger });
   const http = createInferenceServer({
     engine,
     router: new TrafficRouter({ modelConfig: (model) => engine.modelConfig(model) }),
@@ -85,6 +87,7 @@ export async function startService(
     server: SERVER_INFO,
     ops: options.clusterWorker ? workerClusterOps(metrics.registry, engine) : undefined,
     timeouts: options.timeouts,
+    features: features.serving,
   });
   // The cluster primary hands connections to any listening worker, ready or not: a worker that
   // listened while loading would answer 503 next to ready siblings. Alone, listening at once lets
@@ -102,6 +105,7 @@ export async function startService(
     async stop(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       const clean = await http.drain(timeoutMs);
       await production?.close?.();
+      await features.close();
       await tracing.shutdown();
       return clean;
     },

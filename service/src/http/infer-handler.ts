@@ -24,9 +24,9 @@ import { ServiceError, badRequest } from '../core/errors';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import { traceIdOf, type Tracing } from '../observability/tracing';
-import { decodeInferRequest } from '../protocol/infer-request';
+import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
-import { admitAll, executeThrough, type Guard, type InferCallContext } from './guard';
+import { admitAll, executeThrough, type CallContext, type Guard, type InferCallContext } from './guard';
 import { readBody } from './read-body';
 import { requestIdOf } from './request-id';
 import { sendError } from './respond';
@@ -77,6 +77,54 @@ function headerLengthOf(req: IncomingMessage): number | undefined {
 /** Label for a model or version that does not exist: names from the URL must not become label values. */
 const UNKNOWN = '(unknown)';
 
+export type InferPipeline = (
+  call: CallContext & { model: string },
+  version: string | undefined,
+  decoded: DecodedInferRequest,
+) => Promise<InferResult>;
+
+/**
+ * Steps 5 and 6 for a decoded request: route, deadline, the guards' `execute` around the engine,
+ * and the shadow copy. POST /predict (features/predict-handler.ts) enters here with the tensors it
+ * built from records, so it shares the cache, breakers and batcher with /infer.
+ */
+export function createInferPipeline(
+  deps: Pick<InferHandlerDeps, 'engine' | 'router' | 'guards' | 'metrics' | 'requestTimeoutMs'>,
+): InferPipeline {
+  const { engine, guards, metrics } = deps;
+
+  /**
+   * A fire-and-forget copy to the shadow version, after the real answer so it never delays it. Its
+   * outcome is only counted: the caller never sees it, and it skips the cache and the breakers.
+   */
+  function shadow(model: string, version: string, request: InferRequest): void {
+    engine.infer(model, version, request).then(
+      () => metrics.shadowRequests.inc({ model, version, outcome: 'ok' }),
+      () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
+    );
+  }
+
+  return async (call, version, decoded) => {
+    // 5. route, deadline
+    const decision = deps.router.decide(call.model, version, call.headers);
+    call.setHeader('x-model-variant', decision.variant);
+    const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
+    const request: InferRequest = {
+      id: decoded.id,
+      inputs: decoded.inputs,
+      outputs: decoded.outputs?.map((o) => o.name),
+      deadline: performance.now() + budget,
+    };
+    // 6. execute
+    const inferCall: InferCallContext = { ...call, scope: 'infer', version: decision.version, decoded };
+    const result = await executeThrough(guards, inferCall, request, () =>
+      engine.infer(call.model, decision.version, request),
+    );
+    if (decision.shadowVersion !== undefined) shadow(call.model, decision.shadowVersion, request);
+    return result;
+  };
+}
+
 export function createInferHandler(deps: InferHandlerDeps) {
   const { engine, guards, metrics, tracing, logger } = deps;
 
@@ -91,16 +139,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
     }
   }
 
-  /**
-   * A fire-and-forget copy to the shadow version, after the real answer so it never delays it. Its
-   * outcome is only counted: the caller never sees it, and it skips the cache and the breakers.
-   */
-  function shadow(model: string, version: string, request: InferRequest): void {
-    engine.infer(model, version, request).then(
-      () => metrics.shadowRequests.inc({ model, version, outcome: 'ok' }),
-      () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
-    );
-  }
+  const execute = createInferPipeline(deps);
 
   return async function handleInfer(
     req: IncomingMessage,
@@ -140,22 +179,8 @@ export function createInferHandler(deps: InferHandlerDeps) {
       const body = await readBody(req, deps.maxBodyBytes);
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
-      // 5. route, deadline
-      const decision = deps.router.decide(route.model, route.version, req.headers);
-      res.setHeader('x-model-variant', decision.variant);
-      const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
-      const request: InferRequest = {
-        id: decoded.id,
-        inputs: decoded.inputs,
-        outputs: decoded.outputs?.map((o) => o.name),
-        deadline: performance.now() + budget,
-      };
-      // 6. execute
-      const inferCall: InferCallContext = { ...call, version: decision.version, decoded };
-      result = await executeThrough(guards, inferCall, request, () =>
-        engine.infer(route.model, decision.version, request),
-      );
-      if (decision.shadowVersion !== undefined) shadow(route.model, decision.shadowVersion, request);
+      // 5-6. route, deadline, execute
+      result = await execute(call, route.version, decoded);
       // 7. encode
       const encoded = encodeInferResponse(decoded, result);
       res.writeHead(

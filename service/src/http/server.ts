@@ -7,7 +7,9 @@ import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
 import type { Guard } from './guard';
 import type { TrafficRouter } from '../traffic/traffic-router';
-import { createInferHandler, matchInferRoute } from './infer-handler';
+import { createInferHandler, createInferPipeline, matchInferRoute } from './infer-handler';
+import { createPredictHandler, matchPredictRoute } from '../features/predict-handler';
+import type { FeatureServing } from '../features/serving';
 
 /**
  * What differs between one process and a node:cluster worker: where /metrics comes from and how
@@ -34,6 +36,8 @@ export interface ServerDeps {
   ops?: ClusterOps;
   /** Defaults to SERVER_TIMEOUTS. */
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
+  /** Serves POST /v2/models/{m}/predict for models with a features.json. */
+  features?: FeatureServing;
 }
 
 export interface InferenceServer {
@@ -74,6 +78,9 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   const isReady = () => !draining && deps.engine.isReady();
 
   const infer = createInferHandler({ ...deps, guards });
+  const predict =
+    deps.features &&
+    createPredictHandler({ ...deps, guards, features: deps.features, pipeline: createInferPipeline({ ...deps, guards }) });
   const ops: ClusterOps = deps.ops ?? {
     metricsText: () => deps.metrics.registry.metrics(),
     load: (model) => deps.engine.load(model),
@@ -93,7 +100,9 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     // While draining, answer what arrives on open connections but send clients elsewhere next time.
     if (draining) res.setHeader('connection', 'close');
     const route = matchInferRoute(req.url);
+    const predictRoute = route || !predict ? undefined : matchPredictRoute(req.url);
     if (route) void infer(req, res, route);
+    else if (predictRoute) void predict!(req, res, predictRoute.model);
     else api(req, res);
   });
   // Also set on the instance, where every Node release reads it.

@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+import type { ServiceConfig } from '../config/env';
+import type { InferenceEngine } from '../core/engine';
+import type { ServiceMetrics } from '../observability/metrics';
+import { RedisConnection } from '../redis/connection';
+import { OnlineStore } from './online-store';
+import { FeatureServing } from './serving';
+
+/**
+ * /predict's feature serving from the environment. The store gets its own connection (it may be a
+ * different Redis than the guards'), with the lookup timeout as its command timeout; without
+ * FEATURE_STORE_URL or REDIS_URL every entity feature takes its default.
+ */
+export function createFeatureServing(ctx: {
+  config: ServiceConfig;
+  engine: InferenceEngine;
+  metrics: ServiceMetrics;
+  logger: Logger;
+}): { serving: FeatureServing; close(): Promise<void> } {
+  const url = ctx.config.FEATURE_STORE_URL ?? ctx.config.REDIS_URL;
+  const timeout = ctx.config.FEATURE_LOOKUP_TIMEOUT_MS;
+  const redis = url
+    ? new RedisConnection({ url, logger: ctx.logger.child({ component: 'features' }), commandTimeoutMs: timeout })
+    : undefined;
+  const serving = new FeatureServing({
+    repositoryPath: ctx.config.MODEL_REPOSITORY,
+    engine: ctx.engine,
+    store: redis && new OnlineStore(redis),
+    metrics: ctx.metrics,
+    lookupTimeoutMs: timeout,
+  });
+  return { serving, close: async () => redis?.close() };
+}
