@@ -9,7 +9,8 @@ import type { StoredValue } from './point-in-time';
 export const STORE_PREFIX = 'features:';
 
 export function encodeStored(v: StoredValue): string {
-  return `${v.value}|${v.eventTime}`;
+  // String(-0) is "0": keep the sign so the value stays bit for bit what materialisation computed.
+  return `${Object.is(v.value, -0) ? '-0' : v.value}|${v.eventTime}`;
 }
 
 export function decodeStored(s: string | null): StoredValue | undefined {
