@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { datatypeFromOrt } from '../../service/src/core/datatypes';
+import type { Datatype } from '../../service/src/core/tensor';
 import { checkSignature, loadFeatureSpec } from '../../service/src/features/serving';
 import { ModelConfigSchema, type ModelConfig } from '../../service/src/repository/model-config';
 
@@ -251,11 +252,17 @@ describe('feature specs', () => {
       try {
         const inputs = signature(session.inputMetadata).map((s) => ({
           name: s.name,
-          datatype: s.datatype!,
+          datatype: s.datatype as Datatype,
           shape: s.shape.map((d) => (typeof d === 'number' ? d : -1)),
         }));
         expect(() =>
-          checkSignature(compiled, { name: m.name, versions: m.versions, platform: 'onnx', inputs, outputs: [] }),
+          checkSignature(compiled, {
+            name: m.name,
+            versions: m.versions,
+            platform: 'onnx',
+            inputs,
+            outputs: [],
+          }),
         ).not.toThrow();
       } finally {
         await session.release();

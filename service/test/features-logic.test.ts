@@ -2,7 +2,7 @@ import { ServiceError } from '../src/core/errors';
 import { fitSpec, quantileEdges, topVocabulary } from '../src/features/fit';
 import { materialize, resolveEntity } from '../src/features/point-in-time';
 import { parseTimestamp, validateRecord, validateRecords } from '../src/features/records';
-import { FeatureSpecError, parseFeatureSpec, type FeatureSpec } from '../src/features/spec';
+import { FeatureSpecError, parseFeatureSpec } from '../src/features/spec';
 import { bucketIndex, compileSpec, fnv1a } from '../src/features/transforms';
 
 /** A small spec in the shape of the flights one: a time, a number, a category, one entity feature. */
@@ -80,7 +80,9 @@ describe('feature spec schema', () => {
   it('rejects references to unknown names, listing the ones allowed', () => {
     const bad = rawSpec();
     bad.features[0] = { name: 'x', transform: { type: 'standardize', input: 'nope' } };
-    expect(() => parseFeatureSpec(bad)).toThrow(/features\.0\.transform: 'nope' is not a field.*allowed: time, amount/);
+    expect(() => parseFeatureSpec(bad)).toThrow(
+      /features\.0\.transform: 'nope' is not a field.*allowed: time, amount/,
+    );
   });
 
   it('rejects an entity key placeholder that is not a required string field', () => {
@@ -90,7 +92,9 @@ describe('feature spec schema', () => {
   });
 
   it('rejects a mapping to an undeclared feature and a time field that is not a timestamp', () => {
-    expect(() => parseFeatureSpec(rawSpec({ time_field: 'amount' }))).toThrow(/time_field: 'amount' must name/);
+    expect(() => parseFeatureSpec(rawSpec({ time_field: 'amount' }))).toThrow(
+      /time_field: 'amount' must name/,
+    );
     const bad = rawSpec();
     bad.inputs[0].features.push('ghost');
     expect(() => parseFeatureSpec(bad)).toThrow(/inputs\.0\.features\.7: 'ghost' is not a declared feature/);
@@ -132,7 +136,9 @@ describe('records', () => {
       /^records\[1\]\.flag: must be a boolean/,
     );
     expect(badRequestMessage(() => validateRecords(spec, []))).toMatch(/records must be a non-empty array/);
-    expect(badRequestMessage(() => validateRecords(spec, Array(257).fill(ok)))).toMatch(/more than the limit of 256/);
+    expect(badRequestMessage(() => validateRecords(spec, Array(257).fill(ok)))).toMatch(
+      /more than the limit of 256/,
+    );
   });
 
   it('fills defaults of optional fields and leaves others undefined', () => {
@@ -220,7 +226,10 @@ describe('point-in-time materialisation', () => {
     expect(means[1]).toBe(2);
     // The row at 60 sees the last 2 events before it (window 2): 4 at 10 and 999 at 30.
     expect(means[0]).toBe((4 + 999) / 2);
-    expect(latest.get('m:user_mean:user:a')).toEqual({ value: (999 + 1000) / 2, eventTime: T0 + 60 * 60_000 });
+    expect(latest.get('m:user_mean:user:a')).toEqual({
+      value: (999 + 1000) / 2,
+      eventTime: T0 + 60 * 60_000,
+    });
   });
 
   it('keeps entities apart and falls back to the default once the value is older than max_age', () => {
@@ -237,6 +246,9 @@ describe('point-in-time materialisation', () => {
       result: 'hit',
       ageSeconds: 3600,
     });
-    expect(resolveEntity(e, { value: 7, eventTime: T0 }, T0 + 3601_000)).toMatchObject({ value: -1, result: 'stale' });
+    expect(resolveEntity(e, { value: 7, eventTime: T0 }, T0 + 3601_000)).toMatchObject({
+      value: -1,
+      result: 'stale',
+    });
   });
 });

@@ -22,7 +22,11 @@ describeWithRedis('online store on a real Redis', () => {
 
   beforeAll(async () => {
     server = await RedisServer.start();
-    redis = new RedisConnection({ url: server.url, logger: pino({ level: 'silent' }), commandTimeoutMs: 2000 });
+    redis = new RedisConnection({
+      url: server.url,
+      logger: pino({ level: 'silent' }),
+      commandTimeoutMs: 2000,
+    });
     expect(await redis.waitUntilReady(5000)).toBe(true);
     store = new OnlineStore(redis);
   });

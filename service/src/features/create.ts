@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/env';
-import type { InferenceEngine } from '../core/engine';
+import type { Engine } from '../engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import { RedisConnection } from '../redis/connection';
 import { OnlineStore } from './online-store';
@@ -13,14 +13,18 @@ import { FeatureServing } from './serving';
  */
 export function createFeatureServing(ctx: {
   config: ServiceConfig;
-  engine: InferenceEngine;
+  engine: Engine;
   metrics: ServiceMetrics;
   logger: Logger;
 }): { serving: FeatureServing; close(): Promise<void> } {
   const url = ctx.config.FEATURE_STORE_URL ?? ctx.config.REDIS_URL;
   const timeout = ctx.config.FEATURE_LOOKUP_TIMEOUT_MS;
   const redis = url
-    ? new RedisConnection({ url, logger: ctx.logger.child({ component: 'features' }), commandTimeoutMs: timeout })
+    ? new RedisConnection({
+        url,
+        logger: ctx.logger.child({ component: 'features' }),
+        commandTimeoutMs: timeout,
+      })
     : undefined;
   const serving = new FeatureServing({
     repositoryPath: ctx.config.MODEL_REPOSITORY,

@@ -62,7 +62,13 @@ export function fitSpec(
   });
   const features = spec.features.map((f) => {
     const t = f.transform;
-    const fitted = t.type === 'arithmetic' ? t : fitTransform(t, envs.map((env) => env.get(t.input)));
+    const fitted =
+      t.type === 'arithmetic'
+        ? t
+        : fitTransform(
+            t,
+            envs.map((env) => env.get(t.input)),
+          );
     if (!isVector(fitted)) {
       for (const env of envs) env.set(f.name, applyTransform(fitted, env));
     }

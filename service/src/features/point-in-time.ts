@@ -23,7 +23,11 @@ export interface Resolved {
   ageSeconds?: number;
 }
 
-export function resolveEntity(entity: EntitySpec, stored: StoredValue | undefined, recordTime: number): Resolved {
+export function resolveEntity(
+  entity: EntitySpec,
+  stored: StoredValue | undefined,
+  recordTime: number,
+): Resolved {
   if (!stored) return { value: entity.default, result: 'miss' };
   const ageSeconds = (recordTime - stored.eventTime) / 1000;
   if (ageSeconds > entity.max_age_seconds) return { value: entity.default, result: 'stale', ageSeconds };
@@ -84,12 +88,18 @@ export interface Materialized {
  * `aggregate.of` field is also an event of that entity. Rows with the same time are resolved
  * before any of their events is added, so nothing at or after a row's time reaches it.
  */
-export function materialize(spec: FeatureSpec, model: string, records: readonly FeatureRecord[]): Materialized {
+export function materialize(
+  spec: FeatureSpec,
+  model: string,
+  records: readonly FeatureRecord[],
+): Materialized {
   const timeField = spec.time_field;
-  const order = records.map((_, i) => i).sort((a, b) => (records[a][timeField] as number) - (records[b][timeField] as number));
+  const order = records
+    .map((_, i) => i)
+    .sort((a, b) => (records[a][timeField] as number) - (records[b][timeField] as number));
   const states = new Map<string, EntityState>();
   const entities: Map<string, number>[] = new Array(records.length);
-  for (let g = 0; g < order.length; ) {
+  for (let g = 0; g < order.length;) {
     const t = records[order[g]][timeField] as number;
     let end = g;
     while (end < order.length && records[order[end]][timeField] === t) end++;

@@ -90,7 +90,11 @@ export function predictions(result: InferResult, rows: number, features?: Tensor
 
 export function createPredictHandler(deps: PredictHandlerDeps) {
   const { features, guards, metrics, logger } = deps;
-  return async function handlePredict(req: IncomingMessage, res: ServerResponse, model: string): Promise<void> {
+  return async function handlePredict(
+    req: IncomingMessage,
+    res: ServerResponse,
+    model: string,
+  ): Promise<void> {
     const started = performance.now();
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
@@ -113,7 +117,7 @@ export function createPredictHandler(deps: PredictHandlerDeps) {
       if (admitted) await admitted;
       const body = parseBody(await readBody(req, deps.maxBodyBytes));
       const compiled = features.spec(model);
-      const records = validateRecords(compiled.spec, body.records);
+      const records = validateRecords(compiled.spec, body.records, compiled.maxRecords);
       const vectors = await features.vectors(model, compiled, records);
       if (vectors.degraded) res.setHeader(FALLBACK_HEADER, 'defaults');
       const inputs = buildTensors(compiled, vectors.rows);
@@ -131,7 +135,8 @@ export function createPredictHandler(deps: PredictHandlerDeps) {
       status = 200;
     } catch (err) {
       status = sendError(res, err);
-      if (status >= 500 && !(err instanceof ServiceError)) logger.error({ requestId, model, err }, 'predict failed');
+      if (status >= 500 && !(err instanceof ServiceError))
+        logger.error({ requestId, model, err }, 'predict failed');
     }
     // Only models with a loaded spec become label values: names from the URL are unbounded.
     const labels = features.known(model) ? { model, version } : { model: '(unknown)', version: '' };

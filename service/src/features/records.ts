@@ -47,7 +47,8 @@ function fieldValue(field: FieldSpec, v: unknown, where: string): number | strin
       return v;
     case 'timestamp': {
       const t = parseTimestamp(v);
-      if (t === undefined) throw wrong('a timestamp (ISO 8601 string such as 2001-01-14T21:55:00Z, or epoch ms)');
+      if (t === undefined)
+        throw wrong('a timestamp (ISO 8601 string such as 2001-01-14T21:55:00Z, or epoch ms)');
       return t;
     }
   }
@@ -65,7 +66,9 @@ export function validateRecord(spec: FeatureSpec, raw: unknown, index: number): 
   }
   const size = Buffer.byteLength(JSON.stringify(raw));
   if (size > spec.limits.max_record_bytes) {
-    throw badRequest(`${at}: record is ${size} bytes, more than the ${spec.limits.max_record_bytes}-byte limit`);
+    throw badRequest(
+      `${at}: record is ${size} bytes, more than the ${spec.limits.max_record_bytes}-byte limit`,
+    );
   }
   const obj = raw as Record<string, unknown>;
   const out: FeatureRecord = {};
@@ -82,11 +85,16 @@ export function validateRecord(spec: FeatureSpec, raw: unknown, index: number): 
   return out;
 }
 
-/** Validates the `records` array of a /predict body: present, non-empty, within `max_records`. */
-export function validateRecords(spec: FeatureSpec, raw: unknown): FeatureRecord[] {
-  if (!Array.isArray(raw) || raw.length === 0) throw badRequest('records must be a non-empty array of objects');
-  if (raw.length > spec.limits.max_records) {
-    throw badRequest(`records has ${raw.length} records, more than the limit of ${spec.limits.max_records}`);
+/** Validates the `records` array of a /predict body: present, non-empty, at most `maxRecords`. */
+export function validateRecords(
+  spec: FeatureSpec,
+  raw: unknown,
+  maxRecords = spec.limits.max_records,
+): FeatureRecord[] {
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw badRequest('records must be a non-empty array of objects');
+  if (raw.length > maxRecords) {
+    throw badRequest(`records has ${raw.length} records, more than the limit of ${maxRecords}`);
   }
   return raw.map((r, i) => validateRecord(spec, r, i));
 }

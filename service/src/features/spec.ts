@@ -49,8 +49,16 @@ const EntitySchema = z
 const input = z.object({ input: name });
 const TransformSchema = z.discriminatedUnion('type', [
   input.extend({ type: z.literal('identity') }).strict(),
-  input.extend({ type: z.literal('standardize'), mean: z.number().optional(), std: z.number().positive().optional() }).strict(),
-  input.extend({ type: z.literal('minmax'), min: z.number().optional(), max: z.number().optional() }).strict(),
+  input
+    .extend({
+      type: z.literal('standardize'),
+      mean: z.number().optional(),
+      std: z.number().positive().optional(),
+    })
+    .strict(),
+  input
+    .extend({ type: z.literal('minmax'), min: z.number().optional(), max: z.number().optional() })
+    .strict(),
   input.extend({ type: z.literal('log1p') }).strict(),
   input.extend({ type: z.literal('clip'), min: z.number(), max: z.number() }).strict(),
   input
@@ -72,7 +80,12 @@ const TransformSchema = z.discriminatedUnion('type', [
   input.extend({ type: z.literal('hash'), buckets: z.number().int().min(2).max(100_000) }).strict(),
   input.extend({ type: z.literal('datepart'), part: z.enum(['hour', 'day_of_week', 'month']) }).strict(),
   z
-    .object({ type: z.literal('arithmetic'), op: z.enum(['add', 'sub', 'mul', 'div']), left: name, right: name })
+    .object({
+      type: z.literal('arithmetic'),
+      op: z.enum(['add', 'sub', 'mul', 'div']),
+      left: name,
+      right: name,
+    })
     .strict(),
 ]);
 

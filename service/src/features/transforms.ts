@@ -137,10 +137,14 @@ export function compileSpec(spec: FeatureSpec): CompiledSpec {
   for (const f of spec.features) {
     const t = f.transform;
     const missing = missingFit(t);
-    if (missing) throw new FeatureSpecError(`feature '${f.name}': ${t.type} is not fitted (${missing}); run features:fit`);
+    if (missing)
+      throw new FeatureSpecError(
+        `feature '${f.name}': ${t.type} is not fitted (${missing}); run features:fit`,
+      );
     const refs = t.type === 'arithmetic' ? [t.left, t.right] : [t.input];
     for (const r of refs) {
-      if (vector.has(r)) throw new FeatureSpecError(`feature '${f.name}': '${r}' has several columns and cannot be an input`);
+      if (vector.has(r))
+        throw new FeatureSpecError(`feature '${f.name}': '${r}' has several columns and cannot be an input`);
       const field = fieldTypes.get(r);
       const categorical = t.type === 'onehot' || t.type === 'hash';
       if (field && !categorical && field.type === 'string') {

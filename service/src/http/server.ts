@@ -80,7 +80,12 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   const infer = createInferHandler({ ...deps, guards });
   const predict =
     deps.features &&
-    createPredictHandler({ ...deps, guards, features: deps.features, pipeline: createInferPipeline({ ...deps, guards }) });
+    createPredictHandler({
+      ...deps,
+      guards,
+      features: deps.features,
+      pipeline: createInferPipeline({ ...deps, guards }),
+    });
   const ops: ClusterOps = deps.ops ?? {
     metricsText: () => deps.metrics.registry.metrics(),
     load: (model) => deps.engine.load(model),

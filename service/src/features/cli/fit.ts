@@ -18,5 +18,7 @@ runCli(async () => {
   const compiled = compileSpec(fitted);
   writeFileSync(specPath, `${JSON.stringify(fitted, null, 2)}\n`);
   const widths = compiled.tensors.map((t) => `${t.name}: ${t.columns.length} columns`).join(', ');
-  process.stdout.write(`fitted ${spec.features.length} features on ${records.length} records -> ${specPath} (${widths})\n`);
+  process.stdout.write(
+    `fitted ${spec.features.length} features on ${records.length} records -> ${specPath} (${widths})\n`,
+  );
 });

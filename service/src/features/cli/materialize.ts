@@ -30,7 +30,8 @@ runCli(async () => {
     redis: { type: 'string' },
     out: { type: 'string' },
   });
-  if (!values.redis && !values.out) throw new Error('nothing to do: give --out <file>, --redis <url> or both');
+  if (!values.redis && !values.out)
+    throw new Error('nothing to do: give --out <file>, --redis <url> or both');
   const compiled = compileSpec(spec);
   const { entities, latest } = materialize(spec, model, records);
   if (values.out) {
@@ -57,7 +58,8 @@ runCli(async () => {
       breaker: { volumeThreshold: 1_000_000 },
     });
     try {
-      if (!(await redis.waitUntilReady(5000))) throw new Error(`cannot reach ${redactRedisUrl(values.redis)}`);
+      if (!(await redis.waitUntilReady(5000)))
+        throw new Error(`cannot reach ${redactRedisUrl(values.redis)}`);
       await new OnlineStore(redis).write(latest, { onProgress: progressBar('online store') });
       process.stdout.write(`online store: ${latest.size} entity values -> ${redactRedisUrl(values.redis)}\n`);
     } finally {
