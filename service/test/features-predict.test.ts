@@ -1,71 +1,25 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FALLBACK_HEADER } from '../src/features/predict-handler';
 import { loadFeatureSpec } from '../src/features/serving';
 import { createProductionGuards } from '../src/guards';
-import { RedisServer, describeWithRedis } from '../../test/support/redis-server';
 import {
-  BUNDLED_MODELS,
-  REPO_ROOT,
-  postJson,
-  startTestService,
-  tempRepository,
-  type TestService,
-} from './http-support';
+  heldOut as readHeldOut,
+  materializeFlights,
+  readMatrix,
+  type Matrix,
+} from '../../test/support/flights-store';
+import { RedisServer, describeWithRedis } from '../../test/support/redis-server';
+import { BUNDLED_MODELS, postJson, startTestService, tempRepository, type TestService } from './http-support';
 
 /**
  * /predict end to end on the bundled flights-delay model: the online store filled by the real
  * `features:materialize` command into a real Redis, the real service on loopback.
  */
-const MATERIALIZE = path.join(REPO_ROOT, 'service/src/features/cli/materialize.ts');
-const FLIGHTS = path.join(REPO_ROOT, 'node_modules/vega-datasets/data/flights-20k.json');
-
-interface Flight {
-  date: string;
-  delay: number;
-  distance: number;
-  origin: string;
-  destination: string;
-}
-interface HeldOut {
-  cutoff: string;
-  records: Omit<Flight, 'delay'>[];
-  labels: number[];
-}
-interface Matrix {
-  rows: number[][][];
-  labels: (number | null)[];
-}
-
-const heldOut: HeldOut = JSON.parse(
-  readFileSync(path.join(BUNDLED_MODELS, 'flights-delay/testdata/heldout.json'), 'utf8'),
-);
+const heldOut = readHeldOut();
 const compiled = loadFeatureSpec(BUNDLED_MODELS, 'flights-delay')!;
 const columns = compiled.tensors[0].columns;
-
-function materializeInto(redisUrl: string, data: string, out: string): string {
-  const run = spawnSync(
-    process.execPath,
-    [
-      '-r',
-      'tsx/cjs',
-      MATERIALIZE,
-      '--model',
-      'flights-delay',
-      '--data',
-      data,
-      '--redis',
-      redisUrl,
-      '--out',
-      out,
-    ],
-    { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 },
-  );
-  if (run.status !== 0) throw new Error(`materialize failed: ${run.stderr}`);
-  return run.stdout;
-}
 
 /** Every key of the store with its value, sorted: the store's whole state. */
 async function storeState(server: RedisServer): Promise<string[]> {
@@ -94,22 +48,15 @@ describeWithRedis('POST /v2/models/{m}/predict with the online store filled by m
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'features-'));
     redis = await RedisServer.start({ persistDir: work });
-    // The held-out flights are rows to score (no delay yet), after every event.
-    const flights: Flight[] = JSON.parse(readFileSync(FLIGHTS, 'utf8'));
-    const before = flights.filter((f) => f.date < heldOut.cutoff);
-    events = before.length;
-    const data = path.join(work, 'input.json');
-    writeFileSync(data, JSON.stringify([...before, ...heldOut.records]));
-    const out = path.join(work, 'matrix.json');
-    expect(materializeInto(redis.url, data, out)).toMatch(/entity values -> redis:\/\/127\.0\.0\.1/);
-    const first = readFileSync(out);
+    expect(materializeFlights(redis.url, work)).toMatch(/entity values -> redis:\/\/127\.0\.0\.1/);
+    const first = readMatrix(work);
     const state = await storeState(redis);
     expect(state.length).toBeGreaterThan(300);
     // Idempotent: a second run leaves the store and the matrix exactly as they were.
-    materializeInto(redis.url, data, out);
+    materializeFlights(redis.url, work);
     expect(await storeState(redis)).toEqual(state);
-    expect(readFileSync(out).equals(first)).toBe(true);
-    matrix = JSON.parse(first.toString());
+    expect(readMatrix(work).bytes.equals(first.bytes)).toBe(true);
+    ({ matrix, firstHeldOut: events } = first);
 
     repo = tempRepository(['flights-delay']);
     svc = await startTestService(
