@@ -10,13 +10,14 @@ import type { Logger } from 'pino';
 import type { InferResult } from '../core/engine';
 import { ServiceError, badRequest } from '../core/errors';
 import type { Tensor } from '../core/tensor';
+import { inferCallContext } from '../http/admit-call';
 import { admitAll, type Guard } from '../http/guard';
 import type { InferPipeline } from '../http/infer-handler';
 import { readBody } from '../http/read-body';
 import { requestIdOf } from '../http/request-id';
 import { sendError, sendJson } from '../http/respond';
 import type { ServiceMetrics } from '../observability/metrics';
-import type { Parameters } from '../protocol/infer-request';
+import { parseParameters, type Parameters } from '../protocol/infer-request';
 import { validateRecords } from './records';
 import { buildTensors, type FeatureServing } from './serving';
 
@@ -54,17 +55,8 @@ function parseBody(body: Buffer): { records: unknown; parameters: Parameters; re
   if (typeof root !== 'object' || root === null || Array.isArray(root)) {
     throw badRequest('request body must be a JSON object with a "records" array');
   }
-  const { records, parameters = {} } = root as { records?: unknown; parameters?: unknown };
-  if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
-    throw badRequest('parameters must be an object of string, number or boolean values');
-  }
-  const params: Parameters = {};
-  for (const [k, v] of Object.entries(parameters)) {
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-      throw badRequest(`parameters.${k} must be a string, number or boolean`);
-    }
-    params[k] = v;
-  }
+  const { records, parameters } = root as { records?: unknown; parameters?: unknown };
+  const params = { ...parseParameters(parameters, 'parameters') };
   const returnFeatures = params.return_features ?? false;
   if (typeof returnFeatures !== 'boolean') throw badRequest('parameters.return_features must be a boolean');
   delete params.return_features;
@@ -101,18 +93,7 @@ export function createPredictHandler(deps: PredictHandlerDeps) {
     let status = 500;
     let version = '';
     try {
-      if (req.method !== 'POST') {
-        res.setHeader('allow', 'POST');
-        throw new ServiceError(405, `${req.method} is not allowed on ${req.url}; use POST`);
-      }
-      const call = {
-        requestId,
-        scope: 'infer' as const,
-        headers: req.headers,
-        model,
-        setHeader: (name: string, value: string) => res.setHeader(name, value),
-        onFinish: (fn: () => void) => res.once('close', fn),
-      };
+      const call = inferCallContext(req, res, { requestId, model });
       const admitted = admitAll(guards, call);
       if (admitted) await admitted;
       const body = parseBody(await readBody(req, deps.maxBodyBytes));

@@ -26,6 +26,7 @@ import type { TrafficRouter } from '../traffic/traffic-router';
 import { traceIdOf, type Tracing } from '../observability/tracing';
 import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
+import { inferCallContext } from './admit-call';
 import { admitAll, executeThrough, type CallContext, type Guard, type InferCallContext } from './guard';
 import { readBody } from './read-body';
 import { requestIdOf } from './request-id';
@@ -158,19 +159,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
     let result: InferResult | undefined;
     let failure: unknown;
     try {
-      if (req.method !== 'POST') {
-        res.setHeader('allow', 'POST');
-        throw new ServiceError(405, `${req.method} is not allowed on ${req.url}; use POST`);
-      }
-      const call = {
-        requestId,
-        scope: 'infer' as const,
-        headers: req.headers,
-        model: route.model,
-        version: route.version,
-        setHeader: (name: string, value: string) => res.setHeader(name, value),
-        onFinish: (fn: () => void) => res.once('close', fn),
-      };
+      const call = inferCallContext(req, res, { requestId, model: route.model, version: route.version });
       // 2. admit
       const admitted = admitAll(guards, call);
       if (admitted) await admitted;

@@ -31,7 +31,7 @@ const DATATYPE_SET = new Set<string>(DATATYPES);
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function parseParameters(v: unknown, where: string): Parameters {
+export function parseParameters(v: unknown, where: string): Parameters {
   if (v === undefined) return {};
   if (!isObject(v)) throw badRequest(`${where} must be an object of string, number or boolean values`);
   for (const [k, p] of Object.entries(v)) {
