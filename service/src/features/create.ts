@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/env';
+import { ServiceError } from '../core/errors';
 import type { Engine } from '../engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import { RedisConnection } from '../redis/connection';
@@ -32,6 +33,24 @@ export function createFeatureServing(ctx: {
     store: redis && new OnlineStore(redis),
     metrics: ctx.metrics,
     lookupTimeoutMs: timeout,
+  });
+  // Check every shipped spec against its model's signature once the models are loaded, so that a
+  // bad features.json shows in the start-up log rather than at the first /predict.
+  const log = ctx.logger.child({ component: 'features' });
+  void ctx.engine.loaded.then(() => {
+    for (const name of new Set(
+      ctx.engine
+        .index()
+        .filter((e) => e.state === 'READY')
+        .map((e) => e.name),
+    )) {
+      try {
+        serving.spec(name);
+      } catch (err) {
+        if (!(err instanceof ServiceError && err.status === 404))
+          log.error({ model: name, err }, 'features.json rejected');
+      }
+    }
   });
   return { serving, close: async () => redis?.close() };
 }
