@@ -155,6 +155,12 @@ describeWithRedis('POST /v2/models/{m}/predict with the online store filled by m
     expect(res.json.error).toBe('records has 65 records, more than the limit of 64');
   });
 
+  it('takes the OIP timeout parameter like /infer', async () => {
+    const res = await predict([heldOut.records[0]], { timeout: -1 });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toBe('parameters.timeout must be a positive number of microseconds');
+  });
+
   it('answers 400 for a body without records, 405 for GET', async () => {
     expect((await postJson(`${svc.url}/v2/models/flights-delay/predict`, { inputs: [] })).status).toBe(400);
     const get = await fetch(`${svc.url}/v2/models/flights-delay/predict`);

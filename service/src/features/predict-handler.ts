@@ -17,7 +17,7 @@ import { readBody } from '../http/read-body';
 import { requestIdOf } from '../http/request-id';
 import { sendError, sendJson } from '../http/respond';
 import type { ServiceMetrics } from '../observability/metrics';
-import { parseParameters, type Parameters } from '../protocol/infer-request';
+import { parseParameters, timeoutMsOf, type Parameters } from '../protocol/infer-request';
 import { validateRecords } from './records';
 import { buildTensors, type FeatureServing } from './serving';
 
@@ -106,6 +106,7 @@ export function createPredictHandler(deps: PredictHandlerDeps) {
         parameters: body.parameters,
         inputs,
         binaryOutputs: false,
+        timeoutMs: timeoutMsOf(body.parameters),
       });
       version = result.modelVersion;
       sendJson(res, 200, {
