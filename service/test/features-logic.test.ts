@@ -191,6 +191,14 @@ describe('transforms', () => {
       'ratio',
       'flag_num',
     ]);
+    expect(compiled.spec.inputs[0].shape).toEqual([-1, 12]);
+    const wrongShape = {
+      ...compiled.spec,
+      inputs: [{ ...compiled.spec.inputs[0], shape: [-1, 11] as [-1, number] }],
+    };
+    expect(() => compileSpec(wrongShape)).toThrow(
+      "input 'input': shape says 11 columns, its features have 12",
+    );
     const unknown = validateRecord(spec, { time: at(3), amount: 40, user: 'zz', flag: true }, 0);
     const [row] = compiled.rows(unknown, new Map([['user_mean', 8]]));
     const hashed = [0, 0, 0, 0];

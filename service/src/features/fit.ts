@@ -1,6 +1,6 @@
 import type { FeatureRecord } from './records';
 import type { FeatureSpec, Transform } from './spec';
-import { applyTransform, isVector, type Env } from './transforms';
+import { applyTransform, isVector, widthOf, type Env } from './transforms';
 
 /** Values at fractions 1/n .. (n-1)/n of the sorted column, deduplicated: equal-frequency buckets. */
 export function quantileEdges(values: readonly number[], buckets: number): number[] {
@@ -74,5 +74,10 @@ export function fitSpec(
     }
     return { ...f, transform: fitted };
   });
-  return { ...spec, features };
+  const widths = new Map(features.map((f) => [f.name, widthOf(f.transform)]));
+  const inputs = spec.inputs.map((m) => ({
+    ...m,
+    shape: [-1, m.features.reduce((n, f) => n + widths.get(f)!, 0)] as [-1, number],
+  }));
+  return { ...spec, features, inputs };
 }

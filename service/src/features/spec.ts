@@ -99,6 +99,8 @@ const TensorMappingSchema = z
     datatype: z.enum(TENSOR_DATATYPES),
     /** Feature names in column order; their widths add up to the tensor's last dimension. */
     features: z.array(name).min(1),
+    /** `[-1, columns]` (-1: the batch); features:fit writes it from the fitted widths. */
+    shape: z.tuple([z.literal(-1), z.number().int().min(1)]).optional(),
   })
   .strict();
 

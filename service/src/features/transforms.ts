@@ -158,14 +158,18 @@ export function compileSpec(spec: FeatureSpec): CompiledSpec {
     widths.set(f.name, w);
     if (isVector(t)) vector.add(f.name);
   }
-  const tensors = spec.inputs.map((m) => ({
-    name: m.name,
-    datatype: m.datatype,
-    columns: m.features.flatMap((f) => {
+  const tensors = spec.inputs.map((m) => {
+    const columns = m.features.flatMap((f) => {
       const w = widths.get(f)!;
       return vector.has(f) ? Array.from({ length: w }, (_, i) => `${f}[${i}]`) : [f];
-    }),
-  }));
+    });
+    if (m.shape && m.shape[1] !== columns.length) {
+      throw new FeatureSpecError(
+        `input '${m.name}': shape says ${m.shape[1]} columns, its features have ${columns.length}; run features:fit`,
+      );
+    }
+    return { name: m.name, datatype: m.datatype, columns };
+  });
   return {
     spec,
     tensors,
