@@ -60,7 +60,7 @@ describeWithRedis('POST /v2/models/{m}/predict with the online store filled by m
 
     repo = tempRepository(['flights-delay']);
     svc = await startTestService(
-      { MODEL_REPOSITORY: repo.dir, FEATURE_STORE_URL: redis.url, FEATURE_LOOKUP_TIMEOUT_MS: '200' },
+      { MODEL_REPOSITORY: repo.dir, FEATURE_STORE_URL: redis.url, FEATURE_LOOKUP_TIMEOUT_MS: '2000' },
       { guards: createProductionGuards },
     );
     await svc.loaded;

@@ -25,6 +25,10 @@ export function createFeatureServing(ctx: {
         url,
         logger: ctx.logger.child({ component: 'features' }),
         commandTimeoutMs: timeout,
+        messages: {
+          up: 'feature store up: /predict reads entity features from it',
+          down: 'feature store down: /predict answers with entity feature defaults',
+        },
       })
     : undefined;
   const serving = new FeatureServing({
