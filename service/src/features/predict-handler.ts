@@ -7,12 +7,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { InferResult } from '../core/engine';
+import type { InferRequest, InferResult } from '../core/engine';
 import { ServiceError, badRequest } from '../core/errors';
 import type { Tensor } from '../core/tensor';
 import { inferCallContext } from '../http/admit-call';
-import { admitAll, type Guard } from '../http/guard';
 import type { InferPipeline } from '../http/infer-handler';
+import type { RequestPipeline } from '../pipeline/phases';
+import { deferredObservers, runAdmit } from '../pipeline/run';
 import { readBody } from '../http/read-body';
 import { requestIdOf } from '../http/request-id';
 import { sendError, sendJson } from '../http/respond';
@@ -35,8 +36,10 @@ export function matchPredictRoute(url: string | undefined): { model: string } | 
 
 export interface PredictHandlerDeps {
   features: FeatureServing;
-  pipeline: InferPipeline;
-  guards: readonly Guard[];
+  /** The request phases: /predict runs their admit and observe hooks itself. */
+  pipeline: RequestPipeline;
+  /** /infer's steps 5 and 6 (http/infer-handler.ts createInferPipeline). */
+  inference: InferPipeline;
   metrics: ServiceMetrics;
   logger: Logger;
   maxBodyBytes: number;
@@ -81,7 +84,10 @@ export function predictions(result: InferResult, rows: number, features?: Tensor
 }
 
 export function createPredictHandler(deps: PredictHandlerDeps) {
-  const { features, guards, metrics, logger } = deps;
+  const { features, pipeline, metrics, logger } = deps;
+  const observe = deferredObservers(pipeline.observe, (err) =>
+    logger.error({ err }, 'an observe hook failed'),
+  );
   return async function handlePredict(
     req: IncomingMessage,
     res: ServerResponse,
@@ -91,10 +97,11 @@ export function createPredictHandler(deps: PredictHandlerDeps) {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     let status = 500;
-    let version = '';
+    let request: InferRequest | undefined;
+    let result: InferResult | undefined;
     try {
       const call = inferCallContext(req, res, { requestId, model });
-      const admitted = admitAll(guards, call);
+      const admitted = runAdmit(pipeline.admit, call);
       if (admitted) await admitted;
       const body = parseBody(await readBody(req, deps.maxBodyBytes));
       const compiled = features.spec(model);
@@ -102,13 +109,14 @@ export function createPredictHandler(deps: PredictHandlerDeps) {
       const vectors = await features.vectors(model, compiled, records);
       if (vectors.degraded) res.setHeader(FALLBACK_HEADER, 'defaults');
       const inputs = buildTensors(compiled, vectors.rows);
-      const result = await deps.pipeline(call, compiled.spec.model_version, {
+      const prepared = deps.inference(call, compiled.spec.model_version, {
         parameters: body.parameters,
         inputs,
         binaryOutputs: false,
         timeoutMs: timeoutMsOf(body.parameters),
       });
-      version = result.modelVersion;
+      request = prepared.request;
+      result = await prepared.run();
       sendJson(res, 200, {
         model_name: result.modelName,
         model_version: result.modelVersion,
@@ -121,8 +129,12 @@ export function createPredictHandler(deps: PredictHandlerDeps) {
         logger.error({ requestId, model, err }, 'predict failed');
     }
     // Only models with a loaded spec become label values: names from the URL are unbounded.
-    const labels = features.known(model) ? { model, version } : { model: '(unknown)', version: '' };
+    const labels = features.known(model)
+      ? { model, version: result?.modelVersion ?? '' }
+      : { model: '(unknown)', version: '' };
+    const seconds = (performance.now() - started) / 1000;
     metrics.requests.inc({ ...labels, status: String(status) });
-    metrics.requestDuration.observe(labels, (performance.now() - started) / 1000);
+    metrics.requestDuration.observe(labels, seconds);
+    observe?.({ model, request, result, status, seconds });
   };
 }

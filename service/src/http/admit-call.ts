@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ServiceError } from '../core/errors';
-import type { CallContext } from './guard';
+import type { CallContext } from '../pipeline/phases';
 
 /**
  * The call context /infer and /predict hand to the guards, after refusing anything but POST (405).
