@@ -111,6 +111,9 @@ describeWithRedis('POST /v2/models/{m}/predict with the online store filled by m
     )!;
     const res = await predict(heldOut.records.slice(0, 5));
     expect(predictionsOf(res.json).flatMap((p) => p.probabilities)).toEqual(probs.data);
+    // The same tensor: /predict is answered from the prediction cache /infer filled.
+    expect(res.headers.get('x-cache')).toBe('hit-memory');
+    expect(res.headers.get('x-model-variant')).toBe('explicit');
   });
 
   it('puts unknown airports in the out-of-vocabulary column', async () => {
