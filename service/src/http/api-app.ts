@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { InferenceEngine } from '../core/engine';
 import { ServiceError, badRequest, unavailable } from '../core/errors';
 import { admitAll, type Guard, type Scope } from './guard';
-import { openApiDocument } from './openapi';
+import { openApiDocument } from '@ml-platform/contract/openapi';
 import { requestIdOf } from './request-id';
 import { sendError, statusOf } from './respond';
 import type { ClusterOps } from './server';
