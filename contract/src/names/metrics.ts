@@ -15,12 +15,25 @@ export interface MetricContract<L extends string = string> {
 const metric = <const L extends string>(name: string, type: MetricType, labelNames: readonly L[]) =>
   ({ name, type, labelNames }) satisfies MetricContract<L>;
 
-export const MODEL_LABELS = ['model', 'version'] as const;
+export const LABELS = {
+  model: 'model',
+  version: 'version',
+  /** The HTTP status code of the answer. */
+  status: 'status',
+  reason: 'reason',
+  outcome: 'outcome',
+  /** Prediction cache tier: memory or redis. */
+  tier: 'tier',
+  operation: 'operation',
+  store: 'store',
+} as const;
+
+export const MODEL_LABELS = [LABELS.model, LABELS.version] as const;
 const byModel = <const L extends string>(...more: L[]) => [...MODEL_LABELS, ...more] as const;
 
 export const METRICS = {
-  /** Inference requests answered; `status` is the HTTP status code. */
-  requests: metric('inference_requests_total', 'counter', byModel('status')),
+  /** Inference requests answered, by HTTP status. */
+  requests: metric('inference_requests_total', 'counter', byModel(LABELS.status)),
   /** Arrival to response of an inference request. */
   requestDuration: metric('inference_request_duration_seconds', 'histogram', MODEL_LABELS),
   queueDuration: metric('inference_queue_duration_seconds', 'histogram', MODEL_LABELS),
@@ -32,9 +45,9 @@ export const METRICS = {
   modelLoadDuration: metric('model_load_duration_seconds', 'histogram', MODEL_LABELS),
   modelLoadFailures: metric('model_load_failures_total', 'counter', MODEL_LABELS),
   /** Answered without running: `reason` queue_full (503) or deadline (504). */
-  rejections: metric('inference_rejections_total', 'counter', byModel('reason')),
+  rejections: metric('inference_rejections_total', 'counter', byModel(LABELS.reason)),
   /** Shadow copies by `outcome` (ok, error). */
-  shadowRequests: metric('inference_shadow_requests_total', 'counter', byModel('outcome')),
+  shadowRequests: metric('inference_shadow_requests_total', 'counter', byModel(LABELS.outcome)),
   /** 1 while the shared Redis is usable, 0 while the service runs on local state. */
   redisUp: metric('redis_up', 'gauge', []),
   /** Largest per-feature PSI of the last complete window of inputs against the reference profile. */
@@ -45,17 +58,17 @@ export const METRICS = {
    * By `tier` (memory, redis). A lookup that misses memory and hits Redis counts once in each, so
    * lookups = hits + misses of tier="memory".
    */
-  cacheHits: metric('prediction_cache_hits_total', 'counter', byModel('tier')),
-  cacheMisses: metric('prediction_cache_misses_total', 'counter', byModel('tier')),
+  cacheHits: metric('prediction_cache_hits_total', 'counter', byModel(LABELS.tier)),
+  cacheMisses: metric('prediction_cache_misses_total', 'counter', byModel(LABELS.tier)),
   cacheCoalesced: metric('prediction_cache_coalesced_total', 'counter', MODEL_LABELS),
-  cacheMalformedEntries: metric('prediction_cache_malformed_entries_total', 'counter', ['tier']),
+  cacheMalformedEntries: metric('prediction_cache_malformed_entries_total', 'counter', [LABELS.tier]),
   /** By `operation` (get, set). */
-  cacheRedisErrors: metric('prediction_cache_redis_errors_total', 'counter', ['operation']),
+  cacheRedisErrors: metric('prediction_cache_redis_errors_total', 'counter', [LABELS.operation]),
   cacheMemoryBytes: metric('prediction_cache_memory_bytes', 'gauge', []),
   inFlight: metric('inference_in_flight_requests', 'gauge', []),
   loadShed: metric('load_shed_total', 'counter', []),
   /** By the `store` that decided: redis (global budget) or local (per-replica fallback). */
-  rateLimitRejections: metric('rate_limit_rejections_total', 'counter', ['store']),
+  rateLimitRejections: metric('rate_limit_rejections_total', 'counter', [LABELS.store]),
 } as const;
 export type MetricKey = keyof typeof METRICS;
 

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Tensor } from '../core/tensor';
 import type { Guard } from '../http/guard';
-import { defineGauge, MODEL_LABELS } from '../observability/metrics';
+import { METRICS } from '@ml-platform/contract/names';
+import { defineGauge } from '../observability/metrics';
 import type { ModelConfig } from '../repository/model-config';
 import { DriftMonitor, validateProfile, type ReferenceProfile } from './psi';
 
@@ -23,9 +24,8 @@ export interface DriftGuardDeps {
  */
 export function createDriftGuard(deps: DriftGuardDeps): Guard {
   const gauge = defineGauge(deps.registry, {
-    name: 'drift_score',
+    ...METRICS.driftScore,
     help: 'Largest per-feature PSI of the last complete window of inputs against the reference profile',
-    labelNames: MODEL_LABELS,
   });
   const profiles = new Map<string, ReferenceProfile | null>();
   const monitors = new Map<string, DriftMonitor>();

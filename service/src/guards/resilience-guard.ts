@@ -1,3 +1,4 @@
+import { HEADERS } from '@ml-platform/contract/names';
 import type { Logger } from 'pino';
 import type { InferRequest, InferResult } from '../core/engine';
 import { badRequest, ServiceError, unavailable } from '../core/errors';
@@ -89,8 +90,8 @@ export class ResilienceGuard implements Guard {
       cacheAllowed: cacheAllowedBy(call.decoded.parameters),
       clientDeadline,
     });
-    call.setHeader('x-cache', outcome.cache);
-    call.setHeader('x-served-by', outcome.servedBy);
+    call.setHeader(HEADERS.cache, outcome.cache);
+    call.setHeader(HEADERS.servedBy, outcome.servedBy);
     return outcome.result;
   }
 

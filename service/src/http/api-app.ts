@@ -1,3 +1,4 @@
+import { HEADERS } from '@ml-platform/contract/names';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { InferenceEngine } from '../core/engine';
@@ -39,7 +40,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.use((req, res, next) => {
     const id = requestIdOf(req);
     res.locals.requestId = id;
-    res.setHeader('x-request-id', id);
+    res.setHeader(HEADERS.requestId, id);
     next();
   });
 

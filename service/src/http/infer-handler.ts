@@ -17,6 +17,7 @@
  *
  * New guard steps belong in a Guard (http/guard.ts), not in this function.
  */
+import { HEADERS } from '@ml-platform/contract/names';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { InferenceEngine, InferRequest, InferResult } from '../core/engine';
@@ -64,7 +65,7 @@ export function matchInferRoute(url: string | undefined): InferRoute | undefined
 }
 
 function headerLengthOf(req: IncomingMessage): number | undefined {
-  const h = req.headers['inference-header-content-length'];
+  const h = req.headers[HEADERS.inferenceHeaderContentLength];
   if (h === undefined) return undefined;
   if (typeof h !== 'string' || !/^\d{1,15}$/.test(h)) {
     throw badRequest(
@@ -110,7 +111,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
     // 1. context
     const started = performance.now();
     const requestId = requestIdOf(req);
-    res.setHeader('x-request-id', requestId);
+    res.setHeader(HEADERS.requestId, requestId);
     const span = tracing.startSpan('POST /v2/models/{model}/infer', req.headers, {
       'http.request.method': 'POST',
       'inference.model': route.model,
@@ -142,7 +143,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       const decoded = decodeInferRequest(body, headerLength);
       // 5. route, deadline
       const decision = deps.router.decide(route.model, route.version, req.headers);
-      res.setHeader('x-model-variant', decision.variant);
+      res.setHeader(HEADERS.modelVariant, decision.variant);
       const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
       const request: InferRequest = {
         id: decoded.id,
@@ -165,7 +166,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
           : {
               'content-type': encoded.contentType,
               'content-length': encoded.body.length,
-              'inference-header-content-length': encoded.headerLength,
+              [HEADERS.inferenceHeaderContentLength]: encoded.headerLength,
             },
       );
       res.end(encoded.body);
