@@ -38,32 +38,27 @@ const modelParam = { name: 'model', in: 'path', required: true, schema: { type: 
 const versionParam = { name: 'version', in: 'path', required: true, schema: { type: 'string' } };
 const pathParams = (withVersion: boolean) => (withVersion ? [modelParam, versionParam] : [modelParam]);
 
-const metadataOp = (withVersion: boolean) => ({
-  get: {
-    summary: withVersion ? 'Metadata of one model version' : 'Model metadata',
-    security,
-    parameters: pathParams(withVersion),
-    responses: {
-      200: { description: 'Model metadata', content: json(schemaRef('ModelMetadata')) },
-      ...guarded('read'),
-      404: error('Unknown model or version'),
+/** A GET on a model, or on one version of it, in the read scope. */
+const modelGet =
+  (summary: string, ok: object, more: object = {}) =>
+  (withVersion: boolean) => ({
+    get: {
+      summary: withVersion ? `${summary} of one model version` : `Model ${summary.toLowerCase()}`,
+      security,
+      parameters: pathParams(withVersion),
+      responses: { 200: ok, ...guarded('read'), 404: error('Unknown model or version'), ...more },
     },
-  },
-});
+  });
 
-const readyOp = (withVersion: boolean) => ({
-  get: {
-    summary: withVersion ? 'Readiness of one model version' : 'Model readiness',
-    security,
-    parameters: pathParams(withVersion),
-    responses: {
-      200: { description: 'Ready', content: json(schemaRef('ModelReady')) },
-      ...guarded('read'),
-      404: error('Unknown model or version'),
-      503: { ...error('Known but not ready'), headers: retryAfter },
-    },
-  },
+const metadataOp = modelGet('Metadata', {
+  description: 'Model metadata',
+  content: json(schemaRef('ModelMetadata')),
 });
+const readyOp = modelGet(
+  'Readiness',
+  { description: 'Ready', content: json(schemaRef('ModelReady')) },
+  { 503: { ...error('Known but not ready'), headers: retryAfter } },
+);
 
 const inferOp = (withVersion: boolean) => ({
   post: {

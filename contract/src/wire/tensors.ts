@@ -27,14 +27,15 @@ export const TensorDataSchema: z.ZodType<TensorData> = z
     description: 'Row-major tensor elements, flat or nested one array level per dimension.',
   });
 
+/** What inputs and outputs share: a tensor's shape and type, and where its bytes are. */
+const tensorFields = {
+  shape: ShapeSchema,
+  datatype: DatatypeSchema,
+  parameters: parameters({ binary_data_size: binaryDataSize.optional() }).optional(),
+};
+
 export const RequestInputSchema = z
-  .object({
-    name: z.string().min(1),
-    shape: ShapeSchema,
-    datatype: DatatypeSchema,
-    parameters: parameters({ binary_data_size: binaryDataSize.optional() }).optional(),
-    data: TensorDataSchema.optional(),
-  })
+  .object({ name: z.string().min(1), ...tensorFields, data: TensorDataSchema.optional() })
   .register(wireSchemas, {
     id: 'RequestInput',
     description: 'An input tensor: `data`, or `parameters.binary_data_size` bytes in the binary section.',
@@ -48,13 +49,7 @@ export const RequestedOutputSchema = z
   .register(wireSchemas, { id: 'RequestedOutput' });
 
 export const ResponseOutputSchema = z
-  .object({
-    name: z.string(),
-    shape: ShapeSchema,
-    datatype: DatatypeSchema,
-    parameters: parameters({ binary_data_size: binaryDataSize.optional() }).optional(),
-    data: z.array(ParameterValueSchema).optional(),
-  })
+  .object({ name: z.string(), ...tensorFields, data: z.array(ParameterValueSchema).optional() })
   .register(wireSchemas, {
     id: 'ResponseOutput',
     description: 'An output tensor: flat row-major `data`, or `parameters.binary_data_size` binary bytes.',
