@@ -17,8 +17,9 @@ const positive = (max: number) => {
 
 /**
  * Every environment variable the service reads, validated once at start-up: exactly the contract's
- * ENV names, its public interface. Guards (auth, rate limits, Redis) are parsed here too so that
- * a bad value fails at start-up like any other, and the guards only consume the typed result.
+ * ENV names, its public interface (listed in README.md). Guards (auth, rate limits, Redis) are
+ * parsed here too so that a bad value fails at start-up like any other, and the guards only consume
+ * the typed result.
  */
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(8080),

@@ -1,7 +1,7 @@
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { unavailable } from '../core/errors';
-import type { CallContext, Guard } from '../http/guard';
 import { METRICS } from '@ml-platform/contract/names';
+import type { AdmitHook } from '../pipeline/phases';
 import { defineCounter, defineGauge } from '../observability/metrics';
 
 /**
@@ -58,11 +58,9 @@ export class LoadShedder {
 }
 
 /** Sheds inference requests at the door; metadata and repository calls are cheap and never shed. */
-export class LoadShedGuard implements Guard {
-  constructor(private readonly shedder: LoadShedder) {}
-
-  admit(call: CallContext): void {
+export function loadSheddingHook(shedder: LoadShedder): AdmitHook {
+  return (call) => {
     if (call.scope !== 'infer' || !call.onFinish) return;
-    call.onFinish(this.shedder.acquire());
-  }
+    call.onFinish(shedder.acquire());
+  };
 }

@@ -125,12 +125,6 @@ const DriftSchema = z
   })
   .strict();
 
-const SlaSchema = z
-  .object({
-    p99_latency_ms: z.number().positive().optional(),
-  })
-  .strict();
-
 export const ModelConfigSchema = z
   .object({
     name: z
@@ -154,7 +148,6 @@ export const ModelConfigSchema = z
     cache: CacheSchema.default({ enabled: false, ttl_seconds: 300 }),
     fallback: FallbackSchema.optional(),
     circuit_breaker: BreakerSchema.optional(),
-    sla: SlaSchema.optional(),
     traffic: TrafficSchema.optional(),
     drift: DriftSchema.optional(),
   })
