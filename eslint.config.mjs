@@ -8,4 +8,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The k6 bundle takes these; a schema library there would ship to every load generator.
+    files: ['contract/src/names/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(zod|\\.\\./)', message: 'contract/names stays dependency-free' }] },
+      ],
+    },
+  },
 );

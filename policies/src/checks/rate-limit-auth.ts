@@ -1,3 +1,4 @@
+import { ENV } from '@ml-platform/contract/names';
 import { containers, envValue, podLabels, podSpec, selects, type Container } from '../core/k8s';
 import { asArray, asRecord, at, toNumber, type PlainResource, type Props } from '../core/resources';
 import { isSet } from '../core/unknown';
@@ -39,7 +40,7 @@ function checkLimit(c: Container, name: string, max: number, integer: boolean): 
 function servingContainers(resource: PlainResource): Container[] {
   const cs = containers(resource);
   const marked = cs.filter((c) =>
-    ['RATE_LIMIT_RPS', 'RATE_LIMIT_BURST', 'MODEL_REPOSITORY', 'API_KEYS', 'API_KEYS_FILE'].some(
+    [ENV.RATE_LIMIT_RPS, ENV.RATE_LIMIT_BURST, ENV.MODEL_REPOSITORY, ENV.API_KEYS, ENV.API_KEYS_FILE].some(
       (n) => envValue(c, n) !== undefined,
     ),
   );
@@ -49,8 +50,8 @@ function servingContainers(resource: PlainResource): Container[] {
 export function checkRateLimit(resource: PlainResource, s: RateLimitSettings): string[] {
   return servingContainers(resource).flatMap((c) =>
     [
-      checkLimit(c, 'RATE_LIMIT_RPS', s.maxRequestsPerSecond, false),
-      checkLimit(c, 'RATE_LIMIT_BURST', s.maxBurst, true),
+      checkLimit(c, ENV.RATE_LIMIT_RPS, s.maxRequestsPerSecond, false),
+      checkLimit(c, ENV.RATE_LIMIT_BURST, s.maxBurst, true),
     ].filter((m): m is string => m !== undefined),
   );
 }
@@ -80,8 +81,8 @@ function fileIsFromSecret(c: Container, file: string, volumes: Set<string>): boo
 export function checkAuth(resource: PlainResource): string[] {
   const volumes = secretVolumes(podSpec(resource));
   return servingContainers(resource).flatMap((c) => {
-    const keys = envValue(c, 'API_KEYS');
-    const file = envValue(c, 'API_KEYS_FILE');
+    const keys = envValue(c, ENV.API_KEYS);
+    const file = envValue(c, ENV.API_KEYS_FILE);
     if (keys === undefined && file === undefined) {
       return [`container "${c.name}" sets neither API_KEYS nor API_KEYS_FILE: authentication is off`];
     }
