@@ -28,7 +28,6 @@ import {
 } from './checks/workload-hardening';
 import { carriesAwsTags } from './core/aws-taggable';
 import type { ContextProvider } from './core/context';
-import { costAllocationTag } from './core/cost';
 import { resourceGuardrail, stackGuardrail, type Setting } from './core/define';
 import { WORKLOAD_TYPES } from './core/k8s';
 import type { PlainResource } from './core/resources';
@@ -429,8 +428,7 @@ export function guardrails(context: ContextProvider): Policies {
       },
       carriesAwsTags,
       (r, { settings, context: ctx }) => {
-        const { config, stack } = ctx();
-        const budgetTag = costAllocationTag(config, stack);
+        const budgetTag = ctx().config.budget?.costAllocationTag;
         const requiredTags = budgetTag ? [...settings.requiredTags, budgetTag] : settings.requiredTags;
         return checkCostTags(r, { requiredTags: [...new Set(requiredTags)] });
       },
