@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { datatypeFromOrt } from '../../service/src/core/datatypes';
-import { ModelConfigSchema, type ModelConfig } from '../../service/src/repository/model-config';
+import { datatypeFromOrt } from '@ml-platform/service/core/datatypes';
+import { ModelConfigSchema, type ModelConfig } from '@ml-platform/service/repository/model-config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BUNDLED = path.join(ROOT, 'models');

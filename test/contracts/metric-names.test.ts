@@ -1,8 +1,8 @@
 import pino from 'pino';
-import { METRICS } from '../../infra/src/monitoring/metric-names';
-import { loadConfig } from '../../service/src/config/env';
-import { createProductionGuards } from '../../service/src/guards';
-import { startService, type RunningService } from '../../service/src/service';
+import { METRICS } from '@ml-platform/infra/metric-names';
+import { loadConfig } from '@ml-platform/service/config';
+import { createProductionGuards } from '@ml-platform/service/guards';
+import { startService, type RunningService } from '@ml-platform/service';
 import { breastCancerRequest, BUNDLED_MODELS, postJson } from '../../service/test/http-support';
 import { describeWithRedis, RedisServer } from '../support/redis-server';
 
