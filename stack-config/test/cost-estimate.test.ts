@@ -25,8 +25,11 @@ const table: PriceTable = {
   wafRulePerMonth: 1,
 };
 
-/** The prod stack on the test table's instance types; the schema resolves the rest (50 GB system disks). */
-function config(patch: Record<string, unknown> = {}) {
+/**
+ * The prod stack on the test table's instance types, its GPU group scaling up to `gpuMax`; the schema
+ * resolves the rest (50 GB system disks).
+ */
+function config(gpuMax = 3) {
   return parseStackConfig(
     {
       ...readStackFile(stackFile('prod')),
@@ -38,7 +41,7 @@ function config(patch: Record<string, unknown> = {}) {
             name: 'g',
             instanceTypes: ['g.small', 'g.big'],
             min: 0,
-            max: 3,
+            max: gpuMax,
             capacityType: 'SPOT',
             diskSizeGb: 100,
           },
@@ -46,7 +49,6 @@ function config(patch: Record<string, unknown> = {}) {
       },
       redis: { nodeType: 'cache.x', replicas: 2 },
       ingress: { enabled: true, wafRateLimitPer5Min: 1000 },
-      ...patch,
     },
     'test',
   );
@@ -81,25 +83,7 @@ describe('estimateMonthlyCost', () => {
 
   it('grows with the GPU max and not with the GPU min of zero', () => {
     const small = estimateMonthlyCost(config(), table);
-    const big = estimateMonthlyCost(
-      config({
-        cluster: {
-          version: '1.33',
-          systemNodes: { instanceType: 'm.large', min: 2, max: 4 },
-          gpuNodeGroups: [
-            {
-              name: 'g',
-              instanceTypes: ['g.small', 'g.big'],
-              min: 0,
-              max: 6,
-              capacityType: 'SPOT',
-              diskSizeGb: 100,
-            },
-          ],
-        },
-      }),
-      table,
-    );
+    const big = estimateMonthlyCost(config(6), table);
     expect(big.minMonthlyUsd).toBe(small.minMonthlyUsd);
     expect(big.maxMonthlyUsd - small.maxMonthlyUsd).toBe(3 * 2010);
   });
