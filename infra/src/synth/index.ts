@@ -2,3 +2,5 @@
 // under mocks, and render what it declared.
 export * from './run';
 export * from './render';
+// The stack program itself, for tests that run it under mocks by hand (runUnderMocks).
+export { program } from '../program';

@@ -141,12 +141,6 @@ const DriftSchema = z
   })
   .strict();
 
-const SlaSchema = z
-  .object({
-    p99_latency_ms: z.number().positive().optional(),
-  })
-  .strict();
-
 export const ModelConfigSchema = z
   .object({
     name: z
@@ -170,7 +164,6 @@ export const ModelConfigSchema = z
     cache: CacheSchema.default({ enabled: false, ttl_seconds: 300 }),
     fallback: FallbackSchema.optional(),
     circuit_breaker: BreakerSchema.optional(),
-    sla: SlaSchema.optional(),
     traffic: TrafficSchema.optional(),
     drift: DriftSchema.optional(),
   })
