@@ -10,6 +10,8 @@ interface OpenApiDoc {
   paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
 }
 
+const FLIGHT = { date: '2001-03-31T06:00:00Z', distance: 500, origin: 'SFO', destination: 'LAX' };
+
 let svc: TestService;
 let doc: OpenApiDoc;
 let ajv: Ajv;
@@ -76,6 +78,7 @@ describe('responses conform to GET /openapi.json', () => {
         '/v2/health/ready',
         '/v2/models/{model}',
         '/v2/models/{model}/infer',
+        '/v2/models/{model}/predict',
         '/v2/models/{model}/ready',
         '/v2/models/{model}/versions/{version}',
         '/v2/models/{model}/versions/{version}/infer',
@@ -121,6 +124,19 @@ describe('responses conform to GET /openapi.json', () => {
       400,
     ],
     ['an unknown model', '/v2/models/nope/infer', breastCancerRequest(), 404],
+    [
+      'a prediction from records (no store: defaults)',
+      '/v2/models/flights-delay/predict',
+      { records: [FLIGHT], parameters: { return_features: true } },
+      200,
+    ],
+    ['a bad record', '/v2/models/flights-delay/predict', { records: [{ ...FLIGHT, date: 'soon' }] }, 400],
+    [
+      'a prediction for a model without features.json',
+      '/v2/models/breast-cancer/predict',
+      { records: [FLIGHT] },
+      404,
+    ],
     ['the repository index', '/v2/repository/index', {}, 200],
     ['a model load', '/v2/repository/models/digits/load', {}, 200],
     ['an unknown model load', '/v2/repository/models/nope/load', {}, 404],

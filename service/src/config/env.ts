@@ -32,6 +32,13 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
     .optional(),
+  /** The online feature store for /predict's entity features; REDIS_URL when unset. */
+  FEATURE_STORE_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** Bound on /predict's one entity lookup; past it the features take their defaults. */
+  FEATURE_LOOKUP_TIMEOUT_MS: int(1, 10_000).default(50),
   /** Comma-separated keys, each with every scope. */
   API_KEYS: z
     .string()
@@ -79,7 +86,7 @@ export class ConfigError extends Error {
 }
 
 /** Names of variables whose values must never be echoed back, even in a validation error. */
-const SECRET = new Set(['API_KEYS', 'REDIS_URL']);
+const SECRET = new Set(['API_KEYS', 'REDIS_URL', 'FEATURE_STORE_URL']);
 
 /** Parses the environment; empty strings count as unset. Throws ConfigError naming variable, value and rule. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {

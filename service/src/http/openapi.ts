@@ -45,6 +45,47 @@ const tensor = (dataDescription: string) => ({
 });
 
 const schemas = {
+  PredictRequest: {
+    type: 'object',
+    required: ['records'],
+    properties: {
+      records: {
+        type: 'array',
+        minItems: 1,
+        description: "Raw records: the fields the model's features.json declares (others are ignored).",
+        items: { type: 'object' },
+      },
+      parameters: {
+        ...parameters,
+        properties: {
+          return_features: { type: 'boolean', description: "Add each record's feature vector." },
+        },
+      },
+    },
+  },
+  PredictResponse: {
+    type: 'object',
+    required: ['model_name', 'model_version', 'predictions'],
+    properties: {
+      model_name: { type: 'string' },
+      model_version: { type: 'string' },
+      predictions: {
+        type: 'array',
+        items: {
+          type: 'object',
+          description: "The model's outputs for the record by name (a number, or an array), and `features`.",
+          properties: {
+            features: {
+              type: 'object',
+              description: 'Input tensor name -> the feature vector used.',
+              additionalProperties: { type: 'array', items: { type: 'number' } },
+            },
+          },
+          additionalProperties: { oneOf: [{ type: 'number' }, { type: 'array', items: { type: 'number' } }] },
+        },
+      },
+    },
+  },
   Error: {
     type: 'object',
     required: ['error'],
@@ -220,6 +261,39 @@ const inferOp = (withVersion: boolean) => ({
   },
 });
 
+const predictOp = {
+  post: {
+    summary: 'Prediction from raw records (models with a features.json)',
+    description:
+      "Validates each record against the model's feature spec, looks up its entity features in the online " +
+      'store in one round trip, builds the input tensors, then runs like /infer (same guards, cache, ' +
+      'breakers and batcher) on the version the spec was fitted for.',
+    parameters: [modelParam],
+    requestBody: { required: true, content: json(ref('PredictRequest')) },
+    responses: {
+      200: {
+        description: 'One prediction per record, in order',
+        headers: {
+          ...requestId,
+          'x-feature-fallback': {
+            description:
+              '`defaults` when the online store was down or slow and every entity feature took its default.',
+            schema: { type: 'string', enum: ['defaults'] },
+          },
+        },
+        content: json(ref('PredictResponse')),
+      },
+      ...guarded('inference'),
+      400: error('Invalid record (the message names records[i].field) or too many records'),
+      404: error('Unknown model, or a model without a features.json'),
+      405: error('Method not allowed'),
+      413: error('Body larger than MAX_BODY_BYTES'),
+      500: error('The model failed to run the batch'),
+      504: error('The request deadline passed before it ran'),
+    },
+  },
+};
+
 const adminOp = (summary: string, ok: object) => ({
   post: {
     summary,
@@ -272,6 +346,7 @@ export function openApiDocument(serverVersion: string): object {
       '/v2/models/{model}/versions/{version}/ready': readyOp(true),
       '/v2/models/{model}/infer': inferOp(false),
       '/v2/models/{model}/versions/{version}/infer': inferOp(true),
+      '/v2/models/{model}/predict': predictOp,
       '/v2/repository/index': {
         post: {
           summary: 'Repository index: every model version and its state',

@@ -78,6 +78,8 @@ export class ServiceMetrics {
   readonly modelLoadFailures: Counter<ModelLabel>;
   readonly rejections: Counter<ModelLabel | 'reason'>;
   readonly shadowRequests: Counter<ModelLabel | 'outcome'>;
+  readonly featureLookups: Counter<'model' | 'result'>;
+  readonly featureAge: Histogram<'model'>;
 
   constructor(readonly registry: Registry) {
     this.requests = defineCounter(registry, {
@@ -134,6 +136,17 @@ export class ServiceMetrics {
       name: 'inference_shadow_requests_total',
       help: 'Shadow copies sent to a model version by its traffic policy, by outcome (ok, error).',
       labelNames: [...MODEL_LABELS, 'outcome'],
+    });
+    this.featureLookups = defineCounter(registry, {
+      name: 'feature_lookup_total',
+      help: 'Entity feature lookups of /predict, by result: hit, miss (no value), stale (older than its max age) or error (store down or slow: default used).',
+      labelNames: ['model', 'result'],
+    });
+    this.featureAge = defineHistogram(registry, {
+      name: 'feature_age_seconds',
+      help: 'Age of the entity feature values /predict found: record time minus the newest event the value includes.',
+      labelNames: ['model'],
+      buckets: [1, 10, 60, 300, 900, 3600, 6 * 3600, 86_400, 7 * 86_400, 30 * 86_400],
     });
   }
 }

@@ -25,6 +25,8 @@ export interface RedisConnectionOptions {
   commandTimeoutMs?: number;
   /** Cap of the exponential reconnect backoff. */
   maxReconnectDelayMs?: number;
+  /** The up/down log lines, saying what depends on this connection; the guards' by default. */
+  messages?: { up: string; down: string };
   breaker?: {
     errorThresholdPercentage?: number;
     volumeThreshold?: number;
@@ -32,6 +34,11 @@ export interface RedisConnectionOptions {
     rollingCountTimeoutMs?: number;
   };
 }
+
+const GUARD_MESSAGES = {
+  up: 'redis up: shared cache and global rate limits active',
+  down: 'redis down: serving degraded with the in-process cache and per-replica rate limits',
+};
 
 export class RedisUnavailableError extends Error {
   constructor(reason: string) {
@@ -164,12 +171,12 @@ export class RedisConnection {
     this.up = up;
     this.upGauge?.set(up ? 1 : 0);
     const target = redactRedisUrl(this.options.url);
-    if (up)
-      this.options.logger.info({ redis: target }, 'redis up: shared cache and global rate limits active');
+    const messages = this.options.messages ?? GUARD_MESSAGES;
+    if (up) this.options.logger.info({ redis: target }, messages.up);
     else if (!this.closed)
       this.options.logger.warn(
         { redis: target, status: this.client.status, breaker: this.breaker.opened ? 'open' : 'closed' },
-        'redis down: serving degraded with the in-process cache and per-replica rate limits',
+        messages.down,
       );
   }
 }
