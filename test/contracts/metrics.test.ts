@@ -1,13 +1,13 @@
 import pino from 'pino';
 import { histogramSeries, METRICS, type MetricContract } from '@ml-platform/contract/names';
 import { loadStackConfig } from '@ml-platform/stack-config';
-import { scaledObject } from '../../infra/src/autoscaling/pod-autoscaling-objects';
-import { serviceDashboard } from '../../infra/src/monitoring/dashboard';
-import { slaRuleGroups } from '../../infra/src/monitoring/sla-rules';
-import { analysisTemplate } from '../../infra/src/workload/strategies';
-import { loadConfig } from '../../service/src/config/env';
-import { createProductionGuards } from '../../service/src/guards';
-import { startService, type RunningService } from '../../service/src/service';
+import { scaledObject } from '@ml-platform/infra/pod-autoscaling-objects';
+import { serviceDashboard } from '@ml-platform/infra/dashboard';
+import { slaRuleGroups } from '@ml-platform/infra/sla-rules';
+import { analysisTemplate } from '@ml-platform/infra/strategies';
+import { loadConfig } from '@ml-platform/service/config';
+import { createProductionGuards } from '@ml-platform/service/guards';
+import { startService, type RunningService } from '@ml-platform/service';
 import { breastCancerRequest, BUNDLED_MODELS, postJson } from '../../service/test/http-support';
 import { describeWithRedis, RedisServer } from '../support/redis-server';
 

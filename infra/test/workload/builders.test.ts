@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadStackConfig } from '@ml-platform/stack-config';
-import { ApiKeyAuth } from '../../../service/src/guards/auth';
+import { ApiKeyAuth } from '@ml-platform/service/guards/auth';
 import { histogramSeries, METRICS } from '@ml-platform/contract/names';
 import { apiKeysFile } from '../../src/workload/api-keys';
 import { ingress, networkPolicy } from '../../src/workload/exposure';
