@@ -81,6 +81,7 @@ describe('model configs', () => {
       'breast-cancer',
       'breast-cancer-lite',
       'digits',
+      'digits-mlp',
       'heavy-mlp',
     ]);
     expect(fixtures.map((m) => m.name).sort()).toEqual([
@@ -88,6 +89,7 @@ describe('model configs', () => {
       'flaky',
       'flaky-fallback',
       'incompatible',
+      'int8-fragile',
       'slow',
     ]);
   });
@@ -230,6 +232,24 @@ describe('held-out accuracy reproduces the numbers recorded at training time', (
     const perImage = (rows: number[][]) => rows.map((r) => new ort.Tensor('uint8', Uint8Array.from(r), [64]));
     const correct = await countCorrect(path.join(BUNDLED, 'digits/1/model.onnx'), digits, perImage);
     expect(metrics.n).toBe(digits.labels.length);
+    expect(correct).toBe((metrics['1'] as { correct: number }).correct);
+  });
+});
+
+describe('digits-mlp', () => {
+  const split = readJson<HeldOut>(path.join(BUNDLED, 'digits-mlp/testdata/test.json'));
+  const metrics = readJson<Metrics>(path.join(BUNDLED, 'digits-mlp/testdata/metrics.json'));
+  const asBatch = (rows: number[][]) => [
+    new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, rows[0].length]),
+  ];
+
+  it('holds out the same 450 images as digits, as FP32 rows', () => {
+    const digits = readJson<HeldOut>(path.join(BUNDLED, 'digits/testdata/test.json'));
+    expect(split).toEqual(digits);
+  });
+
+  it('v1 reproduces its recorded accuracy in one batch', async () => {
+    const correct = await countCorrect(path.join(BUNDLED, 'digits-mlp/1/model.onnx'), split, asBatch);
     expect(correct).toBe((metrics['1'] as { correct: number }).correct);
   });
 });
