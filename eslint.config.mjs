@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'out/**', 'coverage/**', 'loadtests/dist/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'out/**', 'coverage/**', '.venv/**', 'loadtests/dist/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -1,0 +1,81 @@
+import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ModelConfigSchema } from '../../service/src/repository/model-config';
+import { selectVersions } from '../../service/src/repository/version-policy';
+import { OptimizeError } from './errors';
+
+type RawConfig = Record<string, unknown> & {
+  traffic?: Record<string, unknown>;
+  version_policy?: { latest?: { num_versions: number }; all?: object; specific?: { versions: number[] } };
+};
+
+/**
+ * The config after publishing `canary` next to `stable`: the canary at `weightPct`, and a version
+ * policy that still serves both. Other keys are kept as written. Pure; validated before it is returned.
+ */
+export function withCanary(raw: RawConfig, stable: string, canary: string, weightPct: number): RawConfig {
+  const traffic = { ...raw.traffic, stable: (raw.traffic?.stable as string | undefined) ?? stable };
+  const next: RawConfig = {
+    ...raw,
+    traffic: { ...traffic, canary: { version: canary, weight_pct: weightPct } },
+  };
+  const policy = raw.version_policy ?? { latest: { num_versions: 1 } };
+  const wanted = [Number(traffic.stable), Number(canary)];
+  if (policy.latest) {
+    const span = Number(canary) - Math.min(...wanted) + 1;
+    next.version_policy = { latest: { num_versions: Math.max(policy.latest.num_versions, span) } };
+  } else if (policy.specific) {
+    next.version_policy = { specific: { versions: [...new Set([...policy.specific.versions, ...wanted])] } };
+  }
+  const parsed = ModelConfigSchema.safeParse(next);
+  if (!parsed.success) {
+    throw new OptimizeError(`the updated config would not validate: ${parsed.error.issues[0].message}`);
+  }
+  const served = selectVersions(parsed.data.version_policy, wanted);
+  if (!wanted.every((v) => served.includes(v))) {
+    throw new OptimizeError(`the version policy would not serve both versions ${wanted.join(' and ')}`);
+  }
+  return next;
+}
+
+export interface Publication {
+  version: string;
+  dir: string;
+}
+
+/**
+ * Adds `files` (name -> path) as version `<highest + 1>` of the model and makes it the canary. The
+ * version directory appears whole (staged under a dot-name the repository ignores, then renamed), and
+ * config.json is replaced in one rename, so a service loading the model never sees half of either.
+ */
+export function publishVersion(
+  modelDir: string,
+  versions: readonly number[],
+  stable: string,
+  files: Record<string, string>,
+  weightPct: number,
+): Publication {
+  const version = String(Math.max(0, ...versions) + 1);
+  const dir = join(modelDir, version);
+  const staging = join(modelDir, `.publishing-${version}`);
+  const configFile = join(modelDir, 'config.json');
+  if (existsSync(dir)) throw new OptimizeError(`${dir} already exists; nothing published`);
+  const config = withCanary(
+    JSON.parse(readFileSync(configFile, 'utf8')) as RawConfig,
+    stable,
+    version,
+    weightPct,
+  );
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    for (const [name, from] of Object.entries(files)) cpSync(from, join(staging, name));
+    renameSync(staging, dir);
+    writeFileSync(`${configFile}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
+    renameSync(`${configFile}.tmp`, configFile);
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    rmSync(`${configFile}.tmp`, { force: true });
+    throw new OptimizeError(`publishing ${basename(modelDir)} v${version} failed: ${(e as Error).message}`);
+  }
+  return { version, dir };
+}
