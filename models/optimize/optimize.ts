@@ -94,7 +94,7 @@ export async function optimize(args: OptimizeArgs, log: (line: string) => void):
       const version = String(Math.max(0, ...source.versions) + 1);
       report.published_version = version;
       const files = writeReport(report, candidate.file, join(work, 'publish'));
-      const published = publishVersion(
+      const published = await publishVersion(
         source.dir,
         source.versions,
         source.version,

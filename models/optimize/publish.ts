@@ -38,6 +38,35 @@ export function withCanary(raw: RawConfig, stable: string, canary: string, weigh
   return next;
 }
 
+const PRINT_WIDTH = 110; // .prettierrc.json
+
+/**
+ * JSON laid out the way prettier lays out the repository's configs (and build_models.py's to_json
+ * writes them): objects expanded, arrays of scalars on one line when they fit. Pure.
+ */
+export function layoutJson(value: unknown, indent = 0, prefix = 0): string {
+  const pad = ' '.repeat(indent + 2);
+  if (Array.isArray(value) && value.length > 0) {
+    const inline = `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
+    if (
+      value.every((v) => v === null || typeof v !== 'object') &&
+      prefix + inline.length + 1 <= PRINT_WIDTH
+    ) {
+      return inline;
+    }
+    const items = value.map((v) => pad + layoutJson(v, indent + 2, pad.length));
+    return `[\n${items.join(',\n')}\n${' '.repeat(indent)}]`;
+  }
+  if (value !== null && typeof value === 'object' && Object.keys(value).length > 0) {
+    const items = Object.entries(value).map(([k, v]) => {
+      const key = `${pad}${JSON.stringify(k)}: `;
+      return key + layoutJson(v, indent + 2, key.length);
+    });
+    return `{\n${items.join(',\n')}\n${' '.repeat(indent)}}`;
+  }
+  return JSON.stringify(value);
+}
+
 export interface Publication {
   version: string;
   dir: string;
@@ -48,13 +77,13 @@ export interface Publication {
  * version directory appears whole (staged under a dot-name the repository ignores, then renamed), and
  * config.json is replaced in one rename, so a service loading the model never sees half of either.
  */
-export function publishVersion(
+export async function publishVersion(
   modelDir: string,
   versions: readonly number[],
   stable: string,
   files: Record<string, string>,
   weightPct: number,
-): Publication {
+): Promise<Publication> {
   const version = String(Math.max(0, ...versions) + 1);
   const dir = join(modelDir, version);
   const staging = join(modelDir, `.publishing-${version}`);
@@ -66,15 +95,19 @@ export function publishVersion(
     version,
     weightPct,
   );
+  const text = `${layoutJson(config)}\n`;
   rmSync(staging, { recursive: true, force: true });
+  let moved = false;
   try {
     for (const [name, from] of Object.entries(files)) cpSync(from, join(staging, name));
     renameSync(staging, dir);
-    writeFileSync(`${configFile}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
+    moved = true;
+    writeFileSync(`${configFile}.tmp`, text);
     renameSync(`${configFile}.tmp`, configFile);
   } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
-    rmSync(`${configFile}.tmp`, { force: true });
+    // Leave the repository as it was: no version without its canary config, no stray files.
+    rmSync(moved ? dir : staging, { recursive: true, force: true });
+    rmSync(`${configFile}.tmp`, { recursive: true, force: true });
     throw new OptimizeError(`publishing ${basename(modelDir)} v${version} failed: ${(e as Error).message}`);
   }
   return { version, dir };

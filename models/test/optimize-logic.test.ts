@@ -1,8 +1,11 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from '../optimize/args';
 import { parseLscpu } from '../optimize/cpu';
 import { compare, type Predictions } from '../optimize/evaluate';
 import { judge } from '../optimize/gate';
-import { withCanary } from '../optimize/publish';
+import { publishVersion, withCanary } from '../optimize/publish';
 import { ModelConfigSchema } from '../../service/src/repository/model-config';
 
 describe('parseArgs', () => {
@@ -152,5 +155,37 @@ describe('withCanary', () => {
       traffic: { stable: '2', canary: { version: '4', weight_pct: 25 } },
       version_policy: { specific: { versions: [2, 4] } },
     });
+  });
+});
+
+describe('publishVersion', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'publish-'));
+    mkdirSync(path.join(dir, '1'));
+    writeFileSync(path.join(dir, '1', 'model.onnx'), 'fp32');
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ name: 'm', max_batch_size: 8 }));
+    writeFileSync(path.join(dir, 'int8.onnx'), 'int8');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('adds the next version with its files and rewrites the config', async () => {
+    const p = await publishVersion(dir, [1], '1', { 'model.onnx': path.join(dir, 'int8.onnx') }, 10);
+    expect(p.version).toBe('2');
+    expect(readFileSync(path.join(dir, '2', 'model.onnx'), 'utf8')).toBe('int8');
+    expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')).traffic.canary).toEqual({
+      version: '2',
+      weight_pct: 10,
+    });
+  });
+
+  it('takes the new version back out when the config cannot be written', async () => {
+    // A directory where the config's temporary file goes makes that write fail after the version moved in.
+    mkdirSync(path.join(dir, 'config.json.tmp'));
+    await expect(
+      publishVersion(dir, [1], '1', { 'model.onnx': path.join(dir, 'int8.onnx') }, 10),
+    ).rejects.toThrow(/publishing .* v2 failed: EISDIR/);
+    expect(readdirSync(dir).sort()).toEqual(['1', 'config.json', 'int8.onnx']);
+    expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')).traffic).toBeUndefined();
   });
 });
