@@ -19,7 +19,13 @@ export interface OptimizeArgs {
 
 export const USAGE =
   'usage: npm run model:optimize -- --model <name> [--version <v>] [--mode dynamic|static|graph] [--publish]\n' +
-  '         [--out <dir>] [--rounds <n>] [--round-ms <ms>]   (repository: MODEL_REPOSITORY, default models/)';
+  '         [--out <dir>] [--rounds <n>] [--round-ms <ms>]   (repository: MODEL_REPOSITORY, default models/)\n' +
+  "       npm run model:optimize -- --setup   (only create the quantiser's Python venv)";
+
+/** `--setup` alone: create the venv and stop (CI does this before the tests). */
+export function isSetup(argv: readonly string[]): boolean {
+  return argv.length === 1 && argv[0] === '--setup';
+}
 
 const FLAGS = new Set(['publish']);
 const VALUED = new Set(['model', 'version', 'mode', 'out', 'rounds', 'round-ms']);

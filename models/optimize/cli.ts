@@ -7,13 +7,18 @@
  * accuracy gate and writes a report. With --publish, a passing model becomes the next version and the
  * model's canary. Exit codes: 0 done, 1 gate failed or the model cannot be optimised, 2 usage.
  */
-import { parseArgs } from './args';
+import { isSetup, parseArgs } from './args';
 import { OptimizeError } from './errors';
 import { optimize, REPORT_FILES } from './optimize';
+import { ensureVenv, pythonEnv } from './python';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const log = (line: string) => process.stderr.write(`model:optimize: ${line}\n`);
   try {
+    if (isSetup(argv)) {
+      console.log(`quantiser venv ready: ${await ensureVenv(pythonEnv(process.env), log)}`);
+      return 0;
+    }
     const args = parseArgs(argv, process.env);
     const { report, dir } = await optimize(args, log);
     const b = report.latency.batches[report.latency.batches.length - 1];

@@ -16,6 +16,7 @@ import { measureRawThroughput } from '../src/runtime/raw-throughput';
 import { percentile } from '../../test/support/load';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 import { drive, fmt, type Run } from './closed-loop';
+import { processCpuMs } from './process-cpu';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -76,18 +77,28 @@ async function service(repo: string) {
     const body = JSON.stringify({
       inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 64], data: split.inputs[0] }],
     });
-    const runs: Record<string, Run[]> = await interleaved((v) =>
-      drive(`${svc.url}/v2/models/digits-mlp/versions/${v}/infer`, body, SECONDS),
-    );
+    // Service CPU per request is the work a request costs; unlike req/s it hardly moves when other
+    // processes take the cores.
+    const runs: Record<string, (Run & { cpuUs: number })[]> = await interleaved(async (v) => {
+      const cpu = processCpuMs(svc.child.pid!);
+      const run = await drive(`${svc.url}/v2/models/digits-mlp/versions/${v}/infer`, body, SECONDS);
+      return { ...run, cpuUs: ((processCpuMs(svc.child.pid!) - cpu) * 1000) / run.requests };
+    });
     console.log(`## service, 64 connections, 1-row requests, ${SECONDS} s per round`);
-    for (const v of VERSIONS) for (const r of runs[v]) console.log(`v${v}  ${fmt(r)}`);
-    const med = (v: string, k: keyof Run) => median(runs[v].map((r) => r[k]));
+    for (const v of VERSIONS) {
+      for (const r of runs[v]) console.log(`v${v}  ${fmt(r)}   service CPU ${r.cpuUs.toFixed(0)} us/request`);
+    }
+    const med = (v: string, k: keyof Run | 'cpuUs') => median(runs[v].map((r) => r[k]));
     for (const v of VERSIONS) {
       console.log(
-        `v${v} medians: ${med(v, 'rps').toFixed(0)} req/s, p50 ${med(v, 'p50').toFixed(2)} ms, p99 ${med(v, 'p99').toFixed(2)} ms`,
+        `v${v} medians: ${med(v, 'rps').toFixed(0)} req/s, p50 ${med(v, 'p50').toFixed(2)} ms, ` +
+          `p99 ${med(v, 'p99').toFixed(2)} ms, service CPU ${med(v, 'cpuUs').toFixed(0)} us/request`,
       );
     }
-    console.log(`INT8 / FP32 req/s (medians): ${(med('2', 'rps') / med('1', 'rps')).toFixed(2)}x\n`);
+    console.log(`INT8 / FP32 req/s (medians): ${(med('2', 'rps') / med('1', 'rps')).toFixed(2)}x`);
+    console.log(
+      `FP32 / INT8 service CPU per request (medians): ${(med('1', 'cpuUs') / med('2', 'cpuUs')).toFixed(2)}x\n`,
+    );
   } finally {
     await svc.stop('SIGTERM');
   }
