@@ -152,6 +152,10 @@ def single_thread_session(**extra) -> dict:
     return {"intra_op_num_threads": 1, "inter_op_num_threads": 1, "graph_optimization_level": "all", **extra}
 
 
+# Dynamic batching of the batched classifiers: a short wait, since one run costs little.
+CLASSIFIER_BATCHING = {"max_queue_delay_microseconds": 500, "preferred_batch_size": [16, 32, 64], "max_queue_size": 2048}
+
+
 def tensor(name: str, datatype: str, dims: list[int]) -> dict:
     return {"name": name, "datatype": datatype, "dims": dims}
 
@@ -225,11 +229,7 @@ def build_breast_cancer() -> None:
             input=signature_in,
             output=signature_out,
             version_policy={"latest": {"num_versions": 2}},
-            dynamic_batching={
-                "max_queue_delay_microseconds": 500,
-                "preferred_batch_size": [16, 32, 64],
-                "max_queue_size": 2048,
-            },
+            dynamic_batching=CLASSIFIER_BATCHING,
             session=single_thread_session(),
             warmup={"batch_sizes": [1, 64], "iterations": 2},
             cache={"enabled": True, "ttl_seconds": 300},
@@ -475,11 +475,7 @@ def build_digits_mlp() -> None:
             64,
             input=[tensor("input", "FP32", [n_features])],
             output=[tensor("label", "INT64", []), tensor("probabilities", "FP32", [n_classes])],
-            dynamic_batching={
-                "max_queue_delay_microseconds": 500,
-                "preferred_batch_size": [16, 32, 64],
-                "max_queue_size": 2048,
-            },
+            dynamic_batching=CLASSIFIER_BATCHING,
             session=single_thread_session(),
             warmup={"batch_sizes": [1, 32], "iterations": 1},
             cache={"enabled": False, "ttl_seconds": 300},

@@ -6,8 +6,9 @@
  *   npx tsx service/bench/int8.ts [--rounds 3] [--seconds 5]
  *
  * Prints: raw in-process onnxruntime rows/s at batch 32 (one thread, the service's session options);
- * the real service under 64 connections of 1-row requests (dynamic batching on, cache off), pinned to
- * each version by URL; cold start to ready with every bundled model and without digits-mlp.
+ * the real service under 64 connections of 1-row and of 32-row requests (dynamic batching on, cache
+ * off), pinned to each version by URL, with req/s, latency and service CPU per request; cold start to
+ * ready with every bundled model and without digits-mlp, and each version's load time.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -69,36 +70,44 @@ async function raw(repo: string) {
   console.log(`INT8 / FP32 (medians): ${(median(rows['2']) / median(rows['1'])).toFixed(2)}x\n`);
 }
 
+/** Both versions under 64 connections of `rows`-row requests; medians over the interleaved rounds. */
+async function serviceScenario(url: string, pid: number, rows: number[][]) {
+  const body = JSON.stringify({
+    inputs: [{ name: 'input', datatype: 'FP32', shape: [rows.length, 64], data: rows.flat() }],
+  });
+  // Service CPU per request is the work a request costs; unlike req/s it hardly moves when other
+  // processes take the cores.
+  const runs: Record<string, (Run & { cpuUs: number })[]> = await interleaved(async (v) => {
+    const cpu = processCpuMs(pid);
+    const run = await drive(`${url}/v2/models/digits-mlp/versions/${v}/infer`, body, SECONDS);
+    return { ...run, cpuUs: ((processCpuMs(pid) - cpu) * 1000) / run.requests };
+  });
+  console.log(`## service, 64 connections, ${rows.length}-row requests, ${SECONDS} s per round`);
+  for (const v of VERSIONS) {
+    for (const r of runs[v]) console.log(`v${v}  ${fmt(r)}   service CPU ${r.cpuUs.toFixed(0)} us/request`);
+  }
+  const med = (v: string, k: keyof Run | 'cpuUs') => median(runs[v].map((r) => r[k]));
+  for (const v of VERSIONS) {
+    console.log(
+      `v${v} medians: ${med(v, 'rps').toFixed(0)} req/s, p50 ${med(v, 'p50').toFixed(2)} ms, ` +
+        `p99 ${med(v, 'p99').toFixed(2)} ms, service CPU ${med(v, 'cpuUs').toFixed(0)} us/request`,
+    );
+  }
+  console.log(`INT8 / FP32 req/s (medians): ${(med('2', 'rps') / med('1', 'rps')).toFixed(2)}x`);
+  console.log(
+    `FP32 / INT8 service CPU per request (medians): ${(med('1', 'cpuUs') / med('2', 'cpuUs')).toFixed(2)}x\n`,
+  );
+}
+
 async function service(repo: string) {
   const svc = await startServiceProcess({ MODEL_REPOSITORY: repo, LOG_LEVEL: 'info' });
   try {
     await waitReady(svc, 60_000);
     const split = JSON.parse(readFileSync(path.join(repo, 'digits-mlp', 'testdata', 'test.json'), 'utf8'));
-    const body = JSON.stringify({
-      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 64], data: split.inputs[0] }],
-    });
-    // Service CPU per request is the work a request costs; unlike req/s it hardly moves when other
-    // processes take the cores.
-    const runs: Record<string, (Run & { cpuUs: number })[]> = await interleaved(async (v) => {
-      const cpu = processCpuMs(svc.child.pid!);
-      const run = await drive(`${svc.url}/v2/models/digits-mlp/versions/${v}/infer`, body, SECONDS);
-      return { ...run, cpuUs: ((processCpuMs(svc.child.pid!) - cpu) * 1000) / run.requests };
-    });
-    console.log(`## service, 64 connections, 1-row requests, ${SECONDS} s per round`);
-    for (const v of VERSIONS) {
-      for (const r of runs[v]) console.log(`v${v}  ${fmt(r)}   service CPU ${r.cpuUs.toFixed(0)} us/request`);
-    }
-    const med = (v: string, k: keyof Run | 'cpuUs') => median(runs[v].map((r) => r[k]));
-    for (const v of VERSIONS) {
-      console.log(
-        `v${v} medians: ${med(v, 'rps').toFixed(0)} req/s, p50 ${med(v, 'p50').toFixed(2)} ms, ` +
-          `p99 ${med(v, 'p99').toFixed(2)} ms, service CPU ${med(v, 'cpuUs').toFixed(0)} us/request`,
-      );
-    }
-    console.log(`INT8 / FP32 req/s (medians): ${(med('2', 'rps') / med('1', 'rps')).toFixed(2)}x`);
-    console.log(
-      `FP32 / INT8 service CPU per request (medians): ${(med('1', 'cpuUs') / med('2', 'cpuUs')).toFixed(2)}x\n`,
-    );
+    // One image per request (the batcher forms the batches), then 32 per request, where the model's
+    // share of a request's cost is larger than HTTP's and JSON's.
+    await serviceScenario(svc.url, svc.child.pid!, split.inputs.slice(0, 1));
+    await serviceScenario(svc.url, svc.child.pid!, split.inputs.slice(0, 32));
   } finally {
     await svc.stop('SIGTERM');
   }
@@ -109,6 +118,7 @@ async function coldStart() {
   cpSync(MODELS, without, { recursive: true, filter: (src) => !src.includes(`${path.sep}digits-mlp`) });
   const repos = { 'all bundled models': MODELS, 'without digits-mlp': without };
   const times: Record<string, number[]> = { 'all bundled models': [], 'without digits-mlp': [] };
+  const loads: Record<string, number[]> = {};
   try {
     for (let r = 0; r < ROUNDS; r++) {
       for (const [name, repo] of Object.entries(repos)) {
@@ -116,6 +126,10 @@ async function coldStart() {
         const svc = await startServiceProcess({ MODEL_REPOSITORY: repo, LOG_LEVEL: 'info' });
         await waitReady(svc, 60_000);
         times[name].push((performance.now() - started) / 1000);
+        for (const line of svc.lines.filter((l) => l.includes('"msg":"model version ready"'))) {
+          const { model, version, loadSeconds } = JSON.parse(line);
+          (loads[`${model}/${version}`] ??= []).push(loadSeconds * 1000);
+        }
         await svc.stop('SIGTERM');
       }
     }
@@ -126,6 +140,8 @@ async function coldStart() {
   for (const [name, t] of Object.entries(times)) {
     console.log(`${name}: ${t.map((x) => `${x.toFixed(2)} s`).join(', ')}  median ${median(t).toFixed(2)} s`);
   }
+  console.log('open + check + warm up, per version (service log, median ms):');
+  for (const [id, ms] of Object.entries(loads).sort()) console.log(`  ${id}: ${median(ms).toFixed(0)} ms`);
 }
 
 async function main() {
