@@ -179,7 +179,7 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
     });
   }
 
-  return {
+  return definedOnly({
     environment: s.environment,
     region: s.region,
     sla: s.sla,
@@ -195,5 +195,13 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
     serviceName: workload.serviceName,
     serviceNamespace: workload.namespace,
     serviceStrategy: s.service.strategy,
-  };
+  });
+}
+
+/**
+ * Drops the outputs this stack does not have (the local stack has no cluster, VPC, bucket or alert
+ * topic; a stack without auth has no API key): Pulumi would warn about each undefined one on every run.
+ */
+function definedOnly(outputs: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined));
 }

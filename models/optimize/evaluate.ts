@@ -1,5 +1,5 @@
 import type { Tensor, TensorSpec } from '../../service/src/core/tensor';
-import { silentLogger } from '../../service/src/engine/observer';
+import { silentLogger } from '../../service/src/core/logger';
 import type { ModelConfig } from '../../service/src/repository/model-config';
 import { resolveSignature, type ModelSignature } from '../../service/src/repository/signature';
 import { openInline, type OpenedModel } from '../../service/src/runtime/ort-runner';

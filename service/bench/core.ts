@@ -1,5 +1,5 @@
 /**
- * Core service benchmarks (issue 2), the first part of `npm run bench`. Everything runs on this
+ * Core service benchmarks, the first part of `npm run bench`. Everything runs on this
  * machine over loopback, bounded in time; the service and the HTTP ceilings run as their own
  * processes, autocannon drives them from this one.
  *
@@ -16,8 +16,8 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
-import { measureRawThroughput } from '../src/runtime/raw-throughput';
 import { CONNECTIONS, drive as driveFor, fmt, type Run } from './closed-loop';
+import { measureRawThroughput } from './raw-throughput';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 
 const arg = (name: string, fallback: string) => {

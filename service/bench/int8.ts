@@ -13,7 +13,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { measureRawThroughput } from '../src/runtime/raw-throughput';
+import { measureRawThroughput } from './raw-throughput';
 import { percentile } from '../../test/support/load';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 import { drive, fmt, type Run } from './closed-loop';

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
+import { describeUnless } from './describe-unless';
 
 /**
  * A real redis-server on a free loopback port for tests that exercise the Redis paths. Persistence
@@ -21,13 +22,7 @@ export function redisUnavailableReason(): string | undefined {
 
 /** `describe` when redis-server is available, otherwise `describe.skip` with the reason printed once. */
 export function describeWithRedis(name: string, fn: () => void): void {
-  const reason = redisUnavailableReason();
-  if (reason) {
-    console.warn(`skipping "${name}": ${reason}`);
-    describe.skip(name, fn);
-  } else {
-    describe(name, fn);
-  }
+  describeUnless(redisUnavailableReason(), name, fn);
 }
 
 export async function freePort(): Promise<number> {

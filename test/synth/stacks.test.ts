@@ -3,6 +3,7 @@
  * platform, checked on what the program actually declares for that stack's config.
  */
 import { errorBudgetRatio, listStacks } from '@ml-platform/stack-config';
+import { parseAllDocuments } from 'yaml';
 import { estimateMonthlyCost } from '../../infra/src/budget/cost-estimate';
 import { slaRuleGroups } from '../../infra/src/monitoring/sla-rules';
 import { resolveSettings } from '../../infra/src/settings';
@@ -34,6 +35,18 @@ describe.each(stacks)('stack %s', (stack) => {
       .map((v) => `${objects[v.index].inputs.kind} ${objects[v.index].name}: ${v.error}`);
     expect(invalid).toEqual([]);
     expect(renderManifests(get(stack).resources).size).toBe(objects.length);
+  });
+
+  it('writes manifests that YAML 1.1 readers (kubectl, the API server, Helm) read as declared', () => {
+    const objects = get(stack).resources.filter(isKubernetesObject);
+    // One document per file, read with the 1.1 schema, where `no`, `on`, `y`, `0x1F`, `1_000` and
+    // dates are not strings; each must come back equal to what the program declared.
+    const readBack = [...renderManifests(get(stack).resources).values()].map((text) => {
+      const docs = parseAllDocuments(text, { version: '1.1' });
+      if (!Array.isArray(docs) || docs.length !== 1) throw new Error(`expected one document in:\n${text}`);
+      return docs[0].toJS() as unknown;
+    });
+    expect(readBack).toEqual(objects.map((r) => r.inputs));
   });
 
   it('parents every resource to a component or the stack', () => {

@@ -16,7 +16,7 @@ const positive = (max: number) => {
 
 /**
  * Every environment variable the service reads, validated once at start-up. The names are part of
- * the public interface (DESIGN.md). Guards (auth, rate limits, Redis) are parsed here too so that
+ * the public interface (listed in README.md). Guards (auth, rate limits, Redis) are parsed here too so that
  * a bad value fails at start-up like any other, and the guards only consume the typed result.
  */
 const EnvSchema = z.object({

@@ -9,6 +9,11 @@ export interface InferRequest {
   outputs?: string[];
   /** Absolute deadline in ms on the `performance.now()` clock; queued work past it is answered 504. */
   deadline: number;
+  /**
+   * The request's own `timeout` parameter in ms, when it set one (`deadline` already holds it).
+   * Without one, the model's dynamic_batching.default_timeout_microseconds bounds its time queued.
+   */
+  timeoutMs?: number;
 }
 
 export interface InferResult {

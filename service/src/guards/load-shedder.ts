@@ -1,6 +1,6 @@
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { unavailable } from '../core/errors';
-import type { CallContext, Guard } from '../http/guard';
+import type { AdmitHook } from '../pipeline/phases';
 import { defineCounter, defineGauge } from '../observability/metrics';
 
 /**
@@ -57,11 +57,9 @@ export class LoadShedder {
 }
 
 /** Sheds inference requests at the door; metadata and repository calls are cheap and never shed. */
-export class LoadShedGuard implements Guard {
-  constructor(private readonly shedder: LoadShedder) {}
-
-  admit(call: CallContext): void {
+export function loadSheddingHook(shedder: LoadShedder): AdmitHook {
+  return (call) => {
     if (call.scope !== 'infer' || !call.onFinish) return;
-    call.onFinish(this.shedder.acquire());
-  }
+    call.onFinish(shedder.acquire());
+  };
 }

@@ -2,15 +2,17 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { InferenceEngine } from '../core/engine';
 import { ServiceError, badRequest, unavailable } from '../core/errors';
-import { admitAll, type Guard, type Scope } from './guard';
+import type { AdmitHook, Scope } from '../pipeline/phases';
+import { runAdmit } from '../pipeline/run';
 import { openApiDocument } from './openapi';
 import { requestIdOf } from './request-id';
 import { sendError, statusOf } from './respond';
-import type { ClusterOps } from './server';
+import type { ClusterOps } from './cluster-ops';
 
 export interface ApiDeps {
   engine: InferenceEngine;
-  guards: readonly Guard[];
+  /** The admit phase's hooks, run before every guarded handler. */
+  admit: readonly AdmitHook[];
   ops: ClusterOps;
   /** Prometheus exposition content type. */
   contentType: string;
@@ -30,7 +32,7 @@ type Handler = (req: Request, res: Response) => unknown;
  * here (these are not hot); inference is served by the node:http fast path in infer-handler.ts.
  */
 export function createApiApp(deps: ApiDeps): express.Express {
-  const { engine, guards } = deps;
+  const { engine, admit } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -48,7 +50,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
     async (req, res) => {
       const model = typeof req.params.model === 'string' ? req.params.model : undefined;
       const version = typeof req.params.version === 'string' ? req.params.version : undefined;
-      await admitAll(guards, {
+      await runAdmit(admit, {
         requestId: res.locals.requestId as string,
         scope,
         headers: req.headers,

@@ -1,21 +1,23 @@
 /**
  * POST /v2/models/{model}[/versions/{version}]/infer: the hot path, served on raw node:http (see
- * server.ts for why). One request goes through these steps, in this order:
+ * server.ts for why). One request goes through these steps, in this order; the phases
+ * (pipeline/phases.ts) are wired in request-pipeline.ts:
  *
  *   1. context   request id (x-request-id in, or generated; echoed back), trace span from traceparent
- *   2. admit     guards' `admit`: load shedding, auth, then rate limit       <- Guard.admit (issue 3)
+ *   2. admit     phase: load shedding, auth, then rate limit
  *   3. read      the body, at most MAX_BODY_BYTES (413)
  *   4. decode    OIP JSON or the binary tensor extension (400 naming the field)
  *   5. route     the version for an unversioned URL: A/B key, canary weight or stable (traffic/),
  *                plus an optional shadow copy; then the deadline: the `timeout` parameter, capped
  *                by REQUEST_TIMEOUT_MS
- *   6. execute   guards' `execute` around the engine: drift, cache, breaker, fallback <- Guard.execute
- *                the engine then validates the inputs against the model
- *                signature (400), queues on the version's batcher (503 full, 504 deadline) and runs
+ *   6. around    phase: fallback chain, cache, breaker, then the execute phase: the engine validates
+ *      execute   the inputs against the model signature (400), queues on the version's batcher
+ *                (503 full, 504 deadline) and runs
  *   7. encode    JSON, or binary when any output asks for it
  *   8. record    metrics by model/version/status, a log line, the span's end
+ *   9. observe   phase: deferred past the written response (drift)
  *
- * New guard steps belong in a Guard (http/guard.ts), not in this function.
+ * New steps belong in a phase hook, not in this function.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -26,7 +28,8 @@ import type { TrafficRouter } from '../traffic/traffic-router';
 import { traceIdOf, type Tracing } from '../observability/tracing';
 import { decodeInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
-import { admitAll, executeThrough, type Guard, type InferCallContext } from './guard';
+import type { InferCallContext, RequestPipeline } from '../pipeline/phases';
+import { composeExecution, deferredObservers, runAdmit } from '../pipeline/run';
 import { readBody } from './read-body';
 import { requestIdOf } from './request-id';
 import { sendError } from './respond';
@@ -34,7 +37,7 @@ import { sendError } from './respond';
 export interface InferHandlerDeps {
   engine: InferenceEngine;
   router: Pick<TrafficRouter, 'decide'>;
-  guards: readonly Guard[];
+  pipeline: RequestPipeline;
   metrics: ServiceMetrics;
   tracing: Tracing;
   logger: Logger;
@@ -78,7 +81,11 @@ function headerLengthOf(req: IncomingMessage): number | undefined {
 const UNKNOWN = '(unknown)';
 
 export function createInferHandler(deps: InferHandlerDeps) {
-  const { engine, guards, metrics, tracing, logger } = deps;
+  const { engine, pipeline, metrics, tracing, logger } = deps;
+  const execute = composeExecution(pipeline.around, pipeline.execute);
+  const observe = deferredObservers(pipeline.observe, (err) =>
+    logger.error({ err }, 'an observe hook failed'),
+  );
 
   /** Bounded labels for a failed request: only names the engine knows become label values. */
   function errorLabels(route: InferRoute, status: number): [string, string] {
@@ -116,6 +123,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       'inference.model': route.model,
     });
     let status = 500;
+    let request: InferRequest | undefined;
     let result: InferResult | undefined;
     let failure: unknown;
     try {
@@ -133,7 +141,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
         onFinish: (fn: () => void) => res.once('close', fn),
       };
       // 2. admit
-      const admitted = admitAll(guards, call);
+      const admitted = runAdmit(pipeline.admit, call);
       if (admitted) await admitted;
       // 3. read
       const headerLength = headerLengthOf(req);
@@ -144,17 +152,16 @@ export function createInferHandler(deps: InferHandlerDeps) {
       const decision = deps.router.decide(route.model, route.version, req.headers);
       res.setHeader('x-model-variant', decision.variant);
       const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
-      const request: InferRequest = {
+      request = {
         id: decoded.id,
         inputs: decoded.inputs,
         outputs: decoded.outputs?.map((o) => o.name),
         deadline: performance.now() + budget,
+        timeoutMs: decoded.timeoutMs,
       };
-      // 6. execute
+      // 6. around, execute
       const inferCall: InferCallContext = { ...call, version: decision.version, decoded };
-      result = await executeThrough(guards, inferCall, request, () =>
-        engine.infer(route.model, decision.version, request),
-      );
+      result = await execute({ call: inferCall, request });
       if (decision.shadowVersion !== undefined) shadow(route.model, decision.shadowVersion, request);
       // 7. encode
       const encoded = encodeInferResponse(decoded, result);
@@ -194,5 +201,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
         logger.debug({ ...fields, version, ms: seconds * 1000 }, 'inference');
       }
     }
+    // 9. observe
+    observe?.({ model: route.model, request, result, status, seconds });
   };
 }

@@ -5,25 +5,17 @@ import type { InferenceEngine } from '../core/engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
-import type { Guard } from './guard';
+import type { ClusterOps } from './cluster-ops';
+import type { RequestPipeline } from '../pipeline/phases';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import { createInferHandler, matchInferRoute } from './infer-handler';
-
-/**
- * What differs between one process and a node:cluster worker: where /metrics comes from and how
- * far a repository load/unload reaches (one engine, or every worker's).
- */
-export interface ClusterOps {
-  metricsText(): Promise<string>;
-  load(model: string): Promise<void>;
-  unload(model: string): Promise<void>;
-}
 
 export interface ServerDeps {
   engine: InferenceEngine;
   /** Traffic routing for unversioned infer URLs (canary, A/B, shadow). */
   router: Pick<TrafficRouter, 'decide'>;
-  guards?: readonly Guard[];
+  /** The request phases (request-pipeline.ts). */
+  pipeline: RequestPipeline;
   metrics: ServiceMetrics;
   tracing: Tracing;
   logger: Logger;
@@ -67,19 +59,24 @@ export const SERVER_TIMEOUTS = {
  * only path where that matters. Everything else falls through to Express.
  */
 export function createInferenceServer(deps: ServerDeps): InferenceServer {
-  const guards = deps.guards ?? [];
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const isReady = () => !draining && deps.engine.isReady();
 
-  const infer = createInferHandler({ ...deps, guards });
+  const infer = createInferHandler(deps);
   const ops: ClusterOps = deps.ops ?? {
     metricsText: () => deps.metrics.registry.metrics(),
     load: (model) => deps.engine.load(model),
     unload: (model) => deps.engine.unload(model),
   };
-  const api = createApiApp({ ...deps, guards, ops, contentType: deps.metrics.registry.contentType, isReady });
+  const api = createApiApp({
+    ...deps,
+    admit: deps.pipeline.admit,
+    ops,
+    contentType: deps.metrics.registry.contentType,
+    isReady,
+  });
 
   const done = () => {
     inFlight--;

@@ -141,12 +141,6 @@ const DriftSchema = z
   })
   .strict();
 
-const SlaSchema = z
-  .object({
-    p99_latency_ms: z.number().positive().optional(),
-  })
-  .strict();
-
 /** The accuracy gate of `npm run model:optimize` (models/optimize); the service itself ignores it. */
 const OptimizationSchema = z
   .object({
@@ -182,7 +176,6 @@ export const ModelConfigSchema = z
     cache: CacheSchema.default({ enabled: false, ttl_seconds: 300 }),
     fallback: FallbackSchema.optional(),
     circuit_breaker: BreakerSchema.optional(),
-    sla: SlaSchema.optional(),
     traffic: TrafficSchema.optional(),
     drift: DriftSchema.optional(),
     optimization: OptimizationSchema.optional(),

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { silentLogger } from '../engine/observer';
-import { readModelConfig } from '../repository/config-file';
-import { resolveSignature } from '../repository/signature';
-import { bindOutputs, openInline } from './ort-runner';
-import { syntheticInputs } from './synthetic-inputs';
+import { silentLogger } from '../src/core/logger';
+import { readModelConfig } from '../src/repository/config-file';
+import { resolveSignature } from '../src/repository/signature';
+import { bindOutputs, openInline } from '../src/runtime/ort-runner';
+import { syntheticInputs } from '../src/runtime/synthetic-inputs';
 
 export interface RawThroughputOptions {
   /** `<repository>/<model>`: its config.json supplies the session options the service uses. */

@@ -31,18 +31,3 @@ export interface BatchEvent {
   computeSeconds: number;
   ok: boolean;
 }
-
-/** The subset of a pino logger the engine uses. */
-export interface EngineLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export const silentLogger: EngineLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { measureRawThroughput } from '../src/runtime/raw-throughput';
+import { measureRawThroughput } from '../bench/raw-throughput';
 import { BUNDLED } from './engine-support/repo';
 
 describe('measureRawThroughput', () => {
