@@ -148,7 +148,7 @@ async function produce(
     );
   }
   // Per-channel weight scales help when a layer's output channels differ in range, and cost a
-  // little speed; keep them only when they keep more top-1 labels than one scale per tensor.
+  // little speed; keep them only when they stay closer to the original than one scale per tensor.
   const tried: {
     perChannel: boolean;
     file: string;
