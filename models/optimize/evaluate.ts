@@ -1,8 +1,12 @@
-import type { Tensor, TensorSpec } from '../../service/src/core/tensor';
-import { silentLogger } from '../../service/src/core/logger';
-import type { ModelConfig } from '../../service/src/repository/model-config';
-import { resolveSignature, type ModelSignature } from '../../service/src/repository/signature';
-import { openInline, type OpenedModel } from '../../service/src/runtime/ort-runner';
+import type { Tensor, TensorSpec } from '@ml-platform/service/core/tensor';
+import {
+  openInline,
+  resolveSignature,
+  silentLogger,
+  type ModelSignature,
+  type OpenedModel,
+} from '@ml-platform/service/model-tooling';
+import type { ModelConfig } from '@ml-platform/service/repository/model-config';
 import { OptimizeError } from './errors';
 import { heldOutBatches } from './feeds';
 import type { HeldOut } from './source';

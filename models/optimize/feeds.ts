@@ -1,6 +1,6 @@
-import { DATATYPE_INFO, elementCount } from '../../service/src/core/datatypes';
-import type { Tensor, TensorSpec } from '../../service/src/core/tensor';
-import type { ModelSignature } from '../../service/src/repository/signature';
+import { DATATYPE_INFO, elementCount } from '@ml-platform/service/core/datatypes';
+import type { Tensor, TensorSpec } from '@ml-platform/service/core/tensor';
+import type { ModelSignature } from '@ml-platform/service/model-tooling';
 import { OptimizeError } from './errors';
 
 /** Rows the held-out data feeds per run: the model's limit, at most 64. */

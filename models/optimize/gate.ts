@@ -1,4 +1,4 @@
-import type { ModelConfig } from '../../service/src/repository/model-config';
+import type { ModelConfig } from '@ml-platform/service/repository/model-config';
 import type { Comparison } from './evaluate';
 
 export type GateConfig = NonNullable<ModelConfig['optimization']>;

@@ -1,7 +1,7 @@
 import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ModelConfigSchema } from '../../service/src/repository/model-config';
-import { selectVersions } from '../../service/src/repository/version-policy';
+import { ModelConfigSchema } from '@ml-platform/service/repository/model-config';
+import { selectVersions } from '@ml-platform/service/model-tooling';
 import { OptimizeError } from './errors';
 
 type RawConfig = Record<string, unknown> & {

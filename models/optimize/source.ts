@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readModelConfig } from '../../service/src/repository/config-file';
-import type { ModelConfig } from '../../service/src/repository/model-config';
-import { parseVersionDir } from '../../service/src/repository/version-policy';
+import { parseVersionDir, readModelConfig } from '@ml-platform/service/model-tooling';
+import type { ModelConfig } from '@ml-platform/service/repository/model-config';
 import { OptimizeError } from './errors';
 
 /** `<model>/testdata/test.json`: classifiers give `labels`, regressors `targets`. */

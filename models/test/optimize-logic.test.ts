@@ -6,7 +6,7 @@ import { parseLscpu } from '../optimize/cpu';
 import { compare, type Predictions } from '../optimize/evaluate';
 import { judge } from '../optimize/gate';
 import { publishVersion, withCanary } from '../optimize/publish';
-import { ModelConfigSchema } from '../../service/src/repository/model-config';
+import { ModelConfigSchema } from '@ml-platform/service/repository/model-config';
 
 describe('parseArgs', () => {
   it('defaults to dynamic mode, no publish, the models/ repository', () => {

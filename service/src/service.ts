@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
 import { createEngine, type Engine } from './engine';
+import { createFeatureServing } from './features/create';
 import type { GuardContext, ProductionGuards } from './guards';
 import { SERVER_TIMEOUTS, createInferenceServer, type InferenceServer } from './http/server';
 import { metricsObserver } from './observability/engine-observer';
@@ -63,6 +64,7 @@ export async function startService(
     observer: metricsObserver(metrics),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
+  const features = createFeatureServing({ config, engine, metrics, logger });
   const http = createInferenceServer({
     engine,
     router: new TrafficRouter({ modelConfig: (model) => engine.modelConfig(model) }),
@@ -75,6 +77,7 @@ export async function startService(
     server: SERVER_INFO,
     ops: options.clusterWorker ? workerClusterOps(metrics.registry, engine) : undefined,
     timeouts: options.timeouts,
+    features: features.serving,
   });
   // The cluster primary hands connections to any listening worker, ready or not: a worker that
   // listened while loading would answer 503 next to ready siblings. Alone, listening at once lets
@@ -92,6 +95,7 @@ export async function startService(
     async stop(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       const clean = await http.drain(timeoutMs);
       await production?.close();
+      await features.close();
       await tracing.shutdown();
       return clean;
     },

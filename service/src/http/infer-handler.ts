@@ -19,6 +19,7 @@
  *
  * New steps belong in a phase hook, not in this function.
  */
+import { HEADERS } from '@ml-platform/contract/names';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { InferenceEngine, InferRequest, InferResult } from '../core/engine';
@@ -26,10 +27,11 @@ import { ServiceError, badRequest } from '../core/errors';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import { traceIdOf, type Tracing } from '../observability/tracing';
-import { decodeInferRequest } from '../protocol/infer-request';
+import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
-import type { InferCallContext, RequestPipeline } from '../pipeline/phases';
+import type { CallContext, InferCallContext, RequestPipeline } from '../pipeline/phases';
 import { composeExecution, deferredObservers, runAdmit } from '../pipeline/run';
+import { inferCallContext } from './admit-call';
 import { readBody } from './read-body';
 import { requestIdOf } from './request-id';
 import { sendError } from './respond';
@@ -67,7 +69,7 @@ export function matchInferRoute(url: string | undefined): InferRoute | undefined
 }
 
 function headerLengthOf(req: IncomingMessage): number | undefined {
-  const h = req.headers['inference-header-content-length'];
+  const h = req.headers[HEADERS.inferenceHeaderContentLength];
   if (h === undefined) return undefined;
   if (typeof h !== 'string' || !/^\d{1,15}$/.test(h)) {
     throw badRequest(
@@ -80,9 +82,64 @@ function headerLengthOf(req: IncomingMessage): number | undefined {
 /** Label for a model or version that does not exist: names from the URL must not become label values. */
 const UNKNOWN = '(unknown)';
 
+/**
+ * A decoded request's steps 5 and 6: `request` is routed and has its deadline (the observe hooks
+ * get it, answered or not); `run` goes through the around hooks to the executor.
+ */
+export type InferPipeline = (
+  call: CallContext & { model: string },
+  version: string | undefined,
+  decoded: DecodedInferRequest,
+) => { request: InferRequest; run(): Promise<InferResult> };
+
+/**
+ * Steps 5 and 6 for a decoded request: route, deadline, the around hooks and the executor, and the
+ * shadow copy. POST /predict (features/predict-handler.ts) enters here with the tensors it built
+ * from records, so it shares the cache, breakers, fallback and batcher with /infer.
+ */
+export function createInferPipeline(
+  deps: Pick<InferHandlerDeps, 'engine' | 'router' | 'pipeline' | 'metrics' | 'requestTimeoutMs'>,
+): InferPipeline {
+  const { engine, metrics } = deps;
+  const execute = composeExecution(deps.pipeline.around, deps.pipeline.execute);
+
+  /**
+   * A fire-and-forget copy to the shadow version, after the real answer so it never delays it. Its
+   * outcome is only counted: the caller never sees it, and it skips the cache and the breakers.
+   */
+  function shadow(model: string, version: string, request: InferRequest): void {
+    engine.infer(model, version, request).then(
+      () => metrics.shadowRequests.inc({ model, version, outcome: 'ok' }),
+      () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
+    );
+  }
+
+  return (call, version, decoded) => {
+    // 5. route, deadline
+    const decision = deps.router.decide(call.model, version, call.headers);
+    call.setHeader(HEADERS.modelVariant, decision.variant);
+    const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
+    const request: InferRequest = {
+      id: decoded.id,
+      inputs: decoded.inputs,
+      outputs: decoded.outputs?.map((o) => o.name),
+      deadline: performance.now() + budget,
+      timeoutMs: decoded.timeoutMs,
+    };
+    // 6. around, execute
+    const inferCall: InferCallContext = { ...call, scope: 'infer', version: decision.version, decoded };
+    const run = async () => {
+      const result = await execute({ call: inferCall, request });
+      if (decision.shadowVersion !== undefined) shadow(call.model, decision.shadowVersion, request);
+      return result;
+    };
+    return { request, run };
+  };
+}
+
 export function createInferHandler(deps: InferHandlerDeps) {
   const { engine, pipeline, metrics, tracing, logger } = deps;
-  const execute = composeExecution(pipeline.around, pipeline.execute);
+  const execute = createInferPipeline(deps);
   const observe = deferredObservers(pipeline.observe, (err) =>
     logger.error({ err }, 'an observe hook failed'),
   );
@@ -98,17 +155,6 @@ export function createInferHandler(deps: InferHandlerDeps) {
     }
   }
 
-  /**
-   * A fire-and-forget copy to the shadow version, after the real answer so it never delays it. Its
-   * outcome is only counted: the caller never sees it, and it skips the cache and the breakers.
-   */
-  function shadow(model: string, version: string, request: InferRequest): void {
-    engine.infer(model, version, request).then(
-      () => metrics.shadowRequests.inc({ model, version, outcome: 'ok' }),
-      () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
-    );
-  }
-
   return async function handleInfer(
     req: IncomingMessage,
     res: ServerResponse,
@@ -117,7 +163,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
     // 1. context
     const started = performance.now();
     const requestId = requestIdOf(req);
-    res.setHeader('x-request-id', requestId);
+    res.setHeader(HEADERS.requestId, requestId);
     const span = tracing.startSpan('POST /v2/models/{model}/infer', req.headers, {
       'http.request.method': 'POST',
       'inference.model': route.model,
@@ -127,19 +173,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
     let result: InferResult | undefined;
     let failure: unknown;
     try {
-      if (req.method !== 'POST') {
-        res.setHeader('allow', 'POST');
-        throw new ServiceError(405, `${req.method} is not allowed on ${req.url}; use POST`);
-      }
-      const call = {
-        requestId,
-        scope: 'infer' as const,
-        headers: req.headers,
-        model: route.model,
-        version: route.version,
-        setHeader: (name: string, value: string) => res.setHeader(name, value),
-        onFinish: (fn: () => void) => res.once('close', fn),
-      };
+      const call = inferCallContext(req, res, { requestId, model: route.model, version: route.version });
       // 2. admit
       const admitted = runAdmit(pipeline.admit, call);
       if (admitted) await admitted;
@@ -148,21 +182,10 @@ export function createInferHandler(deps: InferHandlerDeps) {
       const body = await readBody(req, deps.maxBodyBytes);
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
-      // 5. route, deadline
-      const decision = deps.router.decide(route.model, route.version, req.headers);
-      res.setHeader('x-model-variant', decision.variant);
-      const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
-      request = {
-        id: decoded.id,
-        inputs: decoded.inputs,
-        outputs: decoded.outputs?.map((o) => o.name),
-        deadline: performance.now() + budget,
-        timeoutMs: decoded.timeoutMs,
-      };
-      // 6. around, execute
-      const inferCall: InferCallContext = { ...call, version: decision.version, decoded };
-      result = await execute({ call: inferCall, request });
-      if (decision.shadowVersion !== undefined) shadow(route.model, decision.shadowVersion, request);
+      // 5-6. route, deadline, around, execute
+      const prepared = execute(call, route.version, decoded);
+      request = prepared.request;
+      result = await prepared.run();
       // 7. encode
       const encoded = encodeInferResponse(decoded, result);
       res.writeHead(
@@ -172,7 +195,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
           : {
               'content-type': encoded.contentType,
               'content-length': encoded.body.length,
-              'inference-header-content-length': encoded.headerLength,
+              [HEADERS.inferenceHeaderContentLength]: encoded.headerLength,
             },
       );
       res.end(encoded.body);

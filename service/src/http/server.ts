@@ -8,7 +8,9 @@ import { createApiApp } from './api-app';
 import type { ClusterOps } from './cluster-ops';
 import type { RequestPipeline } from '../pipeline/phases';
 import type { TrafficRouter } from '../traffic/traffic-router';
-import { createInferHandler, matchInferRoute } from './infer-handler';
+import { createInferHandler, createInferPipeline, matchInferRoute } from './infer-handler';
+import { createPredictHandler, matchPredictRoute } from '../features/predict-handler';
+import type { FeatureServing } from '../features/serving';
 
 export interface ServerDeps {
   engine: InferenceEngine;
@@ -26,6 +28,8 @@ export interface ServerDeps {
   ops?: ClusterOps;
   /** Defaults to SERVER_TIMEOUTS. */
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
+  /** Serves POST /v2/models/{m}/predict for models with a features.json. */
+  features?: FeatureServing;
 }
 
 export interface InferenceServer {
@@ -65,6 +69,9 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   const isReady = () => !draining && deps.engine.isReady();
 
   const infer = createInferHandler(deps);
+  const predict =
+    deps.features &&
+    createPredictHandler({ ...deps, features: deps.features, inference: createInferPipeline(deps) });
   const ops: ClusterOps = deps.ops ?? {
     metricsText: () => deps.metrics.registry.metrics(),
     load: (model) => deps.engine.load(model),
@@ -90,7 +97,9 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     // While draining, answer what arrives on open connections but send clients elsewhere next time.
     if (draining) res.setHeader('connection', 'close');
     const route = matchInferRoute(req.url);
+    const predictRoute = route || !predict ? undefined : matchPredictRoute(req.url);
     if (route) void infer(req, res, route);
+    else if (predictRoute) void predict!(req, res, predictRoute.model);
     else api(req, res);
   });
   // Also set on the instance, where every Node release reads it.
