@@ -1,7 +1,16 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'out/**', 'coverage/**', 'loadtests/dist/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'out/**',
+      'coverage/**',
+      'loadtests/dist/**',
+      'service/console/public/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { InferenceEngine } from '../core/engine';
+import type { Engine } from '../engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
@@ -20,7 +20,7 @@ export interface ClusterOps {
 }
 
 export interface ServerDeps {
-  engine: InferenceEngine;
+  engine: Engine;
   /** Traffic routing for unversioned infer URLs (canary, A/B, shadow). */
   router: Pick<TrafficRouter, 'decide'>;
   guards?: readonly Guard[];
