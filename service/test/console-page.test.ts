@@ -69,38 +69,40 @@ async function openConsole(base: string, width = 1280): Promise<Watched> {
 
 const modelNames = (page: Page) => page.$$eval('#models h3.model-name', (hs) => hs.map((h) => h.textContent));
 
+/** A CSS attribute selector; JSON's string escapes are valid CSS string escapes. */
+const attr = (name: string, value: string) => `[${name}=${JSON.stringify(value)}]`;
+
+const card = (page: Page, model: string) => page.locator(`#models section.model${attr('data-model', model)}`);
+
 /** The text of one cell of a model's version row. */
 const cell = (page: Page, model: string, version: string, field: string) =>
-  page.evaluate(
-    ([m, v, f]) => {
-      const card = [...document.querySelectorAll<HTMLElement>('#models section.model')].find(
-        (s) => s.dataset.model === m,
-      );
-      const row = [...(card?.querySelectorAll<HTMLElement>('tbody tr') ?? [])].find(
-        (r) => r.dataset.version === v,
-      );
-      return row?.querySelector(`[data-field="${f}"]`)?.textContent ?? null;
-    },
-    [model, version, field],
-  );
+  card(page, model)
+    .locator(`tr${attr('data-version', version)} ${attr('data-field', field)}`)
+    .textContent();
+
+/** Polls `read` until `ok` holds for what it returns; fails with the last value after `timeoutMs`. */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 8000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`still ${JSON.stringify(v)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** Clicks a model's action button, then the dialog's Confirm, and returns the result line once answered. */
 async function act(page: Page, model: string, action: string): Promise<string> {
-  await page.evaluate(
-    ([m, a]) =>
-      [...document.querySelectorAll<HTMLElement>('#models section.model')]
-        .find((s) => s.dataset.model === m)!
-        .querySelector<HTMLButtonElement>(`button[data-action="${a}"]`)!
-        .click(),
-    [model, action],
-  );
+  await card(page, model)
+    .locator(`button${attr('data-action', action)}`)
+    .click();
   await page.locator('#confirm').waitFor({ state: 'visible' });
   expect(await page.textContent('#confirm-text')).toContain(model);
   await page.click('#confirm-ok');
-  await page.waitForFunction(
-    () => !/waiting for the API/.test(document.getElementById('action-result')!.textContent!),
+  return until(
+    async () => (await page.textContent('#action-result')) ?? '',
+    (text) => !/waiting for the API/.test(text),
   );
-  return (await page.textContent('#action-result')) ?? '';
 }
 
 async function indexOf(base: string, headers: Record<string, string> = {}) {
@@ -160,7 +162,7 @@ describe('operator console, auth off', () => {
     expect(((await modelNames(page)) as string[]).sort()).toEqual(names);
     // Shown as its characters: no element was made of it and nothing ran.
     expect(await page.$$eval('#models img, #models script', (els) => els.length)).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     // The repository refuses such a name for serving but lists it, with a reason that quotes it.
     expect(await cell(page, HOSTILE, '', 'state')).toMatch(/^unavailable: .*must be a model name/);
     expect(await cell(page, HOSTILE, '', 'state')).toContain(HOSTILE);
@@ -215,13 +217,9 @@ describe('operator console, auth off', () => {
     expect(seen.size).toBeGreaterThan(1);
 
     // Within the console's summary window, its request count is the counter's increase...
-    await page.waitForFunction(
-      ([n]) =>
-        [...document.querySelectorAll<HTMLElement>('#models section.model')]
-          .find((s) => s.dataset.model === 'breast-cancer')
-          ?.querySelector('tr[data-version="1"] [data-field="requests"]')?.textContent === String(n),
-      [after - before],
-      { timeout: 8000 },
+    await until(
+      () => cell(page, 'breast-cancer', '1', 'requests'),
+      (text) => text === String(after - before),
     );
     // ...and its p95 lies in the /metrics bucket where 95 % of the load's requests fall.
     const bucketsAfter = await Promise.all(
@@ -239,9 +237,7 @@ describe('operator console, auth off', () => {
     expect(p95).toBeGreaterThanOrEqual(lowerMs);
     expect(p95).toBeLessThanOrEqual(upperMs);
     // The charts drew what the window holds.
-    expect(
-      await page.$$eval('#charts figure', (fs) => fs.map((f) => (f as HTMLElement).dataset.field)),
-    ).toEqual(
+    expect(await page.$$eval('#charts figure', (fs) => fs.map((f) => f.getAttribute('data-field')))).toEqual(
       expect.arrayContaining(['reqPerSec', 'p50Ms', 'p95Ms', 'p99Ms', 'errorRatio', 'meanBatchSize']),
     );
     await screenshots(page, 'console');
@@ -256,10 +252,9 @@ describe('operator console, auth off', () => {
     expect(await state()).toEqual(['READY']);
     expect(await act(page, 'digits', 'unload')).toMatch(/Unload “digits”: done \(HTTP 200\)/);
     expect(await state()).not.toContain('READY');
-    await page.waitForFunction(() =>
-      /unavailable|unloading/.test(
-        document.querySelector('[data-model="digits"] [data-field="state"]')?.textContent ?? '',
-      ),
+    await until(
+      () => card(page, 'digits').locator('[data-field="state"]').first().textContent(),
+      (text) => /unavailable|unloading/.test(text ?? ''),
     );
     expect(await act(page, 'digits', 'load')).toMatch(/Load “digits”: done \(HTTP 200\)/);
     expect(await state()).toEqual(['READY']);
@@ -272,8 +267,9 @@ describe('operator console, auth off', () => {
     await page.keyboard.press('Enter');
     await page.locator('#confirm').waitFor({ state: 'visible' });
     await page.keyboard.press('Escape');
-    await page.waitForFunction(() =>
-      /cancelled/.test(document.getElementById('action-result')!.textContent!),
+    await until(
+      () => page.textContent('#action-result'),
+      (text) => /cancelled/.test(text ?? ''),
     );
     expect((await indexOf(service.url)).filter((e) => e.name === 'digits').map((e) => e.state)).toEqual([
       'READY',
@@ -321,7 +317,7 @@ describe('operator console, auth on', () => {
     await page.fill('#api-key', 'admin-key-for-console-test');
     await page.click('#key-save');
     // The key stays in this tab's sessionStorage, never in the page's markup.
-    expect(await page.evaluate(() => Object.values(sessionStorage))).toEqual(['admin-key-for-console-test']);
+    expect(await page.evaluate('Object.values(sessionStorage)')).toEqual(['admin-key-for-console-test']);
     expect(await page.content()).not.toContain('admin-key-for-console-test');
     expect(await act(page, 'digits', 'unload')).toMatch(/done \(HTTP 200\)/);
     expect(await act(page, 'digits', 'load')).toMatch(/done \(HTTP 200\)/);

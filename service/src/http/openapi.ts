@@ -1,3 +1,4 @@
+import { POINT_FIELDS as CONSOLE_POINT_FIELDS } from '../console/series';
 import { DATATYPES } from '../repository/model-config';
 
 /**
@@ -128,6 +129,147 @@ const schemas = {
       outputs: {
         type: 'array',
         items: tensor('Flat, row-major. Omitted when binary_data_size is set.'),
+      },
+    },
+  },
+  ConsoleStatus: {
+    type: 'object',
+    description:
+      'What the operator console shows, sampled once per interval from what GET /metrics serves (every cluster worker aggregated).',
+    required: [
+      'generatedAt',
+      'intervalSeconds',
+      'windowSeconds',
+      'summarySeconds',
+      'health',
+      'models',
+      'series',
+    ],
+    additionalProperties: false,
+    properties: {
+      generatedAt: { type: 'string', description: 'ISO 8601 time of this answer.' },
+      intervalSeconds: { type: 'number', exclusiveMinimum: 0, description: 'Sampling interval.' },
+      windowSeconds: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        description: 'How far back the series go at most.',
+      },
+      summarySeconds: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        description: "The window of each version's `recent`.",
+      },
+      health: {
+        type: 'object',
+        required: ['workers', 'redis', 'rateLimit'],
+        additionalProperties: false,
+        properties: {
+          workers: { type: 'integer', minimum: 1 },
+          redis: { type: 'string', enum: ['up', 'down', 'not configured'] },
+          rateLimit: {
+            type: 'object',
+            required: ['mode'],
+            additionalProperties: false,
+            properties: {
+              mode: {
+                type: 'string',
+                enum: ['global', 'local'],
+                description: 'global: one budget shared through Redis; local: each process admits its share.',
+              },
+              processesSharing: {
+                type: 'integer',
+                minimum: 1,
+                description: 'Without Redis: the worker processes the budget is split between.',
+              },
+            },
+          },
+        },
+      },
+      models: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'versions'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string' },
+            versions: { type: 'array', items: ref('ConsoleVersion') },
+          },
+        },
+      },
+      series: {
+        type: 'object',
+        required: ['t', 'versions'],
+        additionalProperties: false,
+        properties: {
+          t: {
+            type: 'array',
+            items: { type: 'number' },
+            description: 'End of each interval, ms since the epoch, oldest first.',
+          },
+          versions: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['model', 'version', 'points'],
+              additionalProperties: false,
+              properties: {
+                model: { type: 'string' },
+                version: { type: 'string', description: 'Empty for failed requests that named no version.' },
+                points: {
+                  type: 'object',
+                  description: 'One array per field, aligned with `t`.',
+                  required: [...CONSOLE_POINT_FIELDS],
+                  additionalProperties: false,
+                  properties: Object.fromEntries(
+                    CONSOLE_POINT_FIELDS.map((f) => [
+                      f,
+                      { type: 'array', items: { type: ['number', 'null'] } },
+                    ]),
+                  ),
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  ConsoleVersion: {
+    type: 'object',
+    required: ['version', 'state', 'reason', 'breaker', 'traffic', 'recent'],
+    additionalProperties: false,
+    properties: {
+      version: { type: 'string' },
+      state: { type: 'string', enum: ['LOADING', 'READY', 'UNAVAILABLE', 'UNLOADING'] },
+      reason: { type: 'string' },
+      breaker: { type: 'string', enum: ['closed', 'half-open', 'open'] },
+      traffic: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['variant', 'weightPct'],
+          additionalProperties: false,
+          properties: {
+            variant: { type: 'string', description: 'stable, canary, ab:<variant> or shadow.' },
+            weightPct: { type: 'number', minimum: 0, maximum: 100 },
+          },
+        },
+      },
+      recent: {
+        description: 'Over the last `summarySeconds`; null until two samples exist.',
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            required: ['requests', ...CONSOLE_POINT_FIELDS],
+            additionalProperties: false,
+            properties: {
+              requests: { type: 'number', minimum: 0 },
+              ...Object.fromEntries(CONSOLE_POINT_FIELDS.map((f) => [f, { type: ['number', 'null'] }])),
+            },
+          },
+        ],
       },
     },
   },
@@ -302,6 +444,50 @@ export function openApiDocument(serverVersion: string): object {
               description: 'Text exposition format',
               content: { 'text/plain': { schema: { type: 'string' } } },
             },
+          },
+        },
+      },
+      '/v2/console/status': {
+        get: {
+          summary: 'What the operator console shows: models, traffic, breakers, health and recent series',
+          parameters: [
+            {
+              name: 'since',
+              in: 'query',
+              required: false,
+              description:
+                'Only the series points after this time (ms since the epoch); all of the window without it.',
+              schema: { type: 'number' },
+            },
+          ],
+          responses: {
+            200: { description: 'Status', content: json(ref('ConsoleStatus')) },
+            400: error('since is not a number'),
+          },
+        },
+      },
+      '/console': {
+        get: {
+          summary: 'The operator console page (its script and style are under /console/)',
+          responses: {
+            200: { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } },
+          },
+        },
+      },
+      '/console/{asset}': {
+        get: {
+          summary: "The console's script, style sheet and icon",
+          parameters: [{ name: 'asset', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: {
+              description: 'The asset',
+              content: {
+                'text/javascript': { schema: { type: 'string' } },
+                'text/css': { schema: { type: 'string' } },
+                'image/svg+xml': { schema: { type: 'string' } },
+              },
+            },
+            404: error('No such asset'),
           },
         },
       },
