@@ -1,7 +1,7 @@
 import { MODEL_ACTIONS, type ModelAction } from './actions';
 import { el } from './dom';
 import { formatValue } from './format';
-import type { ConsoleStatus, VersionStatus } from './status';
+import type { ConsoleStatus, PointField, VersionStatus } from './status';
 
 interface Column {
   id: string;
@@ -10,7 +10,7 @@ interface Column {
   numeric?: boolean;
 }
 
-const recent = (id: string, label: string, unit: string): Column => ({
+const recent = (id: PointField, label: string, unit: string): Column => ({
   id,
   label,
   text: (v) => formatValue(v.recent?.[id], unit),

@@ -2,10 +2,11 @@ import uPlot from 'uplot';
 import { el } from './dom';
 import { formatValue, versionLabel } from './format';
 import type { SeriesStore } from './series-store';
+import type { PointField } from './status';
 
 export interface Panel {
   /** The point field of GET /v2/console/status it charts. */
-  field: string;
+  field: PointField;
   title: string;
   unit: 'req/s' | 'ms' | '%' | 'rows';
 }

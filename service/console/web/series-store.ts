@@ -1,4 +1,4 @@
-import type { ConsoleStatus, Value } from './status';
+import type { ConsoleStatus, PointField, Value } from './status';
 
 export interface SeriesKey {
   model: string;
@@ -15,7 +15,7 @@ export class SeriesStore {
   /** Seconds since the epoch, as uPlot's time axis wants them. */
   readonly t: number[] = [];
   readonly keys: SeriesKey[] = [];
-  private readonly values = new Map<string, Record<string, Value[]>>();
+  private readonly values = new Map<string, Partial<Record<PointField, Value[]>>>();
   lastMs: number | undefined;
 
   /** Adds a status's series; true when the set of series changed (the charts need rebuilding). */
@@ -32,8 +32,9 @@ export class SeriesStore {
     this.t.push(...t.map((ms) => ms / 1000));
     const incoming = new Map(versions.map((v) => [keyOf(v), v.points]));
     for (const [key, fields] of this.values) {
-      const points = incoming.get(key) ?? {};
-      for (const field of new Set([...Object.keys(fields), ...Object.keys(points)])) {
+      const points: Partial<Record<PointField, Value[]>> = incoming.get(key) ?? {};
+      const names = [...Object.keys(fields), ...Object.keys(points)] as PointField[];
+      for (const field of new Set(names)) {
         const column = (fields[field] ??= new Array<Value>(before).fill(null));
         column.push(...(points[field] ?? new Array<Value>(t.length).fill(null)));
       }
@@ -49,12 +50,12 @@ export class SeriesStore {
     return changed;
   }
 
-  column(key: SeriesKey, field: string): Value[] {
+  column(key: SeriesKey, field: PointField): Value[] {
     return this.values.get(keyOf(key))?.[field] ?? new Array<Value>(this.t.length).fill(null);
   }
 
   /** True when some series has a value for `field` in the window. */
-  has(field: string): boolean {
+  has(field: PointField): boolean {
     return this.keys.some((k) => this.column(k, field).some((v) => v !== null));
   }
 }

@@ -5,42 +5,13 @@ import {
   snapshotOf,
   splitVersionKey,
   versionKey,
-  type BreakerState,
   type MetricsSnapshot,
   type VersionCounters,
 } from './metrics-snapshot';
 import { parsePromText } from './prom-text';
-import { difference, perField, pointOf, type Point, type PointField } from './series';
+import { difference, perField, pointOf, type Point } from './series';
+import type { ConsoleStatus, VersionStatus } from './status-document';
 import { trafficRoles, type TrafficRole } from './traffic-roles';
-
-export interface VersionStatus {
-  version: string;
-  state: string;
-  reason: string;
-  breaker: BreakerState;
-  traffic: TrafficRole[];
-  /** Over the last `summarySeconds`; null before two samples exist. */
-  recent: (Point & { requests: number }) | null;
-}
-
-export interface ConsoleStatus {
-  generatedAt: string;
-  intervalSeconds: number;
-  windowSeconds: number;
-  summarySeconds: number;
-  health: {
-    workers: number;
-    redis: 'up' | 'down' | 'not configured';
-    /** global: one budget shared through Redis; local: each process admits its share of it. */
-    rateLimit: { mode: 'global' | 'local'; processesSharing?: number };
-  };
-  models: { name: string; versions: VersionStatus[] }[];
-  /** One value per interval ending at `t` (ms since the epoch), oldest first. */
-  series: {
-    t: number[];
-    versions: { model: string; version: string; points: Record<PointField, (number | null)[]> }[];
-  };
-}
 
 export interface StatusCollectorOptions {
   /** /metrics as GET /metrics answers it: this process, or every cluster worker aggregated. */
