@@ -146,7 +146,11 @@ export function createApiApp(deps: ApiDeps): express.Express {
 
   // The operator console reads what /metrics serves; like /metrics it is not guarded, and its
   // actions call the guarded repository routes above.
-  const operatorConsole = consoleRoutes({ metricsText: deps.ops.metricsText, engine, registry: deps.metrics.registry });
+  const operatorConsole = consoleRoutes({
+    metricsText: deps.ops.metricsText,
+    engine,
+    registry: deps.metrics.registry,
+  });
   route('/console', { get: operatorConsole.page });
   route('/console/:asset', { get: operatorConsole.asset });
   route('/v2/console/status', { get: operatorConsole.status });
