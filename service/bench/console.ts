@@ -3,15 +3,17 @@
  *   1. In process, with a full 15-minute ring for 6 model versions: the CPU of one sample (scrape
  *      /metrics, parse, derive) and of answering GET /v2/console/status, for the page's first load
  *      (the whole window) and for its 2-second polls (`since`), with the bytes of each answer.
- *   2. The classifier's closed-loop req/s (breast-cancer, model running on every request, 64
- *      connections) on three identical services: "watched" is polled every 2 s like the page
- *      (sampling once a second), "plain" never is, and "control" is a second never-polled copy that
- *      shows what two identical services differ by. They take turns in interleaved rounds, rotating
- *      who goes first, and each round is set against the plain round next to it.
- *   3. Idle CPU of a watched and an unwatched service.
+ *   2. Three identical services: "watched" is polled every 2 s like the page (so it samples once a
+ *      second), "plain" never is, and "control" is a second never-polled copy that shows what two
+ *      identical services differ by on this machine. They take turns in interleaved rounds,
+ *      rotating who goes first, and each round is set against the plain round next to it: the
+ *      classifier's closed-loop req/s (breast-cancer, model running on every request, 64
+ *      connections), then the service's CPU per request at a fixed open-loop rate (half the plain
+ *      saturation), which a busy neighbour on the shared cores moves less.
+ *   3. Idle CPU of the three, over 20 s.
  * Loopback only; Linux (the CPU reading comes from /proc).
  *
- *   npx tsx service/bench/console.ts [--rounds 16] [--seconds 3]
+ *   npx tsx service/bench/console.ts [--rounds 20] [--seconds 2]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,13 +27,15 @@ import {
   waitReady,
   type ServiceProcess,
 } from '../../test/support/service-process';
-import { closedLoop } from './closed-loop';
+import { CLASSIFIER_PATH, closedLoop } from './closed-loop';
+import { openLoop } from './open-loop';
 import { processCpuMs } from './process-cpu';
 
 const arg = (name: string, fallback: number) =>
   process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
-const ROUNDS = arg('--rounds', 16);
-const SECONDS = arg('--seconds', 3);
+const ROUNDS = arg('--rounds', 20);
+const SECONDS = arg('--seconds', 2);
+const IDLE_SECONDS = 20;
 const CONNECTIONS = 64;
 const POLL_MS = 2000;
 
@@ -65,12 +69,14 @@ async function inProcess() {
       return registry.metrics();
     },
     engine,
+    // A full 15-minute ring (900 intervals), filled at 1 ms a sample instead of 1 s.
     intervalMs: 1,
+    windowSeconds: 0.9,
   });
   await collector.status();
   const cpu = process.cpuUsage();
   const started = performance.now();
-  while (samples < 1000) await new Promise((r) => setTimeout(r, 20));
+  while (samples < 1200) await new Promise((r) => setTimeout(r, 20));
   const used = process.cpuUsage(cpu);
   const sampleMs = (used.user + used.system) / 1000 / samples;
   const fillMs = performance.now() - started;
@@ -83,8 +89,8 @@ async function inProcess() {
     return { ms: (t.user + t.system) / 1000 / n, bytes };
   };
   const full = await time(undefined, 20);
-  const last = (await collector.status()).series.t.at(-1)!;
-  const poll = await time(last - POLL_MS, 200);
+  // A poll 2 s after the last one brings two new points (samples are a second apart).
+  const poll = await time((await collector.status()).series.t.at(-3)!, 200);
   collector.stop();
   return { sampleMs, samples, fillMs, full, poll, points: (await collector.status()).series.t.length };
 }
@@ -126,7 +132,9 @@ async function main() {
   const names = ['plain', 'watched', 'control'];
   const services: Record<string, ServiceProcess> = {};
   const rps: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const cpuUs: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   let idle: Record<string, number> = {};
+  let cpuRate = 0;
   let watching: ReturnType<typeof poller> | undefined;
   try {
     for (const name of names) {
@@ -139,19 +147,42 @@ async function main() {
     await new Promise((r) => setTimeout(r, 3000));
 
     const cpu0 = Object.fromEntries(names.map((n) => [n, processCpuMs(services[n].child.pid!)]));
-    await new Promise((r) => setTimeout(r, 10_000));
-    idle = Object.fromEntries(names.map((n) => [n, (processCpuMs(services[n].child.pid!) - cpu0[n]) / 10]));
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    idle = Object.fromEntries(
+      names.map((n) => [n, (processCpuMs(services[n].child.pid!) - cpu0[n]) / IDLE_SECONDS]),
+    );
 
-    for (let round = 0; round < ROUNDS; round++)
-      for (let i = 0; i < names.length; i++) {
-        const name = names[(round + i) % names.length];
-        rps[name][round] = (await closedLoop(services[name].url, miss, CONNECTIONS, SECONDS)).rps;
-      }
+    const inRounds = async (record: Record<string, number[]>, measure: (name: string) => Promise<number>) => {
+      for (let round = 0; round < ROUNDS; round++)
+        for (let i = 0; i < names.length; i++) {
+          const name = names[(round + i) % names.length];
+          record[name][round] = await measure(name);
+        }
+    };
+    await inRounds(
+      rps,
+      async (name) => (await closedLoop(services[name].url, miss, CONNECTIONS, SECONDS)).rps,
+    );
+    cpuRate = Math.round(median(rps.plain) / 2 / 50) * 50;
+    await inRounds(cpuUs, async (name) => {
+      const pid = services[name].child.pid!;
+      const before = processCpuMs(pid);
+      const run = await openLoop({
+        origin: services[name].url,
+        path: CLASSIFIER_PATH,
+        body: miss,
+        connections: CONNECTIONS,
+        rate: cpuRate,
+        seconds: SECONDS,
+      });
+      return ((processCpuMs(pid) - before) * 1000) / run.completed;
+    });
   } finally {
     watching?.stop();
     await Promise.all(Object.values(services).map((s) => s.stop()));
   }
-  const paired = (name: string) => rps[name].map((x, i) => x / rps.plain[i] - 1);
+  const paired = (record: Record<string, number[]>, name: string) =>
+    record[name].map((x, i) => x / record.plain[i] - 1);
   const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
 
   console.log('\nconsole benchmark (loopback)');
@@ -163,14 +194,19 @@ async function main() {
   );
   console.log(`  status for a 2 s poll: ${local.poll.ms.toFixed(3)} ms CPU, ${kb(local.poll.bytes)}`);
   console.log(
-    `  idle service CPU, ms per second: plain ${idle.plain.toFixed(2)}, watched ${idle.watched.toFixed(2)}, control ${idle.control.toFixed(2)}`,
+    `  idle service CPU over ${IDLE_SECONDS} s, ms per second: plain ${idle.plain.toFixed(2)}, watched ${idle.watched.toFixed(2)}, control ${idle.control.toFixed(2)}`,
   );
   console.log(
     `  classifier closed loop, ${CONNECTIONS} connections, model on every request, ${ROUNDS} interleaved rounds of ${SECONDS} s:`,
   );
-  for (const name of names) console.log(`    ${name.padEnd(8)} median ${median(rps[name]).toFixed(0)} req/s`);
-  console.log(`    watched vs plain, paired by round: ${spread(paired('watched'))}`);
-  console.log(`    control vs plain (the noise):      ${spread(paired('control'))}`);
+  for (const name of names)
+    console.log(
+      `    ${name.padEnd(8)} median ${median(rps[name]).toFixed(0)} req/s; CPU at ${cpuRate} req/s: median ${median(cpuUs[name]).toFixed(0)} µs/request`,
+    );
+  console.log(`    req/s, watched vs plain, paired by round: ${spread(paired(rps, 'watched'))}`);
+  console.log(`    req/s, control vs plain (the noise):      ${spread(paired(rps, 'control'))}`);
+  console.log(`    CPU/request, watched vs plain:            ${spread(paired(cpuUs, 'watched'))}`);
+  console.log(`    CPU/request, control vs plain:            ${spread(paired(cpuUs, 'control'))}`);
   const polls = watching?.stats();
   if (polls) console.log(`    the page's polls: ${polls.polls}, ${kb(polls.bytes)} in all`);
 }

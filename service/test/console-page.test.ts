@@ -191,7 +191,8 @@ describe('operator console, auth off', () => {
     const seen = new Set<string | null>();
     const load = runLoad({
       url: `${service.url}/v2/models/breast-cancer/versions/1/infer`,
-      count: 300,
+      // A full drift window of breast-cancer inputs (its config's window_rows), so the drift gauge exists.
+      count: 500,
       concurrency: 4,
       pauseMs: 25,
       // Rows differ, so they miss the prediction cache and reach the batcher.
@@ -212,7 +213,7 @@ describe('operator console, auth off', () => {
     expect(results.every((r) => r.status === 200)).toBe(true);
     const after =
       (await scrapeMetric(service.url, 'inference_requests_total', { ...labels, status: '200' })) ?? 0;
-    expect(after - before).toBe(300);
+    expect(after - before).toBe(500);
     // Its req/s changed while the load ran.
     expect(seen.size).toBeGreaterThan(1);
 
@@ -236,9 +237,23 @@ describe('operator console, auth off', () => {
     const p95 = parseFloat((await cell(page, 'breast-cancer', '1', 'p95Ms')) ?? 'NaN');
     expect(p95).toBeGreaterThanOrEqual(lowerMs);
     expect(p95).toBeLessThanOrEqual(upperMs);
+    const drift = await scrapeMetric(service.url, 'drift_score', labels);
+    expect(drift).toBeDefined();
+    await until(
+      () => cell(page, 'breast-cancer', '1', 'driftScore'),
+      (text) => text === drift!.toFixed(3),
+    );
     // The charts drew what the window holds.
     expect(await page.$$eval('#charts figure', (fs) => fs.map((f) => f.getAttribute('data-field')))).toEqual(
-      expect.arrayContaining(['reqPerSec', 'p50Ms', 'p95Ms', 'p99Ms', 'errorRatio', 'meanBatchSize']),
+      expect.arrayContaining([
+        'reqPerSec',
+        'p50Ms',
+        'p95Ms',
+        'p99Ms',
+        'errorRatio',
+        'meanBatchSize',
+        'driftScore',
+      ]),
     );
     await screenshots(page, 'console');
     expect(errors).toEqual([]);

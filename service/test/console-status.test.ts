@@ -111,8 +111,10 @@ describe('snapshot and points', () => {
     const gauges = snapshotOf([
       { name: 'redis_up', labels: {}, value: 0 },
       { name: 'service_worker_processes', labels: {}, value: 3 },
+      { name: 'drift_score', labels: { model: 'm', version: '1' }, value: 0.4 },
     ]);
     expect(gauges).toMatchObject({ redisUp: 0, workers: 3 });
+    expect(pointOf(gauges.versions.get(versionKey('m', '1'))!, 1).driftScore).toBe(0.4);
   });
 
   it('restarts a count that went down (a restarted cluster worker) instead of going negative', () => {

@@ -44,6 +44,7 @@ const COLUMNS: readonly Column[] = [
   recent('errorRatio', 'Errors', '%'),
   recent('cacheHitRatio', 'Cache hits', '%'),
   recent('meanBatchSize', 'Mean batch', 'rows'),
+  recent('driftScore', 'Drift (PSI)', 'PSI'),
   {
     id: 'requests',
     label: 'Requests',

@@ -8,16 +8,16 @@ export interface Panel {
   /** The point field of GET /v2/console/status it charts. */
   field: PointField;
   title: string;
-  unit: 'req/s' | 'ms' | '%' | 'rows';
+  unit: 'req/s' | 'ms' | '%' | 'rows' | 'PSI';
 }
 
 /** The smallest y range per unit, so a flat line at zero sits at the bottom of a readable axis. */
-const MIN_SPAN: Record<Panel['unit'], number> = { 'req/s': 1, ms: 1, '%': 0.01, rows: 1 };
+const MIN_SPAN: Record<Panel['unit'], number> = { 'req/s': 1, ms: 1, '%': 0.01, rows: 1, PSI: 0.3 };
 
 /**
  * The charts, in page order. A panel is drawn only when the status carries values for its field,
- * so a metric the service does not produce yet leaves no empty box; drift, confidence shift and
- * cost per 1k predictions become panels by adding their field here once the status reports them.
+ * so a metric the service does not produce yet leaves no empty box; confidence shift and cost per
+ * 1k predictions become panels by adding their field here once the status reports them.
  */
 export const PANELS: readonly Panel[] = [
   { field: 'reqPerSec', title: 'Requests per second', unit: 'req/s' },
@@ -27,6 +27,7 @@ export const PANELS: readonly Panel[] = [
   { field: 'errorRatio', title: 'Error ratio (5xx)', unit: '%' },
   { field: 'cacheHitRatio', title: 'Cache hit ratio', unit: '%' },
   { field: 'meanBatchSize', title: 'Mean batch size', unit: 'rows' },
+  { field: 'driftScore', title: 'Input drift, largest feature', unit: 'PSI' },
 ];
 
 /** Eight hues that stay apart on white and on near-black (Okabe–Ito, colour-blind safe). */

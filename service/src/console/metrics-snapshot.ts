@@ -13,6 +13,8 @@ export interface VersionCounters {
   cacheHits: number;
   /** Requests that asked the cache: the first tier asked sees every lookup, hit or miss. */
   cacheLookups: number;
+  /** The drift gauge (largest per-feature PSI of the last full window); null before one. */
+  driftScore: number | null;
 }
 
 export type BreakerState = 'closed' | 'half-open' | 'open';
@@ -54,6 +56,7 @@ export function emptyCounters(): VersionCounters {
     batchRows: 0,
     cacheHits: 0,
     cacheLookups: 0,
+    driftScore: null,
   };
 }
 
@@ -110,6 +113,11 @@ export function snapshotOf(samples: readonly PromSample[]): MetricsSnapshot {
         const tiers = cacheByTier.get(key) ?? new Map<string, number>();
         tiers.set(s.labels.tier ?? '', (tiers.get(s.labels.tier ?? '') ?? 0) + s.value);
         cacheByTier.set(key, tiers);
+        break;
+      }
+      case 'drift_score': {
+        const c = counters(s.labels);
+        if (c) c.driftScore = s.value;
         break;
       }
       case 'model_circuit_breaker_state': {

@@ -9,6 +9,8 @@ export interface Point {
   errorRatio: number | null;
   cacheHitRatio: number | null;
   meanBatchSize: number | null;
+  /** A gauge: its value at the end of the interval. */
+  driftScore: number | null;
 }
 
 export type PointField = keyof Point;
@@ -25,6 +27,7 @@ export function perField<T>(f: (field: PointField) => T): Record<PointField, T> 
     errorRatio: f('errorRatio'),
     cacheHitRatio: f('cacheHitRatio'),
     meanBatchSize: f('meanBatchSize'),
+    driftScore: f('driftScore'),
   };
 }
 
@@ -69,6 +72,7 @@ export function difference(before: VersionCounters | undefined, after: VersionCo
     batchRows: minus(after.batchRows, before.batchRows),
     cacheHits: minus(after.cacheHits, before.cacheHits),
     cacheLookups: minus(after.cacheLookups, before.cacheLookups),
+    driftScore: after.driftScore,
   };
 }
 
@@ -85,5 +89,6 @@ export function pointOf(d: VersionCounters, seconds: number): Point {
     errorRatio: ratio(d.errors, d.requests),
     cacheHitRatio: ratio(d.cacheHits, d.cacheLookups),
     meanBatchSize: ratio(d.batchRows, d.batches),
+    driftScore: d.driftScore,
   };
 }
