@@ -17,9 +17,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { StatusCollector } from '../src/console/status-collector';
-import { ServiceMetrics } from '../src/observability/metrics';
+import { ServiceMetrics, createRegistry } from '../src/observability/metrics';
 import { percentile } from '../../test/support/load';
 import {
   REPO_ROOT,
@@ -46,7 +45,8 @@ const spread = (xs: number[]) =>
 
 /** 1: the collector's own work, on a registry shaped like a busy service's. */
 async function inProcess() {
-  const registry = new Registry();
+  // With Node's default metrics, as the service's registry has them.
+  const registry = createRegistry();
   const metrics = new ServiceMetrics(registry);
   const versions = ['a', 'b', 'c'].flatMap((model) => ['1', '2'].map((version) => ({ model, version })));
   const engine = {
