@@ -13,7 +13,7 @@
  *   3. Idle CPU of the three, over 20 s.
  * Loopback only; Linux (the CPU reading comes from /proc).
  *
- *   npx tsx service/bench/console.ts [--rounds 20] [--seconds 2]
+ *   npm run bench:console          (npx tsx service/bench/console.ts [--rounds 20] [--seconds 2])
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
