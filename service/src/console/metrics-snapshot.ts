@@ -1,4 +1,8 @@
+import { METRICS, histogramSeries } from '@ml-platform/contract/names';
 import type { PromSample } from './prom-text';
+
+const DURATION = histogramSeries(METRICS.requestDuration);
+const BATCH = histogramSeries(METRICS.batchSize);
 
 /** Cumulative counts of one model version at one instant, as /metrics reports them. */
 export interface VersionCounters {
@@ -27,9 +31,6 @@ export interface MetricsSnapshot {
   redisUp?: number;
   workers: number;
 }
-
-/** The gauge each serving process sets to 1; the cluster primary sums it into the worker count. */
-export const WORKERS_METRIC = 'service_worker_processes';
 
 /**
  * The label infer-handler.ts gives requests for no known model. Failed requests to a known model
@@ -79,14 +80,14 @@ export function snapshotOf(samples: readonly PromSample[]): MetricsSnapshot {
 
   for (const s of samples) {
     switch (s.name) {
-      case 'inference_requests_total': {
+      case METRICS.requests.name: {
         const c = counters(s.labels);
         if (!c) break;
         c.requests += s.value;
         if (s.labels.status?.startsWith('5')) c.errors += s.value;
         break;
       }
-      case 'inference_request_duration_seconds_bucket': {
+      case DURATION.bucket: {
         const c = counters(s.labels);
         if (!c) break;
         // The exposition lists a series' buckets in ascending `le` order.
@@ -94,42 +95,42 @@ export function snapshotOf(samples: readonly PromSample[]): MetricsSnapshot {
         c.buckets.push(s.value);
         break;
       }
-      case 'inference_batch_size_count': {
+      case BATCH.count: {
         const c = counters(s.labels);
         if (c) c.batches = s.value;
         break;
       }
-      case 'inference_batch_size_sum': {
+      case BATCH.sum: {
         const c = counters(s.labels);
         if (c) c.batchRows = s.value;
         break;
       }
-      case 'prediction_cache_hits_total':
-      case 'prediction_cache_misses_total': {
+      case METRICS.cacheHits.name:
+      case METRICS.cacheMisses.name: {
         const c = counters(s.labels);
         if (!c) break;
-        if (s.name === 'prediction_cache_hits_total') c.cacheHits += s.value;
+        if (s.name === METRICS.cacheHits.name) c.cacheHits += s.value;
         const key = versionKey(s.labels.model, s.labels.version);
         const tiers = cacheByTier.get(key) ?? new Map<string, number>();
         tiers.set(s.labels.tier ?? '', (tiers.get(s.labels.tier ?? '') ?? 0) + s.value);
         cacheByTier.set(key, tiers);
         break;
       }
-      case 'drift_score': {
+      case METRICS.driftScore.name: {
         const c = counters(s.labels);
         if (c) c.driftScore = s.value;
         break;
       }
-      case 'model_circuit_breaker_state': {
+      case METRICS.breakerState.name: {
         const { model, version } = s.labels;
         if (model !== undefined && version !== undefined)
           breakers.set(versionKey(model, version), BREAKER_STATES[s.value] ?? 'closed');
         break;
       }
-      case 'redis_up':
+      case METRICS.redisUp.name:
         redisUp = s.value;
         break;
-      case WORKERS_METRIC:
+      case METRICS.workerProcesses.name:
         workers = s.value;
         break;
     }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Request, Response } from 'express';
+import { METRICS } from '@ml-platform/contract/names';
 import type { Registry } from 'prom-client';
 import { badRequest, notFound } from '../core/errors';
 import { defineGauge } from '../observability/metrics';
-import { WORKERS_METRIC } from './metrics-snapshot';
 import { StatusCollector, type StatusCollectorOptions } from './status-collector';
 
 /** The page, its icon and its bundle (service/console/build.ts writes console.js and console.css). */
@@ -48,7 +48,7 @@ export function consoleRoutes(
 ): ConsoleRoutes {
   // Each process counts 1; the cluster primary's sum is the worker count the page shows.
   defineGauge(deps.registry, {
-    name: WORKERS_METRIC,
+    ...METRICS.workerProcesses,
     help: 'Serving processes: 1 per process, so the sum across node:cluster workers is their number.',
   }).set(1);
   const collector = new StatusCollector(deps);

@@ -15,8 +15,6 @@ export interface Point {
 
 export type PointField = keyof Point;
 
-export const POINT_FIELDS: readonly PointField[] = Object.keys(perField(() => 0)) as PointField[];
-
 /** A record with one entry per point field, typed field by field. */
 export function perField<T>(f: (field: PointField) => T): Record<PointField, T> {
   return {

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine';
-import { trafficPolicyOf } from '../traffic/traffic-policy';
+import { trafficPolicyOf } from '../traffic/traffic-router';
 import {
   emptyCounters,
   snapshotOf,

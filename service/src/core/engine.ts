@@ -1,4 +1,7 @@
+import type { ModelState } from '@ml-platform/contract/names';
 import type { Tensor, TensorSpec } from './tensor';
+
+export type { ModelState };
 
 /** What the protocol layer hands the engine after decoding and validating a request. */
 export interface InferRequest {
@@ -9,6 +12,11 @@ export interface InferRequest {
   outputs?: string[];
   /** Absolute deadline in ms on the `performance.now()` clock; queued work past it is answered 504. */
   deadline: number;
+  /**
+   * The request's own `timeout` parameter in ms, when it set one (`deadline` already holds it).
+   * Without one, the model's dynamic_batching.default_timeout_microseconds bounds its time queued.
+   */
+  timeoutMs?: number;
 }
 
 export interface InferResult {
@@ -16,8 +24,6 @@ export interface InferResult {
   modelVersion: string;
   outputs: Tensor[];
 }
-
-export type ModelState = 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
 
 export interface ModelMetadata {
   name: string;

@@ -5,25 +5,19 @@ import type { Engine } from '../engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
-import type { Guard } from './guard';
+import type { ClusterOps } from './cluster-ops';
+import type { RequestPipeline } from '../pipeline/phases';
 import type { TrafficRouter } from '../traffic/traffic-router';
-import { createInferHandler, matchInferRoute } from './infer-handler';
-
-/**
- * What differs between one process and a node:cluster worker: where /metrics comes from and how
- * far a repository load/unload reaches (one engine, or every worker's).
- */
-export interface ClusterOps {
-  metricsText(): Promise<string>;
-  load(model: string): Promise<void>;
-  unload(model: string): Promise<void>;
-}
+import { createInferHandler, createInferPipeline, matchInferRoute } from './infer-handler';
+import { createPredictHandler, matchPredictRoute } from '../features/predict-handler';
+import type { FeatureServing } from '../features/serving';
 
 export interface ServerDeps {
   engine: Engine;
   /** Traffic routing for unversioned infer URLs (canary, A/B, shadow). */
   router: Pick<TrafficRouter, 'decide'>;
-  guards?: readonly Guard[];
+  /** The request phases (request-pipeline.ts). */
+  pipeline: RequestPipeline;
   metrics: ServiceMetrics;
   tracing: Tracing;
   logger: Logger;
@@ -34,6 +28,8 @@ export interface ServerDeps {
   ops?: ClusterOps;
   /** Defaults to SERVER_TIMEOUTS. */
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
+  /** Serves POST /v2/models/{m}/predict for models with a features.json. */
+  features?: FeatureServing;
 }
 
 export interface InferenceServer {
@@ -67,19 +63,27 @@ export const SERVER_TIMEOUTS = {
  * only path where that matters. Everything else falls through to Express.
  */
 export function createInferenceServer(deps: ServerDeps): InferenceServer {
-  const guards = deps.guards ?? [];
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const isReady = () => !draining && deps.engine.isReady();
 
-  const infer = createInferHandler({ ...deps, guards });
+  const infer = createInferHandler(deps);
+  const predict =
+    deps.features &&
+    createPredictHandler({ ...deps, features: deps.features, inference: createInferPipeline(deps) });
   const ops: ClusterOps = deps.ops ?? {
     metricsText: () => deps.metrics.registry.metrics(),
     load: (model) => deps.engine.load(model),
     unload: (model) => deps.engine.unload(model),
   };
-  const api = createApiApp({ ...deps, guards, ops, contentType: deps.metrics.registry.contentType, isReady });
+  const api = createApiApp({
+    ...deps,
+    admit: deps.pipeline.admit,
+    ops,
+    contentType: deps.metrics.registry.contentType,
+    isReady,
+  });
 
   const done = () => {
     inFlight--;
@@ -93,7 +97,9 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     // While draining, answer what arrives on open connections but send clients elsewhere next time.
     if (draining) res.setHeader('connection', 'close');
     const route = matchInferRoute(req.url);
+    const predictRoute = route || !predict ? undefined : matchPredictRoute(req.url);
     if (route) void infer(req, res, route);
+    else if (predictRoute) void predict!(req, res, predictRoute.model);
     else api(req, res);
   });
   // Also set on the instance, where every Node release reads it.

@@ -2,8 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelState, RepositoryIndexEntry } from '../core/engine';
 import { badRequest, notFound, unavailable } from '../core/errors';
-import type { Batcher } from '../batching/batcher';
-import type { EngineLogger } from '../engine/observer';
+import type { EngineLogger } from '../core/logger';
+import type { Tensor } from '../core/tensor';
 import { readModelConfig } from './config-file';
 import type { ModelConfig } from './model-config';
 import type { ModelSignature } from './signature';
@@ -14,8 +14,12 @@ export interface LoadedVersion {
   readonly version: string;
   readonly config: ModelConfig;
   readonly signature: ModelSignature;
-  readonly batcher: Batcher;
-  /** Drains the batcher, then releases the session. */
+  /**
+   * Queues a request's validated inputs of `rows` rows for execution until `deadline` (on the
+   * performance.now() clock); resolves with every output of the model for those rows.
+   */
+  submit(inputs: readonly Tensor[], rows: number, deadline: number): Promise<Tensor[]>;
+  /** Stops taking requests, answers the queued ones, then releases the session. */
   close(): Promise<void>;
 }
 
@@ -234,7 +238,7 @@ export class ModelRegistry {
       if (slot.state !== 'UNAVAILABLE') Object.assign(slot, { state: 'UNAVAILABLE', reason });
       return;
     }
-    // Out of routing first, so that no new request reaches the draining batcher.
+    // Out of routing first, so that no new request reaches the draining queue.
     Object.assign(slot, { serving: undefined, state: 'UNLOADING', reason: 'draining queued requests' });
     await serving.close();
     Object.assign(slot, { state: 'UNAVAILABLE', reason });

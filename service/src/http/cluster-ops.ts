@@ -1,0 +1,9 @@
+/**
+ * What differs between one process and a node:cluster worker: where /metrics comes from and how
+ * far a repository load/unload reaches (one engine, or every worker's).
+ */
+export interface ClusterOps {
+  metricsText(): Promise<string>;
+  load(model: string): Promise<void>;
+  unload(model: string): Promise<void>;
+}
