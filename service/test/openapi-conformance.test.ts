@@ -39,7 +39,7 @@ function templateOf(path: string): string {
 
 async function check(method: string, path: string, init: RequestInit = {}, base = svc.url): Promise<number> {
   const res = await fetch(`${base}${path}`, { method, ...init });
-  const template = templateOf(path);
+  const template = templateOf(path.split('?')[0]);
   const op = doc.paths[template][method.toLowerCase()];
   expect(op).toBeDefined();
   const documented = op.responses[String(res.status)];
@@ -73,9 +73,12 @@ describe('responses conform to GET /openapi.json', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/console',
+        '/console/{asset}',
         '/metrics',
         '/openapi.json',
         '/v2',
+        '/v2/console/status',
         '/v2/health/live',
         '/v2/health/ready',
         '/v2/models/{model}',
@@ -111,6 +114,12 @@ describe('responses conform to GET /openapi.json', () => {
     ['GET', '/v2/models/nope/ready', 404],
     ['GET', '/metrics', 200],
     ['GET', '/openapi.json', 200],
+    ['GET', '/console', 200],
+    ['GET', '/console/console.js', 200],
+    ['GET', '/console/nope.js', 404],
+    ['GET', '/v2/console/status', 200],
+    ['GET', '/v2/console/status?since=0', 200],
+    ['GET', '/v2/console/status?since=yesterday', 400],
   ])('%s %s -> %i', async (method, path, status) => {
     expect(await check(method, path)).toBe(status);
   });

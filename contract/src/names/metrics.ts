@@ -74,6 +74,8 @@ export const METRICS = {
   /** /predict's entity feature lookups by `result`: hit, miss, stale or error (default used). */
   featureLookups: metric('feature_lookup_total', 'counter', [LABELS.model, LABELS.result]),
   featureAge: metric('feature_age_seconds', 'histogram', [LABELS.model]),
+  /** 1 per serving process: summed across node:cluster workers, the worker count (the console's). */
+  workerProcesses: metric('service_worker_processes', 'gauge', []),
 } as const;
 export type MetricKey = keyof typeof METRICS;
 

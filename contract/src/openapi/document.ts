@@ -236,6 +236,50 @@ export function openApiDocument(serverVersion: string): object {
           },
         },
       },
+      [PATHS.consoleStatus]: {
+        get: {
+          summary: 'What the operator console shows: models, traffic, breakers, health and recent series',
+          parameters: [
+            {
+              name: 'since',
+              in: 'query',
+              required: false,
+              description:
+                'Only the series points after this time (ms since the epoch); all of the window without it.',
+              schema: { type: 'number' },
+            },
+          ],
+          responses: {
+            200: { description: 'Status', content: json(schemaRef('ConsoleStatus')) },
+            400: error('since is not a number'),
+          },
+        },
+      },
+      [PATHS.console]: {
+        get: {
+          summary: 'The operator console page (its script and style are under /console/)',
+          responses: {
+            200: { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } },
+          },
+        },
+      },
+      [`${PATHS.console}/{asset}`]: {
+        get: {
+          summary: "The console's script, style sheet and icon",
+          parameters: [{ name: 'asset', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: {
+              description: 'The asset',
+              content: {
+                'text/javascript': { schema: { type: 'string' } },
+                'text/css': { schema: { type: 'string' } },
+                'image/svg+xml': { schema: { type: 'string' } },
+              },
+            },
+            404: error('No such asset'),
+          },
+        },
+      },
       [PATHS.openapi]: {
         get: {
           summary: 'This document',

@@ -1,7 +1,9 @@
 import { HEADERS } from '@ml-platform/contract/names';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { InferenceEngine } from '../core/engine';
+import { consoleRoutes } from '../console/routes';
+import type { Engine } from '../engine';
+import type { ServiceMetrics } from '../observability/metrics';
 import { ServiceError, badRequest, unavailable } from '../core/errors';
 import { openApiDocument } from '@ml-platform/contract/openapi';
 import type { AdmitHook, Scope } from '../pipeline/phases';
@@ -11,7 +13,8 @@ import { sendError, statusOf } from './respond';
 import type { ClusterOps } from './cluster-ops';
 
 export interface ApiDeps {
-  engine: InferenceEngine;
+  engine: Engine;
+  metrics: ServiceMetrics;
   /** The admit phase's hooks, run before every guarded handler. */
   admit: readonly AdmitHook[];
   ops: ClusterOps;
@@ -143,6 +146,17 @@ export function createApiApp(deps: ApiDeps): express.Express {
     },
   });
   route('/openapi.json', { get: (_req, res) => res.json(document) });
+
+  // The operator console reads what /metrics serves; like /metrics it is not guarded, and its
+  // actions call the guarded repository routes above.
+  const operatorConsole = consoleRoutes({
+    metricsText: deps.ops.metricsText,
+    engine,
+    registry: deps.metrics.registry,
+  });
+  route('/console', { get: operatorConsole.page });
+  route('/console/:asset', { get: operatorConsole.asset });
+  route('/v2/console/status', { get: operatorConsole.status });
 
   app.use((req, res) => sendError(res, new ServiceError(404, `no route for ${req.method} ${req.path}`)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

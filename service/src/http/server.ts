@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { InferenceEngine } from '../core/engine';
+import type { Engine } from '../engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
@@ -13,7 +13,7 @@ import { createPredictHandler, matchPredictRoute } from '../features/predict-han
 import type { FeatureServing } from '../features/serving';
 
 export interface ServerDeps {
-  engine: InferenceEngine;
+  engine: Engine;
   /** Traffic routing for unversioned infer URLs (canary, A/B, shadow). */
   router: Pick<TrafficRouter, 'decide'>;
   /** The request phases (request-pipeline.ts). */
