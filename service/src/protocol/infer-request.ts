@@ -130,7 +130,7 @@ export function decodeInferRequest(body: Buffer, headerLength?: number): Decoded
     }
 
     if (!Array.isArray(raw.data)) throw badRequest(`input '${name}': data must be an array (flat or nested)`);
-    const values = flattenData(raw.data);
+    const values = flattenData(name, raw.data, shape);
     if (values.length !== elements) {
       throw badRequest(
         `input '${name}': shape ${JSON.stringify(shape)} needs ${elements} elements, data has ${values.length}`,
