@@ -38,6 +38,13 @@ export interface RepositoryIndexEntry {
 export interface InferenceEngine {
   /** True once every configured model has a loaded, warmed-up version. */
   isReady(): boolean;
+  /** Why isReady() is false (models loading, models that failed and why); empty when ready. */
+  notReadyReasons(): string[];
+  /**
+   * The repository holds this model, loaded or not (and this version, when given): such names are
+   * bounded by the repository, so they may label metrics.
+   */
+  inRepository(model: string, version?: string): boolean;
   /** Throws a 404 ServiceError for an unknown model or version. */
   metadata(model: string, version?: string): ModelMetadata;
   modelReady(model: string, version?: string): boolean;

@@ -8,6 +8,8 @@
  *     immediately; `engine.loaded` resolves when that first load has settled (failures: index()).
  *     execution 'worker' (default) runs onnxruntime on a worker thread per model; 'inline' on this thread.
  *   engine.isReady(): boolean                       every model not explicitly unloaded has a warm version
+ *   engine.notReadyReasons(): string[]               why not ready: models loading, failed ones and why
+ *   engine.inRepository(model, version?): boolean    the repository holds it, loaded or not (metric labels)
  *   engine.infer(model, version?, request): Promise<InferResult>
  *     validates (400), picks the version (404 unknown, 503 not ready), queues with request.deadline
  *     (503 + retryAfterSeconds when the queue is full, 504 when the deadline passes queued, 500 when
@@ -108,6 +110,13 @@ export function createEngine(options: EngineOptions): Engine {
   return {
     loaded,
     isReady: () => registry.isReady() && [...workers.values()].every((w) => !w.failure),
+    notReadyReasons: () => [
+      ...registry.notReadyReasons(),
+      ...[...workers.values()].flatMap((w) =>
+        w.failure ? [`onnxruntime worker failed: ${w.failure.message}`] : [],
+      ),
+    ],
+    inRepository: (model, version) => registry.holds(model, version),
 
     async infer(model: string, version: string | undefined, request: InferRequest): Promise<InferResult> {
       // Resolve and enqueue in one synchronous step: a reload swapping versions cannot slip in between.

@@ -18,12 +18,17 @@ export interface ApiDeps {
   server: { name: string; version: string };
   /** Engine ready and not draining. */
   isReady(): boolean;
+  /** What keeps the server from being ready: failed models with their reasons, loading, draining. */
+  notReadyReason(): string;
 }
 
 /** Extensions of the Open Inference Protocol this server implements, as GET /v2 reports them. */
 export const EXTENSIONS = ['binary_tensor_data', 'model_repository'];
 
 type Handler = (req: Request, res: Response) => unknown;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Everything except inference: health, metadata, repository, metrics, OpenAPI. Express is fine
@@ -74,13 +79,14 @@ export function createApiApp(deps: ApiDeps): express.Express {
   };
 
   const param = (req: Request, name: string) => req.params[name] as string;
-  const jsonBody = express.json({ limit: '64kb', strict: true });
+  // Not strict: a body that is valid JSON but not an object gets our message, not the parser's.
+  const jsonBody = express.json({ limit: '64kb', strict: false });
 
   route('/v2/health/live', { get: (_req, res) => res.json({ live: true }) });
   route('/v2/health/ready', {
     get: (_req, res) => {
       if (deps.isReady()) res.json({ ready: true });
-      else sendError(res, unavailable('not ready: models are loading or the server is shutting down'));
+      else sendError(res, unavailable(`not ready: ${deps.notReadyReason()}`));
     },
   });
   route('/v2', {
@@ -112,8 +118,9 @@ export function createApiApp(deps: ApiDeps): express.Express {
       await new Promise<void>((resolve, reject) =>
         jsonBody(req, res, (err?: unknown) => (err ? reject(err) : resolve())),
       );
-      const body: unknown = req.body ?? {};
-      const ready = (body as { ready?: unknown }).ready;
+      const body: unknown = req.body === undefined ? {} : req.body;
+      if (!isObject(body)) throw badRequest('request body must be a JSON object, e.g. {"ready": true}');
+      const ready = body.ready;
       if (ready !== undefined && typeof ready !== 'boolean') throw badRequest('ready must be a boolean');
       const entries = engine.index();
       res.json(ready ? entries.filter((e) => e.state === 'READY') : entries);

@@ -5,6 +5,7 @@ import type { InferenceEngine } from '../core/engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
+import { answerClientError } from './client-error';
 import type { Guard } from './guard';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import { createInferHandler, matchInferRoute } from './infer-handler';
@@ -72,6 +73,10 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const isReady = () => !draining && deps.engine.isReady();
+  const notReadyReason = () =>
+    draining
+      ? 'the server is shutting down'
+      : deps.engine.notReadyReasons().join('; ') || 'models are loading';
 
   const infer = createInferHandler({ ...deps, guards });
   const ops: ClusterOps = deps.ops ?? {
@@ -79,7 +84,14 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     load: (model) => deps.engine.load(model),
     unload: (model) => deps.engine.unload(model),
   };
-  const api = createApiApp({ ...deps, guards, ops, contentType: deps.metrics.registry.contentType, isReady });
+  const api = createApiApp({
+    ...deps,
+    guards,
+    ops,
+    contentType: deps.metrics.registry.contentType,
+    isReady,
+    notReadyReason,
+  });
 
   const done = () => {
     inFlight--;
@@ -96,6 +108,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     if (route) void infer(req, res, route);
     else api(req, res);
   });
+  server.on('clientError', answerClientError);
   // Also set on the instance, where every Node release reads it.
   server.keepAliveTimeout = timeouts.keepAliveTimeout;
 
