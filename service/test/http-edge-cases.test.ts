@@ -148,3 +148,48 @@ describe('failed and unloaded models', () => {
     }
   });
 });
+
+describe('load with parameters.config (as Triton)', () => {
+  const load = (body: unknown) => postJson(`${url}/v2/repository/models/breast-cancer-lite/load`, body);
+  const outputs = async () =>
+    (
+      (await (await fetch(`${url}/v2/models/breast-cancer-lite`)).json()) as { outputs: { name: string }[] }
+    ).outputs.map((o) => o.name);
+  const base = { name: 'breast-cancer-lite', max_batch_size: 64 };
+
+  it('loads with the given config instead of config.json, and from config.json again without one', async () => {
+    expect(await outputs()).toEqual(['label', 'probabilities']);
+    const narrowed = { ...base, output: [{ name: 'probabilities' }] };
+    const res = await load({ parameters: { config: JSON.stringify(narrowed) } });
+    expect(res.status).toBe(200);
+    expect(await outputs()).toEqual(['probabilities']);
+    const answer = await postJson(`${url}/v2/models/breast-cancer-lite/infer`, breastCancerRequest());
+    expect((answer.json.outputs as { name: string }[]).map((o) => o.name)).toEqual(['probabilities']);
+    expect((await load({})).status).toBe(200);
+    expect(await outputs()).toEqual(['label', 'probabilities']);
+  });
+
+  it.each([
+    [
+      { parameters: { config: JSON.stringify({ ...base, max_batch_size: -1 }) } },
+      /parameters\.config: max_batch_size: got -1/,
+    ],
+    [
+      { parameters: { config: JSON.stringify({ ...base, name: 'other' }) } },
+      /parameters\.config: name: got "other"/,
+    ],
+    [{ parameters: { config: '{"name":' } }, /parameters\.config: not valid JSON/],
+    [{ parameters: { config: { name: 'x' } } }, /parameters\.config must be a string/],
+    [{ parameters: { 'file:1/model.onnx': 'AAAA' } }, /parameters\.file:1\/model\.onnx is not supported/],
+    [[1], /must be a JSON object/],
+  ])(
+    'answers a bad load request with 400 naming the field, and the loaded version keeps serving',
+    async (body, pattern) => {
+      const res = await load(body);
+      expect(res.status).toBe(400);
+      expect(res.json.error).toMatch(pattern);
+      const answer = await postJson(`${url}/v2/models/breast-cancer-lite/infer`, breastCancerRequest());
+      expect(answer.status).toBe(200);
+    },
+  );
+});

@@ -51,7 +51,8 @@ export interface InferenceEngine {
   /** Validates the inputs against the version's signature (400 on mismatch), batches and executes. */
   infer(model: string, version: string | undefined, request: InferRequest): Promise<InferResult>;
   index(): RepositoryIndexEntry[];
-  load(model: string): Promise<void>;
+  /** `configJson` replaces the model's config.json for this load (Triton's `parameters.config`). */
+  load(model: string, configJson?: string): Promise<void>;
   unload(model: string): Promise<void>;
   /** Stops accepting work, finishes what is queued, releases sessions. */
   close(): Promise<void>;

@@ -20,8 +20,9 @@
  *   engine.signature(model, version?): ModelSignature  for validating before a cache lookup
  *   engine.servingVersion(model, version?): string  the version serving now (404 unknown, 503 not ready)
  *   engine.index(): RepositoryIndexEntry[]           one entry per version, with state and reason
- *   engine.load(model) / engine.unload(model): Promise<void>  reload without dropping requests;
- *     load rejects 400 with the reason (the previous version keeps serving), 404 for no such model
+ *   engine.load(model, configJson?) / engine.unload(model): Promise<void>  reload without dropping
+ *     requests; configJson replaces config.json for that load; load rejects 400 with the reason
+ *     (the previous version keeps serving), 404 for no such model
  *   engine.close(): Promise<void>                    readiness off at once, queues drained, sessions released
  *
  *   EngineObserver (./observer): onBatch, onQueueDepth, onModelLoad, onReject, for metrics.
@@ -151,7 +152,7 @@ export function createEngine(options: EngineOptions): Engine {
     signature: (model, version) => registry.resolve(model, version).signature,
     servingVersion: (model, version) => registry.resolve(model, version).version,
     index: (): RepositoryIndexEntry[] => registry.index(),
-    load: (model) => registry.load(model),
+    load: (model, configJson) => registry.load(model, configJson),
     unload: (model) => registry.unload(model),
     close: async () => {
       await registry.close();

@@ -31,6 +31,28 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
+ * The load request's body: `{}` or `{"parameters": {"config": "<config.json as a string>"}}`, as
+ * Triton's repository extension has it. Returns the config text, if any; anything else is a 400.
+ */
+function loadConfigOverride(body: unknown): string | undefined {
+  if (body === undefined) return undefined;
+  if (!isObject(body))
+    throw badRequest('request body must be a JSON object, e.g. {"parameters": {"config": "{...}"}}');
+  if (body.parameters === undefined) return undefined;
+  if (!isObject(body.parameters)) throw badRequest('parameters must be an object');
+  for (const key of Object.keys(body.parameters)) {
+    if (key !== 'config') {
+      throw badRequest(`parameters.${key} is not supported: a load takes only parameters.config`);
+    }
+  }
+  const config = body.parameters.config;
+  if (config !== undefined && typeof config !== 'string') {
+    throw badRequest('parameters.config must be a string holding the model configuration as JSON');
+  }
+  return config;
+}
+
+/**
  * Everything except inference: health, metadata, repository, metrics, OpenAPI. Express is fine
  * here (these are not hot); inference is served by the node:http fast path in infer-handler.ts.
  */
@@ -81,6 +103,10 @@ export function createApiApp(deps: ApiDeps): express.Express {
   const param = (req: Request, name: string) => req.params[name] as string;
   // Not strict: a body that is valid JSON but not an object gets our message, not the parser's.
   const jsonBody = express.json({ limit: '64kb', strict: false });
+  const parseJsonBody = (req: Request, res: Response) =>
+    new Promise<void>((resolve, reject) =>
+      jsonBody(req, res, (err?: unknown) => (err ? reject(err) : resolve())),
+    );
 
   route('/v2/health/live', { get: (_req, res) => res.json({ live: true }) });
   route('/v2/health/ready', {
@@ -115,9 +141,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
 
   route('/v2/repository/index', {
     post: guarded('admin', async (req, res) => {
-      await new Promise<void>((resolve, reject) =>
-        jsonBody(req, res, (err?: unknown) => (err ? reject(err) : resolve())),
-      );
+      await parseJsonBody(req, res);
       const body: unknown = req.body === undefined ? {} : req.body;
       if (!isObject(body)) throw badRequest('request body must be a JSON object, e.g. {"ready": true}');
       const ready = body.ready;
@@ -128,7 +152,8 @@ export function createApiApp(deps: ApiDeps): express.Express {
   });
   route('/v2/repository/models/:model/load', {
     post: guarded('admin', async (req, res) => {
-      await deps.ops.load(param(req, 'model'));
+      await parseJsonBody(req, res);
+      await deps.ops.load(param(req, 'model'), loadConfigOverride(req.body));
       res.json({});
     }),
   });

@@ -16,7 +16,7 @@ import { createInferHandler, matchInferRoute } from './infer-handler';
  */
 export interface ClusterOps {
   metricsText(): Promise<string>;
-  load(model: string): Promise<void>;
+  load(model: string, configJson?: string): Promise<void>;
   unload(model: string): Promise<void>;
 }
 
@@ -81,7 +81,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   const infer = createInferHandler({ ...deps, guards });
   const ops: ClusterOps = deps.ops ?? {
     metricsText: () => deps.metrics.registry.metrics(),
-    load: (model) => deps.engine.load(model),
+    load: (model, configJson) => deps.engine.load(model, configJson),
     unload: (model) => deps.engine.unload(model),
   };
   const api = createApiApp({

@@ -4,7 +4,7 @@ import type { ModelState, RepositoryIndexEntry } from '../core/engine';
 import { badRequest, notFound, unavailable } from '../core/errors';
 import type { Batcher } from '../batching/batcher';
 import type { EngineLogger } from '../engine/observer';
-import { readModelConfig } from './config-file';
+import { parseModelConfig, readModelConfig } from './config-file';
 import type { ModelConfig } from './model-config';
 import type { ModelSignature } from './signature';
 import { parseVersionDir, selectVersions } from './version-policy';
@@ -88,8 +88,11 @@ export class ModelRegistry {
     }
   }
 
-  /** Loads or reloads a model from disk; rejects (400) with every version's failure, 404 for no such model. */
-  load(name: string): Promise<void> {
+  /**
+   * Loads or reloads a model from disk; rejects (400) with every version's failure, 404 for no such
+   * model. `configJson`, as Triton's load `parameters.config`, replaces config.json for this load.
+   */
+  load(name: string, configJson?: string): Promise<void> {
     if (this.closing) return Promise.reject(unavailable('the server is shutting down'));
     if (!this.models.has(name) && !this.isModelDir(name)) {
       return Promise.reject(
@@ -97,7 +100,7 @@ export class ModelRegistry {
       );
     }
     const entry = this.entry(name);
-    return this.serialised(entry, () => this.reload(entry));
+    return this.serialised(entry, () => this.reload(entry, configJson));
   }
 
   unload(name: string): Promise<void> {
@@ -211,14 +214,17 @@ export class ModelRegistry {
     );
   }
 
-  private async reload(entry: ModelEntry): Promise<void> {
+  private async reload(entry: ModelEntry, configJson?: string): Promise<void> {
     const { name } = entry;
     entry.wanted = true;
     const dir = join(this.root, name);
     let config: ModelConfig;
     let selected: string[];
     try {
-      config = readModelConfig(join(dir, 'config.json'), name);
+      config =
+        configJson === undefined
+          ? readModelConfig(join(dir, 'config.json'), name)
+          : parseModelConfig(configJson, name, 'parameters.config');
       selected = selectVersions(config.version_policy, this.versionDirs(dir)).map(String);
       if (selected.length === 0) {
         throw new Error(`${name}: no version directories (positive integers, e.g. ${name}/1/model.onnx)`);
