@@ -193,3 +193,60 @@ describe('load with parameters.config (as Triton)', () => {
     },
   );
 });
+
+describe('classification extension', () => {
+  const classify = (output: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    postJson(
+      `${url}/v2/models/breast-cancer-lite/infer`,
+      breastCancerRequest(2, { outputs: [output], ...extra }),
+    );
+
+  it('is advertised in server metadata', async () => {
+    const { extensions } = (await (await fetch(`${url}/v2`)).json()) as { extensions: string[] };
+    expect(extensions).toContain('classification');
+  });
+
+  it('answers top-k as BYTES "score:index:label" with the labels file the config names', async () => {
+    const res = await classify({ name: 'probabilities', parameters: { classification: 2 } });
+    expect(res.status).toBe(200);
+    const [out] = res.json.outputs as { name: string; datatype: string; shape: number[]; data: string[] }[];
+    expect(out).toMatchObject({ name: 'probabilities', datatype: 'BYTES', shape: [2, 2] });
+    for (let row = 0; row < 2; row++) {
+      const [best, second] = out.data.slice(row * 2, row * 2 + 2).map((s) => s.split(':'));
+      expect(Number(best[0])).toBeGreaterThanOrEqual(Number(second[0]));
+      expect([best[1], second[1]].sort()).toEqual(['0', '1']);
+      for (const [, index, label] of [best, second])
+        expect(label).toBe(index === '0' ? 'malignant' : 'benign');
+    }
+    const raw = await postJson(
+      `${url}/v2/models/breast-cancer-lite/infer`,
+      breastCancerRequest(2, { outputs: [{ name: 'probabilities' }] }),
+    );
+    const scores = (raw.json.outputs as { data: number[] }[])[0].data;
+    expect(Number(out.data[0].split(':')[0])).toBeCloseTo(Math.max(scores[0], scores[1]), 5);
+  });
+
+  it('answers in the binary section when asked, and without labels where the config names none', async () => {
+    const res = await fetch(`${url}/v2/models/breast-cancer-lite/infer`, {
+      method: 'POST',
+      body: JSON.stringify(
+        breastCancerRequest(1, {
+          outputs: [{ name: 'label', parameters: { classification: 1, binary_data: true } }],
+        }),
+      ),
+    });
+    expect(res.status).toBe(200);
+    const body = Buffer.from(await res.arrayBuffer());
+    const headerLength = Number(res.headers.get('inference-header-content-length'));
+    const header = JSON.parse(body.toString('utf8', 0, headerLength));
+    expect(header.outputs[0]).toMatchObject({ name: 'label', datatype: 'BYTES', shape: [1, 1] });
+    const element = body.subarray(headerLength + 4, headerLength + 4 + body.readUInt32LE(headerLength));
+    expect(element.toString()).toMatch(/^[01]:0$/);
+  });
+
+  it.each([[0], [-1], [1.5], ['2']])('answers classification %p with 400 naming the output', async (k) => {
+    const res = await classify({ name: 'probabilities', parameters: { classification: k } });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatch(/output 'probabilities'.*classification must be a positive integer/);
+  });
+});

@@ -17,6 +17,15 @@ export interface InferResult {
   outputs: Tensor[];
 }
 
+/** What the classification of one output needs to know about the model. */
+/** Classification extension (protocol/classification.ts). */
+export interface OutputClasses {
+  /** The model has a batch dimension: classify each row (the first dimension) on its own. */
+  batched: boolean;
+  /** Class names by index, from the labels file the model config names for this output. */
+  labels?: readonly string[];
+}
+
 export type ModelState = 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
 
 export interface ModelMetadata {
@@ -50,6 +59,8 @@ export interface InferenceEngine {
   modelReady(model: string, version?: string): boolean;
   /** Validates the inputs against the version's signature (400 on mismatch), batches and executes. */
   infer(model: string, version: string | undefined, request: InferRequest): Promise<InferResult>;
+  /** What classifying this output needs: whether the model batches, the labels its config names. */
+  outputClasses(model: string, output: string): OutputClasses;
   index(): RepositoryIndexEntry[];
   /** `configJson` replaces the model's config.json for this load (Triton's `parameters.config`). */
   load(model: string, configJson?: string): Promise<void>;

@@ -19,6 +19,7 @@
  *   engine.modelConfig(model): ModelConfig           cache, fallback, breaker, sla, default timeout
  *   engine.signature(model, version?): ModelSignature  for validating before a cache lookup
  *   engine.servingVersion(model, version?): string  the version serving now (404 unknown, 503 not ready)
+ *   engine.outputClasses(model, output): OutputClasses  batched or not, labels (classification extension)
  *   engine.index(): RepositoryIndexEntry[]           one entry per version, with state and reason
  *   engine.load(model, configJson?) / engine.unload(model): Promise<void>  reload without dropping
  *     requests; configJson replaces config.json for that load; load rejects 400 with the reason
@@ -151,6 +152,7 @@ export function createEngine(options: EngineOptions): Engine {
     modelConfig: (model) => registry.config(model),
     signature: (model, version) => registry.resolve(model, version).signature,
     servingVersion: (model, version) => registry.resolve(model, version).version,
+    outputClasses: (model, output) => registry.outputClasses(model, output),
     index: (): RepositoryIndexEntry[] => registry.index(),
     load: (model, configJson) => registry.load(model, configJson),
     unload: (model) => registry.unload(model),

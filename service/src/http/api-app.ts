@@ -23,7 +23,7 @@ export interface ApiDeps {
 }
 
 /** Extensions of the Open Inference Protocol this server implements, as GET /v2 reports them. */
-export const EXTENSIONS = ['binary_tensor_data', 'model_repository'];
+export const EXTENSIONS = ['binary_tensor_data', 'classification', 'model_repository'];
 
 type Handler = (req: Request, res: Response) => unknown;
 

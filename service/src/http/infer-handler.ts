@@ -159,7 +159,10 @@ export function createInferHandler(deps: InferHandlerDeps) {
       // 7. encode
       if (req.socket.destroyed)
         throw clientClosedRequest('the client closed the connection before its answer');
-      const encoded = encodeInferResponse(decoded, result);
+      const answered = result;
+      const encoded = encodeInferResponse(decoded, answered, undefined, (output) =>
+        engine.outputClasses(answered.modelName, output),
+      );
       res.writeHead(
         200,
         encoded.headerLength === undefined

@@ -1,10 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import type { ModelState, RepositoryIndexEntry } from '../core/engine';
+import type { ModelState, OutputClasses, RepositoryIndexEntry } from '../core/engine';
 import { badRequest, notFound, unavailable } from '../core/errors';
 import type { Batcher } from '../batching/batcher';
 import type { EngineLogger } from '../engine/observer';
 import { parseModelConfig, readModelConfig } from './config-file';
+import { readLabels } from './labels-file';
 import type { ModelConfig } from './model-config';
 import type { ModelSignature } from './signature';
 import { parseVersionDir, selectVersions } from './version-policy';
@@ -37,6 +38,8 @@ interface VersionSlot {
 interface ModelEntry {
   name: string;
   config?: ModelConfig;
+  /** Class names per output, from the labels files the config names. */
+  labels?: Map<string, string[]>;
   slots: Map<string, VersionSlot>;
   /** False once explicitly unloaded: the model no longer counts towards readiness. */
   wanted: boolean;
@@ -144,6 +147,11 @@ export class ModelRegistry {
     return entry.config;
   }
 
+  outputClasses(name: string, output: string): OutputClasses {
+    const config = this.config(name);
+    return { batched: config.max_batch_size > 0, labels: this.models.get(name)?.labels?.get(output) };
+  }
+
   /** Ready versions in ascending order. */
   readyVersions(name: string): string[] {
     const entry = this.models.get(name);
@@ -219,12 +227,14 @@ export class ModelRegistry {
     entry.wanted = true;
     const dir = join(this.root, name);
     let config: ModelConfig;
+    let labels: Map<string, string[]>;
     let selected: string[];
     try {
       config =
         configJson === undefined
           ? readModelConfig(join(dir, 'config.json'), name)
           : parseModelConfig(configJson, name, 'parameters.config');
+      labels = readLabels(dir, config);
       selected = selectVersions(config.version_policy, this.versionDirs(dir)).map(String);
       if (selected.length === 0) {
         throw new Error(`${name}: no version directories (positive integers, e.g. ${name}/1/model.onnx)`);
@@ -238,6 +248,7 @@ export class ModelRegistry {
     }
     entry.error = undefined;
     entry.config = config;
+    entry.labels = labels;
 
     const failures: string[] = [];
     const retiring: Promise<void>[] = [];
