@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { InferenceEngine } from '../core/engine';
 import { ServiceError, badRequest, unavailable } from '../core/errors';
 import { admitAll, type Guard, type Scope } from './guard';
+import { isObject } from '../protocol/infer-request';
 import { openApiDocument } from './openapi';
 import { requestIdOf } from './request-id';
 import { sendError, statusOf } from './respond';
@@ -26,9 +27,6 @@ export interface ApiDeps {
 export const EXTENSIONS = ['binary_tensor_data', 'classification', 'model_repository'];
 
 type Handler = (req: Request, res: Response) => unknown;
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The load request's body: `{}` or `{"parameters": {"config": "<config.json as a string>"}}`, as

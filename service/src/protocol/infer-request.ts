@@ -30,7 +30,7 @@ export interface DecodedInferRequest {
 
 const DATATYPE_SET = new Set<string>(DATATYPES);
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
+export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function parseParameters(v: unknown, where: string): Parameters {
