@@ -8,7 +8,10 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
-  reporters: ['default', '<rootDir>/test/support/closing-line-reporter.js'],
+  reporters: [
+    '<rootDir>/test/support/progress-reporter.mjs',
+    '<rootDir>/test/support/closing-line-reporter.js',
+  ],
   maxWorkers: 2,
   testTimeout: 30000,
 };

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { datatypeFromOrt } from '../../service/src/core/datatypes';
-import { ModelConfigSchema, type ModelConfig } from '../../service/src/repository/model-config';
+import { datatypeFromOrt } from '@ml-platform/service/core/datatypes';
+import type { Datatype } from '@ml-platform/service/core/tensor';
+import { checkSignature, loadFeatureSpec } from '@ml-platform/service/features/serving';
+import { ModelConfigSchema, type ModelConfig } from '@ml-platform/service/repository/model-config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BUNDLED = path.join(ROOT, 'models');
@@ -81,6 +83,7 @@ describe('model configs', () => {
       'breast-cancer',
       'breast-cancer-lite',
       'digits',
+      'flights-delay',
       'heavy-mlp',
     ]);
     expect(fixtures.map((m) => m.name).sort()).toEqual([
@@ -231,6 +234,48 @@ describe('held-out accuracy reproduces the numbers recorded at training time', (
     const correct = await countCorrect(path.join(BUNDLED, 'digits/1/model.onnx'), digits, perImage);
     expect(metrics.n).toBe(digits.labels.length);
     expect(correct).toBe((metrics['1'] as { correct: number }).correct);
+  });
+});
+
+describe('feature specs', () => {
+  const withSpecs = bundled.filter((m) => existsSync(path.join(m.dir, 'features.json')));
+
+  it('flights-delay ships one', () => {
+    expect(withSpecs.map((m) => m.name)).toEqual(['flights-delay']);
+  });
+
+  it.each(withSpecs.map((m) => [m.name, m] as const))(
+    '%s: features.json is fitted and maps onto the ONNX signature of the version it names',
+    async (_name, m) => {
+      const compiled = loadFeatureSpec(BUNDLED, m.name)!;
+      const session = await openSession(modelFile(m, compiled.spec.model_version));
+      try {
+        const inputs = signature(session.inputMetadata).map((s) => ({
+          name: s.name,
+          datatype: s.datatype as Datatype,
+          shape: s.shape.map((d) => (typeof d === 'number' ? d : -1)),
+        }));
+        expect(() =>
+          checkSignature(compiled, {
+            name: m.name,
+            versions: m.versions,
+            platform: 'onnx',
+            inputs,
+            outputs: [],
+          }),
+        ).not.toThrow();
+      } finally {
+        await session.release();
+      }
+    },
+  );
+
+  it('flights-delay records a held-out AUC and accuracy against the majority-class baseline', () => {
+    const metrics = readJson<{ auc: number; accuracy: number; baseline_accuracy: number }>(
+      path.join(BUNDLED, 'flights-delay/testdata/metrics.json'),
+    );
+    expect(metrics.auc).toBeGreaterThan(0.6);
+    expect(metrics.accuracy).toBeGreaterThanOrEqual(metrics.baseline_accuracy);
   });
 });
 

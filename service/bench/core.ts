@@ -1,5 +1,5 @@
 /**
- * Core service benchmarks (issue 2), the first part of `npm run bench`. Everything runs on this
+ * Core service benchmarks, the first part of `npm run bench`. Everything runs on this
  * machine over loopback, bounded in time; the service and the HTTP ceilings run as their own
  * processes, autocannon drives them from this one.
  *
@@ -17,7 +17,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { measureRawThroughput } from '../src/runtime/raw-throughput';
+import { measureRawThroughput } from './raw-throughput';
 import { percentile } from '../../test/support/load';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 

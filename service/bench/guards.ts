@@ -1,5 +1,5 @@
 /**
- * Guard benchmarks (issue 3), part of `npm run bench`:
+ * Guard benchmarks, part of `npm run bench`:
  *   1. prediction cache hits from the in-process tier at 64 connections (target: p99 < 2 ms at the
  *      stated offered load, see HIT_RATE), with the closed-loop saturation point beside it;
  *   2. what a Redis hit adds over an in-process hit at p50 (target: < 1 ms);
@@ -25,7 +25,7 @@ import {
   type ServiceProcess,
 } from '../../test/support/service-process';
 import { percentile } from '../../test/support/load';
-import { AdmissionGuard } from '../src/guards/admission-guard';
+import { admissionHook } from '../src/guards/admission-guard';
 import { ApiKeyAuth } from '../src/guards/auth';
 import { RateLimiter } from '../src/guards/rate-limit';
 import { RedisConnection } from '../src/redis/connection';
@@ -166,7 +166,7 @@ async function admissionCpuMicros(redisUrl?: string): Promise<number> {
     ? new RedisConnection({ url: redisUrl, logger: pino({ level: 'silent' }) })
     : undefined;
   if (redis) await redis.waitUntilReady(5000);
-  const guard = new AdmissionGuard({
+  const admit = admissionHook({
     auth: ApiKeyAuth.fromList([KEY, 'other-key-1', 'other-key-2']),
     limiter: new RateLimiter({ redis }),
     defaultLimit: { rps: 1_000_000, burst: 10_000_000 },
@@ -177,7 +177,7 @@ async function admissionCpuMicros(redisUrl?: string): Promise<number> {
     headers: { authorization: `Bearer ${KEY}` },
     setHeader: () => undefined,
   };
-  const round = () => Promise.all(Array.from({ length: CONNECTIONS }, () => guard.admit(call)));
+  const round = () => Promise.all(Array.from({ length: CONNECTIONS }, () => admit(call)));
   const n = CONNECTIONS * 400;
   for (let i = 0; i < 40; i++) await round();
   const cpu = process.cpuUsage();

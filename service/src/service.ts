@@ -2,14 +2,15 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
-import { createDriftGuard } from './drift/drift-guard';
 import { createEngine, type Engine } from './engine';
-import type { Guard } from './http/guard';
+import { createFeatureServing } from './features/create';
+import type { GuardContext, ProductionGuards } from './guards';
 import { SERVER_TIMEOUTS, createInferenceServer, type InferenceServer } from './http/server';
 import { metricsObserver } from './observability/engine-observer';
 import { createLogger } from './observability/logger';
 import { ServiceMetrics, createRegistry } from './observability/metrics';
 import { createTracing, type Tracing } from './observability/tracing';
+import { composePipeline } from './request-pipeline';
 import { TrafficRouter } from './traffic/traffic-router';
 import pkg from '../package.json';
 
@@ -30,18 +31,16 @@ export interface RunningService {
 
 export interface ServiceOptions {
   logger?: Logger;
-  /**
-   * Production guards (issue 3), in order: load shedding, auth + rate limit, then cache / breaker;
-   * `close` releases what they hold (Redis) after the drain.
-   */
   /** Running as a node:cluster worker: metrics and repository operations span every worker. */
   clusterWorker?: boolean;
   /** Server timeouts against slow clients; SERVER_TIMEOUTS unless a test needs them short. */
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
-  guards?: (ctx: { engine: Engine; metrics: ServiceMetrics; logger: Logger; config: ServiceConfig }) => {
-    guards: Guard[];
-    close?(): Promise<void>;
-  };
+  /**
+   * Production guards (createProductionGuards): shedding, auth and rate limit, fallback, cache and
+   * breaker; request-pipeline.ts puts them in their phases. `close` releases what they hold
+   * (Redis) after the drain.
+   */
+  guards?: (ctx: GuardContext) => ProductionGuards;
 }
 
 /**
@@ -65,18 +64,11 @@ export async function startService(
     observer: metricsObserver(metrics),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
-  // Drift goes outermost: it watches the inputs of every answered request, cached ones included.
-  const drift = createDriftGuard({
-    repositoryPath: config.MODEL_REPOSITORY,
-    modelConfig: (model) => engine.modelConfig(model),
-    registry: metrics.registry,
-    logger: logger.child({ component: 'drift' }),
-  });
-  const guards = [drift, ...(production?.guards ?? [])];
+  const features = createFeatureServing({ config, engine, metrics, logger });
   const http = createInferenceServer({
     engine,
     router: new TrafficRouter({ modelConfig: (model) => engine.modelConfig(model) }),
-    guards,
+    pipeline: composePipeline({ engine, metrics, logger, config, guards: production }),
     metrics,
     tracing,
     logger,
@@ -85,6 +77,7 @@ export async function startService(
     server: SERVER_INFO,
     ops: options.clusterWorker ? workerClusterOps(metrics.registry, engine) : undefined,
     timeouts: options.timeouts,
+    features: features.serving,
   });
   // The cluster primary hands connections to any listening worker, ready or not: a worker that
   // listened while loading would answer 503 next to ready siblings. Alone, listening at once lets
@@ -101,7 +94,8 @@ export async function startService(
     loaded: engine.loaded,
     async stop(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       const clean = await http.drain(timeoutMs);
-      await production?.close?.();
+      await production?.close();
+      await features.close();
       await tracing.shutdown();
       return clean;
     },

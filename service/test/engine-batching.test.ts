@@ -161,7 +161,7 @@ describe('engine: dynamic batching on real models', () => {
   });
 });
 
-describe('engine: deadlines and overload on the slow model', () => {
+describe('engine: deadlines and overload', () => {
   let repo: TempRepo;
   let engine: Engine;
   const observer = new RecordingObserver();
@@ -171,6 +171,17 @@ describe('engine: deadlines and overload on the slow model', () => {
       slow: {
         from: join(FAULTS, 'slow'),
         config: { dynamic_batching: { max_queue_delay_microseconds: 1000, max_queue_size: 2 } },
+      },
+      'breast-cancer': {
+        from: join(BUNDLED, 'breast-cancer'),
+        // A lone request waits the whole queue delay, far past the 1 ms default.
+        config: {
+          dynamic_batching: {
+            max_queue_delay_microseconds: 200_000,
+            max_queue_size: 64,
+            default_timeout_microseconds: 1000,
+          },
+        },
       },
     });
     engine = createEngine({ repositoryPath: repo.path, observer });
@@ -235,5 +246,36 @@ describe('engine: deadlines and overload on the slow model', () => {
     const done = await Promise.all([running, ...queued]);
     expect(done.every((r) => r.ok)).toBe(true);
     expect(observer.rejects).toEqual([{ model: 'slow', version: '1', reason: 'queue_full' }]);
+  });
+
+  const bcInputs = () => [fp32Rows('input', 1, 30, 7)];
+
+  test('default_timeout_microseconds bounds the queueing of a request that set no timeout, not of one that did', async () => {
+    observer.rejects = [];
+    const [defaulted, own] = await Promise.all([
+      settle(engine.infer('breast-cancer', '1', { inputs: bcInputs(), deadline: farDeadline() })),
+      settle(
+        engine.infer('breast-cancer', '1', {
+          inputs: bcInputs(),
+          deadline: farDeadline(),
+          timeoutMs: 60_000,
+        }),
+      ),
+    ]);
+    expect(defaulted.ok).toBe(false);
+    if (!defaulted.ok) {
+      expect(defaulted.error.status).toBe(504);
+      expect(defaulted.error.message).toMatch(/request timed out after \d+ ms in the queue/);
+    }
+    expect(own.ok).toBe(true);
+    expect(observer.rejects).toEqual([{ model: 'breast-cancer', version: '1', reason: 'deadline' }]);
+  });
+
+  test('default_timeout_microseconds never lengthens a deadline shorter than it', async () => {
+    const late = await settle(
+      engine.infer('breast-cancer', '1', { inputs: bcInputs(), deadline: performance.now() - 1 }),
+    );
+    expect(late.ok).toBe(false);
+    if (!late.ok) expect(late.error.message).toMatch(/deadline passed before it was queued/);
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ServiceError } from '../src/core/errors';
 import { createEngine, type Engine } from '../src/engine';
-import type { EngineLogger } from '../src/engine/observer';
+import type { EngineLogger } from '../src/core/logger';
 import {
   BUNDLED,
   FAULTS,

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { ServiceError } from '../src/core/errors';
-import { LoadShedder, LoadShedGuard } from '../src/guards/load-shedder';
+import { LoadShedder, loadSheddingHook } from '../src/guards/load-shedder';
 
 describe('load shedder', () => {
   it('admits up to its bound, sheds past it with 503 + Retry-After, and takes releases once', async () => {
@@ -32,7 +32,7 @@ describe('load shedder', () => {
 
   it('sheds only inference calls that can report when they finish', () => {
     const shedder = new LoadShedder(1);
-    const guard = new LoadShedGuard(shedder);
+    const admit = loadSheddingHook(shedder);
     const finishers: (() => void)[] = [];
     const call = (scope: 'infer' | 'read' | 'admin') => ({
       requestId: 'r',
@@ -41,13 +41,13 @@ describe('load shedder', () => {
       setHeader: () => undefined,
       onFinish: (fn: () => void) => finishers.push(fn),
     });
-    guard.admit(call('infer'));
-    expect(() => guard.admit(call('infer'))).toThrow(ServiceError);
-    guard.admit(call('read'));
-    guard.admit(call('admin'));
+    admit(call('infer'));
+    expect(() => admit(call('infer'))).toThrow(ServiceError);
+    admit(call('read'));
+    admit(call('admin'));
     finishers.forEach((f) => f());
     expect(shedder.inFlight).toBe(0);
-    guard.admit(call('infer'));
+    admit(call('infer'));
     expect(shedder.inFlight).toBe(1);
   });
 });

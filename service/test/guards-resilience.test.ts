@@ -3,10 +3,14 @@ import { Registry } from 'prom-client';
 import { createEngine, type Engine } from '../src/engine';
 import type { InferRequest } from '../src/core/engine';
 import { ServiceError } from '../src/core/errors';
+import { circuitBreakerHook } from '../src/guards/breaker-hook';
+import { cacheAllowedBy, predictionCacheHook } from '../src/guards/cache-hook';
+import { fallbackChainHook } from '../src/guards/fallback-chain';
 import { ModelBreakers } from '../src/guards/model-breakers';
 import { PredictionCache } from '../src/guards/prediction-cache';
-import { cacheAllowedBy, ResilienceGuard } from '../src/guards/resilience-guard';
-import type { InferCallContext } from '../src/http/guard';
+import type { Executor, InferCallContext } from '../src/pipeline/phases';
+import type { DecodedInferRequest } from '../src/protocol/infer-request';
+import { composeExecution } from '../src/pipeline/run';
 import { BUNDLED_MODELS, FIXTURE_MODELS, makeModelRepo } from '../../test/support/model-repo';
 
 const breaker = {
@@ -24,12 +28,43 @@ const request = (index: number, extra: Partial<InferRequest> = {}): InferRequest
 });
 const valueOf = (r: { outputs: { data: unknown }[] }) => (r.outputs[0].data as Float32Array)[0];
 
-describe('resilience guard on real models', () => {
+/** A decoded request as the around hooks see it; `"cache": false` opts out of the cache. */
+const decodedFor = (inputs: InferRequest['inputs'], cacheAllowed: boolean): DecodedInferRequest => ({
+  parameters: cacheAllowed ? {} : { cache: false },
+  inputs,
+  binaryOutputs: false,
+});
+
+describe('fallback chain, prediction cache and circuit breaker around the engine, on real models', () => {
   let repo: ReturnType<typeof makeModelRepo>;
   let engine: Engine;
   let registry: Registry;
   let breakers: ModelBreakers;
-  let guard: ResilienceGuard;
+  let execute: Executor;
+
+  /**
+   * One inference through the around hooks in request-pipeline.ts's order; `clientDeadline` marks the
+   * request's deadline as the client's own (a `timeout` below REQUEST_TIMEOUT_MS).
+   */
+  async function infer(
+    model: string,
+    version: string | undefined,
+    req: InferRequest,
+    { cacheAllowed = true, clientDeadline = false } = {},
+  ) {
+    const headers: Record<string, string> = {};
+    const call: InferCallContext = {
+      requestId: 'r',
+      scope: 'infer',
+      headers: {},
+      model,
+      version,
+      setHeader: (n, v) => (headers[n] = v),
+      decoded: decodedFor(req.inputs, cacheAllowed),
+    };
+    const result = await execute({ call, request: clientDeadline ? { ...req, timeoutMs: 1 } : req });
+    return { result, cache: headers['x-cache'], servedBy: headers['x-served-by'] };
+  }
 
   beforeAll(async () => {
     repo = makeModelRepo([
@@ -68,11 +103,15 @@ describe('resilience guard on real models', () => {
   beforeEach(() => {
     registry = new Registry();
     breakers = new ModelBreakers({ registry });
-    guard = new ResilienceGuard({
-      engine,
-      breakers,
-      cache: new PredictionCache({ maxMemoryBytes: 1 << 20, registry }),
-    });
+    const cache = new PredictionCache({ maxMemoryBytes: 1 << 20, registry });
+    execute = composeExecution(
+      [
+        fallbackChainHook({ engine, breakers, cache }),
+        predictionCacheHook({ engine, cache }),
+        circuitBreakerHook({ engine, breakers, requestTimeoutMs: 30_000 }),
+      ],
+      (exec) => engine.infer(exec.call.model, exec.call.version, exec.request),
+    );
   });
   afterEach(() => breakers.shutdown());
 
@@ -83,7 +122,7 @@ describe('resilience guard on real models', () => {
 
   it('answers from the fallback model while the primary fails, opens, then closes once healthy', async () => {
     const failing = [];
-    for (let i = 0; i < 6; i++) failing.push(await guard.infer('flaky', undefined, request(50 + i)));
+    for (let i = 0; i < 6; i++) failing.push(await infer('flaky', undefined, request(50 + i)));
     // Every request got an answer, from the fallback (table[index mod 10]).
     expect(failing.map((o) => o.servedBy)).toEqual(Array(6).fill('fallback:flaky-fallback'));
     expect(failing.map((o) => valueOf(o.result))).toEqual(
@@ -93,10 +132,10 @@ describe('resilience guard on real models', () => {
     expect(await breakerGauge('flaky')).toBe(2);
 
     // Open: even a good input is answered by the fallback, without touching the primary.
-    expect((await guard.infer('flaky', undefined, request(3))).servedBy).toBe('fallback:flaky-fallback');
+    expect((await infer('flaky', undefined, request(3))).servedBy).toBe('fallback:flaky-fallback');
 
     await new Promise((r) => setTimeout(r, 450));
-    const probe = await guard.infer('flaky', undefined, request(3));
+    const probe = await infer('flaky', undefined, request(3));
     expect(probe.servedBy).toBe('primary');
     expect(valueOf(probe.result)).toBeCloseTo(0.3);
     expect(breakers.state('flaky', '1')).toBe('closed');
@@ -106,7 +145,7 @@ describe('resilience guard on real models', () => {
   it('answers 503 with Retry-After while open when no fallback is configured, and passes errors through before', async () => {
     const errors: ServiceError[] = [];
     for (let i = 0; i < 6; i++) {
-      await guard.infer('bare', undefined, request(99)).catch((e: ServiceError) => errors.push(e));
+      await infer('bare', undefined, request(99)).catch((e: ServiceError) => errors.push(e));
     }
     expect(errors.slice(0, 4).map((e) => e.status)).toEqual([500, 500, 500, 500]);
     expect(errors[5].status).toBe(503);
@@ -120,38 +159,33 @@ describe('resilience guard on real models', () => {
       inputs: [{ name: 'index', datatype: 'FP32' as const, shape: [1, 1], data: new Float32Array([1]) }],
     };
     for (let i = 0; i < 8; i++)
-      await expect(guard.infer('bare', undefined, bad)).rejects.toMatchObject({ status: 400 });
+      await expect(infer('bare', undefined, bad)).rejects.toMatchObject({ status: 400 });
     expect(breakers.state('bare', '1')).toBe('closed');
   });
 
   it('caches per model config, honours "cache": false and answers only the requested outputs', async () => {
-    expect((await guard.infer('cached', undefined, request(4))).cache).toBe('miss');
-    const hit = await guard.infer('cached', undefined, request(4, { outputs: ['value'] }));
+    expect((await infer('cached', undefined, request(4))).cache).toBe('miss');
+    const hit = await infer('cached', undefined, request(4, { outputs: ['value'] }));
     expect(hit).toMatchObject({ cache: 'hit-memory', servedBy: 'primary' });
     expect(valueOf(hit.result)).toBeCloseTo(0.4);
-    expect((await guard.infer('cached', undefined, request(4), { cacheAllowed: false })).cache).toBe(
-      'bypass',
-    );
-    await expect(guard.infer('cached', undefined, request(4, { outputs: ['nope'] }))).rejects.toMatchObject({
+    expect((await infer('cached', undefined, request(4), { cacheAllowed: false })).cache).toBe('bypass');
+    await expect(infer('cached', undefined, request(4, { outputs: ['nope'] }))).rejects.toMatchObject({
       status: 400,
       message: expect.stringContaining("requested output 'nope'"),
     });
     // flaky has no cache section: never cached.
-    expect((await guard.infer('flaky', undefined, request(4))).cache).toBe('bypass');
+    expect((await infer('flaky', undefined, request(4))).cache).toBe('bypass');
   });
 
   it('falls back to a cached answer when the model fails and has no fallback model', async () => {
-    await guard.infer('cached', undefined, request(2));
-    for (let i = 0; i < 6; i++)
-      await guard.infer('cached', undefined, request(70 + i)).catch(() => undefined);
+    await infer('cached', undefined, request(2));
+    for (let i = 0; i < 6; i++) await infer('cached', undefined, request(70 + i)).catch(() => undefined);
     expect(breakers.state('cached', '1')).toBe('open');
     // The client opted out of the cache, but a failing model's cached answer beats a 503.
-    const answer = await guard.infer('cached', undefined, request(2), { cacheAllowed: false });
+    const answer = await infer('cached', undefined, request(2), { cacheAllowed: false });
     expect(answer).toMatchObject({ servedBy: 'cache', cache: 'hit-memory' });
     expect(valueOf(answer.result)).toBeCloseTo(0.2);
-    await expect(
-      guard.infer('cached', undefined, request(77), { cacheAllowed: false }),
-    ).rejects.toMatchObject({
+    await expect(infer('cached', undefined, request(77), { cacheAllowed: false })).rejects.toMatchObject({
       status: 503,
       message: "model 'cached' version 1 failed and its fallback chain had no answer",
     });
@@ -163,43 +197,32 @@ describe('resilience guard on real models', () => {
       deadline: performance.now() - 1,
     });
     for (let i = 0; i < 6; i++)
-      await expect(guard.infer('slow', undefined, late(), { clientDeadline: true })).rejects.toMatchObject({
+      await expect(infer('slow', undefined, late(), { clientDeadline: true })).rejects.toMatchObject({
         status: 504,
       });
     expect(breakers.state('slow', '1')).toBe('closed');
     // The six above count as healthy calls in the rolling window: the seventh miss passes 50%.
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++)
-      await guard.infer('slow', undefined, late()).catch((e: ServiceError) => statuses.push(e.status));
+      await infer('slow', undefined, late()).catch((e: ServiceError) => statuses.push(e.status));
     expect(statuses).toEqual([504, 504, 504, 504, 504, 504, 504, 503]);
     expect(breakers.state('slow', '1')).toBe('open');
   });
 
   it('serves the version the call names (URL or traffic routing), and keys the cache by it', async () => {
-    const headers: Record<string, string> = {};
     const inputs = [
       { name: 'input', datatype: 'FP32' as const, shape: [1, 30], data: new Float32Array(30).fill(1) },
     ];
-    const call = (version?: string) =>
-      ({
-        requestId: 'r',
-        scope: 'infer',
-        headers: {},
-        model: 'two-versions',
-        version,
-        setHeader: (n: string, v: string) => (headers[n] = v),
-        decoded: { parameters: {}, inputs, binaryOutputs: false },
-      }) as InferCallContext;
     const request = () => ({ inputs, deadline: performance.now() + 5000 });
-    expect((await guard.execute(call('1'), request())).modelVersion).toBe('1');
-    expect(headers['x-cache']).toBe('miss');
-    expect((await guard.execute(call('1'), request())).modelVersion).toBe('1');
-    expect(headers['x-cache']).toBe('hit-memory');
+    const served = async (version?: string) => {
+      const { result, cache } = await infer('two-versions', version, request());
+      return [result.modelVersion, cache];
+    };
+    expect(await served('1')).toEqual(['1', 'miss']);
+    expect(await served('1')).toEqual(['1', 'hit-memory']);
     // Version 2's answer is its own entry; with no version the engine's default (newest) serves.
-    expect((await guard.execute(call('2'), request())).modelVersion).toBe('2');
-    expect(headers['x-cache']).toBe('miss');
-    expect((await guard.execute(call(), request())).modelVersion).toBe('2');
-    expect(headers['x-cache']).toBe('hit-memory');
+    expect(await served('2')).toEqual(['2', 'miss']);
+    expect(await served()).toEqual(['2', 'hit-memory']);
   });
 
   it('rejects a non-boolean cache parameter', () => {

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -20,6 +20,12 @@ export function tempRepository(models: string[]): { dir: string; remove(): void 
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Rewrites a copied model's config.json with `patch` merged in. */
+function patchConfig(dir: string, model: string, patch: Record<string, unknown>): void {
+  const file = path.join(dir, model, 'config.json');
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...patch }));
+}
+
 export interface TestService extends RunningService {
   url: string;
 }
@@ -32,6 +38,30 @@ export async function startTestService(
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MODEL_REPOSITORY: BUNDLED_MODELS, ...env });
   const service = await startService(config, { ...options, logger: pino({ level: 'silent' }) });
   return { ...service, url: `http://127.0.0.1:${service.address.port}` };
+}
+
+/**
+ * For the enclosing describe: the service on a copy of one model whose config has `patch` merged
+ * in. Read `svc` and `dir` inside tests.
+ */
+export function patchedModelService(
+  model: string,
+  patch: Record<string, unknown>,
+): { readonly svc: TestService; readonly dir: string } {
+  const state = {} as { svc: TestService; dir: string };
+  let repo: ReturnType<typeof tempRepository> | undefined;
+  beforeAll(async () => {
+    repo = tempRepository([model]);
+    patchConfig(repo.dir, model, patch);
+    state.dir = repo.dir;
+    state.svc = await startTestService({ MODEL_REPOSITORY: repo.dir });
+    await state.svc.loaded;
+  });
+  afterAll(async () => {
+    await state.svc?.stop(5000);
+    repo?.remove();
+  });
+  return state;
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {

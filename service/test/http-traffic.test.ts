@@ -1,55 +1,30 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  breastCancerRequest,
-  postJson,
-  startTestService,
-  tempRepository,
-  type TestService,
-} from './http-support';
-
-/** Rewrites a copied model's config.json with `patch` merged in. */
-function patchConfig(dir: string, model: string, patch: Record<string, unknown>): void {
-  const file = path.join(dir, model, 'config.json');
-  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...patch }));
-}
+import { breastCancerRequest, patchedModelService, postJson } from './http-support';
 
 const heldOut = JSON.parse(
   readFileSync(path.join(__dirname, '..', '..', 'models', 'breast-cancer', 'testdata', 'test.json'), 'utf8'),
 ) as { inputs: number[][] };
 
 describe('traffic routing and drift over HTTP', () => {
-  let repo: ReturnType<typeof tempRepository>;
-  let svc: TestService;
-
-  beforeAll(async () => {
-    repo = tempRepository(['breast-cancer']);
-    patchConfig(repo.dir, 'breast-cancer', {
-      cache: { enabled: false, ttl_seconds: 60 },
-      traffic: {
-        stable: '1',
-        ab: {
-          key_header: 'x-experiment-key',
-          variants: [
-            { name: 'control', version: '1', weight_pct: 50 },
-            { name: 'treatment', version: '2', weight_pct: 50 },
-          ],
-        },
-        shadow: { version: '2', sample_pct: 100 },
+  const service = patchedModelService('breast-cancer', {
+    cache: { enabled: false, ttl_seconds: 60 },
+    traffic: {
+      stable: '1',
+      ab: {
+        key_header: 'x-experiment-key',
+        variants: [
+          { name: 'control', version: '1', weight_pct: 50 },
+          { name: 'treatment', version: '2', weight_pct: 50 },
+        ],
       },
-      drift: { reference_profile: 'reference-profile.json', window_rows: 100, psi_threshold: 0.25 },
-    });
-    svc = await startTestService({ MODEL_REPOSITORY: repo.dir });
-    await svc.loaded;
-  });
-
-  afterAll(async () => {
-    await svc.stop(5000);
-    repo.remove();
+      shadow: { version: '2', sample_pct: 100 },
+    },
+    drift: { reference_profile: 'reference-profile.json', window_rows: 100, psi_threshold: 0.25 },
   });
 
   const infer = (headers: Record<string, string> = {}, body: unknown = breastCancerRequest()) =>
-    postJson(`${svc.url}/v2/models/breast-cancer/infer`, body, headers);
+    postJson(`${service.svc.url}/v2/models/breast-cancer/infer`, body, headers);
 
   it('serves the stable version without an experiment key and says which variant answered', async () => {
     const res = await infer();
@@ -74,16 +49,20 @@ describe('traffic routing and drift over HTTP', () => {
   });
 
   it('honours an explicit version over the traffic policy', async () => {
-    const res = await postJson(`${svc.url}/v2/models/breast-cancer/versions/2/infer`, breastCancerRequest(), {
-      'x-experiment-key': 'user-0',
-    });
+    const res = await postJson(
+      `${service.svc.url}/v2/models/breast-cancer/versions/2/infer`,
+      breastCancerRequest(),
+      {
+        'x-experiment-key': 'user-0',
+      },
+    );
     expect(res.json.model_version).toBe('2');
     expect(res.headers.get('x-model-variant')).toBe('explicit');
   });
 
   it('sends shadow copies to the shadow version and counts them', async () => {
     await infer();
-    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    const text = await (await fetch(`${service.svc.url}/metrics`)).text();
     const ok = /inference_shadow_requests_total\{model="breast-cancer",version="2",outcome="ok"\} (\d+)/.exec(
       text,
     );
@@ -92,7 +71,7 @@ describe('traffic routing and drift over HTTP', () => {
 
   it('scores held-out traffic as stable and shifted traffic as drift', async () => {
     const driftScore = async () => {
-      const text = await (await fetch(`${svc.url}/metrics`)).text();
+      const text = await (await fetch(`${service.svc.url}/metrics`)).text();
       return Number(/drift_score\{model="breast-cancer",version="1"\} ([\d.e+-]+)/.exec(text)?.[1]);
     };
     const send = (rows: number[][]) =>

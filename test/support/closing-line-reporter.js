@@ -1,15 +1,29 @@
 /**
- * Ends every jest run with one plain line, `jest: N passed, N failed[, N skipped]`. CI reads the
- * closing lines to tell a run that tested something from one that ran nothing, and jest's own
- * summary ("Tests: 809 passed, 809 total") is not in a form it recognises. The line is written as
- * the process exits so that it comes after jest's summary (stdout to a file, pipe or terminal is
- * written synchronously on Linux, so the line is not lost at exit).
+ * Ends every jest run with the failed tests by name and then one plain line,
+ * `jest: N passed, N failed[, N skipped]`. CI reads the closing lines to tell a run that tested
+ * something from one that ran nothing; jest's own summary block ("Tests: 809 passed, 809 total",
+ * "Snapshots: 0 total") is not a form it reads, so the run prints this line instead of that block.
+ * The line is written as the process exits so that it comes after everything jest prints (stdout
+ * to a file, pipe or terminal is written synchronously on Linux, so the line is not lost at exit).
  */
 class ClosingLineReporter {
   onRunComplete(_contexts, results) {
+    const failed = [];
+    for (const file of results.testResults) {
+      const where = file.testFilePath.replace(`${process.cwd()}/`, '');
+      if (file.testExecError) failed.push(`${where}: ${file.testExecError.message}`);
+      for (const t of file.testResults) {
+        if (t.status === 'failed') failed.push(`${where}: ${t.fullName}`);
+      }
+    }
     const skipped = results.numPendingTests + results.numTodoTests;
-    const line = `jest: ${results.numPassedTests} passed, ${results.numFailedTests} failed`;
-    process.once('exit', () => process.stdout.write(`${line}${skipped ? `, ${skipped} skipped` : ''}\n`));
+    const seconds = ((Date.now() - results.startTime) / 1000).toFixed(1);
+    const lines = [
+      ...failed.map((name) => `FAILED ${name}`),
+      `${results.numTotalTestSuites} test files in ${seconds} s`,
+      `jest: ${results.numPassedTests} passed, ${results.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`,
+    ];
+    process.once('exit', () => process.stdout.write(`${lines.join('\n')}\n`));
   }
 }
 

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
+import { describeUnless } from './describe-unless';
 
 /**
  * A real redis-server on a free loopback port for tests that exercise the Redis paths. Persistence
@@ -21,13 +22,7 @@ export function redisUnavailableReason(): string | undefined {
 
 /** `describe` when redis-server is available, otherwise `describe.skip` with the reason printed once. */
 export function describeWithRedis(name: string, fn: () => void): void {
-  const reason = redisUnavailableReason();
-  if (reason) {
-    console.warn(`skipping "${name}": ${reason}`);
-    describe.skip(name, fn);
-  } else {
-    describe(name, fn);
-  }
+  describeUnless(redisUnavailableReason(), name, fn);
 }
 
 export async function freePort(): Promise<number> {
@@ -59,6 +54,11 @@ export interface RedisServerOptions {
   /** Serve TLS only (`rediss://`), as ElastiCache in-transit encryption does. */
   tls?: { certFile: string; keyFile: string };
   startTimeoutMs?: number;
+  /**
+   * Persist to an append-only file in this directory, fsynced on every write, so that data
+   * survives a SIGKILL and the restart loads it (as a replicated or persistent store would).
+   */
+  persistDir?: string;
 }
 
 export class RedisServer {
@@ -102,7 +102,10 @@ export class RedisServer {
           'no',
         ]
       : ['--port', String(this.port)];
-    const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const persist = this.options.persistDir
+      ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.options.persistDir]
+      : ['--appendonly', 'no'];
+    const args = [...listen, '--bind', '127.0.0.1', '--save', '', ...persist];
     if (this.options.password) args.push('--requirepass', this.options.password);
     const child = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

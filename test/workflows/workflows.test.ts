@@ -1,14 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { listStacks, loadStackConfig, REPO_ROOT } from '@ml-platform/stack-config';
-import { K6_SCRIPTS_DIR } from '@ml-platform/loadtests/src/build/bundle-k6';
-import { SCENARIO_NAMES } from '@ml-platform/loadtests/src/scenarios';
+import { listStacks, loadStackConfig, REPO_ROOT, stackConfigMap } from '@ml-platform/stack-config';
+import { K6_SCRIPTS_DIR, SCENARIO_NAMES } from '@ml-platform/loadtests';
+import { packSetup, stackPolicyConfigFile } from '@ml-platform/policies/gate';
 import {
   evaluateCondition,
   expressions,
   loadYaml,
   needsOf,
   references,
+  unsafeRunExpressions,
   WORKFLOW_DIR,
   type Job,
   type Step,
@@ -38,6 +39,15 @@ const runs = (job: Job) =>
 const allJobs = Object.entries(workflows).flatMap(([file, wf]) =>
   Object.entries(wf.jobs).map(([id, job]) => ({ file, id, job })),
 );
+// Composite actions run scripts too; their steps are checked like a job's.
+const actionsDir = path.join(REPO_ROOT, '.github', 'actions');
+const compositeActions = fs.readdirSync(actionsDir).map((name) => ({
+  file: `actions/${name}`,
+  id: 'runs',
+  job: {
+    steps: loadYaml<{ runs: { steps?: Step[] } }>(path.join(actionsDir, name, 'action.yml')).runs.steps,
+  },
+}));
 
 /** Whether `job` transitively needs `dependency` in workflow `wf`. */
 function dependsOn(wf: Workflow, job: string, dependency: string): boolean {
@@ -100,6 +110,36 @@ describe('every workflow', () => {
       }
     },
   );
+
+  it.each([...allJobs, ...compositeActions].map((j) => [`${j.file} ${j.id}`, j]))(
+    '%s: run scripts splice in no value the workflow does not fix itself (the rest goes through env:)',
+    (_n, { job }) => {
+      expect(unsafeRunExpressions(job)).toEqual([]);
+    },
+  );
+
+  it('inline in a script, allows only a matrix key the job lists as plain words', () => {
+    const job = (matrix: Record<string, unknown> | undefined, run: string): Job => ({
+      strategy: matrix && { matrix },
+      steps: [{ run }],
+    });
+    const flagged = (matrix: Record<string, unknown> | undefined, expr: string) =>
+      unsafeRunExpressions(job(matrix, `echo \${{ ${expr} }}`));
+    expect(flagged({ stack: ['dev', 'prod'] }, 'matrix.stack')).toEqual([]);
+    expect(flagged({ stack: ['dev'], include: [{ stack: 'a b' }] }, 'matrix.stack')).toEqual([
+      'matrix.stack',
+    ]);
+    expect(flagged({ stack: ['$(id)'] }, 'matrix.stack')).toEqual(['matrix.stack']);
+    expect(flagged({ stack: '${{ fromJSON(inputs.s) }}' }, 'matrix.stack')).toEqual(['matrix.stack']);
+    for (const e of [
+      'inputs.image',
+      'github.event.pull_request.title',
+      'vars.X',
+      'needs.a.outputs.b',
+      'env.A',
+    ])
+      expect(flagged({ stack: ['dev'] }, e)).toEqual([e]);
+  });
 
   it('calls reusable workflows with exactly their declared inputs', () => {
     for (const { job } of allJobs.filter((j) => j.job.uses?.startsWith('./.github/workflows/'))) {
@@ -186,6 +226,32 @@ describe('pull requests (pr.yml)', () => {
   });
 });
 
+describe('the policy pack under pulumi/actions', () => {
+  const packSteps = allJobs.flatMap(({ file, id, job }) =>
+    stepUsing(job, 'pulumi/actions')
+      .filter((s) => s.with?.policyPacks !== undefined)
+      .map((step) => ({ where: `${file} ${id}`, step })),
+  );
+
+  it('runs on every preview and deploy, as the pack directory alone', () => {
+    expect(packSteps.map((p) => p.where).sort()).toEqual(['deploy-gate.yml deploy', 'pr.yml preview']);
+    for (const { step } of packSteps) {
+      expect(step.with?.policyPacks).toBe('policies');
+      // The pack brings each stack's config itself; a second source here could only disagree with it.
+      expect(step.with?.policyPackConfigs).toBeUndefined();
+    }
+  });
+
+  it.each(cloudStacks)('gives stack %s its own policy config and waivers', (stack) => {
+    const file = stackPolicyConfigFile(stack);
+    expect(file).toBe(path.join(REPO_ROOT, 'policies', 'config', `${stack}.json`));
+    // What the pack reports to the engine when the engine starts it for this stack.
+    const { initialConfig } = packSetup(stack, stackConfigMap(stack));
+    expect(initialConfig).toEqual(JSON.parse(fs.readFileSync(String(file), 'utf8')));
+    expect(JSON.stringify(initialConfig)).toContain('dcgm-exporter');
+  });
+});
+
 describe('main (main.yml + deploy-gate.yml)', () => {
   it('tests, then builds and pushes both images, then deploys staging, then promotes the same image to prod', () => {
     expect(main.on).toEqual({ push: { branches: ['main'] } });
@@ -220,8 +286,9 @@ describe('main (main.yml + deploy-gate.yml)', () => {
     expect(deploy.outputs?.endpoint).toBe('${{ steps.up.outputs.endpoint }}');
     // The running image is recorded before the new one is set: it is the rollback target.
     const previous = steps(deploy).find((s) => s.id === 'previous')!;
+    expect(previous.env?.IMAGE).toBe('${{ inputs.image }}');
     expect(previous.run).toMatch(
-      /config get --path ml-platform:service\.image[\s\S]*config set --path ml-platform:service\.image "\$\{\{ inputs\.image \}\}"/,
+      /config get --path ml-platform:service\.image[\s\S]*config set --path ml-platform:service\.image "\$IMAGE"/,
     );
     expect(steps(deploy).indexOf(previous)).toBeLessThan(steps(deploy).indexOf(up));
   });
@@ -287,7 +354,8 @@ describe('main (main.yml + deploy-gate.yml)', () => {
         ['canary', 'blue-green', 'rolling'].map((s) => evaluateCondition(undo.if!, strategyCtx(s), status)),
       ).toEqual([false, false, true]);
       const pin = steps(rollback).find((s) => s.run?.includes('config set'))!;
-      expect(pin.run).toContain('"${{ needs.deploy.outputs.previous-image }}"');
+      expect(pin.run).toContain('"$PREVIOUS_IMAGE"');
+      expect(rollback.env?.PREVIOUS_IMAGE).toBe('${{ needs.deploy.outputs.previous-image }}');
       const up = stepUsing(rollback, 'pulumi/actions').find((s) => s.with?.command === 'up')!;
       expect(steps(rollback).indexOf(pin)).toBeLessThan(steps(rollback).indexOf(up));
       expect(steps(rollback).indexOf(abort)).toBeLessThan(steps(rollback).indexOf(up));

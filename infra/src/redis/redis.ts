@@ -4,7 +4,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { IMAGES } from '../k8s/charts';
 import { kube, restrictedNamespace } from '../k8s/kube';
-import { cacheNodeAlarms, memberClusterIds } from './alarms';
+import { memberAlarms } from './alarms';
 import { inClusterRedisObjects } from './in-cluster';
 
 export const REDIS_PORT = 6379;
@@ -179,8 +179,8 @@ export class Redis extends pulumi.ComponentResource {
       { parent: this },
     );
     const actions = ec.alarmTopicArn ? [ec.alarmTopicArn] : [];
-    for (const clusterId of memberClusterIds(ec.replicationGroupId, nodes)) {
-      for (const a of cacheNodeAlarms(ec.replicas >= 1)) {
+    for (const { clusterId, alarms } of memberAlarms(ec.replicationGroupId, ec.replicas)) {
+      for (const a of alarms) {
         new aws.cloudwatch.MetricAlarm(
           `${clusterId}-${a.name}`,
           {

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { CostEstimate } from '../budget/cost-estimate';
+import type { CostEstimate } from '@ml-platform/stack-config';
 import type { SynthResource } from './run';
 
 /** A Kubernetes object the program declares (not a provider, Helm release or the stack itself). */
@@ -24,7 +24,9 @@ export function renderManifests(resources: SynthResource[]): Map<string, string>
       .replace(/[^A-Za-z0-9_.-]/g, '-');
     let file = `${base}.yaml`;
     for (let n = 2; files.has(file); n++) file = `${base}-${n}.yaml`;
-    files.set(file, stringify(r.inputs, { sortMapEntries: false }));
+    // kubectl, the API server and Helm read YAML 1.1, where plain `no`, `on` or `y` are booleans:
+    // writing with the 1.1 schema quotes such strings, and YAML 1.2 readers see the same values.
+    files.set(file, stringify(r.inputs, { sortMapEntries: false, version: '1.1' }));
   }
   return files;
 }

@@ -1,13 +1,19 @@
-import { cacheNodeAlarms, memberClusterIds } from '../../src/redis/alarms';
+import { memberAlarms, memberClusterIds } from '../../src/redis/alarms';
+
+const metricsBy = (replicas: number) =>
+  Object.fromEntries(
+    memberAlarms('ml-platform-prod', replicas).map((m) => [m.clusterId, m.alarms.map((a) => a.metricName)]),
+  );
 
 describe('ElastiCache alarms', () => {
-  it('cover CPU, memory and evictions, plus replication lag when there are replicas', () => {
-    expect(cacheNodeAlarms(false).map((a) => a.metricName)).toEqual([
-      'EngineCPUUtilization',
-      'DatabaseMemoryUsagePercentage',
-      'Evictions',
-    ]);
-    expect(cacheNodeAlarms(true).map((a) => a.metricName)).toContain('ReplicationLag');
+  it('cover CPU, memory and evictions on every member, replication lag on the replicas only', () => {
+    const base = ['EngineCPUUtilization', 'DatabaseMemoryUsagePercentage', 'Evictions'];
+    expect(metricsBy(2)).toEqual({
+      'ml-platform-prod-001': base,
+      'ml-platform-prod-002': [...base, 'ReplicationLag'],
+      'ml-platform-prod-003': [...base, 'ReplicationLag'],
+    });
+    expect(metricsBy(0)).toEqual({ 'ml-platform-prod-001': base });
   });
 
   it('name member clusters the way ElastiCache does', () => {

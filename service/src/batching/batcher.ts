@@ -1,6 +1,6 @@
 import { ServiceError } from '../core/errors';
 import type { Tensor } from '../core/tensor';
-import type { EngineObserver } from '../engine/observer';
+import type { EngineObserver } from '../core/observer';
 import type { ModelRunner } from '../runtime/ort-runner';
 import type { Clock } from './clock';
 import { BatchScheduler, type Queued, type SchedulerOptions } from './scheduler';

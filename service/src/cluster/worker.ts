@@ -2,7 +2,7 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { InferenceEngine } from '../core/engine';
 import { ServiceError } from '../core/errors';
 import { statusOf } from '../http/respond';
-import type { ClusterOps } from '../http/server';
+import type { ClusterOps } from '../http/cluster-ops';
 import type { ClusterMessage, RepositoryOp } from './messages';
 
 const TIMEOUT_MS = 60_000;

@@ -1,4 +1,7 @@
+import type { ModelState } from '@ml-platform/contract/names';
 import type { Tensor, TensorSpec } from './tensor';
+
+export type { ModelState };
 
 /** What the protocol layer hands the engine after decoding and validating a request. */
 export interface InferRequest {
@@ -9,6 +12,11 @@ export interface InferRequest {
   outputs?: string[];
   /** Absolute deadline in ms on the `performance.now()` clock; queued work past it is answered 504. */
   deadline: number;
+  /**
+   * The request's own `timeout` parameter in ms, when it set one (`deadline` already holds it).
+   * Without one, the model's dynamic_batching.default_timeout_microseconds bounds its time queued.
+   */
+  timeoutMs?: number;
 }
 
 export interface InferResult {
@@ -17,16 +25,13 @@ export interface InferResult {
   outputs: Tensor[];
 }
 
-/** What the classification of one output needs to know about the model. */
-/** Classification extension (protocol/classification.ts). */
+/** What classifying one output needs to know about the model (protocol/classification.ts). */
 export interface OutputClasses {
   /** The model has a batch dimension: classify each row (the first dimension) on its own. */
   batched: boolean;
   /** Class names by index, from the labels file the model config names for this output. */
   labels?: readonly string[];
 }
-
-export type ModelState = 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
 
 export interface ModelMetadata {
   name: string;

@@ -12,11 +12,12 @@
  *   engine.inRepository(model, version?): boolean    the repository holds it, loaded or not (metric labels)
  *   engine.infer(model, version?, request): Promise<InferResult>
  *     validates (400), picks the version (404 unknown, 503 not ready), queues with request.deadline
+ *     (shortened by the model's default_timeout_microseconds when the request set no timeout)
  *     (503 + retryAfterSeconds when the queue is full, 504 when the deadline passes queued, 500 when
  *     the batch fails); returns only the requested outputs, in the requested order.
  *   engine.metadata(model, version?): ModelMetadata  404 unknown, 503 no ready version
  *   engine.modelReady(model, version?): boolean      404 for an unknown model or version
- *   engine.modelConfig(model): ModelConfig           cache, fallback, breaker, sla, default timeout
+ *   engine.modelConfig(model): ModelConfig           cache, fallback, breaker, traffic, drift
  *   engine.signature(model, version?): ModelSignature  for validating before a cache lookup
  *   engine.servingVersion(model, version?): string  the version serving now (404 unknown, 503 not ready)
  *   engine.outputClasses(model, output): OutputClasses  batched or not, labels (classification extension)
@@ -26,8 +27,7 @@
  *     (the previous version keeps serving), 404 for no such model
  *   engine.close(): Promise<void>                    readiness off at once, queues drained, sessions released
  *
- *   EngineObserver (./observer): onBatch, onQueueDepth, onModelLoad, onReject, for metrics.
- *   measureRawThroughput (../runtime/raw-throughput): the in-process onnxruntime ceiling for bench.
+ *   EngineObserver (../core/observer): onBatch, onQueueDepth, onModelLoad, onReject, for metrics.
  *   validateInferRequest (../validation/validate-request): the pure request check.
  *
  * Every error thrown is a ServiceError carrying its HTTP status.
@@ -51,9 +51,11 @@ import { openInline, type ModelOpener } from '../runtime/ort-runner';
 import { OrtWorker } from '../runtime/ort-worker';
 import { validateInferRequest } from '../validation/validate-request';
 import { loadVersion } from './load-version';
-import { silentLogger, type EngineLogger, type EngineObserver } from './observer';
+import { silentLogger, type EngineLogger } from '../core/logger';
+import type { EngineObserver } from '../core/observer';
 
-export type { EngineLogger, EngineObserver, BatchEvent } from './observer';
+export type { EngineLogger } from '../core/logger';
+export type { EngineObserver, BatchEvent } from '../core/observer';
 export type { ModelSignature } from '../repository/signature';
 
 export interface EngineOptions {
@@ -101,7 +103,8 @@ export function createEngine(options: EngineOptions): Engine {
     options.execution === 'inline'
       ? openInline
       : (file, session, log) => workerFor(file).open(file, session, log);
-  const deps = { logger, observer: options.observer ?? {}, clock: options.clock ?? systemClock, open };
+  const clock = options.clock ?? systemClock;
+  const deps = { logger, observer: options.observer ?? {}, clock, open };
   const registry = new ModelRegistry(
     options.repositoryPath,
     (model, version, file, config) => loadVersion(model, version, file, config, deps),
@@ -124,7 +127,8 @@ export function createEngine(options: EngineOptions): Engine {
       // Resolve and enqueue in one synchronous step: a reload swapping versions cannot slip in between.
       const target = registry.resolve(model, version);
       const rows = validateInferRequest(target.signature, request.inputs, request.outputs);
-      const outputs = await target.batcher.submit(request.inputs, rows, request.deadline);
+      const deadline = queueDeadline(request, target.config, clock.now());
+      const outputs = await target.submit(request.inputs, rows, deadline);
       return { modelName: model, modelVersion: target.version, outputs: pick(outputs, request.outputs) };
     },
 
@@ -161,6 +165,13 @@ export function createEngine(options: EngineOptions): Engine {
       await Promise.all([...workers.values()].map((w) => w.close()));
     },
   };
+}
+
+/** Triton's default_timeout_microseconds: how long a request that set no timeout may wait queued. */
+function queueDeadline(request: InferRequest, config: ModelConfig, now: number): number {
+  const defaultUs = config.dynamic_batching?.default_timeout_microseconds;
+  if (request.timeoutMs !== undefined || defaultUs === undefined) return request.deadline;
+  return Math.min(request.deadline, now + defaultUs / 1000);
 }
 
 function pick(outputs: Tensor[], wanted?: string[]): Tensor[] {

@@ -6,7 +6,8 @@ import type { LoadedVersion } from '../repository/model-registry';
 import { resolveSignature, type ModelSignature } from '../repository/signature';
 import { bindOutputs, type ModelOpener, type ModelRunner } from '../runtime/ort-runner';
 import { syntheticInputs } from '../runtime/synthetic-inputs';
-import type { EngineLogger, EngineObserver } from './observer';
+import type { EngineLogger } from '../core/logger';
+import type { EngineObserver } from '../core/observer';
 
 export interface LoadDeps {
   logger: EngineLogger;
@@ -58,7 +59,7 @@ export async function loadVersion(
         version,
         config,
         signature,
-        batcher,
+        submit: (inputs, rows, deadline) => batcher.submit(inputs, rows, deadline),
         close: async () => {
           await batcher.drain();
           await runner.release();

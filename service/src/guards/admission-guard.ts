@@ -1,5 +1,6 @@
+import { HEADERS } from '@ml-platform/contract/names';
 import { ServiceError } from '../core/errors';
-import type { CallContext, Guard } from '../http/guard';
+import type { AdmitHook, CallContext } from '../pipeline/phases';
 import type { ApiKeyAuth, Principal } from './auth';
 import type { RateLimiter, RateLimitDecision, RateLimitSpec } from './rate-limit';
 
@@ -16,40 +17,39 @@ const ANONYMOUS = 'anonymous';
 
 export function rateLimitHeaders(d: RateLimitDecision): Record<string, string> {
   const h: Record<string, string> = {
-    'ratelimit-limit': String(d.limit),
-    'ratelimit-remaining': String(d.remaining),
-    'ratelimit-reset': String(d.resetSeconds),
+    [HEADERS.rateLimitLimit]: String(d.limit),
+    [HEADERS.rateLimitRemaining]: String(d.remaining),
+    [HEADERS.rateLimitReset]: String(d.resetSeconds),
   };
-  if (d.retryAfterSeconds !== undefined) h['retry-after'] = String(d.retryAfterSeconds);
+  if (d.retryAfterSeconds !== undefined) h[HEADERS.retryAfter] = String(d.retryAfterSeconds);
   return h;
 }
 
 /**
- * Step 2 of DESIGN.md, before the body is read: who is calling (API key, scope), then whether
- * their budget allows it. Metadata reads need the `infer` scope; the repository extension needs
- * `admin`. Every answer, admitted or not, carries the RateLimit-* headers.
+ * The admit phase's identity and budget check, before the body is read: who is calling (API key,
+ * scope), then whether their budget allows it. Metadata reads need the `infer` scope; the
+ * repository extension needs `admin`. Every answer, admitted or not, carries the RateLimit-* headers.
  */
-export class AdmissionGuard implements Guard {
-  constructor(private readonly deps: AdmissionDeps) {}
-
-  admit(call: CallContext): void | Promise<void> {
+export function admissionHook(deps: AdmissionDeps): AdmitHook {
+  return (call) => {
     let principal: Principal | undefined;
-    if (this.deps.auth) {
-      const verdict = this.deps.auth.authenticate(call.headers, call.scope === 'admin' ? 'admin' : 'infer');
+    if (deps.auth) {
+      const verdict = deps.auth.authenticate(call.headers, call.scope === 'admin' ? 'admin' : 'infer');
       if (!verdict.ok) {
-        if (verdict.status === 401) call.setHeader('www-authenticate', 'Bearer realm="ml-platform"');
+        if (verdict.status === 401) call.setHeader(HEADERS.wwwAuthenticate, 'Bearer realm="ml-platform"');
         throw new ServiceError(verdict.status, verdict.message);
       }
       principal = verdict.principal;
     }
-    const spec = principal?.rateLimit ?? this.deps.defaultLimit;
-    const limiter = this.deps.limiter;
-    if (!limiter || !spec) return;
+    const spec = principal?.rateLimit ?? deps.defaultLimit;
+    const limiter = deps.limiter;
+    if (!limiter || !spec) return undefined;
     const decision = limiter.consume(principal?.name ?? ANONYMOUS, spec);
     // Most decisions are synchronous (local store, or a leased token): keep those in this tick.
     if (decision instanceof Promise) return decision.then((d) => applyDecision(call, d));
     applyDecision(call, decision);
-  }
+    return undefined;
+  };
 }
 
 function applyDecision(call: CallContext, d: RateLimitDecision): void {

@@ -1,17 +1,19 @@
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/env';
 import type { Engine } from '../engine';
-import type { Guard } from '../http/guard';
+import type { AdmitHook, AroundHook } from '../pipeline/phases';
 import type { ServiceMetrics } from '../observability/metrics';
 import { RedisConnection } from '../redis/connection';
-import { AdmissionGuard } from './admission-guard';
+import { admissionHook } from './admission-guard';
 import { ApiKeyAuth } from './auth';
-import { LoadShedder, LoadShedGuard } from './load-shedder';
+import { circuitBreakerHook } from './breaker-hook';
+import { predictionCacheHook } from './cache-hook';
+import { fallbackChainHook } from './fallback-chain';
+import { LoadShedder, loadSheddingHook } from './load-shedder';
 import { ModelBreakers } from './model-breakers';
 import { PredictionCache } from './prediction-cache';
 import { RateLimiter } from './rate-limit';
 import { ReplicaCount } from './replica-count';
-import { ResilienceGuard } from './resilience-guard';
 
 export interface GuardContext {
   engine: Engine;
@@ -20,10 +22,18 @@ export interface GuardContext {
   config: ServiceConfig;
 }
 
+/** The production guards by name; service/src/request-pipeline.ts puts each in its phase. */
 export interface ProductionGuards {
-  /** In request order: load shedding, auth + rate limit, then cache / breaker / fallback (last). */
-  guards: Guard[];
-  redis?: RedisConnection;
+  /** admit: the in-flight bound. */
+  shedding: AdmitHook;
+  /** admit: API key auth, then rate limit. */
+  admission: AdmitHook;
+  /** around: fallback model, then a cached answer, when the model fails or its breaker is open. */
+  fallback: AroundHook;
+  /** around: the prediction cache. */
+  cache: AroundHook;
+  /** around: the serving version's circuit breaker. */
+  breaker: AroundHook;
   /** After the drain: flush cache writes, leave the replica set, close Redis. */
   close(): Promise<void>;
 }
@@ -47,25 +57,16 @@ export function createProductionGuards({ engine, metrics, logger, config }: Guar
   const limiter = new RateLimiter({ redis, registry, replicas: () => replicas?.value ?? config.WORKERS });
   const cache = new PredictionCache({ maxMemoryBytes: config.CACHE_MEMORY_BYTES, redis, registry });
   const breakers = new ModelBreakers({ registry, logger: log });
-  const guards: Guard[] = [
-    new LoadShedGuard(new LoadShedder(config.MAX_IN_FLIGHT, { registry })),
-    new AdmissionGuard({
+  return {
+    shedding: loadSheddingHook(new LoadShedder(config.MAX_IN_FLIGHT, { registry })),
+    admission: admissionHook({
       auth,
       limiter,
       defaultLimit: rps === undefined ? undefined : { rps, burst: config.RATE_LIMIT_BURST ?? Math.ceil(rps) },
     }),
-    // Last: it runs the engine itself. Guards that wrap `next` (drift) go before it.
-    new ResilienceGuard({
-      engine,
-      breakers,
-      cache,
-      logger: log,
-      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
-    }),
-  ];
-  return {
-    guards,
-    redis,
+    fallback: fallbackChainHook({ engine, breakers, cache, logger: log }),
+    cache: predictionCacheHook({ engine, cache }),
+    breaker: circuitBreakerHook({ engine, breakers, requestTimeoutMs: config.REQUEST_TIMEOUT_MS }),
     async close() {
       await cache.flush();
       await replicas?.stop();

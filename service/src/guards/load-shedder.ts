@@ -1,6 +1,7 @@
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { unavailable } from '../core/errors';
-import type { CallContext, Guard } from '../http/guard';
+import { METRICS } from '@ml-platform/contract/names';
+import type { AdmitHook } from '../pipeline/phases';
 import { defineCounter, defineGauge } from '../observability/metrics';
 
 /**
@@ -21,11 +22,11 @@ export class LoadShedder {
     const registry = options.registry;
     if (registry) {
       this.inFlightGauge = defineGauge(registry, {
-        name: 'inference_in_flight_requests',
+        ...METRICS.inFlight,
         help: 'Guarded requests being worked on by this process.',
       });
       this.shed = defineCounter(registry, {
-        name: 'load_shed_total',
+        ...METRICS.loadShed,
         help: 'Requests refused with 503 because the process was at its in-flight bound.',
       });
     }
@@ -57,11 +58,9 @@ export class LoadShedder {
 }
 
 /** Sheds inference requests at the door; metadata and repository calls are cheap and never shed. */
-export class LoadShedGuard implements Guard {
-  constructor(private readonly shedder: LoadShedder) {}
-
-  admit(call: CallContext): void {
+export function loadSheddingHook(shedder: LoadShedder): AdmitHook {
+  return (call) => {
     if (call.scope !== 'infer' || !call.onFinish) return;
-    call.onFinish(this.shedder.acquire());
-  }
+    call.onFinish(shedder.acquire());
+  };
 }

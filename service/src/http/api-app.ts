@@ -1,17 +1,20 @@
+import { HEADERS } from '@ml-platform/contract/names';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { InferenceEngine } from '../core/engine';
 import { ServiceError, badRequest, unavailable } from '../core/errors';
-import { admitAll, type Guard, type Scope } from './guard';
+import { openApiDocument } from '@ml-platform/contract/openapi';
+import type { AdmitHook, Scope } from '../pipeline/phases';
+import { runAdmit } from '../pipeline/run';
 import { isObject } from '../protocol/infer-request';
-import { openApiDocument } from './openapi';
 import { requestIdOf } from './request-id';
 import { sendError, statusOf } from './respond';
-import type { ClusterOps } from './server';
+import type { ClusterOps } from './cluster-ops';
 
 export interface ApiDeps {
   engine: InferenceEngine;
-  guards: readonly Guard[];
+  /** The admit phase's hooks, run before every guarded handler. */
+  admit: readonly AdmitHook[];
   ops: ClusterOps;
   /** Prometheus exposition content type. */
   contentType: string;
@@ -55,7 +58,7 @@ function loadConfigOverride(body: unknown): string | undefined {
  * here (these are not hot); inference is served by the node:http fast path in infer-handler.ts.
  */
 export function createApiApp(deps: ApiDeps): express.Express {
-  const { engine, guards } = deps;
+  const { engine, admit } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -64,7 +67,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.use((req, res, next) => {
     const id = requestIdOf(req);
     res.locals.requestId = id;
-    res.setHeader('x-request-id', id);
+    res.setHeader(HEADERS.requestId, id);
     next();
   });
 
@@ -73,7 +76,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
     async (req, res) => {
       const model = typeof req.params.model === 'string' ? req.params.model : undefined;
       const version = typeof req.params.version === 'string' ? req.params.version : undefined;
-      await admitAll(guards, {
+      await runAdmit(admit, {
         requestId: res.locals.requestId as string,
         scope,
         headers: req.headers,

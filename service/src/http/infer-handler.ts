@@ -1,23 +1,26 @@
 /**
  * POST /v2/models/{model}[/versions/{version}]/infer: the hot path, served on raw node:http (see
- * server.ts for why). One request goes through these steps, in this order:
+ * server.ts for why). One request goes through these steps, in this order; the phases
+ * (pipeline/phases.ts) are wired in request-pipeline.ts:
  *
  *   1. context   request id (x-request-id in, or generated; echoed back), trace span from traceparent
- *   2. admit     guards' `admit`: load shedding, auth, then rate limit       <- Guard.admit (issue 3)
+ *   2. admit     phase: load shedding, auth, then rate limit
  *   3. read      the body, at most MAX_BODY_BYTES (413) within REQUEST_TIMEOUT_MS (408); a client
  *                that goes away is counted as 499, never as a server error
  *   4. decode    OIP JSON or the binary tensor extension (400 naming the field)
  *   5. route     the version for an unversioned URL: A/B key, canary weight or stable (traffic/),
  *                plus an optional shadow copy; then the deadline: the `timeout` parameter, capped
  *                by REQUEST_TIMEOUT_MS
- *   6. execute   guards' `execute` around the engine: drift, cache, breaker, fallback <- Guard.execute
- *                the engine then validates the inputs against the model
- *                signature (400), queues on the version's batcher (503 full, 504 deadline) and runs
+ *   6. around    phase: fallback chain, cache, breaker, then the execute phase: the engine validates
+ *      execute   the inputs against the model signature (400), queues on the version's batcher
+ *                (503 full, 504 deadline) and runs
  *   7. encode    JSON, or binary when any output asks for it
  *   8. record    metrics by model/version/status, a log line, the span's end
+ *   9. observe   phase: deferred past the written response (drift)
  *
- * New guard steps belong in a Guard (http/guard.ts), not in this function.
+ * New steps belong in a phase hook, not in this function.
  */
+import { HEADERS } from '@ml-platform/contract/names';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { InferenceEngine, InferRequest, InferResult } from '../core/engine';
@@ -25,9 +28,11 @@ import { ServiceError, badRequest, clientClosedRequest } from '../core/errors';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import { traceIdOf, type Tracing } from '../observability/tracing';
-import { decodeInferRequest } from '../protocol/infer-request';
+import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
-import { admitAll, executeThrough, type Guard, type InferCallContext } from './guard';
+import type { CallContext, InferCallContext, RequestPipeline } from '../pipeline/phases';
+import { composeExecution, deferredObservers, runAdmit } from '../pipeline/run';
+import { inferCallContext } from './admit-call';
 import { readBody } from './read-body';
 import { requestIdOf } from './request-id';
 import { sendError } from './respond';
@@ -35,7 +40,7 @@ import { sendError } from './respond';
 export interface InferHandlerDeps {
   engine: InferenceEngine;
   router: Pick<TrafficRouter, 'decide'>;
-  guards: readonly Guard[];
+  pipeline: RequestPipeline;
   metrics: ServiceMetrics;
   tracing: Tracing;
   logger: Logger;
@@ -65,7 +70,7 @@ export function matchInferRoute(url: string | undefined): InferRoute | undefined
 }
 
 function headerLengthOf(req: IncomingMessage): number | undefined {
-  const h = req.headers['inference-header-content-length'];
+  const h = req.headers[HEADERS.inferenceHeaderContentLength];
   if (h === undefined) return undefined;
   if (typeof h !== 'string' || !/^\d{1,15}$/.test(h)) {
     throw badRequest(
@@ -78,18 +83,26 @@ function headerLengthOf(req: IncomingMessage): number | undefined {
 /** Label for a model or version that does not exist: names from the URL must not become label values. */
 const UNKNOWN = '(unknown)';
 
-export function createInferHandler(deps: InferHandlerDeps) {
-  const { engine, guards, metrics, tracing, logger } = deps;
+/**
+ * A decoded request's steps 5 and 6: `request` is routed and has its deadline (the observe hooks
+ * get it, answered or not); `run` goes through the around hooks to the executor.
+ */
+export type InferPipeline = (
+  call: CallContext & { model: string },
+  version: string | undefined,
+  decoded: DecodedInferRequest,
+) => { request: InferRequest; run(): Promise<InferResult> };
 
-  /**
-   * Bounded labels for a failed request: only names the repository holds (loaded or not) become
-   * label values; an unversioned URL has no version yet.
-   */
-  function errorLabels(route: InferRoute): [string, string] {
-    if (!engine.inRepository(route.model)) return [UNKNOWN, UNKNOWN];
-    if (route.version === undefined) return [route.model, ''];
-    return [route.model, engine.inRepository(route.model, route.version) ? route.version : UNKNOWN];
-  }
+/**
+ * Steps 5 and 6 for a decoded request: route, deadline, the around hooks and the executor, and the
+ * shadow copy. POST /predict (features/predict-handler.ts) enters here with the tensors it built
+ * from records, so it shares the cache, breakers, fallback and batcher with /infer.
+ */
+export function createInferPipeline(
+  deps: Pick<InferHandlerDeps, 'engine' | 'router' | 'pipeline' | 'metrics' | 'requestTimeoutMs'>,
+): InferPipeline {
+  const { engine, metrics } = deps;
+  const execute = composeExecution(deps.pipeline.around, deps.pipeline.execute);
 
   /**
    * A fire-and-forget copy to the shadow version, after the real answer so it never delays it. Its
@@ -102,6 +115,46 @@ export function createInferHandler(deps: InferHandlerDeps) {
     );
   }
 
+  return (call, version, decoded) => {
+    // 5. route, deadline
+    const decision = deps.router.decide(call.model, version, call.headers);
+    call.setHeader(HEADERS.modelVariant, decision.variant);
+    const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
+    const request: InferRequest = {
+      id: decoded.id,
+      inputs: decoded.inputs,
+      outputs: decoded.outputs?.map((o) => o.name),
+      deadline: performance.now() + budget,
+      timeoutMs: decoded.timeoutMs,
+    };
+    // 6. around, execute
+    const inferCall: InferCallContext = { ...call, scope: 'infer', version: decision.version, decoded };
+    const run = async () => {
+      const result = await execute({ call: inferCall, request });
+      if (decision.shadowVersion !== undefined) shadow(call.model, decision.shadowVersion, request);
+      return result;
+    };
+    return { request, run };
+  };
+}
+
+export function createInferHandler(deps: InferHandlerDeps) {
+  const { engine, pipeline, metrics, tracing, logger } = deps;
+  const execute = createInferPipeline(deps);
+  const observe = deferredObservers(pipeline.observe, (err) =>
+    logger.error({ err }, 'an observe hook failed'),
+  );
+
+  /**
+   * Bounded labels for a failed request: only names the repository holds (loaded or not) become
+   * label values; an unversioned URL has no version yet.
+   */
+  function errorLabels(route: InferRoute): [string, string] {
+    if (!engine.inRepository(route.model)) return [UNKNOWN, UNKNOWN];
+    if (route.version === undefined) return [route.model, ''];
+    return [route.model, engine.inRepository(route.model, route.version) ? route.version : UNKNOWN];
+  }
+
   return async function handleInfer(
     req: IncomingMessage,
     res: ServerResponse,
@@ -110,52 +163,29 @@ export function createInferHandler(deps: InferHandlerDeps) {
     // 1. context
     const started = performance.now();
     const requestId = requestIdOf(req);
-    res.setHeader('x-request-id', requestId);
+    res.setHeader(HEADERS.requestId, requestId);
     const span = tracing.startSpan('POST /v2/models/{model}/infer', req.headers, {
       'http.request.method': 'POST',
       'inference.model': route.model,
     });
     let status = 500;
+    let request: InferRequest | undefined;
     let result: InferResult | undefined;
     let failure: unknown;
     try {
-      if (req.method !== 'POST') {
-        res.setHeader('allow', 'POST');
-        throw new ServiceError(405, `${req.method} is not allowed on ${req.url}; use POST`);
-      }
-      const call = {
-        requestId,
-        scope: 'infer' as const,
-        headers: req.headers,
-        model: route.model,
-        version: route.version,
-        setHeader: (name: string, value: string) => res.setHeader(name, value),
-        onFinish: (fn: () => void) => res.once('close', fn),
-      };
+      const call = inferCallContext(req, res, { requestId, model: route.model, version: route.version });
       // 2. admit
-      const admitted = admitAll(guards, call);
+      const admitted = runAdmit(pipeline.admit, call);
       if (admitted) await admitted;
       // 3. read
       const headerLength = headerLengthOf(req);
       const body = await readBody(req, deps.maxBodyBytes, deps.requestTimeoutMs);
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
-      // 5. route, deadline
-      const decision = deps.router.decide(route.model, route.version, req.headers);
-      res.setHeader('x-model-variant', decision.variant);
-      const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
-      const request: InferRequest = {
-        id: decoded.id,
-        inputs: decoded.inputs,
-        outputs: decoded.outputs?.map((o) => o.name),
-        deadline: performance.now() + budget,
-      };
-      // 6. execute
-      const inferCall: InferCallContext = { ...call, version: decision.version, decoded };
-      result = await executeThrough(guards, inferCall, request, () =>
-        engine.infer(route.model, decision.version, request),
-      );
-      if (decision.shadowVersion !== undefined) shadow(route.model, decision.shadowVersion, request);
+      // 5-6. route, deadline, around, execute
+      const prepared = execute(call, route.version, decoded);
+      request = prepared.request;
+      result = await prepared.run();
       // 7. encode
       if (req.socket.destroyed)
         throw clientClosedRequest('the client closed the connection before its answer');
@@ -170,7 +200,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
           : {
               'content-type': encoded.contentType,
               'content-length': encoded.body.length,
-              'inference-header-content-length': encoded.headerLength,
+              [HEADERS.inferenceHeaderContentLength]: encoded.headerLength,
             },
       );
       res.end(encoded.body);
@@ -199,5 +229,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
         logger.debug({ ...fields, version, ms: seconds * 1000 }, 'inference');
       }
     }
+    // 9. observe
+    observe?.({ model: route.model, request, result, status, seconds });
   };
 }

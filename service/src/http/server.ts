@@ -6,25 +6,19 @@ import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
 import { answerClientError } from './client-error';
-import type { Guard } from './guard';
+import type { ClusterOps } from './cluster-ops';
+import type { RequestPipeline } from '../pipeline/phases';
 import type { TrafficRouter } from '../traffic/traffic-router';
-import { createInferHandler, matchInferRoute } from './infer-handler';
-
-/**
- * What differs between one process and a node:cluster worker: where /metrics comes from and how
- * far a repository load/unload reaches (one engine, or every worker's).
- */
-export interface ClusterOps {
-  metricsText(): Promise<string>;
-  load(model: string, configJson?: string): Promise<void>;
-  unload(model: string): Promise<void>;
-}
+import { createInferHandler, createInferPipeline, matchInferRoute } from './infer-handler';
+import { createPredictHandler, matchPredictRoute } from '../features/predict-handler';
+import type { FeatureServing } from '../features/serving';
 
 export interface ServerDeps {
   engine: InferenceEngine;
   /** Traffic routing for unversioned infer URLs (canary, A/B, shadow). */
   router: Pick<TrafficRouter, 'decide'>;
-  guards?: readonly Guard[];
+  /** The request phases (request-pipeline.ts). */
+  pipeline: RequestPipeline;
   metrics: ServiceMetrics;
   tracing: Tracing;
   logger: Logger;
@@ -35,6 +29,8 @@ export interface ServerDeps {
   ops?: ClusterOps;
   /** Defaults to SERVER_TIMEOUTS. */
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
+  /** Serves POST /v2/models/{m}/predict for models with a features.json. */
+  features?: FeatureServing;
 }
 
 export interface InferenceServer {
@@ -68,7 +64,6 @@ export const SERVER_TIMEOUTS = {
  * only path where that matters. Everything else falls through to Express.
  */
 export function createInferenceServer(deps: ServerDeps): InferenceServer {
-  const guards = deps.guards ?? [];
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
@@ -78,7 +73,10 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
       ? 'the server is shutting down'
       : deps.engine.notReadyReasons().join('; ') || 'models are loading';
 
-  const infer = createInferHandler({ ...deps, guards });
+  const infer = createInferHandler(deps);
+  const predict =
+    deps.features &&
+    createPredictHandler({ ...deps, features: deps.features, inference: createInferPipeline(deps) });
   const ops: ClusterOps = deps.ops ?? {
     metricsText: () => deps.metrics.registry.metrics(),
     load: (model, configJson) => deps.engine.load(model, configJson),
@@ -86,7 +84,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   };
   const api = createApiApp({
     ...deps,
-    guards,
+    admit: deps.pipeline.admit,
     ops,
     contentType: deps.metrics.registry.contentType,
     isReady,
@@ -105,7 +103,9 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     // While draining, answer what arrives on open connections but send clients elsewhere next time.
     if (draining) res.setHeader('connection', 'close');
     const route = matchInferRoute(req.url);
+    const predictRoute = route || !predict ? undefined : matchPredictRoute(req.url);
     if (route) void infer(req, res, route);
+    else if (predictRoute) void predict!(req, res, predictRoute.model);
     else api(req, res);
   });
   server.on('clientError', answerClientError);

@@ -1,4 +1,4 @@
-import type { EngineObserver } from '../engine/observer';
+import type { EngineObserver } from '../core/observer';
 import type { ServiceMetrics } from './metrics';
 
 /** Feeds the engine's batch, queue and load events into the Prometheus metrics. */

@@ -1,4 +1,4 @@
-import { DATATYPES } from '../repository/model-config';
+import { DATATYPES } from '@ml-platform/contract/names';
 import { elementCount } from '../core/datatypes';
 import { badRequest } from '../core/errors';
 import type { Datatype, Tensor } from '../core/tensor';
@@ -33,7 +33,7 @@ const DATATYPE_SET = new Set<string>(DATATYPES);
 export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function parseParameters(v: unknown, where: string): Parameters {
+export function parseParameters(v: unknown, where: string): Parameters {
   if (v === undefined) return {};
   if (!isObject(v)) throw badRequest(`${where} must be an object of string, number or boolean values`);
   for (const [k, p] of Object.entries(v)) {
@@ -42,6 +42,16 @@ function parseParameters(v: unknown, where: string): Parameters {
     }
   }
   return v as Parameters;
+}
+
+/** The `timeout` parameter (microseconds, as Triton defines it) in ms; undefined when absent. */
+export function timeoutMsOf(parameters: Parameters): number | undefined {
+  const t = parameters.timeout;
+  if (t === undefined) return undefined;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) {
+    throw badRequest('parameters.timeout must be a positive number of microseconds');
+  }
+  return t / 1000;
 }
 
 function parseShape(name: string, v: unknown): number[] {
@@ -82,14 +92,7 @@ export function decodeInferRequest(body: Buffer, headerLength?: number): Decoded
   const binaryOutputs = parameters.binary_data_output ?? false;
   if (typeof binaryOutputs !== 'boolean') throw badRequest('parameters.binary_data_output must be a boolean');
 
-  let timeoutMs: number | undefined;
-  if (parameters.timeout !== undefined) {
-    const t = parameters.timeout;
-    if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) {
-      throw badRequest('parameters.timeout must be a positive number of microseconds');
-    }
-    timeoutMs = t / 1000;
-  }
+  const timeoutMs = timeoutMsOf(parameters);
 
   if (!Array.isArray(root.inputs) || root.inputs.length === 0) {
     throw badRequest('inputs must be a non-empty array of {name, shape, datatype, data}');

@@ -2,8 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { ModelState, OutputClasses, RepositoryIndexEntry } from '../core/engine';
 import { badRequest, notFound, unavailable } from '../core/errors';
-import type { Batcher } from '../batching/batcher';
-import type { EngineLogger } from '../engine/observer';
+import type { EngineLogger } from '../core/logger';
+import type { Tensor } from '../core/tensor';
 import { parseModelConfig, readModelConfig } from './config-file';
 import { readLabels } from './labels-file';
 import type { ModelConfig } from './model-config';
@@ -15,8 +15,12 @@ export interface LoadedVersion {
   readonly version: string;
   readonly config: ModelConfig;
   readonly signature: ModelSignature;
-  readonly batcher: Batcher;
-  /** Drains the batcher, then releases the session. */
+  /**
+   * Queues a request's validated inputs of `rows` rows for execution until `deadline` (on the
+   * performance.now() clock); resolves with every output of the model for those rows.
+   */
+  submit(inputs: readonly Tensor[], rows: number, deadline: number): Promise<Tensor[]>;
+  /** Stops taking requests, answers the queued ones, then releases the session. */
   close(): Promise<void>;
 }
 
@@ -286,7 +290,7 @@ export class ModelRegistry {
       if (slot.state !== 'UNAVAILABLE') Object.assign(slot, { state: 'UNAVAILABLE', reason });
       return;
     }
-    // Out of routing first, so that no new request reaches the draining batcher.
+    // Out of routing first, so that no new request reaches the draining queue.
     Object.assign(slot, { serving: undefined, state: 'UNLOADING', reason: 'draining queued requests' });
     await serving.close();
     Object.assign(slot, { state: 'UNAVAILABLE', reason });

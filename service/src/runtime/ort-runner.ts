@@ -1,6 +1,6 @@
 import type * as ort from 'onnxruntime-node';
 import type { Tensor } from '../core/tensor';
-import type { EngineLogger } from '../engine/observer';
+import type { EngineLogger } from '../core/logger';
 import type { OnnxIo } from '../repository/signature';
 import { onnxIo } from './onnx-io';
 import { openSession, type SessionConfig } from './session';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Tensor } from '../core/tensor';
-import type { EngineLogger } from '../engine/observer';
+import type { EngineLogger } from '../core/logger';
 import type { OnnxIo } from '../repository/signature';
 import type { ModelOpener, OpenedModel } from './ort-runner';
 import { reviveTensor, type WorkerReply, type WorkerRequest } from './worker-protocol';

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
-import type { EngineLogger } from '../engine/observer';
+import type { EngineLogger } from '../core/logger';
 import { onnxIo } from './onnx-io';
 import { runSession } from './ort-runner';
 import { openSession } from './session';

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { EngineLogger } from '../engine/observer';
+import type { EngineLogger } from '../core/logger';
 import type { ModelConfig } from '../repository/model-config';
 
 export type SessionConfig = ModelConfig['session'];

@@ -1,7 +1,21 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ModelConfig } from '../repository/model-config';
 import { route, type RouteDecision, type TrafficPolicy } from './router';
-import { trafficPolicyOf } from './traffic-policy';
+
+/** The router's view of a model config's `traffic` section. */
+function trafficPolicyOf(config: ModelConfig): TrafficPolicy | undefined {
+  const t = config.traffic;
+  if (!t) return undefined;
+  return {
+    stable: t.stable,
+    canary: t.canary && { version: t.canary.version, weightPct: t.canary.weight_pct },
+    ab: t.ab && {
+      keyHeader: t.ab.key_header,
+      variants: t.ab.variants.map((v) => ({ name: v.name, version: v.version, weightPct: v.weight_pct })),
+    },
+    shadow: t.shadow && { version: t.shadow.version, samplePct: t.shadow.sample_pct },
+  };
+}
 
 export interface TrafficRouterDeps {
   /** Throws a 404 ServiceError for an unknown model. */
@@ -9,7 +23,7 @@ export interface TrafficRouterDeps {
   random?: () => number;
 }
 
-/** Step 5 of the request flow: the adapter between a model's `traffic` config and the pure router. */
+/** Step 5 (route) of http/infer-handler.ts: the adapter between a model's `traffic` config and the pure router. */
 export class TrafficRouter {
   /** Keyed by the config object, so a reload with a new config is picked up with no invalidation. */
   private readonly policies = new WeakMap<ModelConfig, TrafficPolicy | undefined>();

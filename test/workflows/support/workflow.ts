@@ -87,4 +87,33 @@ export function evaluateCondition(
   return fn(lookup, true, status.success, status.failure, status.cancelled ?? false) as boolean;
 }
 
+/** A word the shell reads as itself wherever it stands: no quotes, spaces, `$`, globs or operators. */
+const SHELL_INERT = /^[\w.-]+$/;
+
+/** Every value matrix key `key` can take, or undefined when the matrix is computed (e.g. `fromJSON`). */
+function matrixValues(job: Job, key: string): unknown[] | undefined {
+  const matrix = job.strategy?.matrix;
+  const listed = matrix?.[key];
+  const include = matrix?.include;
+  if (!Array.isArray(listed) || (include !== undefined && !Array.isArray(include))) return undefined;
+  const included = ((include ?? []) as Record<string, unknown>[]).flatMap((i) => (key in i ? [i[key]] : []));
+  return [...listed, ...included];
+}
+
+/**
+ * The expressions in a job's `run:` scripts that could put arbitrary text into the shell. GitHub
+ * substitutes `${{ }}` before the shell parses the script, so no quoting makes an input, an event
+ * field, a variable or another job's output safe there: those go through `env:`. The one value left
+ * inline is a matrix key whose values the workflow itself lists, all plain words.
+ */
+export function unsafeRunExpressions(job: Job): string[] {
+  return (job.steps ?? [])
+    .flatMap((s) => (s.run ? expressions(s.run) : []))
+    .filter((e) => {
+      const key = /^matrix\.([A-Za-z_][\w-]*)$/.exec(e)?.[1];
+      const values = key === undefined ? undefined : matrixValues(job, key);
+      return !values?.every((v) => SHELL_INERT.test(String(v)));
+    });
+}
+
 export const WORKFLOW_DIR = (root: string) => path.join(root, '.github', 'workflows');

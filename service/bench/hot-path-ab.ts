@@ -1,0 +1,105 @@
+/**
+ * The inference hot path of this checkout against another checkout of the repository (say, main
+ * before a change), on a shared machine where one closed-loop run swings by a factor of several.
+ * Both services run at once as their own processes, WORKERS=1 with the production guards, and take
+ * turns under the same open-loop offered load of classifier requests (cache off, as in core.ts);
+ * per round it reads each service's CPU per answered request and its latencies. The medians over
+ * many short alternating rounds compare the two under the same noise.
+ *
+ *   npx tsx service/bench/hot-path-ab.ts --baseline <other checkout> [--rounds 12] [--seconds 3] [--rate 1500]
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { percentile } from '../../test/support/load';
+import {
+  REPO_ROOT,
+  startServiceProcess,
+  waitReady,
+  type ServiceProcess,
+} from '../../test/support/service-process';
+import { openLoop } from './open-loop';
+import { processCpuMs } from './process-cpu';
+
+const arg = (name: string, fallback?: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i > 0 ? process.argv[i + 1] : fallback;
+  if (value === undefined) throw new Error(`--${name} is required`);
+  return value;
+};
+const BASELINE = path.resolve(arg('baseline'));
+const ROUNDS = Number(arg('rounds', '12'));
+const SECONDS = Number(arg('seconds', '3'));
+const RATE = Number(arg('rate', '1500'));
+const PATH = '/v2/models/breast-cancer/versions/1/infer';
+
+const row: number[] = JSON.parse(
+  readFileSync(path.join(REPO_ROOT, 'models', 'breast-cancer', 'testdata', 'test.json'), 'utf8'),
+).inputs[0];
+const body = JSON.stringify({
+  parameters: { cache: false },
+  inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: row }],
+});
+
+interface Round {
+  cpuUsPerRequest: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+async function start(root: string): Promise<ServiceProcess> {
+  const svc = await startServiceProcess(
+    { WORKERS: '1', LOG_LEVEL: 'info', MODEL_REPOSITORY: path.join(root, 'models') },
+    60_000,
+    ['-r', 'tsx/cjs', path.join(root, 'service', 'src', 'main.ts')],
+  );
+  await waitReady(svc, 60_000);
+  return svc;
+}
+
+async function round(svc: ServiceProcess): Promise<Round> {
+  const cpu = processCpuMs(svc.child.pid!);
+  const r = await openLoop({
+    origin: svc.url,
+    path: PATH,
+    body,
+    connections: 64,
+    rate: RATE,
+    seconds: SECONDS,
+  });
+  const answered = r.latenciesMs.length;
+  return {
+    cpuUsPerRequest: ((processCpuMs(svc.child.pid!) - cpu) * 1000) / answered,
+    p50: percentile(r.latenciesMs, 50),
+    p99: percentile(r.latenciesMs, 99),
+    failures: r.failures,
+  };
+}
+
+const median = (xs: number[]) => percentile(xs, 50);
+
+async function main() {
+  const services = { this: await start(REPO_ROOT), baseline: await start(BASELINE) };
+  const rounds: Record<keyof typeof services, Round[]> = { this: [], baseline: [] };
+  try {
+    for (const svc of Object.values(services)) await round(svc); // warm-up, not counted
+    for (let i = 0; i < ROUNDS; i++) {
+      // ABBA order, so that a drift in the machine's load hits both sides alike.
+      const order: (keyof typeof services)[] = i % 2 === 0 ? ['this', 'baseline'] : ['baseline', 'this'];
+      for (const name of order) rounds[name].push(await round(services[name]));
+    }
+  } finally {
+    await Promise.all(Object.values(services).map((s) => s.stop()));
+  }
+  console.log(`# hot path A/B: ${ROUNDS} rounds x ${SECONDS} s at ${RATE} req/s offered, 64 connections`);
+  console.log(`baseline: ${BASELINE}`);
+  for (const [name, rs] of Object.entries(rounds)) {
+    console.log(
+      `${name.padEnd(9)} CPU ${median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1)} us/request   ` +
+        `p50 ${median(rs.map((r) => r.p50)).toFixed(2)} ms   p99 ${median(rs.map((r) => r.p99)).toFixed(2)} ms   ` +
+        `(medians; ${rs.reduce((s, r) => s + r.failures, 0)} failures)`,
+    );
+  }
+}
+
+void main();

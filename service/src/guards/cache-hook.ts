@@ -1,0 +1,58 @@
+import { HEADERS } from '@ml-platform/contract/names';
+import type { InferResult } from '../core/engine';
+import { badRequest } from '../core/errors';
+import type { Tensor } from '../core/tensor';
+import type { AroundHook } from '../pipeline/phases';
+import { predictionCacheKey } from './cache-key';
+import type { PredictionCache } from './prediction-cache';
+import { servingOf, type ServingEngine } from './serving';
+
+/** The OIP request parameter `"cache": false` opts a request out of the prediction cache. */
+export function cacheAllowedBy(parameters: Record<string, unknown>): boolean {
+  const p = parameters.cache;
+  if (p === undefined) return true;
+  if (typeof p !== 'boolean')
+    throw badRequest(`parameters.cache must be a boolean, got ${JSON.stringify(p)}`);
+  return p;
+}
+
+/** The answer to `outputs`, from a result that holds every output (a cached one). */
+export function selectOutputs(result: InferResult, wanted: string[] | undefined, model: string): InferResult {
+  if (!wanted) return result;
+  const outputs = wanted.map((name): Tensor => {
+    const found = result.outputs.find((o) => o.name === name);
+    if (!found)
+      throw badRequest(
+        `requested output '${name}' is not an output of model '${model}' (outputs: ${result.outputs.map((o) => o.name).join(', ')})`,
+      );
+    return found;
+  });
+  return { ...result, outputs };
+}
+
+/**
+ * The prediction cache around the executor, for models whose config enables it and requests that
+ * do not opt out. It keys by model, serving version and inputs, so a cacheable miss asks the
+ * executor for every output and answers the requested ones from that. Sets `x-cache`.
+ */
+export function predictionCacheHook(deps: { engine: ServingEngine; cache: PredictionCache }): AroundHook {
+  return async (exec, next) => {
+    const allowed = cacheAllowedBy(exec.call.decoded.parameters);
+    const { model } = exec.call;
+    const { config, version } = servingOf(exec, deps.engine);
+    if (!allowed || !config.cache.enabled) {
+      const result = await next(exec);
+      exec.call.setHeader(HEADERS.cache, 'bypass');
+      return result;
+    }
+    const { request } = exec;
+    const hit = await deps.cache.getOrCompute(
+      predictionCacheKey(model, version, request.inputs),
+      { model, version },
+      { ttlSeconds: config.cache.ttl_seconds },
+      () => next({ ...exec, request: { ...request, outputs: undefined } }),
+    );
+    exec.call.setHeader(HEADERS.cache, hit.outcome);
+    return selectOutputs(hit.result, request.outputs, model);
+  };
+}

@@ -1,0 +1,39 @@
+import { createDriftObserver } from './drift/drift-observer';
+import type { GuardContext, ProductionGuards } from './guards';
+import type { RequestPipeline } from './pipeline/phases';
+
+export interface PipelineContext extends GuardContext {
+  /** Undefined: no admission, no cache, breaker or fallback (the bench's bare service). */
+  guards?: ProductionGuards;
+}
+
+/**
+ * The one place the request phases are wired (see pipeline/phases.ts for what each phase may do).
+ * Order within a phase is request order; a new observer is one more entry in `observe`.
+ */
+export function composePipeline({
+  engine,
+  metrics,
+  logger,
+  config,
+  guards,
+}: PipelineContext): RequestPipeline {
+  const modelConfig = (model: string) => engine.modelConfig(model);
+  return {
+    // Shedding first: an overloaded process refuses before spending anything on auth.
+    admit: guards ? [guards.shedding, guards.admission] : [],
+    // Fallback outermost, so it also answers for an open breaker; the cache inside it, so a hit
+    // skips the breaker; the breaker innermost, counting only the engine's own failures.
+    around: guards ? [guards.fallback, guards.cache, guards.breaker] : [],
+    execute: (exec) => engine.infer(exec.call.model, exec.call.version, exec.request),
+    observe: [
+      // Every answered request, cached ones included.
+      createDriftObserver({
+        repositoryPath: config.MODEL_REPOSITORY,
+        modelConfig,
+        registry: metrics.registry,
+        logger: logger.child({ component: 'drift' }),
+      }),
+    ],
+  };
+}
