@@ -26,7 +26,7 @@ const packageBoundaries = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'out/**', 'coverage/**', 'loadtests/dist/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'out/**', 'coverage/**', '.venv/**', 'loadtests/dist/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -130,6 +130,18 @@ const DriftSchema = z
   })
   .strict();
 
+/** The accuracy gate of `npm run model:optimize` (models/optimize); the service itself ignores it. */
+const OptimizationSchema = z
+  .object({
+    /** Largest allowed fall of the task metric: accuracy points as a fraction, or MAE's rise in its units. */
+    max_metric_drop: z.number().min(0, 'must be >= 0 (a fall of the metric, not a gain)'),
+    /** Smallest allowed share of held-out rows whose top-1 label the optimised model keeps. */
+    min_agreement: z.number().min(0).max(1, 'must be a share between 0 and 1, e.g. 0.99'),
+    /** Share of unpinned requests a published optimised version gets as the canary. */
+    canary_weight_pct: weightPct.default(10),
+  })
+  .strict();
+
 export const ModelConfigSchema = z
   .object({
     name: z
@@ -155,6 +167,7 @@ export const ModelConfigSchema = z
     circuit_breaker: BreakerSchema.optional(),
     traffic: TrafficSchema.optional(),
     drift: DriftSchema.optional(),
+    optimization: OptimizationSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
