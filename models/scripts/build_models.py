@@ -217,7 +217,14 @@ def build_breast_cancer() -> None:
     )
 
     signature_in = [tensor("input", "FP32", [n_features])]
-    signature_out = [tensor("label", "INT64", []), tensor("probabilities", "FP32", [n_classes])]
+    # Class names by index, for the classification extension (sklearn: 0 = malignant, 1 = benign).
+    signature_out = [
+        tensor("label", "INT64", []),
+        {**tensor("probabilities", "FP32", [n_classes]), "label_filename": "labels.txt"},
+    ]
+    for name in ("breast-cancer", "breast-cancer-lite"):
+        (MODELS / name).mkdir(parents=True, exist_ok=True)
+        (MODELS / name / "labels.txt").write_text("".join(f"{label}\n" for label in data.target_names))
     write_json(
         MODELS / "breast-cancer" / "config.json",
         config(

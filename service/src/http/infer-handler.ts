@@ -5,7 +5,8 @@
  *
  *   1. context   request id (x-request-id in, or generated; echoed back), trace span from traceparent
  *   2. admit     phase: load shedding, auth, then rate limit
- *   3. read      the body, at most MAX_BODY_BYTES (413)
+ *   3. read      the body, at most MAX_BODY_BYTES (413) within REQUEST_TIMEOUT_MS (408); a client
+ *                that goes away is counted as 499, never as a server error
  *   4. decode    OIP JSON or the binary tensor extension (400 naming the field)
  *   5. route     the version for an unversioned URL: A/B key, canary weight or stable (traffic/),
  *                plus an optional shadow copy; then the deadline: the `timeout` parameter, capped
@@ -23,7 +24,7 @@ import { HEADERS } from '@ml-platform/contract/names';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { InferenceEngine, InferRequest, InferResult } from '../core/engine';
-import { ServiceError, badRequest } from '../core/errors';
+import { ServiceError, badRequest, clientClosedRequest } from '../core/errors';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import { traceIdOf, type Tracing } from '../observability/tracing';
@@ -144,15 +145,14 @@ export function createInferHandler(deps: InferHandlerDeps) {
     logger.error({ err }, 'an observe hook failed'),
   );
 
-  /** Bounded labels for a failed request: only names the engine knows become label values. */
-  function errorLabels(route: InferRoute, status: number): [string, string] {
-    if (status === 404) return [UNKNOWN, UNKNOWN];
-    try {
-      engine.metadata(route.model, route.version);
-      return [route.model, route.version ?? ''];
-    } catch {
-      return [UNKNOWN, UNKNOWN];
-    }
+  /**
+   * Bounded labels for a failed request: only names the repository holds (loaded or not) become
+   * label values; an unversioned URL has no version yet.
+   */
+  function errorLabels(route: InferRoute): [string, string] {
+    if (!engine.inRepository(route.model)) return [UNKNOWN, UNKNOWN];
+    if (route.version === undefined) return [route.model, ''];
+    return [route.model, engine.inRepository(route.model, route.version) ? route.version : UNKNOWN];
   }
 
   return async function handleInfer(
@@ -179,7 +179,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       if (admitted) await admitted;
       // 3. read
       const headerLength = headerLengthOf(req);
-      const body = await readBody(req, deps.maxBodyBytes);
+      const body = await readBody(req, deps.maxBodyBytes, deps.requestTimeoutMs);
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
       // 5-6. route, deadline, around, execute
@@ -187,7 +187,12 @@ export function createInferHandler(deps: InferHandlerDeps) {
       request = prepared.request;
       result = await prepared.run();
       // 7. encode
-      const encoded = encodeInferResponse(decoded, result);
+      if (req.socket.destroyed)
+        throw clientClosedRequest('the client closed the connection before its answer');
+      const answered = result;
+      const encoded = encodeInferResponse(decoded, answered, undefined, (output) =>
+        engine.outputClasses(answered.modelName, output),
+      );
       res.writeHead(
         200,
         encoded.headerLength === undefined
@@ -205,7 +210,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       status = sendError(res, err);
     }
     // 8. record
-    const [model, version] = result ? [result.modelName, result.modelVersion] : errorLabels(route, status);
+    const [model, version] = result ? [result.modelName, result.modelVersion] : errorLabels(route);
     const seconds = (performance.now() - started) / 1000;
     metrics.requests.inc({ model, version, status: String(status) });
     metrics.requestDuration.observe({ model, version }, seconds);

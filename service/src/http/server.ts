@@ -5,6 +5,7 @@ import type { Engine } from '../engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
+import { answerClientError } from './client-error';
 import type { ClusterOps } from './cluster-ops';
 import type { RequestPipeline } from '../pipeline/phases';
 import type { TrafficRouter } from '../traffic/traffic-router';
@@ -67,6 +68,10 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const isReady = () => !draining && deps.engine.isReady();
+  const notReadyReason = () =>
+    draining
+      ? 'the server is shutting down'
+      : deps.engine.notReadyReasons().join('; ') || 'models are loading';
 
   const infer = createInferHandler(deps);
   const predict =
@@ -74,7 +79,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     createPredictHandler({ ...deps, features: deps.features, inference: createInferPipeline(deps) });
   const ops: ClusterOps = deps.ops ?? {
     metricsText: () => deps.metrics.registry.metrics(),
-    load: (model) => deps.engine.load(model),
+    load: (model, configJson) => deps.engine.load(model, configJson),
     unload: (model) => deps.engine.unload(model),
   };
   const api = createApiApp({
@@ -83,6 +88,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     ops,
     contentType: deps.metrics.registry.contentType,
     isReady,
+    notReadyReason,
   });
 
   const done = () => {
@@ -102,6 +108,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     else if (predictRoute) void predict!(req, res, predictRoute.model);
     else api(req, res);
   });
+  server.on('clientError', answerClientError);
   // Also set on the instance, where every Node release reads it.
   server.keepAliveTimeout = timeouts.keepAliveTimeout;
 

@@ -12,6 +12,11 @@ const TensorConfigSchema = z
     datatype: z.enum(DATATYPES).optional(),
     /** Shape without the batch dimension; -1 keeps a dimension dynamic. */
     dims: z.array(z.number().int().min(-1)).optional(),
+    /** Class names by index, one per line, for the classification extension (as Triton's). */
+    label_filename: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a file name in the model directory')
+      .optional(),
   })
   .strict();
 
