@@ -108,6 +108,7 @@ const inferOp = (withVersion: boolean) => ({
       400: error('Malformed or invalid request; the message names the field'),
       404: error('Unknown model or version'),
       405: error('Method not allowed'),
+      408: error('The body did not arrive within REQUEST_TIMEOUT_MS'),
       413: error('Body larger than MAX_BODY_BYTES'),
       500: error('The model failed to run the batch'),
       504: error('The request deadline passed before it ran'),
@@ -142,6 +143,7 @@ const predictOp = {
       400: error('Invalid record (the message names records[i].field) or too many records'),
       404: error('Unknown model, or a model without a features.json'),
       405: error('Method not allowed'),
+      408: error('The body did not arrive within REQUEST_TIMEOUT_MS'),
       413: error('Body larger than MAX_BODY_BYTES'),
       500: error('The model failed to run the batch'),
       504: error('The request deadline passed before it ran'),
@@ -159,7 +161,8 @@ const adminOp = (summary: string, description: string) => ({
       200: { description, content: json(schemaRef('Empty')) },
       ...guarded('admin'),
       400: error(
-        'The model failed to load (bad config or ONNX file); the version already serving keeps serving',
+        'The model failed to load (bad config, bad parameters.config or ONNX file); the version already ' +
+          'serving keeps serving',
       ),
       404: error('No such model in the repository'),
     },
