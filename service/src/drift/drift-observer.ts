@@ -30,6 +30,8 @@ interface ModelDrift {
 export function createDriftObserver(deps: DriftObserverDeps): ObserveHook {
   const gauge = defineGauge(deps.registry, {
     ...METRICS.driftScore,
+    // Across WORKERS the score is the worst worker's window, not a sum of PSIs.
+    aggregator: 'max',
     help: 'Largest per-feature PSI of the last complete window of inputs against the reference profile',
   });
   // Keyed by the config object: a (re)load reads a new config, so it also reads the profile again
