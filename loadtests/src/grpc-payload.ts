@@ -1,4 +1,4 @@
-import { CONTENTS_FIELD } from '../../service/src/grpc/contents-field';
+import { GRPC_CONTENTS_FIELD as CONTENTS_FIELD } from '@ml-platform/contract/names';
 import type { InferRequest } from './payload';
 
 /**

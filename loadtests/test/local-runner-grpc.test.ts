@@ -50,6 +50,7 @@ describe('local runner over gRPC, against the service on 127.0.0.1', () => {
     expect(report.metrics.http_reqs.count).toBeGreaterThan(0);
     expect(report.metrics.http_req_failed.rate).toBe(0);
     expect(report.metrics.checks.rate).toBe(1);
+    expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
     expect(code).toBe(0);
     // The calls reached the gRPC door, not REST.
     const text = await (await fetch(`${svc.url}/metrics`)).text();

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
 import { createEngine, type Engine } from './engine';
+import { createFeatureServing } from './features/create';
 import type { GuardContext, ProductionGuards } from './guards';
 import { createGrpcServer } from './grpc/server';
 import { SERVER_TIMEOUTS, createInferenceServer, type InferenceServer } from './http/server';
@@ -66,6 +67,7 @@ export async function startService(
     observer: metricsObserver(metrics),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
+  const features = createFeatureServing({ config, engine, metrics, logger });
   const shared = {
     engine,
     router: new TrafficRouter({ modelConfig: (model: string) => engine.modelConfig(model) }),
@@ -81,6 +83,7 @@ export async function startService(
     ...shared,
     maxBodyBytes: config.MAX_BODY_BYTES,
     timeouts: options.timeouts,
+    features: features.serving,
   });
   const grpc =
     config.GRPC_PORT === 0
@@ -111,6 +114,7 @@ export async function startService(
       // Both doors stop taking calls at once; the engine closes once both answered what they took.
       const clean = await http.drain(timeoutMs, grpc?.drain(timeoutMs));
       await production?.close();
+      await features.close();
       await tracing.shutdown();
       return clean;
     },

@@ -19,11 +19,9 @@ describe('server and model RPCs', () => {
   it('ServerLive, ServerReady, ServerMetadata', async () => {
     expect((await client.call('ServerLive', {})).response).toEqual({ live: true });
     expect((await client.call('ServerReady', {})).response).toEqual({ ready: true });
-    expect((await client.call('ServerMetadata', {})).response).toEqual({
-      name: 'ml-platform-inference',
-      version: expect.any(String),
-      extensions: ['binary_tensor_data', 'model_repository'],
-    });
+    // What GET /v2 answers over REST.
+    const rest = await (await fetch(`${svc.url}/v2`)).json();
+    expect((await client.call('ServerMetadata', {})).response).toEqual(rest);
   });
 
   it('ModelReady and ModelMetadata as REST reports them', async () => {

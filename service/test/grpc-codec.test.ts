@@ -1,4 +1,4 @@
-import { DATATYPES } from '../src/repository/model-config';
+import { DATATYPES } from '@ml-platform/contract/names';
 import type { Datatype, TensorData } from '../src/core/tensor';
 import { decodeModelInferRequest, encodeModelInferResponse } from '../src/grpc/infer-codec';
 import { hasContentsField } from '../src/grpc/tensor-contents';

@@ -3,7 +3,7 @@ import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/Netw
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { SCRAPE_LABEL } from '../monitoring/objects';
-import { HEALTH } from './pod';
+import { PATHS } from '@ml-platform/contract/names';
 import type { WorkloadMeta } from './strategies';
 
 /**
@@ -190,7 +190,7 @@ function ingressObject(
  */
 export function ingress(meta: WorkloadMeta, o: IngressOptions): IIngress {
   const annotations = albAnnotations(o, o.certificateArn ? [{ HTTP: 80 }, { HTTPS: 443 }] : [{ HTTP: 80 }]);
-  annotations['alb.ingress.kubernetes.io/healthcheck-path'] = HEALTH.ready;
+  annotations['alb.ingress.kubernetes.io/healthcheck-path'] = PATHS.ready;
   if (o.certificateArn) annotations['alb.ingress.kubernetes.io/ssl-redirect'] = '443';
   return ingressObject(meta, meta.name, annotations, o, '/v2', 'http');
 }

@@ -2,9 +2,9 @@ import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { ITopologySpreadConstraint } from 'kubernetes-models/v1/TopologySpreadConstraint';
+import { ENV, PATHS } from '@ml-platform/contract/names';
 import { GPU_RESOURCE, GPU_TOLERATION } from '../k8s/scheduling';
 
-export const HEALTH = { live: '/v2/health/live', ready: '/v2/health/ready' } as const;
 /** grpc.health.v1 service names the gRPC health service answers (service/src/grpc/health.ts). */
 export const GRPC_HEALTH = { live: 'liveness', ready: '' } as const;
 /** The gRPC port's default, as the service's GRPC_PORT. */
@@ -49,30 +49,49 @@ const hardened: ISecurityContext = {
   capabilities: { drop: ['ALL'] },
 };
 
+/**
+ * The share of the pod's memory limit the service's in-process prediction cache may take; the
+ * service applies the same share to its cgroup limit when CACHE_MEMORY_BYTES is unset
+ * (service/src/config/memory-limit.ts). Set here so that the value shows in the manifest.
+ */
+const CACHE_SHARE_OF_MEMORY_LIMIT = 1 / 8;
+const QUANTITY_UNITS: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
+
+/** Bytes of a memory quantity as the stack config allows it (`512Mi`, `8Gi`, `65536Ki`). */
+export function memoryBytes(quantity: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi)$/.exec(quantity);
+  if (!m) throw new Error(`memory quantity ${JSON.stringify(quantity)} is not <integer>Ki|Mi|Gi`);
+  return Number(m[1]) * QUANTITY_UNITS[m[2]];
+}
+
 /** A slow request gets its full timeout to finish before the pod is killed on scale-in or rollout. */
 export function terminationGraceSeconds(requestTimeoutMs: number): number {
   return Math.ceil(requestTimeoutMs / 1000) + 15;
 }
 
-/** The service's environment, with the names DESIGN.md fixes as its public interface. */
+/** The service's environment, by the names of its public interface in the contract. */
 export function serviceEnv(o: InferencePodOptions): IEnvVar[] {
   const env: IEnvVar[] = [
-    { name: 'PORT', value: String(o.port) },
-    { name: 'GRPC_PORT', value: String(o.grpcPort) },
-    { name: 'HOST', value: '0.0.0.0' },
-    { name: 'RATE_LIMIT_RPS', value: String(o.rateLimit.requestsPerSecond) },
-    { name: 'RATE_LIMIT_BURST', value: String(o.rateLimit.burst) },
-    { name: 'REQUEST_TIMEOUT_MS', value: String(o.requestTimeoutMs) },
-    { name: 'LOG_LEVEL', value: 'info' },
-    { name: 'OTEL_SERVICE_NAME', value: 'inference' },
+    { name: ENV.PORT, value: String(o.port) },
+    { name: ENV.GRPC_PORT, value: String(o.grpcPort) },
+    { name: ENV.HOST, value: '0.0.0.0' },
+    { name: ENV.RATE_LIMIT_RPS, value: String(o.rateLimit.requestsPerSecond) },
+    { name: ENV.RATE_LIMIT_BURST, value: String(o.rateLimit.burst) },
+    { name: ENV.REQUEST_TIMEOUT_MS, value: String(o.requestTimeoutMs) },
+    {
+      name: ENV.CACHE_MEMORY_BYTES,
+      value: String(Math.floor(memoryBytes(o.resources.memory) * CACHE_SHARE_OF_MEMORY_LIMIT)),
+    },
+    { name: ENV.LOG_LEVEL, value: 'info' },
+    { name: ENV.OTEL_SERVICE_NAME, value: 'inference' },
   ];
-  if (o.modelSync) env.push({ name: 'MODEL_REPOSITORY', value: MODEL_DIR });
+  if (o.modelSync) env.push({ name: ENV.MODEL_REPOSITORY, value: MODEL_DIR });
   if (o.redisSecret)
     env.push({
-      name: 'REDIS_URL',
+      name: ENV.REDIS_URL,
       valueFrom: { secretKeyRef: { name: o.redisSecret.name, key: o.redisSecret.key } },
     });
-  if (o.apiKeysSecret) env.push({ name: 'API_KEYS_FILE', value: `${API_KEYS_DIR}/${o.apiKeysSecret.key}` });
+  if (o.apiKeysSecret) env.push({ name: ENV.API_KEYS_FILE, value: `${API_KEYS_DIR}/${o.apiKeysSecret.key}` });
   return env;
 }
 
@@ -111,7 +130,7 @@ export function inferencePodTemplate(o: InferencePodOptions): IPodTemplateSpec {
     o.probes === 'grpc'
       ? { grpc: { port: o.grpcPort, service: grpcService }, timeoutSeconds: 2 }
       : { httpGet: { path, port: 'http' }, timeoutSeconds: 2 };
-  const ready = probe(HEALTH.ready, GRPC_HEALTH.ready);
+  const ready = probe(PATHS.ready, GRPC_HEALTH.ready);
   return {
     metadata: { labels: o.labels },
     spec: {
@@ -171,7 +190,7 @@ export function inferencePodTemplate(o: InferencePodOptions): IPodTemplateSpec {
           // Model load and warm-up can take minutes; liveness waits for the startup probe.
           startupProbe: { ...ready, periodSeconds: 5, failureThreshold: 120 },
           readinessProbe: { ...ready, periodSeconds: 5, failureThreshold: 2 },
-          livenessProbe: { ...probe(HEALTH.live, GRPC_HEALTH.live), periodSeconds: 10, failureThreshold: 3 },
+          livenessProbe: { ...probe(PATHS.live, GRPC_HEALTH.live), periodSeconds: 10, failureThreshold: 3 },
           // Lets the load balancer deregister the pod before the service starts refusing work.
           lifecycle: { preStop: { sleep: { seconds: 5 } } },
           volumeMounts: mounts,

@@ -1,3 +1,4 @@
+import { stackGuardrail } from '../core/define';
 import { asArray, asRecord, at, type PlainResource } from '../core/resources';
 import { isSet, peek, UNKNOWN } from '../core/unknown';
 
@@ -70,3 +71,18 @@ export function checkGrpcEndpoint(resources: PlainResource[]): { message: string
   }
   return out;
 }
+
+export const grpcEndpointPolicy = stackGuardrail(
+  {
+    name: 'grpc-endpoint',
+    description:
+      'A public gRPC Ingress is behind the same WAF ACL, TLS, backend and authenticated service as the REST Ingress.',
+    severity: 'high',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Build the gRPC Ingress with infra/src/workload/exposure.ts grpcIngress, which the program gives the REST ' +
+      "Ingress's WAF annotation, certificate and Service, and routes only /inference.GRPCInferenceService.",
+    settings: {},
+  },
+  (resources) => checkGrpcEndpoint(resources),
+);

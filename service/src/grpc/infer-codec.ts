@@ -1,5 +1,5 @@
 import { badRequest } from '../core/errors';
-import type { InferResult } from '../core/engine';
+import type { InferResult, OutputClasses } from '../core/engine';
 import { decodeInferObject, type DecodedInferRequest, type Parameters } from '../protocol/infer-request';
 import { selectOutputs } from '../protocol/infer-response';
 import { tensorDataFromBinary, tensorDataToBinary } from '../protocol/binary-tensor';
@@ -80,8 +80,10 @@ export function decodeModelInferRequest(msg: ModelInferRequestMessage): DecodedI
 export function encodeModelInferResponse(
   request: DecodedInferRequest,
   result: InferResult,
+  /** What a `classification` output needs to know (the engine's outputClasses). */
+  classesOf: (output: string) => OutputClasses = () => ({ batched: false }),
 ): ModelInferResponseMessage {
-  const selected = selectOutputs(request, result);
+  const selected = selectOutputs(request, result, classesOf);
   const raw = selected.some(([t, binary]) => binary || !hasContentsField(t.datatype));
   const response: ModelInferResponseMessage = {
     model_name: result.modelName,

@@ -4,7 +4,8 @@ import type { InferRequest, InferResult } from '../core/engine';
 import { ServiceError, badRequest } from '../core/errors';
 import { EXTENSIONS } from '../http/api-app';
 import type { ClusterOps } from '../http/cluster-ops';
-import { createInference, type InferenceDeps } from '../pipeline/inference';
+import { createInferPipeline } from '../http/infer-handler';
+import { createInferenceRecorder, type InferenceDeps } from '../pipeline/inference';
 import type { Scope } from '../pipeline/phases';
 import { runAdmit } from '../pipeline/run';
 import { grpcCallContext, type GrpcCall } from './call-context';
@@ -40,7 +41,8 @@ type NamedRequest = { name?: string; version?: string; model_name?: string; read
  */
 export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
   const { engine, pipeline, tracing, ops } = deps;
-  const inference = createInference(deps);
+  const execute = createInferPipeline(deps);
+  const record = createInferenceRecorder(deps);
   const definition = loadProtos();
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
@@ -91,10 +93,17 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
       const decoded = decodeModelInferRequest(msg);
       const deadline = call.getDeadline();
       const budgetMs = deadline === Infinity ? Infinity : new Date(deadline).getTime() - Date.now();
-      const routed = inference.route({ ...ctx, model }, decoded, budgetMs);
-      request = routed.request;
-      result = await inference.execute(routed);
-      callback(null, encodeModelInferResponse(decoded, result), ctx.trailers);
+      const prepared = execute({ ...ctx, model }, version, decoded, budgetMs);
+      request = prepared.request;
+      const answered = await prepared.run();
+      result = answered;
+      callback(
+        null,
+        encodeModelInferResponse(decoded, answered, (output) =>
+          engine.outputClasses(answered.modelName, output),
+        ),
+        ctx.trailers,
+      );
       status = 200;
     } catch (err) {
       failure = err;
@@ -105,7 +114,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
     ctx.finish();
     // A caller that gave up (its deadline passed, or it cancelled) got nothing: 499, as REST counts it.
     if (call.cancelled) status = 499;
-    inference.record({
+    record({
       protocol: 'grpc',
       model,
       version,

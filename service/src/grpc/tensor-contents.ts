@@ -2,7 +2,7 @@ import { DATATYPE_INFO } from '../core/datatypes';
 import { badRequest } from '../core/errors';
 import type { Datatype, TensorData } from '../core/tensor';
 import { tensorDataFromJson } from '../protocol/json-tensor';
-import { CONTENTS_FIELD } from './contents-field';
+import { GRPC_CONTENTS_FIELD as CONTENTS_FIELD } from '@ml-platform/contract/names';
 import type { TensorContentsMessage } from './proto';
 
 const FIELD = CONTENTS_FIELD as Record<Datatype, keyof TensorContentsMessage | undefined>;

@@ -5,7 +5,8 @@
  *
  *   1. context   request id (x-request-id in, or generated; echoed back), trace span from traceparent
  *   2. admit     phase: load shedding, auth, then rate limit
- *   3. read      the body, at most MAX_BODY_BYTES (413)
+ *   3. read      the body, at most MAX_BODY_BYTES (413) within REQUEST_TIMEOUT_MS (408); a client
+ *                that goes away is counted as 499, never as a server error
  *   4. decode    OIP JSON or the binary tensor extension (400 naming the field)
  *   5. route     the version for an unversioned URL: A/B key, canary weight or stable (traffic/),
  *                plus an optional shadow copy; then the deadline: the `timeout` parameter, capped
@@ -17,16 +18,20 @@
  *   8. record    metrics by model/version/status, a log line, the span's end
  *   9. observe   phase: deferred past the written response (drift)
  *
- * Steps 5, 6, 8 and 9 are pipeline/inference.ts, shared with the gRPC front door (grpc/).
+ * Steps 5 and 6 (createInferPipeline) and 8 and 9 (pipeline/inference.ts) are shared with the gRPC
+ * front door (grpc/server.ts).
  * New steps belong in a phase hook, not in this function.
  */
+import { HEADERS } from '@ml-platform/contract/names';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InferRequest, InferResult } from '../core/engine';
-import { ServiceError, badRequest } from '../core/errors';
-import { decodeInferRequest } from '../protocol/infer-request';
+import { badRequest, clientClosedRequest } from '../core/errors';
+import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
-import { createInference, type InferenceDeps } from '../pipeline/inference';
-import { runAdmit } from '../pipeline/run';
+import { createInferenceRecorder, type InferenceDeps } from '../pipeline/inference';
+import type { CallContext, InferCallContext } from '../pipeline/phases';
+import { composeExecution, runAdmit } from '../pipeline/run';
+import { inferCallContext } from './admit-call';
 import { readBody } from './read-body';
 import { requestIdOf } from './request-id';
 import { sendError } from './respond';
@@ -57,7 +62,7 @@ export function matchInferRoute(url: string | undefined): InferRoute | undefined
 }
 
 function headerLengthOf(req: IncomingMessage): number | undefined {
-  const h = req.headers['inference-header-content-length'];
+  const h = req.headers[HEADERS.inferenceHeaderContentLength];
   if (h === undefined) return undefined;
   if (typeof h !== 'string' || !/^\d{1,15}$/.test(h)) {
     throw badRequest(
@@ -67,9 +72,67 @@ function headerLengthOf(req: IncomingMessage): number | undefined {
   return Number(h);
 }
 
+/**
+ * A decoded request's steps 5 and 6: `request` is routed and has its deadline (the observe hooks
+ * get it, answered or not); `run` goes through the around hooks to the executor.
+ */
+export type InferPipeline = (
+  call: CallContext & { model: string },
+  version: string | undefined,
+  decoded: DecodedInferRequest,
+  /** A cap on the deadline besides the `timeout` parameter and REQUEST_TIMEOUT_MS (a gRPC call's own). */
+  budgetMs?: number,
+) => { request: InferRequest; run(): Promise<InferResult> };
+
+/**
+ * Steps 5 and 6 for a decoded request: route, deadline, the around hooks and the executor, and the
+ * shadow copy. POST /predict (features/predict-handler.ts) enters here with the tensors it built
+ * from records, so it shares the cache, breakers, fallback and batcher with /infer.
+ */
+export function createInferPipeline(
+  deps: Pick<InferHandlerDeps, 'engine' | 'router' | 'pipeline' | 'metrics' | 'requestTimeoutMs'>,
+): InferPipeline {
+  const { engine, metrics } = deps;
+  const execute = composeExecution(deps.pipeline.around, deps.pipeline.execute);
+
+  /**
+   * A fire-and-forget copy to the shadow version, after the real answer so it never delays it. Its
+   * outcome is only counted: the caller never sees it, and it skips the cache and the breakers.
+   */
+  function shadow(model: string, version: string, request: InferRequest): void {
+    engine.infer(model, version, request).then(
+      () => metrics.shadowRequests.inc({ model, version, outcome: 'ok' }),
+      () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
+    );
+  }
+
+  return (call, version, decoded, budgetMs = Infinity) => {
+    // 5. route, deadline
+    const decision = deps.router.decide(call.model, version, call.headers);
+    call.setHeader(HEADERS.modelVariant, decision.variant);
+    const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs, budgetMs);
+    const request: InferRequest = {
+      id: decoded.id,
+      inputs: decoded.inputs,
+      outputs: decoded.outputs?.map((o) => o.name),
+      deadline: performance.now() + budget,
+      timeoutMs: decoded.timeoutMs,
+    };
+    // 6. around, execute
+    const inferCall: InferCallContext = { ...call, scope: 'infer', version: decision.version, decoded };
+    const run = async () => {
+      const result = await execute({ call: inferCall, request });
+      if (decision.shadowVersion !== undefined) shadow(call.model, decision.shadowVersion, request);
+      return result;
+    };
+    return { request, run };
+  };
+}
+
 export function createInferHandler(deps: InferHandlerDeps) {
-  const { pipeline, tracing } = deps;
-  const inference = createInference(deps);
+  const { engine, pipeline, tracing } = deps;
+  const execute = createInferPipeline(deps);
+  const record = createInferenceRecorder(deps);
 
   return async function handleInfer(
     req: IncomingMessage,
@@ -79,7 +142,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
     // 1. context
     const started = performance.now();
     const requestId = requestIdOf(req);
-    res.setHeader('x-request-id', requestId);
+    res.setHeader(HEADERS.requestId, requestId);
     const span = tracing.startSpan('POST /v2/models/{model}/infer', req.headers, {
       'http.request.method': 'POST',
       'inference.model': route.model,
@@ -89,34 +152,26 @@ export function createInferHandler(deps: InferHandlerDeps) {
     let result: InferResult | undefined;
     let failure: unknown;
     try {
-      if (req.method !== 'POST') {
-        res.setHeader('allow', 'POST');
-        throw new ServiceError(405, `${req.method} is not allowed on ${req.url}; use POST`);
-      }
-      const call = {
-        requestId,
-        scope: 'infer' as const,
-        headers: req.headers,
-        model: route.model,
-        version: route.version,
-        setHeader: (name: string, value: string) => res.setHeader(name, value),
-        onFinish: (fn: () => void) => res.once('close', fn),
-      };
+      const call = inferCallContext(req, res, { requestId, model: route.model, version: route.version });
       // 2. admit
       const admitted = runAdmit(pipeline.admit, call);
       if (admitted) await admitted;
       // 3. read
       const headerLength = headerLengthOf(req);
-      const body = await readBody(req, deps.maxBodyBytes);
+      const body = await readBody(req, deps.maxBodyBytes, deps.requestTimeoutMs);
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
-      // 5. route, deadline
-      const routed = inference.route(call, decoded);
-      request = routed.request;
-      // 6. around, execute
-      result = await inference.execute(routed);
+      // 5-6. route, deadline, around, execute
+      const prepared = execute(call, route.version, decoded);
+      request = prepared.request;
+      result = await prepared.run();
       // 7. encode
-      const encoded = encodeInferResponse(decoded, result);
+      if (req.socket.destroyed)
+        throw clientClosedRequest('the client closed the connection before its answer');
+      const answered = result;
+      const encoded = encodeInferResponse(decoded, answered, undefined, (output) =>
+        engine.outputClasses(answered.modelName, output),
+      );
       res.writeHead(
         200,
         encoded.headerLength === undefined
@@ -124,7 +179,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
           : {
               'content-type': encoded.contentType,
               'content-length': encoded.body.length,
-              'inference-header-content-length': encoded.headerLength,
+              [HEADERS.inferenceHeaderContentLength]: encoded.headerLength,
             },
       );
       res.end(encoded.body);
@@ -134,7 +189,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       status = sendError(res, err);
     }
     // 8. record, 9. observe
-    inference.record({
+    record({
       protocol: 'rest',
       model: route.model,
       version: route.version,

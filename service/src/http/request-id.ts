@@ -1,3 +1,4 @@
+import { HEADERS } from '@ml-platform/contract/names';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
@@ -10,5 +11,5 @@ export function requestIdFrom(given: string | string[] | undefined): string {
 }
 
 export function requestIdOf(req: IncomingMessage): string {
-  return requestIdFrom(req.headers['x-request-id']);
+  return requestIdFrom(req.headers[HEADERS.requestId]);
 }

@@ -1,16 +1,36 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Engine } from '../engine';
+import type { ServiceMetrics } from '../observability/metrics';
+import type { Tracing } from '../observability/tracing';
 import { createApiApp } from './api-app';
+import { answerClientError } from './client-error';
 import type { ClusterOps } from './cluster-ops';
-import { createInferHandler, matchInferRoute, type InferHandlerDeps } from './infer-handler';
+import type { RequestPipeline } from '../pipeline/phases';
+import type { TrafficRouter } from '../traffic/traffic-router';
+import { createInferHandler, createInferPipeline, matchInferRoute } from './infer-handler';
+import { createPredictHandler, matchPredictRoute } from '../features/predict-handler';
+import type { FeatureServing } from '../features/serving';
 
-/** The shared inference dependencies (pipeline/inference.ts), plus what the HTTP server adds. */
-export interface ServerDeps extends InferHandlerDeps {
+export interface ServerDeps {
+  engine: Engine;
+  /** Traffic routing for unversioned infer URLs (canary, A/B, shadow). */
+  router: Pick<TrafficRouter, 'decide'>;
+  /** The request phases (request-pipeline.ts). */
+  pipeline: RequestPipeline;
+  metrics: ServiceMetrics;
+  tracing: Tracing;
+  logger: Logger;
+  maxBodyBytes: number;
+  requestTimeoutMs: number;
   server: { name: string; version: string };
   /** Defaults to this process's registry and engine. */
   ops?: ClusterOps;
   /** Defaults to SERVER_TIMEOUTS. */
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
+  /** Serves POST /v2/models/{m}/predict for models with a features.json. */
+  features?: FeatureServing;
 }
 
 export interface InferenceServer {
@@ -51,11 +71,18 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const isReady = () => !draining && deps.engine.isReady();
+  const notReadyReason = () =>
+    draining
+      ? 'the server is shutting down'
+      : deps.engine.notReadyReasons().join('; ') || 'models are loading';
 
   const infer = createInferHandler(deps);
+  const predict =
+    deps.features &&
+    createPredictHandler({ ...deps, features: deps.features, inference: createInferPipeline(deps) });
   const ops: ClusterOps = deps.ops ?? {
     metricsText: () => deps.metrics.registry.metrics(),
-    load: (model) => deps.engine.load(model),
+    load: (model, configJson) => deps.engine.load(model, configJson),
     unload: (model) => deps.engine.unload(model),
   };
   const api = createApiApp({
@@ -64,6 +91,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     ops,
     contentType: deps.metrics.registry.contentType,
     isReady,
+    notReadyReason,
   });
 
   const done = () => {
@@ -78,9 +106,12 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     // While draining, answer what arrives on open connections but send clients elsewhere next time.
     if (draining) res.setHeader('connection', 'close');
     const route = matchInferRoute(req.url);
+    const predictRoute = route || !predict ? undefined : matchPredictRoute(req.url);
     if (route) void infer(req, res, route);
+    else if (predictRoute) void predict!(req, res, predictRoute.model);
     else api(req, res);
   });
+  server.on('clientError', answerClientError);
   // Also set on the instance, where every Node release reads it.
   server.keepAliveTimeout = timeouts.keepAliveTimeout;
 
