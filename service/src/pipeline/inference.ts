@@ -64,7 +64,9 @@ export function createInferenceRecorder(deps: InferenceDeps): (outcome: Inferenc
 
   return (o) => {
     const { result, status, failure } = o;
-    const [model, version] = result ? [result.modelName, result.modelVersion] : errorLabels(o.model, o.version);
+    const [model, version] = result
+      ? [result.modelName, result.modelVersion]
+      : errorLabels(o.model, o.version);
     const seconds = (performance.now() - o.started) / 1000;
     metrics.requests.inc({ model, version, status: String(status), protocol: o.protocol });
     metrics.requestDuration.observe({ model, version, protocol: o.protocol }, seconds);
