@@ -3,20 +3,25 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../src/local/cli';
 import type { LoadTestReport } from '../src/report/report';
-import { freePort } from '../../service/test/grpc-support';
-import { startTestService, type TestService } from '../../service/test/http-support';
+import { freePort } from '../../test/support/redis-server';
+import { startServiceProcess, waitReady, type ServiceProcess } from '../../test/support/service-process';
 
-/** `npm run loadtest -- --protocol grpc`: the same SLA scenario, driven over gRPC at the real service. */
+/**
+ * `npm run loadtest -- --protocol grpc`: the same SLA scenario, driven over gRPC at the real service,
+ * as its own process (the runner must not share its event loop).
+ */
 describe('local runner over gRPC, against the service on 127.0.0.1', () => {
-  let svc: TestService;
+  let svc: ServiceProcess;
+  let grpcPort: number;
   let out: string;
   beforeAll(async () => {
-    svc = await startTestService({ GRPC_PORT: String(await freePort()) });
-    await svc.loaded;
+    grpcPort = await freePort();
+    svc = await startServiceProcess({ GRPC_PORT: String(grpcPort) });
+    await waitReady(svc, 60_000);
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'loadtest-grpc-'));
   }, 60_000);
   afterAll(async () => {
-    await svc?.stop(5000);
+    await svc?.stop();
     fs.rmSync(out, { recursive: true, force: true });
   });
 
@@ -31,7 +36,7 @@ describe('local runner over gRPC, against the service on 127.0.0.1', () => {
         '--scenario',
         'smoke',
         '--target',
-        `http://127.0.0.1:${svc.grpcPort}`,
+        `http://127.0.0.1:${grpcPort}`,
         '--stack',
         'local',
         '--model',
