@@ -10,6 +10,7 @@ import { createLogger } from './observability/logger';
 import { ServiceMetrics, createRegistry } from './observability/metrics';
 import { createTracing, type Tracing } from './observability/tracing';
 import { composePipeline } from './request-pipeline';
+import { RolloutService } from './rollout/rollout-service';
 import { TrafficRouter } from './traffic/traffic-router';
 import pkg from '../package.json';
 
@@ -63,10 +64,21 @@ export async function startService(
     observer: metricsObserver(metrics),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
+  const rollouts = new RolloutService({
+    engine,
+    registry: metrics.registry,
+    logger: logger.child({ component: 'rollout' }),
+    redis: production?.redis,
+  });
+  rollouts.start();
   const http = createInferenceServer({
     engine,
-    router: new TrafficRouter({ modelConfig: (model) => engine.modelConfig(model) }),
-    pipeline: composePipeline({ engine, metrics, logger, config, guards: production }),
+    router: new TrafficRouter({
+      modelConfig: (model) => engine.modelConfig(model),
+      rollout: (model) => rollouts.route(model),
+    }),
+    pipeline: composePipeline({ engine, metrics, logger, config, guards: production, rollouts }),
+    rollouts,
     metrics,
     tracing,
     logger,
@@ -91,6 +103,7 @@ export async function startService(
     loaded: engine.loaded,
     async stop(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       const clean = await http.drain(timeoutMs);
+      await rollouts.close();
       await production?.close();
       await tracing.shutdown();
       return clean;

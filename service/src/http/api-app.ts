@@ -20,6 +20,8 @@ export interface ApiDeps {
   server: { name: string; version: string };
   /** Engine ready and not draining. */
   isReady(): boolean;
+  /** GET/POST /v2/models/{m}/rollout (admin scope); see rollout/rollout-service.ts. */
+  rollouts?: { status(model: string): Promise<unknown>; act(model: string, body: unknown): Promise<unknown> };
 }
 
 /** Extensions of the Open Inference Protocol this server implements, as GET /v2 reports them. */
@@ -77,6 +79,10 @@ export function createApiApp(deps: ApiDeps): express.Express {
 
   const param = (req: Request, name: string) => req.params[name] as string;
   const jsonBody = express.json({ limit: '64kb', strict: true });
+  const parseJson = (req: Request, res: Response) =>
+    new Promise<void>((resolve, reject) =>
+      jsonBody(req, res, (err?: unknown) => (err ? reject(err) : resolve())),
+    );
 
   route('/v2/health/live', { get: (_req, res) => res.json({ live: true }) });
   route('/v2/health/ready', {
@@ -111,9 +117,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
 
   route('/v2/repository/index', {
     post: guarded('admin', async (req, res) => {
-      await new Promise<void>((resolve, reject) =>
-        jsonBody(req, res, (err?: unknown) => (err ? reject(err) : resolve())),
-      );
+      await parseJson(req, res);
       const body: unknown = req.body ?? {};
       const ready = (body as { ready?: unknown }).ready;
       if (ready !== undefined && typeof ready !== 'boolean') throw badRequest('ready must be a boolean');
@@ -133,6 +137,17 @@ export function createApiApp(deps: ApiDeps): express.Express {
       res.json({});
     }),
   });
+
+  const { rollouts } = deps;
+  if (rollouts) {
+    route('/v2/models/:model/rollout', {
+      get: guarded('admin', async (req, res) => res.json(await rollouts.status(param(req, 'model')))),
+      post: guarded('admin', async (req, res) => {
+        await parseJson(req, res);
+        res.json(await rollouts.act(param(req, 'model'), req.body));
+      }),
+    });
+  }
 
   route('/metrics', {
     get: async (_req, res) => {

@@ -24,6 +24,7 @@ import type { Logger } from 'pino';
 import type { InferenceEngine, InferRequest, InferResult } from '../core/engine';
 import { ServiceError, badRequest } from '../core/errors';
 import type { ServiceMetrics } from '../observability/metrics';
+import type { RouteDecision } from '../traffic/router';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import { traceIdOf, type Tracing } from '../observability/tracing';
 import { decodeInferRequest } from '../protocol/infer-request';
@@ -126,6 +127,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
     let request: InferRequest | undefined;
     let result: InferResult | undefined;
     let failure: unknown;
+    let decision: RouteDecision | undefined;
     try {
       if (req.method !== 'POST') {
         res.setHeader('allow', 'POST');
@@ -149,7 +151,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
       // 5. route, deadline
-      const decision = deps.router.decide(route.model, route.version, req.headers);
+      decision = deps.router.decide(route.model, route.version, req.headers);
       res.setHeader('x-model-variant', decision.variant);
       const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
       request = {
@@ -202,6 +204,15 @@ export function createInferHandler(deps: InferHandlerDeps) {
       }
     }
     // 9. observe
-    observe?.({ model: route.model, request, result, status, seconds });
+    const servedBy = res.getHeader('x-served-by');
+    observe?.({
+      model: route.model,
+      request,
+      result,
+      status,
+      seconds,
+      route: decision,
+      servedBy: typeof servedBy === 'string' ? servedBy : undefined,
+    });
   };
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { InferenceEngine } from '../core/engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
-import { createApiApp } from './api-app';
+import { createApiApp, type ApiDeps } from './api-app';
 import type { ClusterOps } from './cluster-ops';
 import type { RequestPipeline } from '../pipeline/phases';
 import type { TrafficRouter } from '../traffic/traffic-router';
@@ -24,6 +24,8 @@ export interface ServerDeps {
   server: { name: string; version: string };
   /** Defaults to this process's registry and engine. */
   ops?: ClusterOps;
+  /** The rollout API (GET/POST /v2/models/{m}/rollout); absent: no such routes. */
+  rollouts?: ApiDeps['rollouts'];
   /** Defaults to SERVER_TIMEOUTS. */
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
 }

@@ -79,6 +79,10 @@ export interface Observation {
   readonly result?: InferResult;
   readonly status: number;
   readonly seconds: number;
+  /** The routing decision for an unversioned URL; undefined when the request failed before it. */
+  readonly route?: { readonly version?: string; readonly variant: string };
+  /** The fallback chain's `x-served-by`: `primary`, `cache` or `fallback:<model>`. */
+  readonly servedBy?: string;
 }
 
 /** Runs after the response is written; must not throw (a throw is logged and dropped). */
