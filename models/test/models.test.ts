@@ -87,6 +87,7 @@ describe('model configs', () => {
       'corrupt',
       'flaky',
       'flaky-fallback',
+      'flaky-slow',
       'incompatible',
       'slow',
     ]);
