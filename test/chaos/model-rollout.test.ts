@@ -100,7 +100,7 @@ describe('model rollout, one replica', () => {
     const promoted = waitForRollout(svc.url, 'm', (v) => v.state === 'promoted', 40_000);
     const results = await steadyLoad([`${svc.url}/v2/models/m/infer`], { failing: false }, promoted);
     const view = await promoted;
-    const rollout = view.history.slice(view.history.findLastIndex((d) => d.kind === 'start'));
+    const rollout = view.history.slice(view.history.map((d) => d.kind).lastIndexOf('start'));
     expect(rollout.map((d) => [d.kind, d.weightPct])).toEqual([
       ['start', 10],
       ['step', 50],
