@@ -77,6 +77,7 @@ describe('responses conform to GET /openapi.json', () => {
         '/v2/models/{model}',
         '/v2/models/{model}/infer',
         '/v2/models/{model}/ready',
+        '/v2/models/{model}/rollout',
         '/v2/models/{model}/versions/{version}',
         '/v2/models/{model}/versions/{version}/infer',
         '/v2/models/{model}/versions/{version}/ready',
@@ -98,6 +99,8 @@ describe('responses conform to GET /openapi.json', () => {
     ['GET', '/v2/models/breast-cancer/ready', 200],
     ['GET', '/v2/models/breast-cancer/versions/2/ready', 200],
     ['GET', '/v2/models/nope/ready', 404],
+    ['GET', '/v2/models/breast-cancer/rollout', 200],
+    ['GET', '/v2/models/nope/rollout', 404],
     ['GET', '/metrics', 200],
     ['GET', '/openapi.json', 200],
   ])('%s %s -> %i', async (method, path, status) => {
@@ -124,6 +127,8 @@ describe('responses conform to GET /openapi.json', () => {
     ['the repository index', '/v2/repository/index', {}, 200],
     ['a model load', '/v2/repository/models/digits/load', {}, 200],
     ['an unknown model load', '/v2/repository/models/nope/load', {}, 404],
+    ['a wrong rollout action', '/v2/models/breast-cancer/rollout', { action: 'explode' }, 400],
+    ['a rollout action out of turn', '/v2/models/breast-cancer/rollout', { action: 'promote' }, 409],
   ])('POST %s', async (_what, path, body, status) => {
     expect(await check('POST', path, post(body))).toBe(status);
   });

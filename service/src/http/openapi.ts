@@ -44,7 +44,122 @@ const tensor = (dataDescription: string) => ({
   },
 });
 
+const nullableString = { type: ['string', 'null'] };
+const armCounts = {
+  type: 'object',
+  required: ['requests', 'errors'],
+  properties: { requests: { type: 'integer' }, errors: { type: 'integer' } },
+};
+/** One judged window (service/src/rollout/window.ts WindowReport). */
+const windowReport = {
+  type: 'object',
+  required: ['window', 'verdict', 'stable', 'canary', 'checks'],
+  properties: {
+    window: { type: 'integer' },
+    verdict: { type: 'string', enum: ['healthy', 'unhealthy', 'insufficient'] },
+    stable: armCounts,
+    canary: armCounts,
+    checks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['check', 'passed', 'detail'],
+        properties: {
+          check: { type: 'string', enum: ['error_ratio', 'latency'] },
+          passed: { type: 'boolean' },
+          detail: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+
+const rolloutSchemas = {
+  RolloutAction: {
+    type: 'object',
+    required: ['action'],
+    properties: {
+      action: { type: 'string', enum: ['start', 'pause', 'resume', 'promote', 'rollback'] },
+      version: { type: 'string', minLength: 1, description: 'The canary version; required by start.' },
+    },
+  },
+  RolloutStatus: {
+    type: 'object',
+    required: ['model', 'scope', 'state', 'paused', 'versions', 'weights', 'policy', 'history'],
+    properties: {
+      model: { type: 'string' },
+      scope: {
+        type: 'string',
+        enum: ['shared', 'process'],
+        description:
+          'shared: every replica judges and routes on one state in Redis; process: this replica alone.',
+      },
+      note: { type: 'string' },
+      state: { type: 'string', enum: ['stable', 'canary', 'promoted', 'rolled_back'] },
+      paused: { type: 'boolean' },
+      versions: {
+        type: 'object',
+        required: ['stable', 'canary'],
+        properties: { stable: nullableString, canary: nullableString },
+      },
+      weights: {
+        type: 'object',
+        required: ['stable', 'canary'],
+        properties: { stable: { type: 'number' }, canary: { type: 'number' } },
+      },
+      step: { type: ['integer', 'null'] },
+      healthyWindows: { type: 'integer' },
+      policy: { type: 'object' },
+      currentWindow: { type: 'object', properties: { stable: armCounts, canary: armCounts } },
+      lastWindow: { oneOf: [windowReport, { type: 'null' }] },
+      history: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['at', 'kind', 'by', 'version', 'weightPct', 'reason'],
+          properties: {
+            at: { type: 'string', format: 'date-time' },
+            kind: { type: 'string', enum: ['start', 'step', 'promote', 'rollback', 'pause', 'resume'] },
+            by: { type: 'string', enum: ['controller', 'api'] },
+            version: { type: 'string' },
+            weightPct: { type: 'number' },
+            reason: { type: 'string' },
+            evidence: windowReport,
+          },
+        },
+      },
+    },
+  },
+};
+
+const rolloutOp = {
+  get: {
+    summary: 'The model rollout: state, versions, weights, window statistics, decision history',
+    parameters: [modelParam],
+    responses: {
+      200: { description: 'Rollout status', content: json(ref('RolloutStatus')) },
+      ...guarded('admin'),
+      404: error('No such model'),
+    },
+  },
+  post: {
+    summary: 'Start, pause, resume, promote or roll back a model rollout',
+    parameters: [modelParam],
+    requestBody: { required: true, content: json(ref('RolloutAction')) },
+    responses: {
+      200: { description: 'The rollout after the action', content: json(ref('RolloutStatus')) },
+      ...guarded('admin'),
+      400: error('Malformed body; the message names the field'),
+      404: error('No such model or version'),
+      409: error(
+        'The action does not apply to the rollout state (no rollout in progress, version not ready)',
+      ),
+    },
+  },
+};
+
 const schemas = {
+  ...rolloutSchemas,
   Error: {
     type: 'object',
     required: ['error'],
@@ -272,6 +387,7 @@ export function openApiDocument(serverVersion: string): object {
       '/v2/models/{model}/versions/{version}/ready': readyOp(true),
       '/v2/models/{model}/infer': inferOp(false),
       '/v2/models/{model}/versions/{version}/infer': inferOp(true),
+      '/v2/models/{model}/rollout': rolloutOp,
       '/v2/repository/index': {
         post: {
           summary: 'Repository index: every model version and its state',
