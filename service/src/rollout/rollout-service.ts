@@ -44,6 +44,8 @@ export interface RolloutRoute {
 export const ROLLOUT_ACTIONS = ['start', 'pause', 'resume', 'promote', 'rollback'] as const;
 export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
 
+const CONNECT_GRACE_MS = 5000;
+
 const PHASE_CODE = { stable: 0, canary: 1, promoted: 2, rolled_back: 3 } as const;
 const PER_PROCESS_NOTE =
   'rollout state is per process: each replica judges only its own traffic and keeps its own state';
@@ -64,6 +66,8 @@ export class RolloutService {
   private readonly local = new MemoryRolloutStore();
   private readonly remote?: RedisRolloutStore;
   private degraded = false;
+  private everUp = false;
+  private readonly startedAt: number;
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
@@ -74,6 +78,7 @@ export class RolloutService {
 
   constructor(private readonly deps: RolloutServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.startedAt = this.now();
     if (deps.redis) {
       this.remote = new RedisRolloutStore(deps.redis, (model) =>
         Math.ceil((this.policy(model).windowMs * 10) / 1000),
@@ -242,7 +247,15 @@ export class RolloutService {
   ): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const store = this.store();
-      const current = await store.load(model);
+      let current: RolloutState | undefined;
+      try {
+        current = await store.load(model);
+      } catch (err) {
+        // Redis went away: the action applies to this process's state, as the status then says.
+        if (store === this.local) throw err;
+        this.enterDegraded((err as Error).message);
+        continue;
+      }
       const state = current ?? initialState(model, this.defaultStable(model, canary));
       let next: { state: RolloutState; decision?: Decision };
       try {
@@ -289,12 +302,19 @@ export class RolloutService {
   }
 
   private async runTick(): Promise<void> {
-    await this.checkRedis();
+    if (!(await this.checkRedis())) return;
     for (let attempt = 0; attempt < 2; attempt++) {
       const store = this.store();
       try {
         await this.flush(store);
-        for (const model of this.models()) await this.tickModel(store, model);
+        for (const model of this.models()) {
+          try {
+            await this.tickModel(store, model);
+          } catch (err) {
+            // The engine's answer for a model still loading or failed to load: nothing to judge yet.
+            if (!(err instanceof ServiceError)) throw err;
+          }
+        }
         return;
       } catch (err) {
         if (store === this.local) {
@@ -385,10 +405,18 @@ export class RolloutService {
     );
   }
 
-  private async checkRedis(): Promise<void> {
-    if (!this.remote) return;
-    if (!this.deps.redis!.isUp()) return this.enterDegraded('redis down');
-    if (!this.degraded) return;
+  /** False while Redis is still connecting at start-up: nothing to judge or route on yet. */
+  private async checkRedis(): Promise<boolean> {
+    if (!this.remote) return true;
+    const up = this.deps.redis!.isUp();
+    this.everUp ||= up;
+    // Connecting at start-up is not an outage: give it a moment before going per-process.
+    if (!up && !this.everUp && this.now() - this.startedAt < CONNECT_GRACE_MS) return false;
+    if (!up) {
+      this.enterDegraded('redis down');
+      return true;
+    }
+    if (!this.degraded) return true;
     try {
       for (const model of this.models()) await this.reconcile(model);
       this.degraded = false;
@@ -396,6 +424,7 @@ export class RolloutService {
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message }, 'rollout state not reconciled with redis yet');
     }
+    return true;
   }
 
   /** After an outage: the shared state wins, but a rollback this process took meanwhile is kept. */
