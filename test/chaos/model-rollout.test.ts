@@ -1,3 +1,4 @@
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURE_MODELS, makeModelRepo } from '../support/model-repo';
 import { scrapeMetric } from '../support/load';
@@ -27,6 +28,14 @@ describe('model rollout, one replica', () => {
       rolloutModel('m', 'flaky', { fallback: { model: 'm-fallback', use_cache: false } }),
       { name: 'm-fallback', from: join(FIXTURE_MODELS, 'flaky-fallback') },
       rolloutModel('lat', 'flaky-slow', { sla: { p99_latency_ms: 10 } }),
+      {
+        ...rolloutModel('pub', 'flaky'),
+        versions: ['1'],
+        config: {
+          version_policy: { latest: { num_versions: 2 } },
+          rollout: { auto_start: true, window_seconds: 2 },
+        },
+      },
     ]);
     svc = await startServiceProcess({ MODEL_REPOSITORY: repo.path, RATE_LIMIT_RPS: '100000' });
     await waitReady(svc, 60_000);
@@ -134,6 +143,19 @@ describe('model rollout, one replica', () => {
     // Only slower: every request still succeeded.
     expect(results.every((r) => r.status === 200)).toBe(true);
   }, 60_000);
+
+  it('starts a rollout when a new version is published and loaded, as the config asks', async () => {
+    expect(await getRollout(svc.url, 'pub')).toMatchObject({ state: 'stable', versions: { stable: '1' } });
+    mkdirSync(join(repo.path, 'pub', '2'));
+    symlinkSync(
+      join(FIXTURE_MODELS, 'flaky-fallback', '1', 'model.onnx'),
+      join(repo.path, 'pub', '2', 'model.onnx'),
+    );
+    expect((await fetch(`${svc.url}/v2/repository/models/pub/load`, { method: 'POST' })).status).toBe(200);
+    const view = await waitForRollout(svc.url, 'pub', (v) => v.state === 'canary', 5000);
+    expect(view).toMatchObject({ versions: { stable: '1', canary: '2' }, weights: { canary: 10 } });
+    expect(view.history.at(-1)).toMatchObject({ kind: 'start', by: 'controller', version: '2' });
+  });
 
   it('rejects bad rollout actions with a 4xx naming the problem', async () => {
     const cases: [unknown, number, RegExp][] = [
