@@ -13,6 +13,11 @@ export const METRICS = {
   redisUp: 'redis_up',
   /** Gauge: drift statistic of recent inputs against the model's reference profile, labels model, version. */
   driftScore: 'drift_score',
+  /**
+   * Gauge: a version's role in its model rollout, labels model, version: 0 stable, 1 canary,
+   * 2 promoted, 3 rolled back (service/src/rollout/rollout-service.ts).
+   */
+  rolloutState: 'model_rollout_state',
   /** Histogram buckets of executed batch sizes, labels model, version, le. */
   batchSizeBucket: 'inference_batch_size_bucket',
   /**
