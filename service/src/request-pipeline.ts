@@ -7,6 +7,8 @@ export interface PipelineContext extends GuardContext {
   guards?: ProductionGuards;
   /** The rollout controller's counting of canary and stable answers (rollout/rollout-service.ts). */
   rollouts?: { observe: ObserveHook };
+  /** A/B outcomes: which variant served which request id (experiment/experiment-service.ts). */
+  experiments?: { observe: ObserveHook };
 }
 
 /**
@@ -20,6 +22,7 @@ export function composePipeline({
   config,
   guards,
   rollouts,
+  experiments,
 }: PipelineContext): RequestPipeline {
   const modelConfig = (model: string) => engine.modelConfig(model);
   return {
@@ -38,6 +41,7 @@ export function composePipeline({
         logger: logger.child({ component: 'drift' }),
       }),
       ...(rollouts ? [rollouts.observe] : []),
+      ...(experiments ? [experiments.observe] : []),
     ],
   };
 }

@@ -10,6 +10,7 @@ import { createLogger } from './observability/logger';
 import { ServiceMetrics, createRegistry } from './observability/metrics';
 import { createTracing, type Tracing } from './observability/tracing';
 import { composePipeline } from './request-pipeline';
+import { ExperimentService } from './experiment/experiment-service';
 import { RolloutService } from './rollout/rollout-service';
 import { TrafficRouter } from './traffic/traffic-router';
 import pkg from '../package.json';
@@ -71,14 +72,16 @@ export async function startService(
     redis: production?.redis,
   });
   rollouts.start();
+  const experiments = new ExperimentService({ engine });
   const http = createInferenceServer({
     engine,
     router: new TrafficRouter({
       modelConfig: (model) => engine.modelConfig(model),
       rollout: (model) => rollouts.route(model),
     }),
-    pipeline: composePipeline({ engine, metrics, logger, config, guards: production, rollouts }),
+    pipeline: composePipeline({ engine, metrics, logger, config, guards: production, rollouts, experiments }),
     rollouts,
+    experiments,
     metrics,
     tracing,
     logger,

@@ -22,6 +22,8 @@ export interface ApiDeps {
   isReady(): boolean;
   /** GET/POST /v2/models/{m}/rollout (admin scope); see rollout/rollout-service.ts. */
   rollouts?: { status(model: string): Promise<unknown>; act(model: string, body: unknown): Promise<unknown> };
+  /** A/B outcomes (experiment/experiment-service.ts): feedback is inference-scoped, the report read-scoped. */
+  experiments?: { feedback(model: string, body: unknown): unknown; report(model: string): unknown };
 }
 
 /** Extensions of the Open Inference Protocol this server implements, as GET /v2 reports them. */
@@ -146,6 +148,19 @@ export function createApiApp(deps: ApiDeps): express.Express {
         await parseJson(req, res);
         res.json(await rollouts.act(param(req, 'model'), req.body));
       }),
+    });
+  }
+
+  const { experiments } = deps;
+  if (experiments) {
+    route('/v2/models/:model/feedback', {
+      post: guarded('infer', async (req, res) => {
+        await parseJson(req, res);
+        res.json(experiments.feedback(param(req, 'model'), req.body));
+      }),
+    });
+    route('/v2/models/:model/experiment', {
+      get: guarded('read', (req, res) => res.json(experiments.report(param(req, 'model')))),
     });
   }
 

@@ -207,6 +207,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
     const servedBy = res.getHeader('x-served-by');
     observe?.({
       model: route.model,
+      requestId,
       request,
       result,
       status,

@@ -26,6 +26,8 @@ export interface ServerDeps {
   ops?: ClusterOps;
   /** The rollout API (GET/POST /v2/models/{m}/rollout); absent: no such routes. */
   rollouts?: ApiDeps['rollouts'];
+  /** POST /v2/models/{m}/feedback and GET /v2/models/{m}/experiment; absent: no such routes. */
+  experiments?: ApiDeps['experiments'];
   /** Defaults to SERVER_TIMEOUTS. */
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
 }

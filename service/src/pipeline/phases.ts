@@ -73,6 +73,8 @@ export type AroundHook = (exec: Execution, next: Executor) => Promise<InferResul
 export interface Observation {
   /** The model the URL names. */
   readonly model: string;
+  /** The x-request-id the response carried (A/B feedback joins on it). */
+  readonly requestId?: string;
   /** Undefined when the request failed before it was decoded. */
   readonly request?: InferRequest;
   /** Undefined when the request failed. A fallback's result names the fallback model. */
