@@ -31,6 +31,7 @@ import { decodeInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
 import type { InferCallContext, RequestPipeline } from '../pipeline/phases';
 import { composeExecution, deferredObservers, runAdmit } from '../pipeline/run';
+import { ShadowAgreement } from '../traffic/shadow-agreement';
 import { readBody } from './read-body';
 import { requestIdOf } from './request-id';
 import { sendError } from './respond';
@@ -99,13 +100,19 @@ export function createInferHandler(deps: InferHandlerDeps) {
     }
   }
 
+  const agreement = new ShadowAgreement(metrics.registry);
+
   /**
-   * A fire-and-forget copy to the shadow version, after the real answer so it never delays it. Its
-   * outcome is only counted: the caller never sees it, and it skips the cache and the breakers.
+   * A fire-and-forget copy to the shadow version, after the real answer is written so it never
+   * delays it. Its outcome is only counted and compared with the primary's: the caller never sees
+   * it, and it skips the cache and the breakers.
    */
-  function shadow(model: string, version: string, request: InferRequest): void {
+  function shadow(model: string, version: string, request: InferRequest, primary: InferResult): void {
     engine.infer(model, version, request).then(
-      () => metrics.shadowRequests.inc({ model, version, outcome: 'ok' }),
+      (answer) => {
+        metrics.shadowRequests.inc({ model, version, outcome: 'ok' });
+        agreement.record(model, primary, answer);
+      },
       () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
     );
   }
@@ -164,7 +171,6 @@ export function createInferHandler(deps: InferHandlerDeps) {
       // 6. around, execute
       const inferCall: InferCallContext = { ...call, version: decision.version, decoded };
       result = await execute({ call: inferCall, request });
-      if (decision.shadowVersion !== undefined) shadow(route.model, decision.shadowVersion, request);
       // 7. encode
       const encoded = encodeInferResponse(decoded, result);
       res.writeHead(
@@ -179,6 +185,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       );
       res.end(encoded.body);
       status = 200;
+      if (decision.shadowVersion !== undefined) shadow(route.model, decision.shadowVersion, request, result);
     } catch (err) {
       failure = err;
       status = sendError(res, err);
