@@ -78,6 +78,8 @@ describe('responses conform to GET /openapi.json', () => {
         '/v2/models/{model}/infer',
         '/v2/models/{model}/ready',
         '/v2/models/{model}/rollout',
+        '/v2/models/{model}/feedback',
+        '/v2/models/{model}/experiment',
         '/v2/models/{model}/versions/{version}',
         '/v2/models/{model}/versions/{version}/infer',
         '/v2/models/{model}/versions/{version}/ready',
@@ -101,6 +103,7 @@ describe('responses conform to GET /openapi.json', () => {
     ['GET', '/v2/models/nope/ready', 404],
     ['GET', '/v2/models/breast-cancer/rollout', 200],
     ['GET', '/v2/models/nope/rollout', 404],
+    ['GET', '/v2/models/breast-cancer/experiment', 200],
     ['GET', '/metrics', 200],
     ['GET', '/openapi.json', 200],
   ])('%s %s -> %i', async (method, path, status) => {
@@ -129,6 +132,8 @@ describe('responses conform to GET /openapi.json', () => {
     ['an unknown model load', '/v2/repository/models/nope/load', {}, 404],
     ['a wrong rollout action', '/v2/models/breast-cancer/rollout', { action: 'explode' }, 400],
     ['a rollout action out of turn', '/v2/models/breast-cancer/rollout', { action: 'promote' }, 409],
+    ['feedback of the wrong type', '/v2/models/breast-cancer/feedback', { id: 'x', reward: 'high' }, 400],
+    ['feedback for an unknown id', '/v2/models/breast-cancer/feedback', { id: 'x', label: 1 }, 404],
   ])('POST %s', async (_what, path, body, status) => {
     expect(await check('POST', path, post(body))).toBe(status);
   });

@@ -132,6 +132,96 @@ const rolloutSchemas = {
   },
 };
 
+const experimentSchemas = {
+  Feedback: {
+    type: 'object',
+    required: ['id'],
+    description: 'The outcome of a served A/B prediction: exactly one of label, value or reward.',
+    properties: {
+      id: { type: 'string', minLength: 1, description: 'The x-request-id of the inference response.' },
+      label: { oneOf: [{ type: 'string' }, { type: 'number' }] },
+      value: { type: 'number' },
+      reward: { type: 'number' },
+    },
+  },
+  FeedbackAccepted: {
+    type: 'object',
+    required: ['id', 'variant'],
+    properties: { id: { type: 'string' }, variant: { type: 'string' }, correct: { type: 'boolean' } },
+  },
+  ExperimentReport: {
+    type: 'object',
+    required: ['model', 'metric', 'variants', 'winner', 'verdict'],
+    properties: {
+      model: { type: 'string' },
+      scope: { type: 'string', enum: ['process'] },
+      keyHeader: nullableString,
+      metric: { type: ['string', 'null'], enum: ['accuracy', 'mean_reward', null] },
+      variants: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['variant', 'version', 'requests', 'feedback'],
+          properties: {
+            variant: { type: 'string' },
+            version: { type: 'string' },
+            requests: { type: 'integer' },
+            feedback: { type: 'integer' },
+            meanLatencyMs: { type: ['number', 'null'] },
+            outcome: {
+              oneOf: [
+                {
+                  type: 'object',
+                  required: ['metric', 'n', 'value', 'ci95'],
+                  properties: {
+                    metric: { type: 'string' },
+                    n: { type: 'integer' },
+                    value: { type: 'number' },
+                    ci95: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 },
+                  },
+                },
+                { type: 'null' },
+              ],
+            },
+          },
+        },
+      },
+      significance: { type: ['object', 'null'] },
+      winner: nullableString,
+      samplesNeeded: { type: ['integer', 'null'] },
+      verdict: { type: 'string' },
+    },
+  },
+};
+
+const experimentOps = {
+  '/v2/models/{model}/feedback': {
+    post: {
+      summary: 'Feed back the outcome of a served A/B prediction (joined by its x-request-id)',
+      parameters: [modelParam],
+      requestBody: { required: true, content: json(ref('Feedback')) },
+      responses: {
+        200: { description: 'Joined', content: json(ref('FeedbackAccepted')) },
+        ...guarded('inference'),
+        400: error('Malformed body or wrong types; the message names the field'),
+        404: error('No such model, or no A/B prediction with this id in the join window'),
+        409: error('The prediction belongs to another model, or already has feedback'),
+      },
+    },
+  },
+  '/v2/models/{model}/experiment': {
+    get: {
+      summary: 'A/B report: per-variant outcomes with confidence intervals, significance and a verdict',
+      parameters: [modelParam],
+      responses: {
+        200: { description: 'Report', content: json(ref('ExperimentReport')) },
+        ...guarded('read'),
+        404: error('No such model'),
+      },
+    },
+  },
+};
+
 const rolloutOp = {
   get: {
     summary: 'The model rollout: state, versions, weights, window statistics, decision history',
@@ -160,6 +250,7 @@ const rolloutOp = {
 
 const schemas = {
   ...rolloutSchemas,
+  ...experimentSchemas,
   Error: {
     type: 'object',
     required: ['error'],
@@ -388,6 +479,7 @@ export function openApiDocument(serverVersion: string): object {
       '/v2/models/{model}/infer': inferOp(false),
       '/v2/models/{model}/versions/{version}/infer': inferOp(true),
       '/v2/models/{model}/rollout': rolloutOp,
+      ...experimentOps,
       '/v2/repository/index': {
         post: {
           summary: 'Repository index: every model version and its state',
