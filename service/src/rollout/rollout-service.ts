@@ -413,7 +413,7 @@ export class RolloutService {
     // Connecting at start-up is not an outage: give it a moment before going per-process.
     if (!up && !this.everUp && this.now() - this.startedAt < CONNECT_GRACE_MS) return false;
     if (!up) {
-      this.enterDegraded('redis down');
+      this.enterDegraded('not connected');
       return true;
     }
     if (!this.degraded) return true;
