@@ -72,7 +72,7 @@ export async function startService(
     redis: production?.redis,
   });
   rollouts.start();
-  const experiments = new ExperimentService({ engine });
+  const experiments = new ExperimentService({ engine, redis: production?.redis });
   const http = createInferenceServer({
     engine,
     router: new TrafficRouter({

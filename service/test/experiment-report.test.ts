@@ -111,7 +111,7 @@ describe('the feedback join window without Redis', () => {
     },
   });
 
-  it('keeps at most maxEntries predictions, oldest out first, and none past the TTL', () => {
+  it('keeps at most maxEntries predictions, oldest out first, and none past the TTL', async () => {
     let now = 0;
     const exp = new ExperimentService({
       engine: { modelConfig: () => config },
@@ -120,9 +120,13 @@ describe('the feedback join window without Redis', () => {
       now: () => now,
     });
     for (const id of ['a', 'b', 'c']) exp.observe(served(id));
-    expect(() => exp.feedback('m', { id: 'a', label: 1 })).toThrow(/no A\/B prediction with id 'a'/);
-    expect(exp.feedback('m', { id: 'b', label: 1 })).toEqual({ id: 'b', variant: 'control', correct: true });
+    await expect(exp.feedback('m', { id: 'a', label: 1 })).rejects.toThrow(/no A\/B prediction with id 'a'/);
+    expect(await exp.feedback('m', { id: 'b', label: 1 })).toEqual({
+      id: 'b',
+      variant: 'control',
+      correct: true,
+    });
     now = 1500;
-    expect(() => exp.feedback('m', { id: 'c', label: 0 })).toThrow(/older than the join window/);
+    await expect(exp.feedback('m', { id: 'c', label: 0 })).rejects.toThrow(/older than the join window/);
   });
 });

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { scrapeMetric } from '../../test/support/load';
+import { describeWithRedis, RedisServer } from '../../test/support/redis-server';
+import { createProductionGuards } from '../src/guards';
 import { makeModelRepo } from '../../test/support/model-repo';
 import { BUNDLED_MODELS, postJson, startTestService, type TestService } from './http-support';
 
@@ -191,4 +194,82 @@ describe('A/B feedback, experiment report and shadow agreement over HTTP', () =>
     );
     expect(ratio).toBeCloseTo(expected, 10);
   }, 60_000);
+});
+
+describeWithRedis('A/B feedback shared by two replicas through Redis', () => {
+  let redis: RedisServer;
+  let repo: ReturnType<typeof makeModelRepo>;
+  let a: TestService;
+  let b: TestService;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    repo = makeModelRepo([
+      {
+        name: 'breast-cancer',
+        from: BC,
+        versions: ['1', '2'],
+        config: {
+          ...noCache,
+          traffic: {
+            ab: {
+              key_header: 'x-experiment-key',
+              variants: [
+                { name: 'control', version: '1', weight_pct: 50 },
+                { name: 'treatment', version: '2', weight_pct: 50 },
+              ],
+            },
+          },
+        },
+      },
+    ]);
+    const env = { MODEL_REPOSITORY: repo.path, REDIS_URL: redis.url };
+    [a, b] = await Promise.all([0, 1].map(() => startTestService(env, { guards: createProductionGuards })));
+    await Promise.all([a.loaded, b.loaded]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(5000), b?.stop(5000)]);
+    await redis?.stop();
+    repo?.cleanup();
+  });
+
+  it('joins feedback sent to another replica, once, and keeps the prediction with a TTL', async () => {
+    const until = Date.now() + 5000;
+    const scope = async () =>
+      ((await (await fetch(`${a.url}/v2/models/breast-cancer/experiment`)).json()) as { scope: string })
+        .scope;
+    while ((await scope()) !== 'shared') {
+      if (Date.now() > until) throw new Error('redis not up');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await postJson(`${a.url}/v2/models/breast-cancer/infer`, rowRequest(heldOut.inputs[i]), {
+        'x-experiment-key': `k-${i}`,
+      });
+      ids.push(res.headers.get('x-request-id')!);
+    }
+    await new Promise((r) => setTimeout(r, 200)); // the observe phase runs after the answers
+    const client = new Redis(redis.url);
+    const ttl = await client.pttl(`experiment:prediction:{${ids[0]}}`);
+    await client.quit();
+    expect(ttl).toBeGreaterThan(3_500_000);
+    expect(ttl).toBeLessThanOrEqual(3_600_000);
+    for (const [i, id] of ids.entries()) {
+      const res = await postJson(`${b.url}/v2/models/breast-cancer/feedback`, {
+        id,
+        label: heldOut.labels[i],
+      });
+      expect(res.status).toBe(200);
+    }
+    const dup = await postJson(`${a.url}/v2/models/breast-cancer/feedback`, { id: ids[0], label: 1 });
+    expect(dup.status).toBe(409);
+    const report = (await (await fetch(`${b.url}/v2/models/breast-cancer/experiment`)).json()) as {
+      scope: string;
+      variants: { requests: number; feedback: number }[];
+    };
+    expect(report.scope).toBe('shared');
+    expect(report.variants.reduce((s, v) => s + v.requests, 0)).toBe(20);
+    expect(report.variants.reduce((s, v) => s + v.feedback, 0)).toBe(20);
+  }, 30_000);
 });

@@ -23,7 +23,10 @@ export interface ApiDeps {
   /** GET/POST /v2/models/{m}/rollout (admin scope); see rollout/rollout-service.ts. */
   rollouts?: { status(model: string): Promise<unknown>; act(model: string, body: unknown): Promise<unknown> };
   /** A/B outcomes (experiment/experiment-service.ts): feedback is inference-scoped, the report read-scoped. */
-  experiments?: { feedback(model: string, body: unknown): unknown; report(model: string): unknown };
+  experiments?: {
+    feedback(model: string, body: unknown): Promise<unknown>;
+    report(model: string): Promise<unknown>;
+  };
 }
 
 /** Extensions of the Open Inference Protocol this server implements, as GET /v2 reports them. */
@@ -156,11 +159,11 @@ export function createApiApp(deps: ApiDeps): express.Express {
     route('/v2/models/:model/feedback', {
       post: guarded('infer', async (req, res) => {
         await parseJson(req, res);
-        res.json(experiments.feedback(param(req, 'model'), req.body));
+        res.json(await experiments.feedback(param(req, 'model'), req.body));
       }),
     });
     route('/v2/models/:model/experiment', {
-      get: guarded('read', (req, res) => res.json(experiments.report(param(req, 'model')))),
+      get: guarded('read', async (req, res) => res.json(await experiments.report(param(req, 'model')))),
     });
   }
 

@@ -154,7 +154,7 @@ const experimentSchemas = {
     required: ['model', 'metric', 'variants', 'winner', 'verdict'],
     properties: {
       model: { type: 'string' },
-      scope: { type: 'string', enum: ['process'] },
+      scope: { type: 'string', enum: ['shared', 'process'] },
       keyHeader: nullableString,
       metric: { type: ['string', 'null'], enum: ['accuracy', 'mean_reward', null] },
       variants: {
