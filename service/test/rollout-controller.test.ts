@@ -17,6 +17,8 @@ import {
   twoProportionZTest,
   wilsonInterval,
 } from '../src/rollout/statistics';
+import { rolloutPolicyOf } from '../src/rollout/policy';
+import { ModelConfigSchema } from '../src/repository/model-config';
 import { addSample, emptyArm, judgeWindow, p99Ms, type ArmStats } from '../src/rollout/window';
 
 const policy: RolloutPolicy = {
@@ -160,5 +162,44 @@ describe('rollout controller', () => {
       phase: 'canary',
       weightPct: 10,
     });
+  });
+});
+
+describe('the rollout and sla config blocks', () => {
+  const parse = (extra: Record<string, unknown>) =>
+    ModelConfigSchema.safeParse({ name: 'm', max_batch_size: 1, ...extra });
+
+  it('fills the defaults that meet the 30 s target, and reads the SLA', () => {
+    const cfg = parse({ rollout: {}, sla: { p99_latency_ms: 50 } });
+    expect(cfg.success).toBe(true);
+    expect(rolloutPolicyOf(cfg.data!)).toMatchObject({
+      steps: [10, 25, 50, 100],
+      windowMs: 10_000,
+      minRequests: 20,
+      healthyWindows: 1,
+      p99LatencyMs: 50,
+      autoStart: false,
+    });
+    // A model with no rollout block still gets the defaults (a rollout started by API), no SLA check.
+    expect(rolloutPolicyOf(parse({}).data!)).toMatchObject({
+      steps: [10, 25, 50, 100],
+      p99LatencyMs: undefined,
+    });
+  });
+
+  it('rejects bad blocks naming the field', () => {
+    const bad: [Record<string, unknown>, string, RegExp][] = [
+      [{ rollout: { steps: [50, 10] } }, 'rollout.steps', /steps must increase/],
+      [{ rollout: { steps: [] } }, 'rollout.steps', /.+/],
+      [{ rollout: { window_seconds: 0 } }, 'rollout.window_seconds', /.+/],
+      [{ rollout: { checks: { drift: true } } }, 'rollout.checks', /drift/],
+      [{ sla: { p99_latency_ms: -1 } }, 'sla.p99_latency_ms', /.+/],
+    ];
+    for (const [extra, path, message] of bad) {
+      const r = parse(extra);
+      expect(r.success).toBe(false);
+      const issue = r.error!.issues[0];
+      expect([issue.path.join('.'), issue.message]).toEqual([path, expect.stringMatching(message)]);
+    }
   });
 });
