@@ -5,6 +5,7 @@ import type { Engine } from '../engine';
 import { defineCounter, defineGauge } from '../observability/metrics';
 import type { Observation } from '../pipeline/phases';
 import type { RedisConnection } from '../redis/connection';
+import type { ModelConfig } from '../repository/model-config';
 import {
   TransitionError,
   initialState,
@@ -228,8 +229,14 @@ export class RolloutService {
     return this.status(model);
   }
 
+  /** Per config object: the observe hook asks on every counted answer, and a reload brings a new one. */
+  private readonly policies = new WeakMap<ModelConfig, RolloutPolicy>();
+
   private policy(model: string): RolloutPolicy {
-    return rolloutPolicyOf(this.deps.engine.modelConfig(model));
+    const config = this.deps.engine.modelConfig(model);
+    let policy = this.policies.get(config);
+    if (!policy) this.policies.set(config, (policy = rolloutPolicyOf(config)));
+    return policy;
   }
 
   private store(): RolloutStore {
