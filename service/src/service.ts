@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
 import { createEngine, type Engine } from './engine';
+import { createFeatureServing } from './features/create';
 import type { GuardContext, ProductionGuards } from './guards';
 import { SERVER_TIMEOUTS, createInferenceServer, type InferenceServer } from './http/server';
 import { metricsObserver } from './observability/engine-observer';
@@ -73,6 +74,7 @@ export async function startService(
   });
   rollouts.start();
   const experiments = new ExperimentService({ engine, redis: production?.redis });
+  const features = createFeatureServing({ config, engine, metrics, logger });
   const http = createInferenceServer({
     engine,
     router: new TrafficRouter({
@@ -90,6 +92,7 @@ export async function startService(
     server: SERVER_INFO,
     ops: options.clusterWorker ? workerClusterOps(metrics.registry, engine) : undefined,
     timeouts: options.timeouts,
+    features: features.serving,
   });
   // The cluster primary hands connections to any listening worker, ready or not: a worker that
   // listened while loading would answer 503 next to ready siblings. Alone, listening at once lets
@@ -108,6 +111,7 @@ export async function startService(
       const clean = await http.drain(timeoutMs);
       await rollouts.close();
       await production?.close();
+      await features.close();
       await tracing.shutdown();
       return clean;
     },

@@ -1,4 +1,6 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv from 'ajv';
+import { InferenceRequestSchema } from '@ml-platform/contract/wire';
 import { breastCancerRequest, startTestService, tempRepository, type TestService } from './http-support';
 
 /**
@@ -9,6 +11,8 @@ interface OpenApiDoc {
   openapi: string;
   paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
 }
+
+const FLIGHT = { date: '2001-03-31T06:00:00Z', distance: 500, origin: 'SFO', destination: 'LAX' };
 
 let svc: TestService;
 let doc: OpenApiDoc;
@@ -35,7 +39,7 @@ function templateOf(path: string): string {
 
 async function check(method: string, path: string, init: RequestInit = {}, base = svc.url): Promise<number> {
   const res = await fetch(`${base}${path}`, { method, ...init });
-  const template = templateOf(path);
+  const template = templateOf(path.split('?')[0]);
   const op = doc.paths[template][method.toLowerCase()];
   expect(op).toBeDefined();
   const documented = op.responses[String(res.status)];
@@ -69,13 +73,17 @@ describe('responses conform to GET /openapi.json', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/console',
+        '/console/{asset}',
         '/metrics',
         '/openapi.json',
         '/v2',
+        '/v2/console/status',
         '/v2/health/live',
         '/v2/health/ready',
         '/v2/models/{model}',
         '/v2/models/{model}/infer',
+        '/v2/models/{model}/predict',
         '/v2/models/{model}/ready',
         '/v2/models/{model}/rollout',
         '/v2/models/{model}/feedback',
@@ -88,6 +96,12 @@ describe('responses conform to GET /openapi.json', () => {
         '/v2/repository/models/{model}/unload',
       ].sort(),
     );
+  });
+
+  it('is a valid OpenAPI 3.0.3 document', async () => {
+    expect(doc.openapi).toBe('3.0.3');
+    // The validator dereferences in place; the document stays as served for the other tests.
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
   });
 
   it.each([
@@ -106,6 +120,12 @@ describe('responses conform to GET /openapi.json', () => {
     ['GET', '/v2/models/breast-cancer/experiment', 200],
     ['GET', '/metrics', 200],
     ['GET', '/openapi.json', 200],
+    ['GET', '/console', 200],
+    ['GET', '/console/console.js', 200],
+    ['GET', '/console/nope.js', 404],
+    ['GET', '/v2/console/status', 200],
+    ['GET', '/v2/console/status?since=0', 200],
+    ['GET', '/v2/console/status?since=yesterday', 400],
   ])('%s %s -> %i', async (method, path, status) => {
     expect(await check(method, path)).toBe(status);
   });
@@ -127,6 +147,19 @@ describe('responses conform to GET /openapi.json', () => {
       400,
     ],
     ['an unknown model', '/v2/models/nope/infer', breastCancerRequest(), 404],
+    [
+      'a prediction from records (no store: defaults)',
+      '/v2/models/flights-delay/predict',
+      { records: [FLIGHT], parameters: { return_features: true } },
+      200,
+    ],
+    ['a bad record', '/v2/models/flights-delay/predict', { records: [{ ...FLIGHT, date: 'soon' }] }, 400],
+    [
+      'a prediction for a model without features.json',
+      '/v2/models/breast-cancer/predict',
+      { records: [FLIGHT] },
+      404,
+    ],
     ['the repository index', '/v2/repository/index', {}, 200],
     ['a model load', '/v2/repository/models/digits/load', {}, 200],
     ['an unknown model load', '/v2/repository/models/nope/load', {}, 404],
@@ -136,6 +169,35 @@ describe('responses conform to GET /openapi.json', () => {
     ['feedback for an unknown id', '/v2/models/breast-cancer/feedback', { id: 'x', label: 1 }, 404],
   ])('POST %s', async (_what, path, body, status) => {
     expect(await check('POST', path, post(body))).toBe(status);
+  });
+
+  it('documents the binary tensor extension well enough to build a request from it', async () => {
+    const op = doc.paths['/v2/models/{model}/infer'].post as unknown as {
+      parameters: Array<{ name: string; in: string }>;
+      requestBody: { content: Record<string, unknown> };
+    };
+    const lengthHeader = op.parameters.find((p) => p.in === 'header')?.name;
+    expect(lengthHeader?.toLowerCase()).toBe('inference-header-content-length');
+    const mediaType = Object.keys(op.requestBody.content).find((t) => t !== 'application/json');
+    expect(mediaType).toBe('application/octet-stream');
+
+    const features = Float32Array.from(breastCancerRequest().inputs[0].data);
+    const header = InferenceRequestSchema.parse({
+      inputs: [
+        {
+          name: 'input',
+          shape: [1, 30],
+          datatype: 'FP32',
+          parameters: { binary_data_size: features.byteLength },
+        },
+      ],
+    });
+    const json = Buffer.from(JSON.stringify(header));
+    const init = {
+      body: Buffer.concat([json, Buffer.from(features.buffer)]),
+      headers: { 'content-type': mediaType!, [lengthHeader!]: String(json.length) },
+    };
+    expect(await check('POST', '/v2/models/breast-cancer/infer', init)).toBe(200);
   });
 
   it('documents 405 for a wrong method on infer', async () => {

@@ -25,6 +25,13 @@ export interface RepoModel {
   versionFrom?: Record<string, string>;
 }
 
+/** Links the files a config may name next to it (labels, reference profiles), not config.json itself. */
+export function linkModelFiles(from: string, to: string): void {
+  for (const f of readdirSync(from, { withFileTypes: true })) {
+    if (f.isFile() && f.name !== 'config.json') symlinkSync(join(from, f.name), join(to, f.name));
+  }
+}
+
 /**
  * A throwaway model repository assembled from real model files, so that a test can give a real
  * model a config of its own (cache on, a fallback, a tight breaker) without touching the shared ones.
@@ -36,6 +43,7 @@ export function makeModelRepo(models: RepoModel[]): { path: string; cleanup: () 
     mkdirSync(dir);
     const base = JSON.parse(readFileSync(join(m.from, 'config.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...base, ...m.config, name: m.name }, null, 2));
+    linkModelFiles(m.from, dir);
     for (const v of m.versions ?? ['1']) {
       // Real version directories (the repository scans for directories) holding links to the files.
       mkdirSync(join(dir, v));

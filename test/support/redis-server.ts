@@ -54,6 +54,11 @@ export interface RedisServerOptions {
   /** Serve TLS only (`rediss://`), as ElastiCache in-transit encryption does. */
   tls?: { certFile: string; keyFile: string };
   startTimeoutMs?: number;
+  /**
+   * Persist to an append-only file in this directory, fsynced on every write, so that data
+   * survives a SIGKILL and the restart loads it (as a replicated or persistent store would).
+   */
+  persistDir?: string;
 }
 
 export class RedisServer {
@@ -97,7 +102,10 @@ export class RedisServer {
           'no',
         ]
       : ['--port', String(this.port)];
-    const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const persist = this.options.persistDir
+      ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.options.persistDir]
+      : ['--appendonly', 'no'];
+    const args = [...listen, '--bind', '127.0.0.1', '--save', '', ...persist];
     if (this.options.password) args.push('--requirepass', this.options.password);
     const child = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

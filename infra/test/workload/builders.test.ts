@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadStackConfig } from '@ml-platform/stack-config';
-import { ApiKeyAuth } from '../../../service/src/guards/auth';
-import { METRICS } from '../../src/monitoring/metric-names';
+import { ApiKeyAuth } from '@ml-platform/service/guards/auth';
+import { histogramSeries, METRICS } from '@ml-platform/contract/names';
 import { apiKeysFile } from '../../src/workload/api-keys';
 import { ingress, networkPolicy } from '../../src/workload/exposure';
 import {
@@ -72,6 +72,16 @@ describe('inference pod', () => {
     expect(spec.containers[0].volumeMounts?.map((m) => m.mountPath)).toContain('/models');
   });
 
+  it("sizes the prediction cache to an eighth of the pod's memory limit", () => {
+    const cacheBytes = (memory: string) =>
+      serviceEnv({ ...base, resources: { cpu: '1', memory } }).find((e) => e.name === 'CACHE_MEMORY_BYTES')
+        ?.value;
+    expect(cacheBytes('512Mi')).toBe(String(64 * 2 ** 20));
+    expect(cacheBytes('8Gi')).toBe(String(2 ** 30));
+    expect(cacheBytes('65536Ki')).toBe(String(8 * 2 ** 20));
+    expect(() => cacheBytes('1.5Gi')).toThrow(/1\.5Gi/);
+  });
+
   it('gives slow requests their timeout before the kill', () => {
     expect(terminationGraceSeconds(10_000)).toBe(25);
     expect(
@@ -93,7 +103,7 @@ describe('rollout strategies', () => {
       expect(m.provider.prometheus?.query).toContain(
         'rollouts_pod_template_hash="{{args.pod-template-hash}}"',
       );
-    expect(latency.provider.prometheus?.query).toContain(METRICS.requestDurationBucket);
+    expect(latency.provider.prometheus?.query).toContain(histogramSeries(METRICS.requestDuration).bucket);
     expect(errors.provider.prometheus?.query).toContain('status=~"5.."');
   });
 

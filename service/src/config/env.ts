@@ -1,6 +1,8 @@
+import { SECRET_ENV, type EnvName } from '@ml-platform/contract/names';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { defaultCacheMemoryBytes } from './memory-limit';
 
 /** Repo root, for the default model repository (`<repo>/models`) whatever the working directory. */
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -15,9 +17,10 @@ const positive = (max: number) => {
 };
 
 /**
- * Every environment variable the service reads, validated once at start-up. The names are part of
- * the public interface (listed in README.md). Guards (auth, rate limits, Redis) are parsed here too so that
- * a bad value fails at start-up like any other, and the guards only consume the typed result.
+ * Every environment variable the service reads, validated once at start-up: exactly the contract's
+ * ENV names, its public interface (listed in README.md). Guards (auth, rate limits, Redis) are
+ * parsed here too so that a bad value fails at start-up like any other, and the guards only consume
+ * the typed result.
  */
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(8080),
@@ -32,6 +35,13 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
     .optional(),
+  /** The online feature store for /predict's entity features; REDIS_URL when unset. */
+  FEATURE_STORE_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** Bound on /predict's one entity lookup; past it the features take their defaults. */
+  FEATURE_LOOKUP_TIMEOUT_MS: int(1, 10_000).default(50),
   /** Comma-separated keys, each with every scope. */
   API_KEYS: z
     .string()
@@ -59,15 +69,15 @@ const EnvSchema = z.object({
   WORKERS: int(1, 64).default(1),
   /** Inference requests worked on at once before new ones are shed with 503 (guards/load-shedder). */
   MAX_IN_FLIGHT: int(1, 1_000_000).default(1024),
-  /** Byte budget of the in-process prediction cache tier (guards/prediction-cache). */
-  CACHE_MEMORY_BYTES: int(0, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  /** Byte budget of the in-process prediction cache tier (guards/prediction-cache); default: memory-limit.ts. */
+  CACHE_MEMORY_BYTES: int(0, 64 * 1024 * 1024 * 1024).default(() => defaultCacheMemoryBytes()),
   /** How long SIGTERM waits for queued and in-flight requests before exiting anyway. */
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('ml-platform-inference'),
   OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
-});
+} satisfies Record<EnvName, z.ZodType>);
 
 export type ServiceConfig = z.infer<typeof EnvSchema>;
 
@@ -78,8 +88,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** Names of variables whose values must never be echoed back, even in a validation error. */
-const SECRET = new Set(['API_KEYS', 'REDIS_URL']);
+const SECRET = new Set<string>(SECRET_ENV);
 
 /** Parses the environment; empty strings count as unset. Throws ConfigError naming variable, value and rule. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {

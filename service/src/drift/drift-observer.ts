@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { defineGauge, MODEL_LABELS } from '../observability/metrics';
+import { METRICS } from '@ml-platform/contract/names';
+import { defineGauge } from '../observability/metrics';
 import type { ObserveHook } from '../pipeline/phases';
 import type { ModelConfig } from '../repository/model-config';
 import { DriftMonitor, validateProfile, type ReferenceProfile } from './psi';
@@ -28,9 +29,10 @@ interface ModelDrift {
  */
 export function createDriftObserver(deps: DriftObserverDeps): ObserveHook {
   const gauge = defineGauge(deps.registry, {
-    name: 'drift_score',
+    ...METRICS.driftScore,
+    // Across WORKERS the score is the worst worker's window, not a sum of PSIs.
+    aggregator: 'max',
     help: 'Largest per-feature PSI of the last complete window of inputs against the reference profile',
-    labelNames: MODEL_LABELS,
   });
   // Keyed by the config object: a (re)load reads a new config, so it also reads the profile again
   // and starts new windows against it.

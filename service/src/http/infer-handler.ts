@@ -5,7 +5,8 @@
  *
  *   1. context   request id (x-request-id in, or generated; echoed back), trace span from traceparent
  *   2. admit     phase: load shedding, auth, then rate limit
- *   3. read      the body, at most MAX_BODY_BYTES (413)
+ *   3. read      the body, at most MAX_BODY_BYTES (413) within REQUEST_TIMEOUT_MS (408); a client
+ *                that goes away is counted as 499, never as a server error
  *   4. decode    OIP JSON or the binary tensor extension (400 naming the field)
  *   5. route     the version for an unversioned URL: A/B key, canary weight or stable (traffic/),
  *                plus an optional shadow copy; then the deadline: the `timeout` parameter, capped
@@ -19,19 +20,21 @@
  *
  * New steps belong in a phase hook, not in this function.
  */
+import { HEADERS } from '@ml-platform/contract/names';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { InferenceEngine, InferRequest, InferResult } from '../core/engine';
-import { ServiceError, badRequest } from '../core/errors';
+import { ServiceError, badRequest, clientClosedRequest } from '../core/errors';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { RouteDecision } from '../traffic/router';
+import { ShadowAgreement } from '../traffic/shadow-agreement';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import { traceIdOf, type Tracing } from '../observability/tracing';
-import { decodeInferRequest } from '../protocol/infer-request';
+import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
-import type { InferCallContext, RequestPipeline } from '../pipeline/phases';
+import type { CallContext, InferCallContext, RequestPipeline } from '../pipeline/phases';
 import { composeExecution, deferredObservers, runAdmit } from '../pipeline/run';
-import { ShadowAgreement } from '../traffic/shadow-agreement';
+import { inferCallContext } from './admit-call';
 import { readBody } from './read-body';
 import { requestIdOf } from './request-id';
 import { sendError } from './respond';
@@ -69,7 +72,7 @@ export function matchInferRoute(url: string | undefined): InferRoute | undefined
 }
 
 function headerLengthOf(req: IncomingMessage): number | undefined {
-  const h = req.headers['inference-header-content-length'];
+  const h = req.headers[HEADERS.inferenceHeaderContentLength];
   if (h === undefined) return undefined;
   if (typeof h !== 'string' || !/^\d{1,15}$/.test(h)) {
     throw badRequest(
@@ -82,39 +85,83 @@ function headerLengthOf(req: IncomingMessage): number | undefined {
 /** Label for a model or version that does not exist: names from the URL must not become label values. */
 const UNKNOWN = '(unknown)';
 
+/**
+ * A decoded request's steps 5 and 6: `request` is routed and has its deadline (the observe hooks
+ * get it, answered or not); `run` goes through the around hooks to the executor.
+ */
+export type InferPipeline = (
+  call: CallContext & { model: string },
+  version: string | undefined,
+  decoded: DecodedInferRequest,
+) => { request: InferRequest; decision: RouteDecision; run(): Promise<InferResult> };
+
+/**
+ * Steps 5 and 6 for a decoded request: route, deadline, the around hooks and the executor, and the
+ * shadow copy. POST /predict (features/predict-handler.ts) enters here with the tensors it built
+ * from records, so it shares the cache, breakers, fallback and batcher with /infer.
+ */
+export function createInferPipeline(
+  deps: Pick<InferHandlerDeps, 'engine' | 'router' | 'pipeline' | 'metrics' | 'requestTimeoutMs'>,
+): InferPipeline {
+  const { engine, metrics } = deps;
+  const execute = composeExecution(deps.pipeline.around, deps.pipeline.execute);
+  const agreement = new ShadowAgreement(metrics.registry);
+
+  /**
+   * A fire-and-forget copy to the shadow version, in the check phase after the real answer was
+   * written, so it never delays it. Its outcome is only counted and compared with the primary's: the
+   * caller never sees it, and it skips the cache and the breakers.
+   */
+  function shadow(model: string, version: string, request: InferRequest, primary: InferResult): void {
+    setImmediate(() =>
+      engine.infer(model, version, request).then(
+        (answer) => {
+          metrics.shadowRequests.inc({ model, version, outcome: 'ok' });
+          agreement.record(model, primary, answer);
+        },
+        () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
+      ),
+    );
+  }
+
+  return (call, version, decoded) => {
+    // 5. route, deadline
+    const decision = deps.router.decide(call.model, version, call.headers);
+    call.setHeader(HEADERS.modelVariant, decision.variant);
+    const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
+    const request: InferRequest = {
+      id: decoded.id,
+      inputs: decoded.inputs,
+      outputs: decoded.outputs?.map((o) => o.name),
+      deadline: performance.now() + budget,
+      timeoutMs: decoded.timeoutMs,
+    };
+    // 6. around, execute
+    const inferCall: InferCallContext = { ...call, scope: 'infer', version: decision.version, decoded };
+    const run = async () => {
+      const result = await execute({ call: inferCall, request });
+      if (decision.shadowVersion !== undefined) shadow(call.model, decision.shadowVersion, request, result);
+      return result;
+    };
+    return { request, decision, run };
+  };
+}
+
 export function createInferHandler(deps: InferHandlerDeps) {
   const { engine, pipeline, metrics, tracing, logger } = deps;
-  const execute = composeExecution(pipeline.around, pipeline.execute);
+  const execute = createInferPipeline(deps);
   const observe = deferredObservers(pipeline.observe, (err) =>
     logger.error({ err }, 'an observe hook failed'),
   );
 
-  /** Bounded labels for a failed request: only names the engine knows become label values. */
-  function errorLabels(route: InferRoute, status: number): [string, string] {
-    if (status === 404) return [UNKNOWN, UNKNOWN];
-    try {
-      engine.metadata(route.model, route.version);
-      return [route.model, route.version ?? ''];
-    } catch {
-      return [UNKNOWN, UNKNOWN];
-    }
-  }
-
-  const agreement = new ShadowAgreement(metrics.registry);
-
   /**
-   * A fire-and-forget copy to the shadow version, after the real answer is written so it never
-   * delays it. Its outcome is only counted and compared with the primary's: the caller never sees
-   * it, and it skips the cache and the breakers.
+   * Bounded labels for a failed request: only names the repository holds (loaded or not) become
+   * label values; an unversioned URL has no version yet.
    */
-  function shadow(model: string, version: string, request: InferRequest, primary: InferResult): void {
-    engine.infer(model, version, request).then(
-      (answer) => {
-        metrics.shadowRequests.inc({ model, version, outcome: 'ok' });
-        agreement.record(model, primary, answer);
-      },
-      () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
-    );
+  function errorLabels(route: InferRoute): [string, string] {
+    if (!engine.inRepository(route.model)) return [UNKNOWN, UNKNOWN];
+    if (route.version === undefined) return [route.model, ''];
+    return [route.model, engine.inRepository(route.model, route.version) ? route.version : UNKNOWN];
   }
 
   return async function handleInfer(
@@ -125,7 +172,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
     // 1. context
     const started = performance.now();
     const requestId = requestIdOf(req);
-    res.setHeader('x-request-id', requestId);
+    res.setHeader(HEADERS.requestId, requestId);
     const span = tracing.startSpan('POST /v2/models/{model}/infer', req.headers, {
       'http.request.method': 'POST',
       'inference.model': route.model,
@@ -136,43 +183,27 @@ export function createInferHandler(deps: InferHandlerDeps) {
     let failure: unknown;
     let decision: RouteDecision | undefined;
     try {
-      if (req.method !== 'POST') {
-        res.setHeader('allow', 'POST');
-        throw new ServiceError(405, `${req.method} is not allowed on ${req.url}; use POST`);
-      }
-      const call = {
-        requestId,
-        scope: 'infer' as const,
-        headers: req.headers,
-        model: route.model,
-        version: route.version,
-        setHeader: (name: string, value: string) => res.setHeader(name, value),
-        onFinish: (fn: () => void) => res.once('close', fn),
-      };
+      const call = inferCallContext(req, res, { requestId, model: route.model, version: route.version });
       // 2. admit
       const admitted = runAdmit(pipeline.admit, call);
       if (admitted) await admitted;
       // 3. read
       const headerLength = headerLengthOf(req);
-      const body = await readBody(req, deps.maxBodyBytes);
+      const body = await readBody(req, deps.maxBodyBytes, deps.requestTimeoutMs);
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
-      // 5. route, deadline
-      decision = deps.router.decide(route.model, route.version, req.headers);
-      res.setHeader('x-model-variant', decision.variant);
-      const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
-      request = {
-        id: decoded.id,
-        inputs: decoded.inputs,
-        outputs: decoded.outputs?.map((o) => o.name),
-        deadline: performance.now() + budget,
-        timeoutMs: decoded.timeoutMs,
-      };
-      // 6. around, execute
-      const inferCall: InferCallContext = { ...call, version: decision.version, decoded };
-      result = await execute({ call: inferCall, request });
+      // 5-6. route, deadline, around, execute
+      const prepared = execute(call, route.version, decoded);
+      request = prepared.request;
+      decision = prepared.decision;
+      result = await prepared.run();
       // 7. encode
-      const encoded = encodeInferResponse(decoded, result);
+      if (req.socket.destroyed)
+        throw clientClosedRequest('the client closed the connection before its answer');
+      const answered = result;
+      const encoded = encodeInferResponse(decoded, answered, undefined, (output) =>
+        engine.outputClasses(answered.modelName, output),
+      );
       res.writeHead(
         200,
         encoded.headerLength === undefined
@@ -180,18 +211,17 @@ export function createInferHandler(deps: InferHandlerDeps) {
           : {
               'content-type': encoded.contentType,
               'content-length': encoded.body.length,
-              'inference-header-content-length': encoded.headerLength,
+              [HEADERS.inferenceHeaderContentLength]: encoded.headerLength,
             },
       );
       res.end(encoded.body);
       status = 200;
-      if (decision.shadowVersion !== undefined) shadow(route.model, decision.shadowVersion, request, result);
     } catch (err) {
       failure = err;
       status = sendError(res, err);
     }
     // 8. record
-    const [model, version] = result ? [result.modelName, result.modelVersion] : errorLabels(route, status);
+    const [model, version] = result ? [result.modelName, result.modelVersion] : errorLabels(route);
     const seconds = (performance.now() - started) / 1000;
     metrics.requests.inc({ model, version, status: String(status) });
     metrics.requestDuration.observe({ model, version }, seconds);
@@ -211,7 +241,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       }
     }
     // 9. observe
-    const servedBy = res.getHeader('x-served-by');
+    const servedBy = res.getHeader(HEADERS.servedBy);
     observe?.({
       model: route.model,
       requestId,

@@ -1,17 +1,20 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { InferenceEngine } from '../core/engine';
+import type { Engine } from '../engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
 import { createApiApp, type ApiDeps } from './api-app';
+import { answerClientError } from './client-error';
 import type { ClusterOps } from './cluster-ops';
 import type { RequestPipeline } from '../pipeline/phases';
 import type { TrafficRouter } from '../traffic/traffic-router';
-import { createInferHandler, matchInferRoute } from './infer-handler';
+import { createInferHandler, createInferPipeline, matchInferRoute } from './infer-handler';
+import { createPredictHandler, matchPredictRoute } from '../features/predict-handler';
+import type { FeatureServing } from '../features/serving';
 
 export interface ServerDeps {
-  engine: InferenceEngine;
+  engine: Engine;
   /** Traffic routing for unversioned infer URLs (canary, A/B, shadow). */
   router: Pick<TrafficRouter, 'decide'>;
   /** The request phases (request-pipeline.ts). */
@@ -30,6 +33,8 @@ export interface ServerDeps {
   experiments?: ApiDeps['experiments'];
   /** Defaults to SERVER_TIMEOUTS. */
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
+  /** Serves POST /v2/models/{m}/predict for models with a features.json. */
+  features?: FeatureServing;
 }
 
 export interface InferenceServer {
@@ -67,11 +72,18 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const isReady = () => !draining && deps.engine.isReady();
+  const notReadyReason = () =>
+    draining
+      ? 'the server is shutting down'
+      : deps.engine.notReadyReasons().join('; ') || 'models are loading';
 
   const infer = createInferHandler(deps);
+  const predict =
+    deps.features &&
+    createPredictHandler({ ...deps, features: deps.features, inference: createInferPipeline(deps) });
   const ops: ClusterOps = deps.ops ?? {
     metricsText: () => deps.metrics.registry.metrics(),
-    load: (model) => deps.engine.load(model),
+    load: (model, configJson) => deps.engine.load(model, configJson),
     unload: (model) => deps.engine.unload(model),
   };
   const api = createApiApp({
@@ -80,6 +92,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     ops,
     contentType: deps.metrics.registry.contentType,
     isReady,
+    notReadyReason,
   });
 
   const done = () => {
@@ -94,9 +107,12 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     // While draining, answer what arrives on open connections but send clients elsewhere next time.
     if (draining) res.setHeader('connection', 'close');
     const route = matchInferRoute(req.url);
+    const predictRoute = route || !predict ? undefined : matchPredictRoute(req.url);
     if (route) void infer(req, res, route);
+    else if (predictRoute) void predict!(req, res, predictRoute.model);
     else api(req, res);
   });
+  server.on('clientError', answerClientError);
   // Also set on the instance, where every Node release reads it.
   server.keepAliveTimeout = timeouts.keepAliveTimeout;
 

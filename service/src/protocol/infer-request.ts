@@ -1,4 +1,4 @@
-import { DATATYPES } from '../repository/model-config';
+import { DATATYPES } from '@ml-platform/contract/names';
 import { elementCount } from '../core/datatypes';
 import { badRequest } from '../core/errors';
 import type { Datatype, Tensor } from '../core/tensor';
@@ -11,6 +11,8 @@ export interface RequestedOutput {
   name: string;
   /** Return this output in the binary section instead of as JSON `data`. */
   binary: boolean;
+  /** The classification extension: answer with the top this-many classes (protocol/classification.ts). */
+  classification?: number;
 }
 
 /** An Open Inference Protocol request after decoding, before it is checked against a model. */
@@ -28,10 +30,10 @@ export interface DecodedInferRequest {
 
 const DATATYPE_SET = new Set<string>(DATATYPES);
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
+export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function parseParameters(v: unknown, where: string): Parameters {
+export function parseParameters(v: unknown, where: string): Parameters {
   if (v === undefined) return {};
   if (!isObject(v)) throw badRequest(`${where} must be an object of string, number or boolean values`);
   for (const [k, p] of Object.entries(v)) {
@@ -40,6 +42,16 @@ function parseParameters(v: unknown, where: string): Parameters {
     }
   }
   return v as Parameters;
+}
+
+/** The `timeout` parameter (microseconds, as Triton defines it) in ms; undefined when absent. */
+export function timeoutMsOf(parameters: Parameters): number | undefined {
+  const t = parameters.timeout;
+  if (t === undefined) return undefined;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) {
+    throw badRequest('parameters.timeout must be a positive number of microseconds');
+  }
+  return t / 1000;
 }
 
 function parseShape(name: string, v: unknown): number[] {
@@ -80,14 +92,7 @@ export function decodeInferRequest(body: Buffer, headerLength?: number): Decoded
   const binaryOutputs = parameters.binary_data_output ?? false;
   if (typeof binaryOutputs !== 'boolean') throw badRequest('parameters.binary_data_output must be a boolean');
 
-  let timeoutMs: number | undefined;
-  if (parameters.timeout !== undefined) {
-    const t = parameters.timeout;
-    if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) {
-      throw badRequest('parameters.timeout must be a positive number of microseconds');
-    }
-    timeoutMs = t / 1000;
-  }
+  const timeoutMs = timeoutMsOf(parameters);
 
   if (!Array.isArray(root.inputs) || root.inputs.length === 0) {
     throw badRequest('inputs must be a non-empty array of {name, shape, datatype, data}');
@@ -130,7 +135,7 @@ export function decodeInferRequest(body: Buffer, headerLength?: number): Decoded
     }
 
     if (!Array.isArray(raw.data)) throw badRequest(`input '${name}': data must be an array (flat or nested)`);
-    const values = flattenData(raw.data);
+    const values = flattenData(name, raw.data, shape);
     if (values.length !== elements) {
       throw badRequest(
         `input '${name}': shape ${JSON.stringify(shape)} needs ${elements} elements, data has ${values.length}`,
@@ -159,7 +164,14 @@ export function decodeInferRequest(body: Buffer, headerLength?: number): Decoded
       const binary = p.binary_data ?? binaryOutputs;
       if (typeof binary !== 'boolean')
         throw badRequest(`output '${raw.name}': binary_data must be a boolean`);
-      return { name: raw.name, binary };
+      const k = p.classification;
+      if (k === undefined) return { name: raw.name, binary };
+      if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 1) {
+        throw badRequest(
+          `output '${raw.name}': classification must be a positive integer (how many top classes), got ${JSON.stringify(k)}`,
+        );
+      }
+      return { name: raw.name, binary, classification: k };
     });
   }
 

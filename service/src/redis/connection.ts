@@ -3,6 +3,7 @@ import CircuitBreaker from 'opossum';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Gauge, Registry } from 'prom-client';
+import { METRICS } from '@ml-platform/contract/names';
 import { defineGauge } from '../observability/metrics';
 
 /**
@@ -25,6 +26,8 @@ export interface RedisConnectionOptions {
   commandTimeoutMs?: number;
   /** Cap of the exponential reconnect backoff. */
   maxReconnectDelayMs?: number;
+  /** The up/down log lines, saying what depends on this connection; the guards' by default. */
+  messages?: { up: string; down: string };
   breaker?: {
     errorThresholdPercentage?: number;
     volumeThreshold?: number;
@@ -32,6 +35,11 @@ export interface RedisConnectionOptions {
     rollingCountTimeoutMs?: number;
   };
 }
+
+const GUARD_MESSAGES = {
+  up: 'redis up: shared cache and global rate limits active',
+  down: 'redis down: serving degraded with the in-process cache and per-replica rate limits',
+};
 
 export class RedisUnavailableError extends Error {
   constructor(reason: string) {
@@ -93,7 +101,7 @@ export class RedisConnection {
     });
     if (options.registry) {
       this.upGauge = defineGauge(options.registry, {
-        name: 'redis_up',
+        ...METRICS.redisUp,
         help: '1 while the shared Redis is connected and its breaker is closed; 0 while the service runs degraded on local state.',
         // Across cluster workers: up only if every worker is.
         aggregator: 'min',
@@ -164,12 +172,12 @@ export class RedisConnection {
     this.up = up;
     this.upGauge?.set(up ? 1 : 0);
     const target = redactRedisUrl(this.options.url);
-    if (up)
-      this.options.logger.info({ redis: target }, 'redis up: shared cache and global rate limits active');
+    const messages = this.options.messages ?? GUARD_MESSAGES;
+    if (up) this.options.logger.info({ redis: target }, messages.up);
     else if (!this.closed)
       this.options.logger.warn(
         { redis: target, status: this.client.status, breaker: this.breaker.opened ? 'open' : 'closed' },
-        'redis down: serving degraded with the in-process cache and per-replica rate limits',
+        messages.down,
       );
   }
 }

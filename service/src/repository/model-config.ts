@@ -1,3 +1,4 @@
+import { DATATYPES } from '@ml-platform/contract/names';
 import { z } from 'zod';
 
 /**
@@ -5,29 +6,17 @@ import { z } from 'zod';
  * from the ONNX file itself; `input`/`output` here may only narrow them (fix a dynamic dimension,
  * hide an output), never contradict them.
  */
-export const DATATYPES = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-] as const;
-export type Datatype = (typeof DATATYPES)[number];
-
 const TensorConfigSchema = z
   .object({
     name: z.string().min(1),
     datatype: z.enum(DATATYPES).optional(),
     /** Shape without the batch dimension; -1 keeps a dimension dynamic. */
     dims: z.array(z.number().int().min(-1)).optional(),
+    /** Class names by index, one per line, for the classification extension (as Triton's). */
+    label_filename: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a file name in the model directory')
+      .optional(),
   })
   .strict();
 
@@ -141,6 +130,18 @@ const DriftSchema = z
   })
   .strict();
 
+/** The accuracy gate of `npm run model:optimize` (models/optimize); the service itself ignores it. */
+const OptimizationSchema = z
+  .object({
+    /** Largest allowed fall of the task metric: accuracy points as a fraction, or MAE's rise in its units. */
+    max_metric_drop: z.number().min(0, 'must be >= 0 (a fall of the metric, not a gain)'),
+    /** Smallest allowed share of held-out rows whose top-1 label the optimised model keeps. */
+    min_agreement: z.number().min(0).max(1, 'must be a share between 0 and 1, e.g. 0.99'),
+    /** Share of unpinned requests a published optimised version gets as the canary. */
+    canary_weight_pct: weightPct.default(10),
+  })
+  .strict();
+
 /** The model's service level: the rollout controller judges a canary's latency against it. */
 const SlaSchema = z.object({ p99_latency_ms: z.number().positive().max(600_000) }).strict();
 
@@ -197,6 +198,7 @@ export const ModelConfigSchema = z
     circuit_breaker: BreakerSchema.optional(),
     traffic: TrafficSchema.optional(),
     drift: DriftSchema.optional(),
+    optimization: OptimizationSchema.optional(),
     sla: SlaSchema.optional(),
     rollout: RolloutSchema.optional(),
   })

@@ -1,3 +1,4 @@
+import { METRICS } from '@ml-platform/contract/names';
 import type { Logger } from 'pino';
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { ServiceError, badRequest } from '../core/errors';
@@ -88,21 +89,18 @@ export class RolloutService {
       deps.logger.info(`${PER_PROCESS_NOTE} (no REDIS_URL)`);
     }
     this.stateGauge = defineGauge(deps.registry, {
-      name: 'model_rollout_state',
+      ...METRICS.rolloutState,
       help: 'Role of a model version in its rollout: 0 stable, 1 canary, 2 promoted, 3 rolled back.',
-      labelNames: ['model', 'version'],
       aggregator: 'max',
     });
     this.weightGauge = defineGauge(deps.registry, {
-      name: 'model_rollout_weight',
+      ...METRICS.rolloutWeight,
       help: 'Share of traffic (%) the rollout sends to a model version.',
-      labelNames: ['model', 'version'],
       aggregator: 'max',
     });
     this.decisions = defineCounter(deps.registry, {
-      name: 'model_rollout_decisions_total',
+      ...METRICS.rolloutDecisions,
       help: 'Rollout decisions taken (counted once, by the replica whose write won), by kind.',
-      labelNames: ['model', 'kind'],
     });
   }
 

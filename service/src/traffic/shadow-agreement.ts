@@ -1,3 +1,4 @@
+import { METRICS } from '@ml-platform/contract/names';
 import type { Gauge, Registry } from 'prom-client';
 import type { InferResult } from '../core/engine';
 import type { Tensor } from '../core/tensor';
@@ -48,9 +49,8 @@ export class ShadowAgreement {
 
   constructor(registry: Registry) {
     this.gauge = defineGauge(registry, {
-      name: 'model_shadow_agreement_ratio',
+      ...METRICS.shadowAgreement,
       help: 'Share of rows on which a shadow version agreed with the primary (equal labels, or scores within 0.1%), since start.',
-      labelNames: ['model', 'primary', 'shadow'],
       aggregator: 'average',
     });
   }

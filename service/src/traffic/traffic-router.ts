@@ -3,7 +3,7 @@ import type { ModelConfig } from '../repository/model-config';
 import { route, type RouteDecision, type TrafficPolicy } from './router';
 
 /** The router's view of a model config's `traffic` section. */
-function trafficPolicyOf(config: ModelConfig): TrafficPolicy | undefined {
+export function trafficPolicyOf(config: ModelConfig): TrafficPolicy | undefined {
   const t = config.traffic;
   if (!t) return undefined;
   return {

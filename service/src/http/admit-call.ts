@@ -1,0 +1,25 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServiceError } from '../core/errors';
+import type { CallContext } from '../pipeline/phases';
+
+/**
+ * The call context /infer and /predict hand to the guards, after refusing anything but POST (405).
+ * Synchronous, like the guards' `admit` in the common case.
+ */
+export function inferCallContext(
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: { requestId: string; model: string; version?: string },
+): CallContext & { scope: 'infer'; model: string } {
+  if (req.method !== 'POST') {
+    res.setHeader('allow', 'POST');
+    throw new ServiceError(405, `${req.method} is not allowed on ${req.url}; use POST`);
+  }
+  return {
+    ...call,
+    scope: 'infer',
+    headers: req.headers,
+    setHeader: (name: string, value: string) => res.setHeader(name, value),
+    onFinish: (fn: () => void) => res.once('close', fn),
+  };
+}
