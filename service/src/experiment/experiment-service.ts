@@ -172,14 +172,7 @@ export class ExperimentService {
       const claimed = await this.options.redis!.run(async (c) => {
         if ((await c.set(feedbackKey(fb.id), '1', 'PX', this.ttlMs, 'NX')) === null) return false;
         const m = c.multi();
-        for (const field of [
-          'feedback',
-          'judged',
-          'correct',
-          'rewards',
-          'rewardSum',
-          'rewardSquares',
-        ] as const) {
+        for (const field of SUMMED) {
           if (t[field] !== 0)
             m.hincrbyfloat(totalsKey(model), `${served.variant}\u0000\u0000${field}`, t[field]);
         }
