@@ -586,6 +586,77 @@ def build_flaky() -> dict:
     return {"failing_probe": failing, "working": [working[0], working[-1]], "error": message}
 
 
+FLAKY_SLOW_WIDTH, FLAKY_SLOW_STEPS = 256, 24
+
+
+def build_flaky_slow() -> dict:
+    """flaky-fallback's answers, slower: a canary version that is only slower than its stable one.
+
+    The index also feeds a chain of 256x256 matmuls whose result is multiplied by zero and added to
+    the looked-up value, so the answer stays table[index mod 10] while every run pays the chain.
+    """
+    rng = np.random.default_rng(SEED + 4)
+    w = (rng.standard_normal((FLAKY_SLOW_WIDTH, FLAKY_SLOW_WIDTH)) / np.sqrt(FLAKY_SLOW_WIDTH)).astype(np.float32)
+    nodes = [
+        helper.make_node("Mod", ["index", "table_size"], ["index_in_range"], fmod=0),
+        helper.make_node("Gather", ["table", "index_in_range"], ["gathered"], axis=0),
+        helper.make_node("Cast", ["index"], ["index_f"], to=TensorProto.FLOAT),
+        helper.make_node("MatMul", ["index_f", "ones_row"], ["m0"]),  # [B, 256]
+        # [B, 256] -> [B, 256, 256], so that each step is a real 256x256 matmul per row.
+        helper.make_node("Unsqueeze", ["m0", "axis_last"], ["column"]),
+        helper.make_node("MatMul", ["column", "ones_row"], ["c0"]),
+    ]
+    for i in range(FLAKY_SLOW_STEPS):
+        nodes.append(helper.make_node("MatMul", [f"c{i}", "w"], [f"p{i}"]))
+        nodes.append(helper.make_node("Tanh", [f"p{i}"], [f"c{i + 1}"]))
+    nodes += [
+        helper.make_node("ReduceMean", [f"c{FLAKY_SLOW_STEPS}"], ["pooled"], axes=[1, 2], keepdims=0),
+        helper.make_node("Unsqueeze", ["pooled", "axis_one"], ["pooled_col"]),
+        helper.make_node("Mul", ["pooled_col", "zero"], ["nothing"]),
+        helper.make_node("Add", ["gathered", "nothing"], ["value"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "flaky_slow",
+        [helper.make_tensor_value_info("index", TensorProto.INT64, [BATCH, 1])],
+        [helper.make_tensor_value_info("value", TensorProto.FLOAT, [BATCH, 1])],
+        [
+            numpy_helper.from_array(FLAKY_TABLE, "table"),
+            numpy_helper.from_array(np.array(len(FLAKY_TABLE), dtype=np.int64), "table_size"),
+            numpy_helper.from_array(np.ones((1, FLAKY_SLOW_WIDTH), dtype=np.float32), "ones_row"),
+            numpy_helper.from_array(np.array([2], dtype=np.int64), "axis_last"),
+            numpy_helper.from_array(np.array([1], dtype=np.int64), "axis_one"),
+            numpy_helper.from_array(np.array(0, dtype=np.float32), "zero"),
+            numpy_helper.from_array(w, "w"),
+        ],
+    )
+    model = finalize(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)]),
+        "flaky-slow: value = table[index mod 10] like flaky-fallback, after "
+        f"{FLAKY_SLOW_STEPS} chained {FLAKY_SLOW_WIDTH}x{FLAKY_SLOW_WIDTH} matmuls per row",
+    )
+    path = save_model(model, FIXTURES, "flaky-slow", 1)
+    sess, fb = session(path), session(FIXTURES / "flaky-fallback" / "1" / "model.onnx")
+    probe = {"index": np.arange(-12, 13, dtype=np.int64).reshape(-1, 1)}
+    assert np.allclose(sess.run(None, probe)[0], fb.run(None, probe)[0]), "flaky-slow and flaky-fallback disagree"
+    timings = {str(b): round(time_runs(path, {"index": probe["index"][:b]}, iterations=15), 2) for b in (1, 8)}
+    write_json(
+        FIXTURES / "flaky-slow" / "config.json",
+        config(
+            "flaky-slow",
+            "Fault fixture for canary latency: flaky-fallback's answers (value = table[index mod 10]) after "
+            f"{FLAKY_SLOW_STEPS} chained {FLAKY_SLOW_WIDTH}x{FLAKY_SLOW_WIDTH} matmuls per row; one row takes "
+            "about 20 ms on one thread.",
+            8,
+            input=[tensor("index", "INT64", [1])],
+            output=[tensor("value", "FP32", [1])],
+            dynamic_batching={"max_queue_delay_microseconds": 1000, "preferred_batch_size": [8], "max_queue_size": 64},
+            session=single_thread_session(),
+        ),
+    )
+    return {"run_ms_by_batch": timings}
+
+
 SLOW_WIDTH, SLOW_STEPS, SLOW_OUT = 512, 24, 8
 
 
@@ -755,6 +826,7 @@ def main() -> None:
     if args.only != "bundled":
         print("flaky:", json.dumps(build_flaky(), indent=2))
         print("slow:", json.dumps(build_slow(), indent=2))
+        print("flaky-slow:", json.dumps(build_flaky_slow(), indent=2))
         build_broken()
         print("corrupt + incompatible: written")
         print("int8-fragile:", json.dumps(build_int8_fragile()))

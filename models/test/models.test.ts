@@ -91,6 +91,7 @@ describe('model configs', () => {
       'corrupt',
       'flaky',
       'flaky-fallback',
+      'flaky-slow',
       'incompatible',
       'int8-fragile',
       'slow',

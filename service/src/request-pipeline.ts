@@ -1,10 +1,14 @@
 import { createDriftObserver } from './drift/drift-observer';
 import type { GuardContext, ProductionGuards } from './guards';
-import type { RequestPipeline } from './pipeline/phases';
+import type { ObserveHook, RequestPipeline } from './pipeline/phases';
 
 export interface PipelineContext extends GuardContext {
   /** Undefined: no admission, no cache, breaker or fallback (the bench's bare service). */
   guards?: ProductionGuards;
+  /** The rollout controller's counting of canary and stable answers (rollout/rollout-service.ts). */
+  rollouts?: { observe: ObserveHook };
+  /** A/B outcomes: which variant served which request id (experiment/experiment-service.ts). */
+  experiments?: { observe: ObserveHook };
 }
 
 /**
@@ -17,6 +21,8 @@ export function composePipeline({
   logger,
   config,
   guards,
+  rollouts,
+  experiments,
 }: PipelineContext): RequestPipeline {
   const modelConfig = (model: string) => engine.modelConfig(model);
   return {
@@ -34,6 +40,8 @@ export function composePipeline({
         registry: metrics.registry,
         logger: logger.child({ component: 'drift' }),
       }),
+      ...(rollouts ? [rollouts.observe] : []),
+      ...(experiments ? [experiments.observe] : []),
     ],
   };
 }

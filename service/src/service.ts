@@ -12,6 +12,8 @@ import { createLogger } from './observability/logger';
 import { ServiceMetrics, createRegistry } from './observability/metrics';
 import { createTracing, type Tracing } from './observability/tracing';
 import { composePipeline } from './request-pipeline';
+import { ExperimentService } from './experiment/experiment-service';
+import { RolloutService } from './rollout/rollout-service';
 import { TrafficRouter } from './traffic/traffic-router';
 import pkg from '../package.json';
 
@@ -67,11 +69,24 @@ export async function startService(
     observer: metricsObserver(metrics),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
+  const rollouts = new RolloutService({
+    engine,
+    registry: metrics.registry,
+    logger: logger.child({ component: 'rollout' }),
+    redis: production?.redis,
+  });
+  rollouts.start();
+  const experiments = new ExperimentService({ engine, redis: production?.redis });
   const features = createFeatureServing({ config, engine, metrics, logger });
   const shared = {
     engine,
-    router: new TrafficRouter({ modelConfig: (model: string) => engine.modelConfig(model) }),
-    pipeline: composePipeline({ engine, metrics, logger, config, guards: production }),
+    router: new TrafficRouter({
+      modelConfig: (model: string) => engine.modelConfig(model),
+      rollout: (model: string) => rollouts.route(model),
+    }),
+    pipeline: composePipeline({ engine, metrics, logger, config, guards: production, rollouts, experiments }),
+    rollouts,
+    experiments,
     metrics,
     tracing,
     logger,
@@ -113,6 +128,7 @@ export async function startService(
     async stop(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       // Both doors stop taking calls at once; the engine closes once both answered what they took.
       const clean = await http.drain(timeoutMs, grpc?.drain(timeoutMs));
+      await rollouts.close();
       await production?.close();
       await features.close();
       await tracing.shutdown();

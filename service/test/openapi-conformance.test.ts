@@ -85,6 +85,9 @@ describe('responses conform to GET /openapi.json', () => {
         '/v2/models/{model}/infer',
         '/v2/models/{model}/predict',
         '/v2/models/{model}/ready',
+        '/v2/models/{model}/rollout',
+        '/v2/models/{model}/feedback',
+        '/v2/models/{model}/experiment',
         '/v2/models/{model}/versions/{version}',
         '/v2/models/{model}/versions/{version}/infer',
         '/v2/models/{model}/versions/{version}/ready',
@@ -112,6 +115,9 @@ describe('responses conform to GET /openapi.json', () => {
     ['GET', '/v2/models/breast-cancer/ready', 200],
     ['GET', '/v2/models/breast-cancer/versions/2/ready', 200],
     ['GET', '/v2/models/nope/ready', 404],
+    ['GET', '/v2/models/breast-cancer/rollout', 200],
+    ['GET', '/v2/models/nope/rollout', 404],
+    ['GET', '/v2/models/breast-cancer/experiment', 200],
     ['GET', '/metrics', 200],
     ['GET', '/openapi.json', 200],
     ['GET', '/console', 200],
@@ -157,6 +163,10 @@ describe('responses conform to GET /openapi.json', () => {
     ['the repository index', '/v2/repository/index', {}, 200],
     ['a model load', '/v2/repository/models/digits/load', {}, 200],
     ['an unknown model load', '/v2/repository/models/nope/load', {}, 404],
+    ['a wrong rollout action', '/v2/models/breast-cancer/rollout', { action: 'explode' }, 400],
+    ['a rollout action out of turn', '/v2/models/breast-cancer/rollout', { action: 'promote' }, 409],
+    ['feedback of the wrong type', '/v2/models/breast-cancer/feedback', { id: 'x', reward: 'high' }, 400],
+    ['feedback for an unknown id', '/v2/models/breast-cancer/feedback', { id: 'x', label: 1 }, 404],
   ])('POST %s', async (_what, path, body, status) => {
     expect(await check('POST', path, post(body))).toBe(status);
   });

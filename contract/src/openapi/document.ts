@@ -223,6 +223,58 @@ export function openApiDocument(serverVersion: string): object {
           },
         },
       },
+      '/v2/models/{model}/rollout': {
+        get: {
+          summary: 'The model rollout: state, versions, weights, window statistics, decision history',
+          security,
+          parameters: [modelParam],
+          responses: {
+            200: { description: 'Rollout status', content: json(schemaRef('RolloutStatus')) },
+            ...guarded('admin'),
+            404: error('No such model'),
+          },
+        },
+        post: {
+          summary: 'Start, pause, resume, promote or roll back a model rollout',
+          security,
+          parameters: [modelParam],
+          requestBody: { required: true, content: json(schemaRef('RolloutAction')) },
+          responses: {
+            200: { description: 'The rollout after the action', content: json(schemaRef('RolloutStatus')) },
+            ...guarded('admin'),
+            400: error('Malformed body; the message names the field'),
+            404: error('No such model or version'),
+            409: error('The action does not fit the rollout state, or the version is not ready'),
+          },
+        },
+      },
+      '/v2/models/{model}/feedback': {
+        post: {
+          summary: 'Feed back the outcome of a served A/B prediction (joined by its x-request-id)',
+          security,
+          parameters: [modelParam],
+          requestBody: { required: true, content: json(schemaRef('Feedback')) },
+          responses: {
+            200: { description: 'Joined', content: json(schemaRef('FeedbackAccepted')) },
+            ...guarded('inference'),
+            400: error('Malformed body or wrong types; the message names the field'),
+            404: error('No such model, or no A/B prediction with this id in the join window'),
+            409: error('The prediction belongs to another model, or already has feedback'),
+          },
+        },
+      },
+      '/v2/models/{model}/experiment': {
+        get: {
+          summary: 'A/B report: per-variant outcomes with confidence intervals, significance and a verdict',
+          security,
+          parameters: [modelParam],
+          responses: {
+            200: { description: 'Report', content: json(schemaRef('ExperimentReport')) },
+            ...guarded('read'),
+            404: error('No such model'),
+          },
+        },
+      },
       '/v2/repository/models/{model}/load': adminOp('Load (or reload) a model', 'Loaded and ready'),
       '/v2/repository/models/{model}/unload': adminOp(
         'Unload a model after its in-flight requests finish',

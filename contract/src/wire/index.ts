@@ -6,3 +6,4 @@ export * from './metadata';
 export * from './repository';
 export * from './predict';
 export * from './console';
+export * from './rollout';

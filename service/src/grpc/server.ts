@@ -1,3 +1,4 @@
+import { HEADERS } from '@ml-platform/contract/names';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { InferRequest, InferResult } from '../core/engine';
@@ -8,6 +9,7 @@ import { createInferPipeline } from '../http/infer-handler';
 import { createInferenceRecorder, type InferenceDeps } from '../pipeline/inference';
 import type { Scope } from '../pipeline/phases';
 import { runAdmit } from '../pipeline/run';
+import type { RouteDecision } from '../traffic/router';
 import { grpcCallContext, type GrpcCall } from './call-context';
 import { healthService } from './health';
 import { decodeModelInferRequest, encodeModelInferResponse } from './infer-codec';
@@ -86,6 +88,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
     let request: InferRequest | undefined;
     let result: InferResult | undefined;
     let failure: unknown;
+    let decision: RouteDecision | undefined;
     try {
       if (model === '') throw badRequest('model_name must be a non-empty string');
       const admitted = runAdmit(pipeline.admit, ctx);
@@ -95,6 +98,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
       const budgetMs = deadline === Infinity ? Infinity : new Date(deadline).getTime() - Date.now();
       const prepared = execute({ ...ctx, model }, version, decoded, budgetMs);
       request = prepared.request;
+      decision = prepared.decision;
       const answered = await prepared.run();
       result = answered;
       callback(
@@ -126,6 +130,8 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
       failure,
       request,
       result,
+      route: decision,
+      servedBy: ctx.trailers.get(HEADERS.servedBy)[0]?.toString(),
     });
   };
 

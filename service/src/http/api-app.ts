@@ -25,6 +25,13 @@ export interface ApiDeps {
   server: { name: string; version: string };
   /** Engine ready and not draining. */
   isReady(): boolean;
+  /** GET/POST /v2/models/{m}/rollout (admin scope); see rollout/rollout-service.ts. */
+  rollouts?: { status(model: string): Promise<unknown>; act(model: string, body: unknown): Promise<unknown> };
+  /** A/B outcomes (experiment/experiment-service.ts): feedback is inference-scoped, the report read-scoped. */
+  experiments?: {
+    feedback(model: string, body: unknown): Promise<unknown>;
+    report(model: string): Promise<unknown>;
+  };
   /** What keeps the server from being ready: failed models with their reasons, loading, draining. */
   notReadyReason(): string;
 }
@@ -167,6 +174,30 @@ export function createApiApp(deps: ApiDeps): express.Express {
       res.json({});
     }),
   });
+
+  const { rollouts } = deps;
+  if (rollouts) {
+    route('/v2/models/:model/rollout', {
+      get: guarded('admin', async (req, res) => res.json(await rollouts.status(param(req, 'model')))),
+      post: guarded('admin', async (req, res) => {
+        await parseJsonBody(req, res);
+        res.json(await rollouts.act(param(req, 'model'), req.body));
+      }),
+    });
+  }
+
+  const { experiments } = deps;
+  if (experiments) {
+    route('/v2/models/:model/feedback', {
+      post: guarded('infer', async (req, res) => {
+        await parseJsonBody(req, res);
+        res.json(await experiments.feedback(param(req, 'model'), req.body));
+      }),
+    });
+    route('/v2/models/:model/experiment', {
+      get: guarded('read', async (req, res) => res.json(await experiments.report(param(req, 'model')))),
+    });
+  }
 
   route('/metrics', {
     get: async (_req, res) => {

@@ -26,6 +26,8 @@ import { HEADERS } from '@ml-platform/contract/names';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InferRequest, InferResult } from '../core/engine';
 import { badRequest, clientClosedRequest } from '../core/errors';
+import type { RouteDecision } from '../traffic/router';
+import { ShadowAgreement } from '../traffic/shadow-agreement';
 import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
 import { createInferenceRecorder, type InferenceDeps } from '../pipeline/inference';
@@ -82,7 +84,7 @@ export type InferPipeline = (
   decoded: DecodedInferRequest,
   /** A cap on the deadline besides the `timeout` parameter and REQUEST_TIMEOUT_MS (a gRPC call's own). */
   budgetMs?: number,
-) => { request: InferRequest; run(): Promise<InferResult> };
+) => { request: InferRequest; decision: RouteDecision; run(): Promise<InferResult> };
 
 /**
  * Steps 5 and 6 for a decoded request: route, deadline, the around hooks and the executor, and the
@@ -94,15 +96,22 @@ export function createInferPipeline(
 ): InferPipeline {
   const { engine, metrics } = deps;
   const execute = composeExecution(deps.pipeline.around, deps.pipeline.execute);
+  const agreement = new ShadowAgreement(metrics.registry);
 
   /**
-   * A fire-and-forget copy to the shadow version, after the real answer so it never delays it. Its
-   * outcome is only counted: the caller never sees it, and it skips the cache and the breakers.
+   * A fire-and-forget copy to the shadow version, in the check phase after the real answer was
+   * written, so it never delays it. Its outcome is only counted and compared with the primary's: the
+   * caller never sees it, and it skips the cache and the breakers.
    */
-  function shadow(model: string, version: string, request: InferRequest): void {
-    engine.infer(model, version, request).then(
-      () => metrics.shadowRequests.inc({ model, version, outcome: 'ok' }),
-      () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
+  function shadow(model: string, version: string, request: InferRequest, primary: InferResult): void {
+    setImmediate(() =>
+      engine.infer(model, version, request).then(
+        (answer) => {
+          metrics.shadowRequests.inc({ model, version, outcome: 'ok' });
+          agreement.record(model, primary, answer);
+        },
+        () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
+      ),
     );
   }
 
@@ -122,10 +131,10 @@ export function createInferPipeline(
     const inferCall: InferCallContext = { ...call, scope: 'infer', version: decision.version, decoded };
     const run = async () => {
       const result = await execute({ call: inferCall, request });
-      if (decision.shadowVersion !== undefined) shadow(call.model, decision.shadowVersion, request);
+      if (decision.shadowVersion !== undefined) shadow(call.model, decision.shadowVersion, request, result);
       return result;
     };
-    return { request, run };
+    return { request, decision, run };
   };
 }
 
@@ -151,6 +160,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
     let request: InferRequest | undefined;
     let result: InferResult | undefined;
     let failure: unknown;
+    let decision: RouteDecision | undefined;
     try {
       const call = inferCallContext(req, res, { requestId, model: route.model, version: route.version });
       // 2. admit
@@ -164,6 +174,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       // 5-6. route, deadline, around, execute
       const prepared = execute(call, route.version, decoded);
       request = prepared.request;
+      decision = prepared.decision;
       result = await prepared.run();
       // 7. encode
       if (req.socket.destroyed)
@@ -189,6 +200,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       status = sendError(res, err);
     }
     // 8. record, 9. observe
+    const servedBy = res.getHeader(HEADERS.servedBy);
     record({
       protocol: 'rest',
       model: route.model,
@@ -201,6 +213,8 @@ export function createInferHandler(deps: InferHandlerDeps) {
       failure,
       request,
       result,
+      route: decision,
+      servedBy: typeof servedBy === 'string' ? servedBy : undefined,
     });
   };
 }

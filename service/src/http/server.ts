@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Engine } from '../engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
-import { createApiApp } from './api-app';
+import { createApiApp, type ApiDeps } from './api-app';
 import { answerClientError } from './client-error';
 import type { ClusterOps } from './cluster-ops';
 import type { RequestPipeline } from '../pipeline/phases';
@@ -27,6 +27,10 @@ export interface ServerDeps {
   server: { name: string; version: string };
   /** Defaults to this process's registry and engine. */
   ops?: ClusterOps;
+  /** The rollout API (GET/POST /v2/models/{m}/rollout); absent: no such routes. */
+  rollouts?: ApiDeps['rollouts'];
+  /** POST /v2/models/{m}/feedback and GET /v2/models/{m}/experiment; absent: no such routes. */
+  experiments?: ApiDeps['experiments'];
   /** Defaults to SERVER_TIMEOUTS. */
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
   /** Serves POST /v2/models/{m}/predict for models with a features.json. */

@@ -5,6 +5,7 @@ import type { InferenceEngine, InferRequest, InferResult } from '../core/engine'
 import { ServiceError } from '../core/errors';
 import type { ServiceMetrics } from '../observability/metrics';
 import { traceIdOf, type Tracing } from '../observability/tracing';
+import type { RouteDecision } from '../traffic/router';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import type { RequestPipeline } from './phases';
 import { deferredObservers } from './run';
@@ -36,6 +37,10 @@ export interface InferenceOutcome {
   failure?: unknown;
   request?: InferRequest;
   result?: InferResult;
+  /** The routing decision, once the request got that far. */
+  route?: RouteDecision;
+  /** Which fallback answered (the x-served-by the hooks set), if one did. */
+  servedBy?: string;
 }
 
 /** Label for a model or version that does not exist: names from a request must not become label values. */
@@ -91,6 +96,15 @@ export function createInferenceRecorder(deps: InferenceDeps): (outcome: Inferenc
         logger.debug({ ...fields, version, ms: seconds * 1000 }, 'inference');
       }
     }
-    observe?.({ model: o.model, request: o.request, result, status, seconds });
+    observe?.({
+      model: o.model,
+      requestId: o.requestId,
+      request: o.request,
+      result,
+      status,
+      seconds,
+      route: o.route,
+      servedBy: o.servedBy,
+    });
   };
 }

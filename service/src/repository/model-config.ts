@@ -142,6 +142,37 @@ const OptimizationSchema = z
   })
   .strict();
 
+/** The model's service level: the rollout controller judges a canary's latency against it. */
+const SlaSchema = z.object({ p99_latency_ms: z.number().positive().max(600_000) }).strict();
+
+/**
+ * Automatic canary analysis of new versions (see service/src/rollout/controller.ts). The defaults
+ * roll a failing canary back within about two windows (20 s), inside the 30 s target.
+ */
+const RolloutSchema = z
+  .object({
+    /** Start a rollout when a new version is published into the repository (and loaded). */
+    auto_start: z.boolean().default(false),
+    steps: z
+      .array(z.number().gt(0).max(100))
+      .min(1)
+      .default([10, 25, 50, 100])
+      .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]), { message: 'steps must increase' }),
+    window_seconds: z.number().min(0.5).max(3600).default(10),
+    /** Canary requests a window needs before it is judged at all. */
+    min_requests: z.number().int().min(1).default(20),
+    /** Consecutive healthy windows before the next step, and at the last step before promotion. */
+    healthy_windows: z.number().int().min(1).max(1000).default(1),
+    /** Non-inferiority margin: how much higher the canary's error ratio may be than stable's. */
+    error_margin: z.number().min(0).max(1).default(0.02),
+    alpha: z.number().gt(0).lt(0.5).default(0.05),
+    checks: z
+      .object({ error_ratio: z.boolean().default(true), latency: z.boolean().default(true) })
+      .strict()
+      .default({ error_ratio: true, latency: true }),
+  })
+  .strict();
+
 export const ModelConfigSchema = z
   .object({
     name: z
@@ -168,6 +199,8 @@ export const ModelConfigSchema = z
     traffic: TrafficSchema.optional(),
     drift: DriftSchema.optional(),
     optimization: OptimizationSchema.optional(),
+    sla: SlaSchema.optional(),
+    rollout: RolloutSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
