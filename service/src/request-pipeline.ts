@@ -1,3 +1,4 @@
+import type { CostMeter } from './cost/cost-meter';
 import { createDriftObserver } from './drift/drift-observer';
 import type { GuardContext, ProductionGuards } from './guards';
 import type { RequestPipeline } from './pipeline/phases';
@@ -5,6 +6,8 @@ import type { RequestPipeline } from './pipeline/phases';
 export interface PipelineContext extends GuardContext {
   /** Undefined: no admission, no cache, breaker or fallback (the bench's bare service). */
   guards?: ProductionGuards;
+  /** Undefined: no cost attribution. */
+  cost?: CostMeter;
 }
 
 /**
@@ -17,6 +20,7 @@ export function composePipeline({
   logger,
   config,
   guards,
+  cost,
 }: PipelineContext): RequestPipeline {
   const modelConfig = (model: string) => engine.modelConfig(model);
   return {
@@ -34,6 +38,8 @@ export function composePipeline({
         registry: metrics.registry,
         logger: logger.child({ component: 'drift' }),
       }),
+      // Answered requests share the pod's idle time (cost/attribution.ts).
+      ...(cost ? [cost.observe] : []),
     ],
   };
 }

@@ -13,6 +13,8 @@ interface MetricSpec<L extends string> {
   labelNames?: readonly L[];
   /** How the cluster primary combines workers' values (prom-client default: sum). */
   aggregator?: Aggregator;
+  /** Brings the values up to date when the registry is read (a scrape). */
+  collect?: () => void;
 }
 
 function checkName(name: string, kind: 'counter' | 'gauge' | 'histogram') {
