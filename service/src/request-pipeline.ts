@@ -1,5 +1,6 @@
 import type { CostMeter } from './cost/cost-meter';
 import { createDriftObserver } from './drift/drift-observer';
+import { createQualityObserver } from './quality/quality-observer';
 import type { GuardContext, ProductionGuards } from './guards';
 import type { RequestPipeline } from './pipeline/phases';
 
@@ -37,6 +38,13 @@ export function composePipeline({
         modelConfig,
         registry: metrics.registry,
         logger: logger.child({ component: 'drift' }),
+      }),
+      // Classifiers' outputs against their held-out profile; models without a scores output skip.
+      createQualityObserver({
+        repositoryPath: config.MODEL_REPOSITORY,
+        modelConfig,
+        registry: metrics.registry,
+        logger: logger.child({ component: 'quality' }),
       }),
       // Answered requests share the pod's idle time (cost/attribution.ts).
       ...(cost ? [cost.observe] : []),

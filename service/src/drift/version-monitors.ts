@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { ModelConfig } from '../repository/model-config';
+
+/**
+ * Reads a JSON profile; null (with one warning) when it is missing, unparsable or fails `validate`,
+ * so that a bad profile switches its monitoring off instead of failing requests.
+ */
+export function readProfileFile<T>(
+  file: string,
+  validate: (loaded: T) => string | undefined,
+  logger: Logger,
+  context: Record<string, unknown>,
+): T | null {
+  try {
+    const loaded = JSON.parse(readFileSync(file, 'utf8')) as T;
+    const problem = validate(loaded);
+    if (!problem) return loaded;
+    logger.warn({ ...context, file, problem }, 'reference profile rejected');
+  } catch (err) {
+    logger.warn({ ...context, file, err: (err as Error).message }, 'reference profile unreadable');
+  }
+  return null;
+}
+
+interface Loaded<P, M> {
+  profile: P | null;
+  monitors: Map<string, M | null>;
+}
+
+/**
+ * One monitor per model version, against a profile read once per model config. Keyed by the config
+ * object: a (re)load reads a new config, so it also reads the profile again and starts new monitors.
+ */
+export class VersionMonitors<P, M> {
+  private readonly byConfig = new WeakMap<ModelConfig, Loaded<P, M>>();
+
+  constructor(
+    private readonly read: (model: string, config: ModelConfig) => P | null,
+    /** Null: this version is not monitored (asked once per version and config). */
+    private readonly create: (profile: P, model: string, version: string, config: ModelConfig) => M | null,
+  ) {}
+
+  get(model: string, config: ModelConfig, version: string): M | null {
+    let loaded = this.byConfig.get(config);
+    if (!loaded) {
+      loaded = { profile: this.read(model, config), monitors: new Map() };
+      this.byConfig.set(config, loaded);
+    }
+    if (!loaded.profile) return null;
+    let monitor = loaded.monitors.get(version);
+    if (monitor === undefined) {
+      monitor = this.create(loaded.profile, model, version, config);
+      loaded.monitors.set(version, monitor);
+    }
+    return monitor;
+  }
+}

@@ -1,0 +1,119 @@
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { DriftMonitor, validateProfile, type ReferenceProfile } from '../drift/psi';
+import { readProfileFile, VersionMonitors } from '../drift/version-monitors';
+import { defineCounter, defineGauge, defineHistogram, MODEL_LABELS } from '../observability/metrics';
+import type { ObserveHook } from '../pipeline/phases';
+import type { ModelConfig } from '../repository/model-config';
+import { CONFIDENCE_BUCKETS, MAX_CLASSES, qualityRows } from './quality-profile';
+
+export interface QualityObserverDeps {
+  repositoryPath: string;
+  modelConfig(model: string): ModelConfig;
+  registry: Registry;
+  logger: Logger;
+}
+
+/** quality-profile.json: one reference profile per version (scripts/quality-profile.ts writes it). */
+export interface QualityProfileFile {
+  versions: Record<string, ReferenceProfile>;
+}
+
+function validateFile(file: QualityProfileFile): string | undefined {
+  if (typeof file?.versions !== 'object' || file.versions === null) return "needs a 'versions' object";
+  for (const [version, profile] of Object.entries(file.versions)) {
+    if (profile.features?.length !== 2) return `version ${version}: needs the confidence and class features`;
+    const problem = validateProfile(profile);
+    if (problem) return `version ${version}: ${problem}`;
+  }
+  return undefined;
+}
+
+interface VersionQuality {
+  monitor: DriftMonitor;
+  classes: number;
+}
+
+type Labels = (typeof MODEL_LABELS)[number];
+
+/**
+ * For classifiers whose config names a scores output: the top-1 score of every answered row goes
+ * into `model_confidence{model,version}` (a histogram with fixed buckets), the predicted class into
+ * `model_predicted_class_total{model,version,class}`, and both into a PSI monitor against the
+ * version's held-out profile, exported as `model_confidence_shift` and `model_prediction_drift`.
+ * Models without a scores output, a profile, or a profile for the version are skipped.
+ */
+export function createQualityObserver(deps: QualityObserverDeps): ObserveHook {
+  const confidence: Histogram<Labels> = defineHistogram(deps.registry, {
+    name: 'model_confidence',
+    help: 'Top-1 class score of each answered row of a classifier.',
+    labelNames: MODEL_LABELS,
+    buckets: CONFIDENCE_BUCKETS,
+  });
+  const predicted: Counter<Labels | 'class'> = defineCounter(deps.registry, {
+    name: 'model_predicted_class_total',
+    help: 'Answered rows of a classifier by predicted class (class index).',
+    labelNames: [...MODEL_LABELS, 'class'],
+  });
+  const shift = defineGauge(deps.registry, {
+    name: 'model_confidence_shift',
+    help: 'PSI of the top-1 score distribution of the last complete window against the held-out reference.',
+    labelNames: MODEL_LABELS,
+  });
+  const drift = defineGauge(deps.registry, {
+    name: 'model_prediction_drift',
+    help: 'PSI of the predicted-class shares of the last complete window against the held-out reference.',
+    labelNames: MODEL_LABELS,
+  });
+  const monitors = new VersionMonitors<QualityProfileFile, VersionQuality>(
+    (model, config) =>
+      config.quality
+        ? readProfileFile(
+            path.join(deps.repositoryPath, model, config.quality.reference_profile),
+            validateFile,
+            deps.logger,
+            { model },
+          )
+        : null,
+    (file, model, version, config) => {
+      const profile = file.versions[version];
+      if (!profile) {
+        deps.logger.warn({ model, version }, 'no quality reference profile for this version; not monitored');
+        return null;
+      }
+      const classes = profile.features[1].edges.length + 1;
+      return { monitor: new DriftMonitor(profile, config.quality!.window_rows), classes };
+    },
+  );
+
+  return ({ model, result }) => {
+    // A fallback's answer names another model, whose version label would mislead.
+    if (!result || result.modelName !== model) return;
+    const config = deps.modelConfig(model);
+    if (!config.quality) return;
+    const version = result.modelVersion;
+    const quality = monitors.get(model, config, version);
+    if (!quality) return;
+    const scores = result.outputs.find((t) => t.name === config.quality!.scores_output);
+    // Absent when the request asked for other outputs only.
+    if (!scores || Array.isArray(scores.data)) return;
+    const classes = scores.shape[scores.shape.length - 1];
+    if (classes !== quality.classes || classes > MAX_CLASSES) return;
+    const rows = qualityRows(scores.data as ArrayLike<number>, classes);
+    const labels = { model, version };
+    const perClass = new Array<number>(classes).fill(0);
+    for (let i = 0; i < rows.length; i += 2) {
+      confidence.observe(labels, rows[i]);
+      perClass[rows[i + 1]]++;
+    }
+    perClass.forEach((n, c) => {
+      if (n > 0) predicted.inc({ model, version, class: String(c) }, n);
+    });
+    if (quality.monitor.observe(rows, 2)) {
+      const [confidenceShift, classDrift] = quality.monitor.scores()!;
+      shift.set(labels, confidenceShift);
+      drift.set(labels, classDrift);
+    }
+  };
+}
