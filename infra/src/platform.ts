@@ -2,37 +2,53 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { NodeAutoscaling } from './autoscaling/node-autoscaling';
 import { PodAutoscaling } from './autoscaling/pod-autoscaling';
+import {
+  estimateMonthlyCost,
+  hourlyRates,
+  requestTimeoutMs,
+  type StackConfig,
+} from '@ml-platform/stack-config';
 import { Budget } from './budget/budget';
-import { estimateMonthlyCost, hourlyRates } from './budget/cost-estimate';
 import { Cluster, STORAGE_CLASS } from './cluster/cluster';
 import { GpuNodeGroups } from './gpu/gpu-node-groups';
 import { gpuNodeSelector, systemNodeSelector } from './k8s/scheduling';
 import { Monitoring } from './monitoring/monitoring';
 import { Network } from './network/network';
 import { IN_CLUSTER_REDIS_LABELS, REDIS_PORT, Redis } from './redis/redis';
-import type { PlatformSettings } from './settings';
-import { registerStackTagging } from './tagging';
+import { registerStackTagging, stackTags } from './tagging';
 import { ServiceWorkload } from './workload/service-workload';
 
-/** Composes the components for one stack and returns its outputs. */
-export async function createPlatform(s: PlatformSettings): Promise<Record<string, unknown>> {
-  if (!s.isLocal) registerStackTagging(s.tags);
+/** Where the stack puts the service and the monitoring stack in Kubernetes. */
+export const SERVICE_NAMESPACE = 'inference';
+export const MONITORING_NAMESPACE = 'monitoring';
+
+/** Composes the components for one stack from its resolved config and returns its outputs. */
+export async function createPlatform(
+  s: StackConfig,
+  stack: string,
+  project: string,
+): Promise<Record<string, unknown>> {
+  const isLocal = s.environment === 'local';
+  const isProd = s.environment === 'prod';
+  const tags = stackTags(s, stack, project);
+  if (!isLocal) registerStackTagging(tags);
   const costEstimate = estimateMonthlyCost(s);
 
   let provider: k8s.Provider;
   let ready: pulumi.Resource[] = [];
   let network: Network | undefined;
   let cluster: Cluster | undefined;
-  if (!s.isLocal && s.cluster) {
+  if (!isLocal && s.cluster) {
+    const clusterName = `${project}-${stack}`;
     network = new Network('network', {
-      clusterName: s.cluster.name,
+      clusterName,
       region: s.region,
       cidr: s.network.cidr,
       availabilityZones: s.network.availabilityZones,
       natGateways: s.network.natGateways,
     });
     cluster = new Cluster('cluster', {
-      name: s.cluster.name,
+      name: clusterName,
       version: s.cluster.version,
       region: s.region,
       vpcId: network.vpcId,
@@ -41,7 +57,7 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
       systemNodes: s.cluster.systemNodes,
       adminPrincipalArns: s.cluster.adminPrincipalArns,
       loadBalancerController: s.ingress.enabled,
-      deletionProtection: s.isProd,
+      deletionProtection: isProd,
     });
     provider = cluster.provider;
     ready = cluster.ready;
@@ -54,8 +70,8 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
   const monitoring = new Monitoring('monitoring', {
     sla: s.sla,
     provider,
-    serviceNamespace: s.service.namespace,
-    namespace: s.monitoring.namespace,
+    serviceNamespace: SERVICE_NAMESPACE,
+    namespace: MONITORING_NAMESPACE,
     driftThreshold: s.monitoring.driftThreshold,
     queueSaturationDepth: s.monitoring.queueSaturationDepth,
     p99AlertMs: s.monitoring.p99AlertMs,
@@ -67,7 +83,7 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
   });
 
   if (cluster && s.cluster && network) {
-    const karpenter = s.nodeAutoscaler === 'karpenter';
+    const karpenter = s.autoscaling.nodes === 'karpenter';
     new GpuNodeGroups('gpu', {
       clusterName: cluster.name,
       nodeRoleArn: cluster.nodeRole.arn,
@@ -78,14 +94,14 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
       dependsOn: [...ready, monitoring.release],
     });
     new NodeAutoscaling('node-autoscaling', {
-      mode: s.nodeAutoscaler,
+      mode: s.autoscaling.nodes,
       clusterName: cluster.name,
       region: s.region,
       partition: cluster.partition,
       accountId: cluster.accountId,
       gpuNodeGroups: s.cluster.gpuNodeGroups,
       provider,
-      tags: s.tags,
+      tags,
       alarmTopicArn: monitoring.topic?.arn,
       dependsOn: ready,
     });
@@ -99,13 +115,14 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
             replicationGroupId: cluster.name,
             nodeType: s.redis.nodeType,
             replicas: s.redis.replicas,
-            multiAz: s.redis.multiAz,
+            // A replica in another AZ is what makes failover survive an AZ outage; dev saves the cost.
+            multiAz: s.redis.replicas >= 1 && (isProd || s.environment === 'staging'),
             atRestEncryption: s.redis.atRestEncryption,
             vpcId: network.vpcId,
             subnetIds: network.privateSubnetIds,
             clientSecurityGroupId: cluster.nodeSecurityGroupId,
             alarmTopicArn: monitoring.topic?.arn,
-            snapshotRetentionDays: s.isProd ? 7 : 1,
+            snapshotRetentionDays: isProd ? 7 : 1,
             secretName: `${cluster.name}/redis`,
           }
         : undefined,
@@ -113,14 +130,14 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
   });
 
   const workload = new ServiceWorkload('inference', {
-    namespace: s.service.namespace,
+    namespace: SERVICE_NAMESPACE,
     provider,
     image: s.service.image,
     port: s.service.port,
     strategy: s.service.strategy,
     sla: s.sla,
     rateLimit: s.rateLimit,
-    requestTimeoutMs: s.service.requestTimeoutMs,
+    requestTimeoutMs: requestTimeoutMs(s.sla),
     resources: s.service.resources,
     gpu: s.service.gpu,
     nodeSelector: onCloud ? (s.service.gpu ? gpuNodeSelector : systemNodeSelector) : undefined,
@@ -157,13 +174,9 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
   });
 
   new PodAutoscaling('pod-autoscaling', {
-    namespace: s.service.namespace,
+    namespace: SERVICE_NAMESPACE,
     target: workload.scaleTarget,
-    minReplicas: s.pods.minReplicas,
-    maxReplicas: s.pods.maxReplicas,
-    keda: s.pods.keda,
-    targetQueueDepthPerPod: s.pods.targetQueueDepthPerPod,
-    targetCpuPct: s.pods.targetCpuPct,
+    ...s.autoscaling.pods,
     prometheusUrl: monitoring.prometheusUrl,
     provider,
     nodeSelector: onCloud ? systemNodeSelector : undefined,
@@ -175,7 +188,7 @@ export async function createPlatform(s: PlatformSettings): Promise<Record<string
       monthlyLimitUsd: s.budget.monthlyLimitUsd,
       alertThresholdsPct: s.budget.alertThresholdsPct,
       emails: s.budget.emails,
-      costAllocationTag: { key: s.budget.costAllocationTag, value: s.stack },
+      costAllocationTag: { key: s.budget.costAllocationTag, value: stack },
     });
   }
 

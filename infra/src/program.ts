@@ -1,15 +1,13 @@
 import * as pulumi from '@pulumi/pulumi';
-import { readProjectConfig, validateStackConfig } from './config';
+import { resolveConfigMap } from '@ml-platform/stack-config';
 import { createPlatform } from './platform';
-import { resolveSettings } from './settings';
 
-/** The stack program: read and validate config, then compose the platform. Returns the stack outputs. */
+/**
+ * The stack program: validate the config the engine hands it (every namespace, so `aws:region` is
+ * checked too), then compose the platform. Returns the stack outputs.
+ */
 export async function program(): Promise<Record<string, unknown>> {
   const stack = pulumi.getStack();
-  const cfg = validateStackConfig(
-    readProjectConfig(),
-    `stack ${stack}`,
-    new pulumi.Config('aws').get('region'),
-  );
-  return createPlatform(resolveSettings(cfg, stack, pulumi.getProject()));
+  const cfg = resolveConfigMap(pulumi.runtime.allConfig(), `stack ${stack}`);
+  return createPlatform(cfg, stack, pulumi.getProject());
 }

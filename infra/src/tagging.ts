@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import { DEFAULT_COST_ALLOCATION_TAG, type StackConfig } from '@ml-platform/stack-config';
 
 /**
  * AWS resource types this program creates whose Args have no `tags` (AWS cannot tag them). Every other
@@ -47,4 +48,15 @@ export function registerStackTagging(tags: Record<string, string>): void {
   pulumi.runtime.registerStackTransformation((args) =>
     isTaggable(args.type) ? { props: withTags(args.props, tags), opts: args.opts } : undefined,
   );
+}
+
+/** Tags for every taggable AWS resource of a stack; the budget filters on its cost allocation tag. */
+export function stackTags(cfg: StackConfig, stack: string, project: string): Record<string, string> {
+  return {
+    project,
+    stack,
+    environment: cfg.environment,
+    'managed-by': 'pulumi',
+    [cfg.budget?.costAllocationTag ?? DEFAULT_COST_ALLOCATION_TAG]: stack,
+  };
 }

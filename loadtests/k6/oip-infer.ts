@@ -11,6 +11,7 @@ import type {} from 'k6'; // brings the k6 globals (__ENV) into scope
  */
 import http from 'k6/http';
 import { check } from 'k6';
+import { PATHS } from '@ml-platform/contract/names';
 import type { Sla } from '@ml-platform/stack-config';
 import { evaluateThresholds, metricsFromK6Summary } from '../src/evaluate';
 import { toK6Options } from '../src/k6-options';
@@ -73,7 +74,7 @@ function getJson(path: string, method: 'GET' | 'POST' = 'GET'): unknown {
 export function setup(): SetupData {
   let model = __ENV.MODEL;
   if (!model) {
-    const index = getJson('/v2/repository/index', 'POST') as Array<{ name: string }>;
+    const index = getJson(PATHS.repositoryIndex, 'POST') as Array<{ name: string }>;
     if (!Array.isArray(index) || index.length === 0)
       throw new Error('the repository index is empty: set MODEL');
     model = index[0].name;

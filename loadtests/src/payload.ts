@@ -1,28 +1,13 @@
 /**
  * Builds Open Inference Protocol infer requests from a model's metadata, so any model in the
- * repository can be load-tested without a hand-written payload. No Node APIs: k6 bundles this too.
+ * repository can be load-tested without a hand-written payload. No Node APIs and no schema library:
+ * k6 bundles this too, so it takes only the contract's plain names.
  */
-
-export const OIP_DATATYPES = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-] as const;
-export type OipDatatype = (typeof OIP_DATATYPES)[number];
+import { DATATYPES, type Datatype } from '@ml-platform/contract/names';
 
 export interface TensorMetadata {
   name: string;
-  datatype: OipDatatype;
+  datatype: Datatype;
   shape: number[];
 }
 
@@ -37,7 +22,7 @@ export interface ModelMetadata {
 export interface InferInput {
   name: string;
   shape: number[];
-  datatype: OipDatatype;
+  datatype: Datatype;
   data: Array<number | boolean | string>;
 }
 
@@ -53,7 +38,7 @@ export class MetadataError extends Error {
 }
 
 /** Integer ranges are kept inside the type and within float-exact JSON numbers (INT64/UINT64 too). */
-const INT_RANGES: Partial<Record<OipDatatype, [number, number]>> = {
+const INT_RANGES: Partial<Record<Datatype, [number, number]>> = {
   UINT8: [0, 255],
   UINT16: [0, 1000],
   UINT32: [0, 1000],
@@ -82,13 +67,13 @@ function parseTensor(raw: unknown, path: string): TensorMetadata {
   if (raw === null || typeof raw !== 'object') fail(path, 'an object', raw);
   const t = raw as Record<string, unknown>;
   if (typeof t.name !== 'string' || t.name.length === 0) fail(`${path}.name`, 'a non-empty string', t.name);
-  if (!(OIP_DATATYPES as readonly unknown[]).includes(t.datatype)) {
-    fail(`${path}.datatype`, `one of ${OIP_DATATYPES.join(', ')}`, t.datatype);
+  if (!(DATATYPES as readonly unknown[]).includes(t.datatype)) {
+    fail(`${path}.datatype`, `one of ${DATATYPES.join(', ')}`, t.datatype);
   }
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= -1)) {
     fail(`${path}.shape`, 'an array of integers >= -1 (-1 = variable)', t.shape);
   }
-  return { name: t.name, datatype: t.datatype as OipDatatype, shape: t.shape as number[] };
+  return { name: t.name, datatype: t.datatype as Datatype, shape: t.shape as number[] };
 }
 
 /** Variable dimensions (-1) become `batchSize` for the first (batch) dimension and 1 elsewhere. */
@@ -97,7 +82,7 @@ export function resolveShape(shape: readonly number[], batchSize = 1): number[] 
 }
 
 /** One element of `datatype` from a uniform random number in [0, 1). */
-function randomValue(datatype: OipDatatype, u: number): number | boolean | string {
+function randomValue(datatype: Datatype, u: number): number | boolean | string {
   const range = INT_RANGES[datatype];
   if (range) return range[0] + Math.floor(u * (range[1] - range[0] + 1));
   switch (datatype) {

@@ -100,6 +100,9 @@ describe('the k6 bundle', () => {
     const imports = [...code.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
     expect(imports.sort()).toEqual(['k6', 'k6/http']);
     expect(code).not.toMatch(/require\(|: string|interface /);
+    // It takes the contract's plain names only; the zod wire schemas stay out of k6.
+    expect(code).toContain('contract/src/names/');
+    expect(code).not.toMatch(/zod/i);
     // esbuild lowers syntax to ES2017 but not library calls; newer built-ins may be missing in k6's runtime.
     expect(code).not.toMatch(
       /\.(fromEntries|flatMap|flat|matchAll|trimEnd|trimStart|replaceAll|allSettled|at)\(/,

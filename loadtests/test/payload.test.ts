@@ -1,13 +1,13 @@
 import fc from 'fast-check';
+import { DATATYPES, type Datatype } from '@ml-platform/contract/names';
+import { InferenceRequestSchema } from '@ml-platform/contract/wire';
 import {
   buildInferRequest,
   INFER_CHECKS,
   inferPath,
   MetadataError,
-  OIP_DATATYPES,
   parseModelMetadata,
   resolveShape,
-  type OipDatatype,
 } from '../src/payload';
 
 /** Mulberry32: a seeded uniform source so payloads are reproducible in tests. */
@@ -22,7 +22,7 @@ function seeded(seed: number): () => number {
   };
 }
 
-const INT_LIMITS: Partial<Record<OipDatatype, [number, number]>> = {
+const INT_LIMITS: Partial<Record<Datatype, [number, number]>> = {
   UINT8: [0, 255],
   UINT16: [0, 65535],
   UINT32: [0, 4294967295],
@@ -33,7 +33,7 @@ const INT_LIMITS: Partial<Record<OipDatatype, [number, number]>> = {
   INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 
-function valid(datatype: OipDatatype, v: unknown): boolean {
+function valid(datatype: Datatype, v: unknown): boolean {
   const limits = INT_LIMITS[datatype];
   if (limits) return Number.isInteger(v) && (v as number) >= limits[0] && (v as number) <= limits[1];
   if (datatype === 'BOOL') return typeof v === 'boolean';
@@ -81,7 +81,7 @@ describe('payloads from OIP model metadata', () => {
   it('generates values valid for every OIP datatype and any shape', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(...OIP_DATATYPES),
+        fc.constantFrom(...DATATYPES),
         fc.array(
           fc.integer({ min: -1, max: 6 }).filter((d) => d !== 0),
           { maxLength: 3 },
@@ -95,6 +95,7 @@ describe('payloads from OIP model metadata', () => {
           const input = req.inputs[0];
           expect(input.data).toHaveLength(input.shape.reduce((n, d) => n * d, 1));
           for (const v of input.data) expect(valid(datatype, v)).toBe(true);
+          expect(InferenceRequestSchema.safeParse(req).error).toBeUndefined();
         },
       ),
     );

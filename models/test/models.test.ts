@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { datatypeFromOrt } from '../../service/src/core/datatypes';
-import type { Datatype } from '../../service/src/core/tensor';
-import { checkSignature, loadFeatureSpec } from '../../service/src/features/serving';
-import { ModelConfigSchema, type ModelConfig } from '../../service/src/repository/model-config';
+import { datatypeFromOrt } from '@ml-platform/service/core/datatypes';
+import type { Datatype } from '@ml-platform/service/core/tensor';
+import { checkSignature, loadFeatureSpec } from '@ml-platform/service/features/serving';
+import { ModelConfigSchema, type ModelConfig } from '@ml-platform/service/repository/model-config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BUNDLED = path.join(ROOT, 'models');

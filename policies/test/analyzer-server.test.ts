@@ -1,54 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { REPO_ROOT } from '@ml-platform/stack-config';
 import { gpuNodeGroup } from './support/stack';
 import { UNKNOWN_NUMBER } from './support/unknown';
+import {
+  analyzerPb,
+  Empty,
+  engineEnv,
+  startPack,
+  Struct,
+  type Reply,
+  type RunningPack,
+} from './support/pack-process';
 
-/**
- * The pack as the Pulumi CLI runs it: `index.ts` started in `policies/`, spoken to over the analyzer
- * gRPC protocol with @pulumi/pulumi's own generated client. The CLI itself cannot run here, so this is
- * the closest real check that `pulumi preview --policy-pack policies` loads the pack and gets verdicts.
- */
-/* eslint-disable @typescript-eslint/no-require-imports */
-const pulumiDir = path.dirname(require.resolve('@pulumi/pulumi/package.json'));
-const fromPulumi = (m: string) => require(require.resolve(m, { paths: [pulumiDir] }));
-const analyzerPb = require('@pulumi/pulumi/proto/analyzer_pb');
-const analyzerGrpc = require('@pulumi/pulumi/proto/analyzer_grpc_pb');
-const { Struct } = fromPulumi('google-protobuf/google/protobuf/struct_pb');
-const { Empty } = fromPulumi('google-protobuf/google/protobuf/empty_pb');
-/* eslint-enable @typescript-eslint/no-require-imports */
-
-type Call = (req: unknown, cb: (err: Error | null, res: Record<string, () => unknown>) => void) => void;
-let server: ChildProcess;
-let client: Record<string, Call> & { close(): void };
-
-const call = (method: string, req: unknown) =>
-  new Promise<Record<string, (...a: unknown[]) => unknown>>((resolve, reject) =>
-    client[method].call(client, req, (err, res) => (err ? reject(err) : resolve(res as never))),
-  );
+let prod: RunningPack;
 
 beforeAll(async () => {
-  server = spawn(process.execPath, [require.resolve('tsx/cli'), 'index.ts'], {
-    cwd: path.join(REPO_ROOT, 'policies'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  server.stderr?.on('data', (d) => (stderr += String(d)));
-  const port = await new Promise<number>((resolve, reject) => {
-    server.stdout?.on('data', (d) => {
-      const m = /^(\d+)\s*$/m.exec(String(d));
-      if (m) resolve(Number(m[1]));
-    });
-    server.on('exit', (code) => reject(new Error(`pack exited with ${code}: ${stderr}`)));
-  });
-  client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  prod = await startPack(engineEnv('prod'));
 }, 60_000);
 
-afterAll(() => {
-  client?.close();
-  server?.kill();
-});
+afterAll(() => prod?.stop());
 
 function analyzeRequest(props: Record<string, unknown>) {
   const req = new analyzerPb.AnalyzeRequest();
@@ -60,12 +30,10 @@ function analyzeRequest(props: Record<string, unknown>) {
   return req;
 }
 
-type Diagnostic = Record<string, () => unknown>;
-
 it('serves the pack under its name with every policy', async () => {
-  const info = await call('getAnalyzerInfo', new Empty());
+  const info = await prod.call('getAnalyzerInfo', new Empty());
   expect(info.getName()).toBe('ml-platform-guardrails');
-  const names = (info.getPoliciesList() as Diagnostic[]).map((p) => p.getName());
+  const names = (info.getPoliciesList() as Reply[]).map((p) => p.getName());
   expect(names).toEqual(
     expect.arrayContaining(['sla-alerts', 'budget-covers-max-cost', 'gpu-node-groups', 'redis-encryption']),
   );
@@ -74,8 +42,8 @@ it('serves the pack under its name with every policy', async () => {
 
 it('reports a mandatory violation for an uncapped GPU group, reading the prod stack', async () => {
   const props = gpuNodeGroup({ scalingConfig: { minSize: 0, maxSize: 100 } }).props;
-  const res = await call('analyze', analyzeRequest(props));
-  const diags = (res.getDiagnosticsList() as Diagnostic[]).map((d) => [
+  const res = await prod.call('analyze', analyzeRequest(props));
+  const diags = (res.getDiagnosticsList() as Reply[]).map((d) => [
     d.getPolicyname(),
     d.getMessage(),
     d.getEnforcementlevel(),
@@ -91,8 +59,8 @@ it('reports a mandatory violation for an uncapped GPU group, reading the prod st
 
 it('turns an unknown max size during preview into an advisory note, not a verdict', async () => {
   const props = gpuNodeGroup({ scalingConfig: { minSize: 0, maxSize: UNKNOWN_NUMBER } }).props;
-  const res = await call('analyze', analyzeRequest(props));
-  const diags = (res.getDiagnosticsList() as Diagnostic[]).map((d) => [
+  const res = await prod.call('analyze', analyzeRequest(props));
+  const diags = (res.getDiagnosticsList() as Reply[]).map((d) => [
     d.getPolicyname(),
     d.getMessage(),
     d.getEnforcementlevel(),
@@ -105,3 +73,32 @@ it('turns an unknown max size during preview into an advisory note, not a verdic
     ],
   ]);
 });
+
+/** The initial config a pack reports, as the CLI reads it before applying `--policy-pack-config`. */
+function initialConfig(info: Reply): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  (info.getInitialconfigMap() as Map<string, Reply>).forEach((entry, policy) => {
+    const level = entry.getEnforcementlevel();
+    out[policy] = {
+      ...(entry.getProperties() as { toJavaScript(): Record<string, unknown> }).toJavaScript(),
+      ...(level ? { enforcementLevel: level } : {}),
+    };
+  });
+  return out;
+}
+
+it("carries each stack's own policy config, so `--policy-pack policies` alone applies its waivers", async () => {
+  // The engine applies a pack's initial config over the policies' defaults and any
+  // --policy-pack-config over that (ReconcilePolicyPackConfig), so this is what the preview runs with.
+  const expected = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'config', 'dev.json'), 'utf8'));
+  expect(Object.keys(expected)).toEqual(['workload-security-context', 'public-ingress-waf']);
+  const dev = await startPack(engineEnv('dev'));
+  try {
+    expect(initialConfig(await dev.call('getAnalyzerInfo', new Empty()))).toEqual(expected);
+  } finally {
+    dev.stop();
+  }
+  expect(initialConfig(await prod.call('getAnalyzerInfo', new Empty()))).toEqual(
+    JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'config', 'prod.json'), 'utf8')),
+  );
+}, 60_000);

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import { validateResourceOfType, validateStackResourcesOfType, type Policies } from '@pulumi/policy';
 import { evaluatePolicies, hasMandatoryViolations } from '../src/gate/evaluate';
-import { validatePolicyConfig } from '../src/gate/policy-config';
+import { validatePolicyConfig } from '../src/core/policy-config';
 import { guardrails } from '../src/guardrails';
 import { fixedContext } from '../src/core/context';
 import { budget, gpuNodeGroup, prodConfig, resource } from './support/stack';

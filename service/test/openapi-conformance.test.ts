@@ -1,4 +1,6 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv from 'ajv';
+import { InferenceRequestSchema } from '@ml-platform/contract/wire';
 import { breastCancerRequest, startTestService, tempRepository, type TestService } from './http-support';
 
 /**
@@ -90,6 +92,12 @@ describe('responses conform to GET /openapi.json', () => {
     );
   });
 
+  it('is a valid OpenAPI 3.0.3 document', async () => {
+    expect(doc.openapi).toBe('3.0.3');
+    // The validator dereferences in place; the document stays as served for the other tests.
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
+  });
+
   it.each([
     ['GET', '/v2/health/live', 200],
     ['GET', '/v2/health/ready', 200],
@@ -142,6 +150,35 @@ describe('responses conform to GET /openapi.json', () => {
     ['an unknown model load', '/v2/repository/models/nope/load', {}, 404],
   ])('POST %s', async (_what, path, body, status) => {
     expect(await check('POST', path, post(body))).toBe(status);
+  });
+
+  it('documents the binary tensor extension well enough to build a request from it', async () => {
+    const op = doc.paths['/v2/models/{model}/infer'].post as unknown as {
+      parameters: Array<{ name: string; in: string }>;
+      requestBody: { content: Record<string, unknown> };
+    };
+    const lengthHeader = op.parameters.find((p) => p.in === 'header')?.name;
+    expect(lengthHeader?.toLowerCase()).toBe('inference-header-content-length');
+    const mediaType = Object.keys(op.requestBody.content).find((t) => t !== 'application/json');
+    expect(mediaType).toBe('application/octet-stream');
+
+    const features = Float32Array.from(breastCancerRequest().inputs[0].data);
+    const header = InferenceRequestSchema.parse({
+      inputs: [
+        {
+          name: 'input',
+          shape: [1, 30],
+          datatype: 'FP32',
+          parameters: { binary_data_size: features.byteLength },
+        },
+      ],
+    });
+    const json = Buffer.from(JSON.stringify(header));
+    const init = {
+      body: Buffer.concat([json, Buffer.from(features.buffer)]),
+      headers: { 'content-type': mediaType!, [lengthHeader!]: String(json.length) },
+    };
+    expect(await check('POST', '/v2/models/breast-cancer/infer', init)).toBe(200);
   });
 
   it('documents 405 for a wrong method on infer', async () => {

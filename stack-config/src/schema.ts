@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { SlaSchema } from './sla';
 
+export const DEFAULT_COST_ALLOCATION_TAG = 'ml-platform-stack';
+
 export const ENVIRONMENTS = ['dev', 'staging', 'prod', 'local'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
@@ -28,16 +30,22 @@ export const ClusterSchema = z
   .object({
     version: z.string().regex(/^1\.\d{2}$/, 'must be a Kubernetes minor version such as "1.33"'),
     systemNodes: z
-      .object({ instanceType: z.string().min(1), min: bounded(100), max: bounded(100) })
+      .object({
+        instanceType: z.string().min(1),
+        min: bounded(100),
+        max: bounded(100),
+        /** Root volume of each system node in GiB. Defaults to 50. */
+        diskSizeGb: z.number().int().min(20).max(2000).default(50),
+      })
       .strict()
       .superRefine(minNotAboveMax),
     gpuNodeGroups: z.array(GpuNodeGroupSchema).default([]),
-    /** IAM principals (users or roles) granted cluster-admin through EKS access entries. */
+    /** IAM principals (users or roles) granted cluster-admin through EKS access entries. Defaults to none. */
     adminPrincipalArns: z
       .array(
         z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:(role|user)\/.+$/, 'must be an IAM role or user ARN'),
       )
-      .optional(),
+      .default([]),
   })
   .strict();
 
@@ -50,10 +58,10 @@ export const AutoscalingSchema = z
         maxReplicas: z.number().int().min(1).max(1000),
         /** KEDA on the service's own metrics; false falls back to an HPA on CPU. */
         keda: z.boolean().default(true),
-        /** KEDA target: queued requests per pod before another replica is added (infra default 10). */
-        targetQueueDepthPerPod: z.number().int().min(1).max(10_000).optional(),
-        /** HPA target when KEDA is off: average CPU utilisation in percent (infra default 70). */
-        targetCpuPct: z.number().int().min(10).max(100).optional(),
+        /** KEDA target: queued requests per pod before another replica is added. Defaults to 10. */
+        targetQueueDepthPerPod: z.number().int().min(1).max(10_000).default(10),
+        /** HPA target when KEDA is off: average CPU utilisation in percent. Defaults to 70. */
+        targetCpuPct: z.number().int().min(10).max(100).default(70),
       })
       .strict()
       .superRefine((v, ctx) => {
@@ -73,8 +81,8 @@ export const RedisSchema = z
     nodeType: z.string().regex(/^cache\./, 'must be an ElastiCache node type such as cache.r7g.large'),
     /** Read replicas per shard; prod needs at least 1 for automatic failover. */
     replicas: z.number().int().min(0).max(5),
-    /** At-rest encryption of snapshots and swap (infra default true); the guardrails reject false. */
-    atRestEncryption: z.boolean().optional(),
+    /** At-rest encryption of snapshots and swap; the guardrails reject false. Defaults to true. */
+    atRestEncryption: z.boolean().default(true),
   })
   .strict();
 
@@ -90,25 +98,32 @@ export const BudgetSchema = z
     monthlyLimitUsd: z.number().positive().max(10_000_000),
     alertThresholdsPct: z.array(z.number().positive().max(1000)).min(1),
     emails: z.array(z.string().email()).min(1),
-    /** Cost allocation tag key the budget filters on; its value is the stack name (infra default `ml-platform-stack`). */
+    /** Cost allocation tag key the budget filters on; its value is the stack name. Defaults to `ml-platform-stack`. */
     costAllocationTag: z
       .string()
       .regex(/^[A-Za-z0-9_.:/=+@-]{1,128}$/, 'must be a valid AWS tag key (1-128 chars)')
-      .optional(),
+      .default(DEFAULT_COST_ALLOCATION_TAG),
   })
   .strict();
 
 export const ServiceSchema = z
   .object({
     image: z.string().min(1),
+    /** How a new image rolls out. Defaults to `rolling`. */
     strategy: z.enum(['canary', 'blue-green', 'rolling']).default('rolling'),
-    /** API keys are required outside dev; the keys live in a Secret, never in config. */
+    /** API keys are required outside dev; the keys live in a Secret, never in config. Defaults to true. */
     auth: z.boolean().default(true),
-    /** Container port (the service's PORT; infra default 8080). */
-    port: z.number().int().min(1024).max(65535).optional(),
-    /** Run on the GPU node groups (requests nvidia.com/gpu); infra default: true when GPU groups exist. */
+    /** Container port (the service's PORT). Defaults to 8080. */
+    port: z.number().int().min(1024).max(65535).default(8080),
+    /**
+     * Run on the GPU node groups (requests nvidia.com/gpu). Defaults to true when GPU node groups
+     * exist; always false in `local`, which has no GPU nodes.
+     */
     gpu: z.boolean().optional(),
-    /** Per-pod requests; limits are set equal for memory and GPU (Guaranteed-ish QoS). */
+    /**
+     * Per-pod requests; limits are set equal for memory and GPU (Guaranteed-ish QoS). Defaults to
+     * 2 CPUs and 8Gi, or 250m and 512Mi in `local`.
+     */
     resources: z
       .object({
         cpu: z.string().regex(/^\d+(\.\d+)?m?$/, 'must be a Kubernetes CPU quantity such as "500m" or "2"'),
@@ -121,35 +136,37 @@ export const ServiceSchema = z
 
 export const NetworkSchema = z
   .object({
+    /** VPC CIDR. Defaults to 10.0.0.0/16. */
     cidr: z
       .string()
       .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|20)$/, 'must be an IPv4 CIDR with a /16 to /20 prefix')
-      .optional(),
-    /** Availability zones to span: at least 2 (infra default: 3 in prod, 2 elsewhere). */
+      .default('10.0.0.0/16'),
+    /** Availability zones to span, at least 2. Defaults to 3 in prod, 2 elsewhere. */
     availabilityZones: z.number().int().min(2).max(6).optional(),
-    /** NAT gateways: one per AZ (prod default) or a single one (default elsewhere). */
+    /** NAT gateways: one per AZ or a single one. Defaults to `one-per-az` in prod, `single` elsewhere. */
     natGateways: z.enum(['single', 'one-per-az']).optional(),
   })
   .strict();
 
 export const MonitoringSchema = z
   .object({
-    /** SNS topic subscriptions for alerts (the budget emails are used when empty). */
+    /** SNS topic subscriptions for alerts. Defaults to the budget emails (none in `local`). */
     alertEmails: z.array(z.string().email()).optional(),
     /** Alertmanager webhook receiver (e.g. a chat bridge); SNS is used when unset. */
     webhookUrl: z.string().url().optional(),
-    /** drift_score above this for 15 minutes alerts (infra default 0.2). */
-    driftThreshold: z.number().gt(0).max(1).optional(),
-    /** inference_queue_depth per pod above this alerts as saturation (infra default 50). */
-    queueSaturationDepth: z.number().int().min(1).max(100_000).optional(),
-    /** p99 latency alert threshold in ms (infra default: the SLA's p99); the guardrails reject one above the SLA. */
+    /** drift_score above this for 15 minutes alerts. Defaults to 0.2. */
+    driftThreshold: z.number().gt(0).max(1).default(0.2),
+    /** inference_queue_depth per pod above this alerts as saturation. Defaults to 50. */
+    queueSaturationDepth: z.number().int().min(1).max(100_000).default(50),
+    /** p99 latency alert threshold in ms; the guardrails reject one above the SLA. Defaults to the SLA's p99. */
     p99AlertMs: z.number().positive().max(60_000).optional(),
   })
   .strict();
 
 export const IngressSchema = z
   .object({
-    enabled: z.boolean().default(true),
+    /** Expose the service through a load balancer. Defaults to true, false in `local`. */
+    enabled: z.boolean().optional(),
     host: z
       .string()
       .regex(/^[a-z0-9.-]+$/, 'must be a DNS name')
@@ -159,10 +176,14 @@ export const IngressSchema = z
       .string()
       .regex(/^arn:aws[\w-]*:acm:/, 'must be an ACM certificate ARN')
       .optional(),
-    /** WAF rate-based rule: requests per 5 minutes per client IP; unset disables the WAF. */
+    /**
+     * WAF rate-based rule: requests per 5 minutes per client IP; unset disables the WAF. Defaults in
+     * staging and prod to the stack's per-key rate for 5 minutes (`rateLimit.requestsPerSecond` x 300,
+     * at least 100): one client may send no more than the whole stack's per-key rate.
+     */
     wafRateLimitPer5Min: z.number().int().min(100).max(2_000_000_000).optional(),
-    /** internet-facing or internal ALB (infra default internet-facing). */
-    scheme: z.enum(['internet-facing', 'internal']).optional(),
+    /** internet-facing or internal ALB. Defaults to `internet-facing`. */
+    scheme: z.enum(['internet-facing', 'internal']).default('internet-facing'),
   })
   .strict();
 
@@ -173,14 +194,15 @@ export const ModelStoreSchema = z
       .string()
       .regex(/^[a-z0-9.-]{3,63}$/, 'must be an S3 bucket name')
       .optional(),
-    /** Prefix the service reads its model repository from (infra default `models/`). */
-    prefix: z.string().optional(),
+    /** Prefix the service reads its model repository from. Defaults to `models/`. */
+    prefix: z.string().default('models/'),
   })
   .strict();
 
-export const StackConfigSchema = z
+const StackConfigFields = z
   .object({
     environment: z.enum(ENVIRONMENTS),
+    /** AWS region; must match `aws:region` when that is set. Defaults to us-east-1. */
     region: z
       .string()
       .regex(/^[a-z]{2}-[a-z]+-\d$/, 'must be an AWS region such as us-east-1')
@@ -192,47 +214,85 @@ export const StackConfigSchema = z
     rateLimit: RateLimitSchema,
     budget: BudgetSchema.optional(),
     service: ServiceSchema,
-    network: NetworkSchema.optional(),
-    monitoring: MonitoringSchema.optional(),
-    ingress: IngressSchema.optional(),
-    modelStore: ModelStoreSchema.optional(),
+    network: NetworkSchema.prefault({}),
+    monitoring: MonitoringSchema.prefault({}),
+    ingress: IngressSchema.prefault({}),
+    modelStore: ModelStoreSchema.prefault({}),
   })
-  .strict()
-  .superRefine((cfg, ctx) => {
-    if (cfg.environment === 'local') return;
-    // A cloud stack without these would deploy something nobody can afford to run blind.
-    for (const key of ['cluster', 'redis', 'budget'] as const) {
-      if (cfg[key] === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `is required when environment is "${cfg.environment}" (only "local" may omit it)`,
-        });
-      }
-    }
-    if (cfg.environment === 'prod' && cfg.redis !== undefined && cfg.redis.replicas < 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['redis', 'replicas'],
-        message: 'must be >= 1 in prod (automatic failover needs a replica)',
-      });
-    }
-    if (
-      cfg.environment === 'prod' &&
-      cfg.network?.availabilityZones !== undefined &&
-      cfg.network.availabilityZones < 3
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['network', 'availabilityZones'],
-        message: 'must be >= 3 in prod',
-      });
-    }
-  });
+  .strict();
 
-export type StackConfig = z.infer<typeof StackConfigSchema>;
-export type GpuNodeGroup = z.infer<typeof GpuNodeGroupSchema>;
-export type NetworkConfig = z.infer<typeof NetworkSchema>;
-export type MonitoringConfig = z.infer<typeof MonitoringSchema>;
-export type IngressConfig = z.infer<typeof IngressSchema>;
-export type ModelStoreConfig = z.infer<typeof ModelStoreSchema>;
+export const StackConfigSchema = StackConfigFields.superRefine((cfg, ctx) => {
+  if (cfg.environment === 'local') return;
+  // A cloud stack without these would deploy something nobody can afford to run blind.
+  for (const key of ['cluster', 'redis', 'budget'] as const) {
+    if (cfg[key] === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `is required when environment is "${cfg.environment}" (only "local" may omit it)`,
+      });
+    }
+  }
+  if (cfg.environment === 'prod' && cfg.redis !== undefined && cfg.redis.replicas < 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['redis', 'replicas'],
+      message: 'must be >= 1 in prod (automatic failover needs a replica)',
+    });
+  }
+  if (
+    cfg.environment === 'prod' &&
+    cfg.network.availabilityZones !== undefined &&
+    cfg.network.availabilityZones < 3
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['network', 'availabilityZones'],
+      message: 'must be >= 3 in prod',
+    });
+  }
+}).transform(resolveDefaults);
+
+type Validated = z.output<typeof StackConfigFields>;
+
+/**
+ * The defaults that depend on another option (the environment, the SLA, the budget, the rate limit),
+ * which a field's own `.default()` cannot see. Each is documented on its option above.
+ */
+function resolveDefaults(cfg: Validated) {
+  const isLocal = cfg.environment === 'local';
+  const isProd = cfg.environment === 'prod';
+  const shared = isProd || cfg.environment === 'staging';
+  const gpuGroups = cfg.cluster?.gpuNodeGroups ?? [];
+  return {
+    ...cfg,
+    network: {
+      ...cfg.network,
+      availabilityZones: cfg.network.availabilityZones ?? (isProd ? 3 : 2),
+      natGateways: cfg.network.natGateways ?? (isProd ? 'one-per-az' : 'single'),
+    },
+    service: {
+      ...cfg.service,
+      gpu: !isLocal && (cfg.service.gpu ?? gpuGroups.length > 0),
+      resources: cfg.service.resources ?? { cpu: isLocal ? '250m' : '2', memory: isLocal ? '512Mi' : '8Gi' },
+    },
+    monitoring: {
+      ...cfg.monitoring,
+      alertEmails: cfg.monitoring.alertEmails ?? cfg.budget?.emails ?? [],
+      p99AlertMs: cfg.monitoring.p99AlertMs ?? cfg.sla.p99LatencyMs,
+    },
+    ingress: {
+      ...cfg.ingress,
+      enabled: cfg.ingress.enabled ?? !isLocal,
+      wafRateLimitPer5Min:
+        cfg.ingress.wafRateLimitPer5Min ??
+        (shared ? Math.max(100, Math.round(cfg.rateLimit.requestsPerSecond * 300)) : undefined),
+    },
+  } satisfies Validated;
+}
+
+/** A stack's config with every default resolved: what the program, the pack and the load tests read. */
+export type StackConfig = z.output<typeof StackConfigSchema>;
+/** A stack's config as written in `Pulumi.<stack>.yaml`, before defaults. */
+export type StackConfigInput = z.input<typeof StackConfigSchema>;
+export type GpuNodeGroup = z.output<typeof GpuNodeGroupSchema>;

@@ -39,3 +39,12 @@ export type Sla = z.infer<typeof SlaSchema>;
 export function errorBudgetRatio(sla: Sla): number {
   return sla.errorRatePct / 100;
 }
+
+/**
+ * How long the service works on one request. A request that has waited ten p99s has already broken
+ * the SLA; answering it late only steals capacity from requests that can still meet it. Clamped so
+ * tiny SLAs still allow a cold cache.
+ */
+export function requestTimeoutMs(sla: Sla): number {
+  return Math.min(30_000, Math.max(1_000, Math.round(sla.p99LatencyMs * 10)));
+}

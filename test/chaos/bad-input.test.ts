@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { predictionCacheKey } from '../../service/src/guards/cache-key';
+import { predictionCacheKey } from '@ml-platform/service/guards/cache-key';
 import { describeWithRedis, RedisServer } from '../support/redis-server';
 import { FIXTURE_MODELS, makeModelRepo } from '../support/model-repo';
 import { startServiceProcess, waitReady, type ServiceProcess } from '../support/service-process';

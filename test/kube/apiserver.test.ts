@@ -6,9 +6,8 @@
  */
 import { listStacks } from '@ml-platform/stack-config';
 import { parse } from 'yaml';
-import { CHARTS } from '../../infra/src/k8s/charts';
-import { renderManifests } from '../../infra/src/synth/render';
-import { synthStack } from '../../infra/src/synth/run';
+import { CHARTS } from '@ml-platform/infra/charts';
+import { renderManifests, synthStack } from '@ml-platform/infra/synth';
 import { describeUnless } from '../support/describe-unless';
 import { KubeApiserver, kubeApiserverUnavailableReason } from '../support/kube-apiserver';
 import { KubeApi, failure, type KubeObject } from './api';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { CHARTS } from '../../infra/src/k8s/charts';
+import { CHARTS } from '@ml-platform/infra/charts';
 import type { KubeObject } from './api';
 
 /**

@@ -2,10 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from '@ml-platform/stack-config';
-import { main } from '@ml-platform/loadtests/src/local/cli';
-import { planSteps } from '@ml-platform/loadtests/src/local/plan';
-import type { LoadTestReport } from '@ml-platform/loadtests/src/report/report';
-import { buildScenario } from '@ml-platform/loadtests/src/scenarios';
+import { buildScenario, planSteps, runLoadTestCli, type LoadTestReport } from '@ml-platform/loadtests';
 import { startServiceProcess, waitReady, type ServiceProcess } from '../support/service-process';
 
 /**
@@ -41,7 +38,7 @@ async function pass(
   seconds: number,
 ): Promise<{ code: number; report: LoadTestReport }> {
   const dir = path.join(out, `${scenario}-${model}`);
-  const code = await main([
+  const code = await runLoadTestCli([
     '--scenario',
     scenario,
     '--target',

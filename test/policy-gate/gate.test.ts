@@ -3,8 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { listStacks, REPO_ROOT } from '@ml-platform/stack-config';
-import { runGate } from '../../policies/src/gate/run';
-import type { Violation } from '../../policies/src/gate/evaluate';
+import { runGate, type Violation } from '@ml-platform/policies/gate';
 
 // Each case synthesises a whole stack (seconds each) and the CLI cases start tsx: generous timeouts
 // keep them stable on a loaded CI machine.

@@ -5,9 +5,8 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as path from 'node:path';
-import { listStacks, loadStackConfig, REPO_ROOT } from '@ml-platform/stack-config';
-import { program } from '../../infra/src/program';
-import { runUnderMocks, stackConfigMap } from '../../infra/src/synth/run';
+import { listStacks, loadStackConfig, REPO_ROOT, stackConfigMap } from '@ml-platform/stack-config';
+import { program, runUnderMocks } from '@ml-platform/infra/synth';
 import {
   expressions,
   loadYaml,

@@ -2,14 +2,11 @@
  * Every stack in the repo, synthesised offline under mocks: the properties issue 4 asks of the
  * platform, checked on what the program actually declares for that stack's config.
  */
-import { errorBudgetRatio, listStacks } from '@ml-platform/stack-config';
+import { errorBudgetRatio, estimateMonthlyCost, listStacks } from '@ml-platform/stack-config';
 import { parseAllDocuments } from 'yaml';
-import { estimateMonthlyCost } from '../../infra/src/budget/cost-estimate';
-import { slaRuleGroups } from '../../infra/src/monitoring/sla-rules';
-import { resolveSettings } from '../../infra/src/settings';
-import { renderManifests, isKubernetesObject } from '../../infra/src/synth/render';
-import { synthStack, type SynthResult } from '../../infra/src/synth/run';
-import { isTaggable } from '../../infra/src/tagging';
+import { slaRuleGroups } from '@ml-platform/infra/sla-rules';
+import { isKubernetesObject, renderManifests, synthStack, type SynthResult } from '@ml-platform/infra/synth';
+import { isTaggable } from '@ml-platform/infra/tagging';
 import { helmValues, kubeObject, ofType, one, type Json } from '../../infra/test/helpers';
 import { validateKubeObjects } from '../../infra/test/k8s-validate';
 
@@ -69,13 +66,12 @@ describe.each(stacks)('stack %s', (stack) => {
   it('generates the PrometheusRule from its SLA', () => {
     const { resources, config } = get(stack);
     const rule = kubeObject(resources, 'PrometheusRule', 'inference-sla');
-    const s = resolveSettings(config, stack);
     expect(rule.spec.groups).toEqual(
       slaRuleGroups({
         sla: config.sla,
         namespace: 'inference',
-        driftThreshold: s.monitoring.driftThreshold,
-        queueSaturationDepth: s.monitoring.queueSaturationDepth,
+        driftThreshold: config.monitoring.driftThreshold,
+        queueSaturationDepth: config.monitoring.queueSaturationDepth,
       }),
     );
     const latency = rule.spec.groups[1].rules.find((r: Json) => r.alert === 'InferenceLatencyP99AboveSla');
@@ -149,7 +145,7 @@ describe.each(stacks)('stack %s', (stack) => {
 
   it('reports the cost estimate of its config as an output', () => {
     const { config, outputs, costEstimate } = get(stack);
-    expect(outputs.costEstimate).toEqual(estimateMonthlyCost(resolveSettings(config, stack)));
+    expect(outputs.costEstimate).toEqual(estimateMonthlyCost(config));
     expect(costEstimate.maxMonthlyUsd).toBeGreaterThanOrEqual(costEstimate.minMonthlyUsd);
     if (config.budget) expect(costEstimate.maxMonthlyUsd).toBeLessThanOrEqual(config.budget.monthlyLimitUsd);
   });
@@ -288,7 +284,7 @@ describe.each(stacks.filter((s) => s !== 'local'))('cloud stack %s', (stack) => 
     const ingress = kubeObject(resources, 'Ingress', 'inference');
     expect(ingress.spec.ingressClassName).toBe('alb');
     expect(ingress.spec.rules[0].http.paths.map((p: Json) => p.path)).toEqual(['/v2']);
-    const limit = resolveSettings(config, stack).ingress.wafRateLimitPer5Min;
+    const limit = config.ingress.wafRateLimitPer5Min;
     if (limit === undefined) {
       expect(ofType(resources, 'aws:wafv2/webAcl:WebAcl')).toEqual([]);
       expect(ingress.metadata.annotations['alb.ingress.kubernetes.io/wafv2-acl-arn']).toBeUndefined();

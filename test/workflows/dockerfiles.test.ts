@@ -44,7 +44,7 @@ describe.each(Object.entries(IMAGES))('%s image (%s)', (kind, file) => {
     expect(Number.isInteger(uid)).toBe(true);
     const cmd = run(runtime, 'CMD')[0];
     expect(cmd.line).toBeGreaterThan(users[0].line);
-    expect(JSON.parse(cmd.args)).toEqual(['node', 'service/dist/src/main.js']);
+    expect(JSON.parse(cmd.args)).toEqual(['node', '--conditions=compiled', 'service/dist/src/main.js']);
   });
 
   it('never carries Pulumi: every install is of the service workspace and no other package is copied', () => {
@@ -145,24 +145,36 @@ describe('.dockerignore', () => {
 describe('the image build step, run for real', () => {
   // Under service/ like the image's service/dist, so modules resolve from service/node_modules first.
   const outDir = path.join(REPO_ROOT, 'service', 'dist', `docker-build-test-${process.pid}`);
-  afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
+  // Where the contract's `compiled` export condition points, as in the image.
+  const contractDist = path.join(REPO_ROOT, 'contract', 'dist');
+  afterAll(() => {
+    fs.rmSync(outDir, { recursive: true, force: true });
+    fs.rmSync(contractDist, { recursive: true, force: true });
+  });
+  const tsc = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), ...args], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  };
 
-  it('compiles the service with docker/tsconfig.service.json and the output serves the bundled models', async () => {
-    const tsc = spawnSync(
-      process.execPath,
-      [require.resolve('typescript/bin/tsc'), '-p', 'docker/tsconfig.service.json', '--outDir', outDir],
-      { cwd: REPO_ROOT, encoding: 'utf8' },
-    );
-    expect(tsc.stdout + tsc.stderr).toBe('');
-    expect(tsc.status).toBe(0);
+  it('compiles the contract and the service as the image does, and the output serves the bundled models', async () => {
+    tsc('-p', 'docker/tsconfig.contract.json');
+    tsc('-p', 'docker/tsconfig.service.json', '--outDir', outDir);
     // The worker thread is started by file name next to its parent module, so it must be emitted too.
     expect(fs.existsSync(path.join(outDir, 'src', 'main.js'))).toBe(true);
     expect(fs.existsSync(path.join(outDir, 'package.json'))).toBe(true);
 
+    // The image's command, with its node options, on this build's main.js.
+    const [, ...nodeArgs] = JSON.parse(
+      run(parseDockerfile(read(IMAGES.cpu)).stages.at(-1)!, 'CMD')[0].args,
+    ) as string[];
     const service = await startServiceProcess(
       { MODEL_REPOSITORY: path.join(REPO_ROOT, 'models'), NODE_ENV: 'production' },
       60_000,
-      [path.join(outDir, 'src', 'main.js')],
+      [...nodeArgs.slice(0, -1), path.join(outDir, 'src', 'main.js')],
     );
     try {
       await waitReady(service, 60_000);

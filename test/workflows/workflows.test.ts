@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { listStacks, loadStackConfig, REPO_ROOT } from '@ml-platform/stack-config';
-import { K6_SCRIPTS_DIR } from '@ml-platform/loadtests/src/build/bundle-k6';
-import { SCENARIO_NAMES } from '@ml-platform/loadtests/src/scenarios';
+import { listStacks, loadStackConfig, REPO_ROOT, stackConfigMap } from '@ml-platform/stack-config';
+import { K6_SCRIPTS_DIR, SCENARIO_NAMES } from '@ml-platform/loadtests';
+import { packSetup, stackPolicyConfigFile } from '@ml-platform/policies/gate';
 import {
   evaluateCondition,
   expressions,
@@ -223,6 +223,32 @@ describe('pull requests (pr.yml)', () => {
     );
     expect(String(k6.with?.flags)).toContain('-e STACK=local');
     expect(gate.env?.TARGET).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+});
+
+describe('the policy pack under pulumi/actions', () => {
+  const packSteps = allJobs.flatMap(({ file, id, job }) =>
+    stepUsing(job, 'pulumi/actions')
+      .filter((s) => s.with?.policyPacks !== undefined)
+      .map((step) => ({ where: `${file} ${id}`, step })),
+  );
+
+  it('runs on every preview and deploy, as the pack directory alone', () => {
+    expect(packSteps.map((p) => p.where).sort()).toEqual(['deploy-gate.yml deploy', 'pr.yml preview']);
+    for (const { step } of packSteps) {
+      expect(step.with?.policyPacks).toBe('policies');
+      // The pack brings each stack's config itself; a second source here could only disagree with it.
+      expect(step.with?.policyPackConfigs).toBeUndefined();
+    }
+  });
+
+  it.each(cloudStacks)('gives stack %s its own policy config and waivers', (stack) => {
+    const file = stackPolicyConfigFile(stack);
+    expect(file).toBe(path.join(REPO_ROOT, 'policies', 'config', `${stack}.json`));
+    // What the pack reports to the engine when the engine starts it for this stack.
+    const { initialConfig } = packSetup(stack, stackConfigMap(stack));
+    expect(initialConfig).toEqual(JSON.parse(fs.readFileSync(String(file), 'utf8')));
+    expect(JSON.stringify(initialConfig)).toContain('dcgm-exporter');
   });
 });
 

@@ -1,6 +1,6 @@
 import type { IScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
-import { METRICS } from '../monitoring/metric-names';
+import { METRICS } from '@ml-platform/contract/names';
 
 export interface ScaleTarget {
   apiVersion: string;
@@ -47,7 +47,7 @@ export function scaledObject(
           metricType: 'AverageValue',
           metadata: {
             serverAddress: o.prometheusUrl,
-            query: `sum(${METRICS.queueDepth}{namespace="${o.namespace}"})`,
+            query: `sum(${METRICS.queueDepth.name}{namespace="${o.namespace}"})`,
             threshold: String(o.targetQueueDepthPerPod),
             // Prometheus down must not scale the service in.
             ignoreNullValues: 'false',

@@ -3,7 +3,7 @@ import * as eks from '@pulumi/eks';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { GpuNodeGroup } from '@ml-platform/stack-config';
-import { PRICE_TABLE } from '../budget/price-table';
+import { PRICE_TABLE } from '@ml-platform/stack-config';
 import { CHARTS } from '../k8s/charts';
 import { helmRelease } from '../k8s/helm';
 import { kube } from '../k8s/kube';

@@ -1,5 +1,6 @@
 import type { Sla } from '@ml-platform/stack-config';
-import { METRICS } from './metric-names';
+import { histogramSeries, LABELS, METRICS, MODEL_LABELS } from '@ml-platform/contract/names';
+import { GPU_UTILISATION } from './metric-names';
 import { errorRatio, latencyQuantile, requestRate } from './promql';
 
 export interface DashboardOptions {
@@ -28,7 +29,9 @@ interface Panel {
  */
 export function serviceDashboard(o: DashboardOptions): Record<string, unknown> {
   const ns = `namespace="${o.namespace}"`;
-  const by = ['model', 'version'];
+  const batchSize = histogramSeries(METRICS.batchSize);
+  const memoryTier = `${LABELS.tier}="memory"`;
+  const by = [...MODEL_LABELS];
   const gpuNodes = `(count(kube_node_labels{${o.gpuNodeLabel.metricLabel}="${o.gpuNodeLabel.value}"}) or vector(0))`;
   const hourlyCost = `(${o.baseHourlyUsd.toFixed(4)} + ${o.gpuNodeHourlyUsd.toFixed(4)} * ${gpuNodes})`;
   const panels: Panel[] = [];
@@ -68,23 +71,23 @@ export function serviceDashboard(o: DashboardOptions): Record<string, unknown> {
   ]);
   add('Average batch size', 'short', [
     [
-      `sum by (model, version) (rate(${METRICS.batchSizeBucket.replace(/_bucket$/, '_sum')}{${ns}}[5m])) / ` +
-        `sum by (model, version) (rate(${METRICS.batchSizeBucket.replace(/_bucket$/, '_count')}{${ns}}[5m]))`,
+      `sum by (model, version) (rate(${batchSize.sum}{${ns}}[5m])) / ` +
+        `sum by (model, version) (rate(${batchSize.count}{${ns}}[5m]))`,
       '{{model}}/{{version}}',
     ],
   ]);
   add('Cache hit rate', 'percentunit', [
     [
-      `sum by (model, version) (rate(${METRICS.cacheHits}{${ns}}[5m])) / ` +
-        `(sum by (model, version) (rate(${METRICS.cacheHits}{${ns},tier="memory"}[5m])) + sum by (model, version) (rate(${METRICS.cacheMisses}{${ns},tier="memory"}[5m])))`,
+      `sum by (model, version) (rate(${METRICS.cacheHits.name}{${ns}}[5m])) / ` +
+        `(sum by (model, version) (rate(${METRICS.cacheHits.name}{${ns},${memoryTier}}[5m])) + sum by (model, version) (rate(${METRICS.cacheMisses.name}{${ns},${memoryTier}}[5m])))`,
       '{{model}}/{{version}}',
     ],
   ]);
   add('Queue depth per pod', 'short', [
-    [`avg by (model, version) (${METRICS.queueDepth}{${ns}})`, '{{model}}/{{version}}'],
+    [`avg by (model, version) (${METRICS.queueDepth.name}{${ns}})`, '{{model}}/{{version}}'],
   ]);
   add('GPU utilisation', 'percent', [
-    [`avg by (Hostname, gpu) (${METRICS.gpuUtilisation})`, '{{Hostname}} GPU {{gpu}}'],
+    [`avg by (Hostname, gpu) (${GPU_UTILISATION})`, '{{Hostname}} GPU {{gpu}}'],
   ]);
   add(
     'Cost per 1000 predictions (list prices)',

@@ -1,37 +1,13 @@
 /**
- * The inference service's Prometheus metric and label names: the one place alert rules, dashboards,
- * autoscaling triggers and rollout analysis take them from. They must match what service/ exports.
+ * Series and labels the platform's queries use besides the service's own metrics, whose names and
+ * labels come from the contract (`@ml-platform/contract/names`).
  */
-export const METRICS = {
-  /** Counter, labels model, version, status (the HTTP status code). */
-  requests: 'inference_requests_total',
-  /** Histogram buckets of end-to-end request duration, labels model, version, le. */
-  requestDurationBucket: 'inference_request_duration_seconds_bucket',
-  /** Gauge: requests waiting in the version's batch queue, labels model, version. */
-  queueDepth: 'inference_queue_depth',
-  /** Gauge 1/0: the service can reach its Redis. */
-  redisUp: 'redis_up',
-  /** Gauge: drift statistic of recent inputs against the model's reference profile, labels model, version. */
-  driftScore: 'drift_score',
-  /** Histogram buckets of executed batch sizes, labels model, version, le. */
-  batchSizeBucket: 'inference_batch_size_bucket',
-  /**
-   * Prediction-cache counters, labels model, version, tier (memory, redis). A lookup that misses
-   * memory and hits Redis counts once in each, so lookups = hits + misses of tier="memory".
-   */
-  cacheHits: 'prediction_cache_hits_total',
-  cacheMisses: 'prediction_cache_misses_total',
-  /** DCGM exporter: GPU utilisation in percent, per GPU. */
-  gpuUtilisation: 'DCGM_FI_DEV_GPU_UTIL',
-} as const;
 
-export const LABELS = {
-  model: 'model',
-  version: 'version',
-  status: 'status',
-  /** Copied from the pod label by the ServiceMonitor so rollout analysis can select canary pods. */
-  podTemplateHash: 'rollouts_pod_template_hash',
-} as const;
+/** DCGM exporter: GPU utilisation in percent, per GPU. */
+export const GPU_UTILISATION = 'DCGM_FI_DEV_GPU_UTIL';
+
+/** Copied from the pod label by the ServiceMonitor so rollout analysis can select canary pods. */
+export const POD_TEMPLATE_HASH_METRIC_LABEL = 'rollouts_pod_template_hash';
 
 /** Server-side failures count against the SLA; 4xx are the client's (and 429 is the rate limiter). */
 export const ERROR_STATUS_REGEX = '5..';

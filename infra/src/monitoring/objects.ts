@@ -1,6 +1,7 @@
 import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { PATHS } from '@ml-platform/contract/names';
 import type { RuleGroup } from './sla-rules';
 
 /** Pod label Argo Rollouts sets; copied onto metrics so analysis can tell canary pods from stable ones. */
@@ -34,7 +35,7 @@ export function serviceMonitor(name: string, namespace: string, serviceNamespace
       selector: { matchLabels: { [SCRAPE_LABEL]: 'true' } },
       namespaceSelector: { matchNames: [serviceNamespace] },
       podTargetLabels: [POD_TEMPLATE_HASH_LABEL],
-      endpoints: [{ port: 'http', path: '/metrics', interval: '15s', scrapeTimeout: '10s' }],
+      endpoints: [{ port: 'http', path: PATHS.metrics, interval: '15s', scrapeTimeout: '10s' }],
     },
   };
 }

@@ -1,4 +1,5 @@
-import { ERROR_STATUS_REGEX, LABELS, METRICS } from './metric-names';
+import { histogramSeries, LABELS, METRICS } from '@ml-platform/contract/names';
+import { ERROR_STATUS_REGEX } from './metric-names';
 
 /** A label matcher list without braces, e.g. `namespace="inference"`; empty for none. */
 export type Selector = string;
@@ -8,8 +9,8 @@ const join = (...parts: Selector[]): string => parts.filter((p) => p.length > 0)
 /** Ratio of 5xx responses to all responses over `window`, by `by` labels (none: overall). */
 export function errorRatio(window: string, selector: Selector = '', by: string[] = []): string {
   const grouping = by.length > 0 ? ` by (${by.join(', ')})` : '';
-  const errors = `sum${grouping} (rate(${METRICS.requests}{${join(`${LABELS.status}=~"${ERROR_STATUS_REGEX}"`, selector)}}[${window}]))`;
-  const total = `sum${grouping} (rate(${METRICS.requests}{${selector}}[${window}]))`;
+  const errors = `sum${grouping} (rate(${METRICS.requests.name}{${join(`${LABELS.status}=~"${ERROR_STATUS_REGEX}"`, selector)}}[${window}]))`;
+  const total = `sum${grouping} (rate(${METRICS.requests.name}{${selector}}[${window}]))`;
   return `${errors} / ${total}`;
 }
 
@@ -20,11 +21,11 @@ export function latencyQuantile(
   selector: Selector = '',
   by: string[] = [],
 ): string {
-  return `histogram_quantile(${q}, sum by (${['le', ...by].join(', ')}) (rate(${METRICS.requestDurationBucket}{${selector}}[${window}])))`;
+  return `histogram_quantile(${q}, sum by (${['le', ...by].join(', ')}) (rate(${histogramSeries(METRICS.requestDuration).bucket}{${selector}}[${window}])))`;
 }
 
 /** Requests per second over `window`. */
 export function requestRate(window: string, selector: Selector = '', by: string[] = []): string {
   const grouping = by.length > 0 ? ` by (${by.join(', ')})` : '';
-  return `sum${grouping} (rate(${METRICS.requests}{${selector}}[${window}]))`;
+  return `sum${grouping} (rate(${METRICS.requests.name}{${selector}}[${window}]))`;
 }

@@ -1,5 +1,5 @@
 import { errorBudgetRatio, type Sla } from '@ml-platform/stack-config';
-import { METRICS } from './metric-names';
+import { METRICS } from '@ml-platform/contract/names';
 import { errorRatio, latencyQuantile } from './promql';
 
 export interface RecordingRule {
@@ -117,7 +117,7 @@ export function slaRuleGroups(o: SlaRuleOptions): RuleGroup[] {
     },
     {
       alert: 'InferenceQueueSaturated',
-      expr: `avg by (model, version) (${METRICS.queueDepth}{${ns}}) > ${o.queueSaturationDepth}`,
+      expr: `avg by (model, version) (${METRICS.queueDepth.name}{${ns}}) > ${o.queueSaturationDepth}`,
       for: '5m',
       labels: { severity: 'page', slo: 'saturation' },
       annotations: {
@@ -127,7 +127,7 @@ export function slaRuleGroups(o: SlaRuleOptions): RuleGroup[] {
     },
     {
       alert: 'InferenceRedisDegraded',
-      expr: `min by (namespace) (${METRICS.redisUp}{${ns}}) < 1`,
+      expr: `min by (namespace) (${METRICS.redisUp.name}{${ns}}) < 1`,
       for: '2m',
       labels: { severity: 'ticket', slo: 'dependency' },
       annotations: {
@@ -137,7 +137,7 @@ export function slaRuleGroups(o: SlaRuleOptions): RuleGroup[] {
     },
     {
       alert: 'InferenceModelDrift',
-      expr: `max by (model, version) (${METRICS.driftScore}{${ns}}) > ${num(o.driftThreshold)}`,
+      expr: `max by (model, version) (${METRICS.driftScore.name}{${ns}}) > ${num(o.driftThreshold)}`,
       for: '15m',
       labels: { severity: 'ticket', slo: 'drift' },
       annotations: {

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { CostEstimate } from '../budget/cost-estimate';
+import type { CostEstimate } from '@ml-platform/stack-config';
 import type { SynthResource } from './run';
 
 /** A Kubernetes object the program declares (not a provider, Helm release or the stack itself). */

@@ -2,7 +2,7 @@
  * Offline synth: runs the stack program under `pulumi.runtime.setMocks` and returns what it declared.
  *
  * ```ts
- * import { synthStack } from '@ml-platform/infra/src/synth/run';
+ * import { synthStack } from '@ml-platform/infra/synth';
  * const { resources, costEstimate, outputs, config } = await synthStack('prod');
  * const broken = await synthStack('prod', { config: { budget: undefined, environment: 'staging' } });
  * ```
@@ -25,22 +25,20 @@
  * resources, config or stack transformations. Calls are queued so that at most one synth runs at a time,
  * because the mock monitor hook and `process` listeners are not worth making re-entrant.
  */
-import * as fs from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import * as pulumiState from '@pulumi/pulumi/runtime/state';
-import { parse as parseYaml } from 'yaml';
-import { PROJECT, listStacks, stackFile, type StackConfig } from '@ml-platform/stack-config';
+import {
+  PROJECT,
+  resolveConfigMap,
+  stackConfigMap,
+  type CostEstimate,
+  type StackConfig,
+  type StackFileOptions,
+} from '@ml-platform/stack-config';
 import { platformMocks } from './mocks';
 import { program } from '../program';
-import { parseConfigValue, validateStackConfig } from '../config';
-import type { CostEstimate } from '../budget/cost-estimate';
 
-export interface SynthOptions {
-  /** Raw `ml-platform:*` overrides (prefix optional); `undefined` deletes a key. */
-  config?: Record<string, unknown>;
-  /** Stack file to read instead of `Pulumi.<stack>.yaml`. */
-  configFile?: string;
-}
+export type SynthOptions = Pick<StackFileOptions, 'config' | 'configFile'>;
 
 export interface SynthResource {
   type: string;
@@ -127,36 +125,6 @@ async function redactOutputs(declared: Record<string, unknown>): Promise<Record<
   return out;
 }
 
-/** All config of the stack file (any namespace) with the overrides applied, as Pulumi's string map. */
-export function stackConfigMap(stack: string, opts: SynthOptions): Record<string, string> {
-  const file = opts.configFile ?? stackFile(stack);
-  if (!fs.existsSync(file)) {
-    throw new Error(`unknown stack "${stack}": ${file} does not exist (stacks: ${listStacks().join(', ')})`);
-  }
-  const doc = parseYaml(fs.readFileSync(file, 'utf8')) as { config?: Record<string, unknown> } | null;
-  const raw: Record<string, unknown> = { ...(doc?.config ?? {}) };
-  for (const [key, value] of Object.entries(opts.config ?? {})) {
-    const full = key.includes(':') ? key : `${PROJECT}:${key}`;
-    if (value === undefined) delete raw[full];
-    else raw[full] = value;
-  }
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
-  }
-  return out;
-}
-
-/** The `ml-platform:*` values of a config map, parsed back, keyed without the prefix. */
-function projectValues(map: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(map)) {
-    if (!key.startsWith(`${PROJECT}:`)) continue;
-    out[key.slice(PROJECT.length + 1)] = parseConfigValue(value);
-  }
-  return out;
-}
-
 export interface MockRunOptions {
   stack: string;
   region: string;
@@ -222,7 +190,7 @@ let queue: Promise<unknown> = Promise.resolve();
 /** See the module comment for the contract. */
 export async function synthStack(stack: string, opts: SynthOptions = {}): Promise<SynthResult> {
   const map = stackConfigMap(stack, opts);
-  const config = validateStackConfig(projectValues(map), `stack ${stack}`, map['aws:region']);
+  const config = resolveConfigMap(map, `stack ${stack}`);
   const { resources, outputs } = await runUnderMocks(program, { stack, region: config.region, config: map });
   return { stack, config, resources, outputs, costEstimate: outputs.costEstimate as CostEstimate };
 }

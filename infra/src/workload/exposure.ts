@@ -3,7 +3,7 @@ import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/Netw
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { SCRAPE_LABEL } from '../monitoring/objects';
-import { HEALTH } from './pod';
+import { PATHS } from '@ml-platform/contract/names';
 import type { WorkloadMeta } from './strategies';
 
 /** ClusterIP Service on port 80; `scrape` marks the one the ServiceMonitor reads (never the preview). */
@@ -112,7 +112,7 @@ export function ingress(meta: WorkloadMeta, o: IngressOptions): IIngress {
   const annotations: Record<string, string> = {
     'alb.ingress.kubernetes.io/scheme': o.scheme,
     'alb.ingress.kubernetes.io/target-type': 'ip',
-    'alb.ingress.kubernetes.io/healthcheck-path': HEALTH.ready,
+    'alb.ingress.kubernetes.io/healthcheck-path': PATHS.ready,
     'alb.ingress.kubernetes.io/load-balancer-attributes':
       'idle_timeout.timeout_seconds=60,routing.http.drop_invalid_header_fields.enabled=true',
     'alb.ingress.kubernetes.io/listen-ports': JSON.stringify(

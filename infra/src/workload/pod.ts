@@ -2,9 +2,9 @@ import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { ITopologySpreadConstraint } from 'kubernetes-models/v1/TopologySpreadConstraint';
+import { ENV, PATHS } from '@ml-platform/contract/names';
 import { GPU_RESOURCE, GPU_TOLERATION } from '../k8s/scheduling';
 
-export const HEALTH = { live: '/v2/health/live', ready: '/v2/health/ready' } as const;
 export const MODEL_DIR = '/models';
 export const API_KEYS_DIR = '/etc/inference/api-keys';
 export const API_KEYS_FILE_NAME = 'api-keys.json';
@@ -43,24 +43,24 @@ export function terminationGraceSeconds(requestTimeoutMs: number): number {
   return Math.ceil(requestTimeoutMs / 1000) + 15;
 }
 
-/** The service's environment, with the names DESIGN.md fixes as its public interface. */
+/** The service's environment, by the names of its public interface in the contract. */
 export function serviceEnv(o: InferencePodOptions): IEnvVar[] {
   const env: IEnvVar[] = [
-    { name: 'PORT', value: String(o.port) },
-    { name: 'HOST', value: '0.0.0.0' },
-    { name: 'RATE_LIMIT_RPS', value: String(o.rateLimit.requestsPerSecond) },
-    { name: 'RATE_LIMIT_BURST', value: String(o.rateLimit.burst) },
-    { name: 'REQUEST_TIMEOUT_MS', value: String(o.requestTimeoutMs) },
-    { name: 'LOG_LEVEL', value: 'info' },
-    { name: 'OTEL_SERVICE_NAME', value: 'inference' },
+    { name: ENV.PORT, value: String(o.port) },
+    { name: ENV.HOST, value: '0.0.0.0' },
+    { name: ENV.RATE_LIMIT_RPS, value: String(o.rateLimit.requestsPerSecond) },
+    { name: ENV.RATE_LIMIT_BURST, value: String(o.rateLimit.burst) },
+    { name: ENV.REQUEST_TIMEOUT_MS, value: String(o.requestTimeoutMs) },
+    { name: ENV.LOG_LEVEL, value: 'info' },
+    { name: ENV.OTEL_SERVICE_NAME, value: 'inference' },
   ];
-  if (o.modelSync) env.push({ name: 'MODEL_REPOSITORY', value: MODEL_DIR });
+  if (o.modelSync) env.push({ name: ENV.MODEL_REPOSITORY, value: MODEL_DIR });
   if (o.redisSecret)
     env.push({
-      name: 'REDIS_URL',
+      name: ENV.REDIS_URL,
       valueFrom: { secretKeyRef: { name: o.redisSecret.name, key: o.redisSecret.key } },
     });
-  if (o.apiKeysSecret) env.push({ name: 'API_KEYS_FILE', value: `${API_KEYS_DIR}/${o.apiKeysSecret.key}` });
+  if (o.apiKeysSecret) env.push({ name: ENV.API_KEYS_FILE, value: `${API_KEYS_DIR}/${o.apiKeysSecret.key}` });
   return env;
 }
 
@@ -149,9 +149,9 @@ export function inferencePodTemplate(o: InferencePodOptions): IPodTemplateSpec {
           resources: { requests, limits },
           securityContext: hardened,
           // Model load and warm-up can take minutes; liveness waits for the startup probe.
-          startupProbe: { ...http(HEALTH.ready), periodSeconds: 5, failureThreshold: 120 },
-          readinessProbe: { ...http(HEALTH.ready), periodSeconds: 5, failureThreshold: 2 },
-          livenessProbe: { ...http(HEALTH.live), periodSeconds: 10, failureThreshold: 3 },
+          startupProbe: { ...http(PATHS.ready), periodSeconds: 5, failureThreshold: 120 },
+          readinessProbe: { ...http(PATHS.ready), periodSeconds: 5, failureThreshold: 2 },
+          livenessProbe: { ...http(PATHS.live), periodSeconds: 10, failureThreshold: 3 },
           // Lets the load balancer deregister the pod before the service starts refusing work.
           lifecycle: { preStop: { sleep: { seconds: 5 } } },
           volumeMounts: mounts,

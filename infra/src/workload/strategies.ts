@@ -4,7 +4,7 @@ import type { Sla } from '@ml-platform/stack-config';
 import { errorBudgetRatio } from '@ml-platform/stack-config';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
-import { LABELS } from '../monitoring/metric-names';
+import { POD_TEMPLATE_HASH_METRIC_LABEL } from '../monitoring/metric-names';
 import { errorRatio, latencyQuantile } from '../monitoring/promql';
 import { num } from '../monitoring/sla-rules';
 
@@ -23,7 +23,7 @@ export interface WorkloadMeta {
  * rollout and sends traffic back to the stable version. A version with no traffic yet (NaN) passes.
  */
 export function analysisTemplate(meta: WorkloadMeta, sla: Sla, prometheusUrl: string): IAnalysisTemplate {
-  const selector = `namespace="${meta.namespace}",${LABELS.podTemplateHash}="{{args.${HASH_ARG}}}"`;
+  const selector = `namespace="${meta.namespace}",${POD_TEMPLATE_HASH_METRIC_LABEL}="{{args.${HASH_ARG}}}"`;
   const measure = { interval: '1m', count: 5, failureLimit: 1 };
   return {
     apiVersion: 'argoproj.io/v1alpha1',

@@ -2,7 +2,8 @@ import type { Json } from '../helpers';
 import { loadStackConfig } from '@ml-platform/stack-config';
 import { alertmanagerConfig } from '../../src/monitoring/alertmanager';
 import { serviceDashboard } from '../../src/monitoring/dashboard';
-import { METRICS } from '../../src/monitoring/metric-names';
+import { histogramSeries, METRICS } from '@ml-platform/contract/names';
+import { GPU_UTILISATION } from '../../src/monitoring/metric-names';
 
 describe('Alertmanager routing', () => {
   it('sends pages and tickets to SNS (SigV4) and/or a webhook, heartbeats nowhere', () => {
@@ -52,12 +53,12 @@ describe('Grafana dashboard', () => {
       'Cost per 1000 predictions (list prices)',
     ]);
     for (const name of [
-      METRICS.requests,
-      METRICS.requestDurationBucket,
-      METRICS.cacheHits,
-      METRICS.cacheMisses,
-      METRICS.queueDepth,
-      METRICS.gpuUtilisation,
+      METRICS.requests.name,
+      histogramSeries(METRICS.requestDuration).bucket,
+      METRICS.cacheHits.name,
+      METRICS.cacheMisses.name,
+      METRICS.queueDepth.name,
+      GPU_UTILISATION,
     ]) {
       expect(exprs).toContain(name);
     }

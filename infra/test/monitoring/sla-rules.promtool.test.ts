@@ -1,5 +1,5 @@
 import { errorBudgetRatio, listStacks, loadStackConfig, type Sla } from '@ml-platform/stack-config';
-import { METRICS } from '../../src/monitoring/metric-names';
+import { histogramSeries, METRICS } from '@ml-platform/contract/names';
 import {
   burnThreshold,
   slaRuleGroups,
@@ -50,8 +50,8 @@ function requests(phases: [number, number][]): Series[] {
     }
   }
   return [
-    { series: series(METRICS.requests, { ...mv, status: '200' }), values: ok.join(' ') },
-    { series: series(METRICS.requests, { ...mv, status: '500' }), values: err.join(' ') },
+    { series: series(METRICS.requests.name, { ...mv, status: '200' }), values: ok.join(' ') },
+    { series: series(METRICS.requests.name, { ...mv, status: '500' }), values: err.join(' ') },
   ];
 }
 
@@ -63,7 +63,7 @@ function latency(sla: Sla, slowShare: number, minutes: number): Series[] {
   const fast = perMinute * (1 - slowShare);
   const cumulative = [0, fast, fast, fast, perMinute, perMinute];
   return [...bounds.map(String), '+Inf'].map((le, i) => ({
-    series: series(METRICS.requestDurationBucket, { ...mv, le }),
+    series: series(histogramSeries(METRICS.requestDuration).bucket, { ...mv, le }),
     values: `0+${cumulative[i]}x${minutes}`,
   }));
 }
@@ -88,9 +88,9 @@ function scenarios(sla: Sla): Scenario[] {
       series: [
         ...requests([[480, 0.5 * b]]),
         ...latency(sla, 0, 480),
-        gauge(METRICS.queueDepth, { ...mv, pod: 'a' }, QUEUE / 2, 480),
-        gauge(METRICS.redisUp, { namespace: NS, pod: 'a' }, 1, 480),
-        gauge(METRICS.driftScore, { ...mv, pod: 'a' }, DRIFT / 2, 480),
+        gauge(METRICS.queueDepth.name, { ...mv, pod: 'a' }, QUEUE / 2, 480),
+        gauge(METRICS.redisUp.name, { namespace: NS, pod: 'a' }, 1, 480),
+        gauge(METRICS.driftScore.name, { ...mv, pod: 'a' }, DRIFT / 2, 480),
       ],
       evalMinutes: 420,
       firing: {},
@@ -137,8 +137,8 @@ function scenarios(sla: Sla): Scenario[] {
     {
       name: 'queue saturation pages',
       series: [
-        gauge(METRICS.queueDepth, { ...mv, pod: 'a' }, QUEUE + 10, 30),
-        gauge(METRICS.queueDepth, { ...mv, pod: 'b' }, QUEUE + 20, 30),
+        gauge(METRICS.queueDepth.name, { ...mv, pod: 'a' }, QUEUE + 10, 30),
+        gauge(METRICS.queueDepth.name, { ...mv, pod: 'b' }, QUEUE + 20, 30),
       ],
       evalMinutes: 20,
       firing: {
@@ -153,15 +153,15 @@ function scenarios(sla: Sla): Scenario[] {
     {
       name: 'one pod without Redis opens a ticket',
       series: [
-        gauge(METRICS.redisUp, { namespace: NS, pod: 'a' }, 1, 30),
-        gauge(METRICS.redisUp, { namespace: NS, pod: 'b' }, 0, 30),
+        gauge(METRICS.redisUp.name, { namespace: NS, pod: 'a' }, 1, 30),
+        gauge(METRICS.redisUp.name, { namespace: NS, pod: 'b' }, 0, 30),
       ],
       evalMinutes: 10,
       firing: { InferenceRedisDegraded: { namespace: NS, severity: 'ticket', slo: 'dependency' } },
     },
     {
       name: 'drift above the threshold opens a ticket',
-      series: [gauge(METRICS.driftScore, { ...mv, pod: 'a' }, DRIFT + 0.1, 40)],
+      series: [gauge(METRICS.driftScore.name, { ...mv, pod: 'a' }, DRIFT + 0.1, 40)],
       evalMinutes: 30,
       firing: {
         InferenceModelDrift: { model: mv.model, version: mv.version, severity: 'ticket', slo: 'drift' },

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadStackConfig } from '@ml-platform/stack-config';
-import { ApiKeyAuth } from '../../../service/src/guards/auth';
-import { METRICS } from '../../src/monitoring/metric-names';
+import { ApiKeyAuth } from '@ml-platform/service/guards/auth';
+import { histogramSeries, METRICS } from '@ml-platform/contract/names';
 import { apiKeysFile } from '../../src/workload/api-keys';
 import { ingress, networkPolicy } from '../../src/workload/exposure';
 import {
@@ -93,7 +93,7 @@ describe('rollout strategies', () => {
       expect(m.provider.prometheus?.query).toContain(
         'rollouts_pod_template_hash="{{args.pod-template-hash}}"',
       );
-    expect(latency.provider.prometheus?.query).toContain(METRICS.requestDurationBucket);
+    expect(latency.provider.prometheus?.query).toContain(histogramSeries(METRICS.requestDuration).bucket);
     expect(errors.provider.prometheus?.query).toContain('status=~"5.."');
   });
 

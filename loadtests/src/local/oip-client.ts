@@ -1,3 +1,4 @@
+import { PATHS } from '@ml-platform/contract/names';
 import { metadataPath, parseModelMetadata, type ModelMetadata } from '../payload';
 
 /** The few OIP calls the runner makes before loading a target: readiness, model list, metadata. */
@@ -29,13 +30,13 @@ export class OipClient {
   }
 
   async assertReady(): Promise<void> {
-    const res = await this.call('GET', '/v2/health/ready');
-    if (!res.ok) throw new Error(`${this.baseUrl} is not ready: GET /v2/health/ready answered ${res.status}`);
+    const res = await this.call('GET', PATHS.ready);
+    if (!res.ok) throw new Error(`${this.baseUrl} is not ready: GET ${PATHS.ready} answered ${res.status}`);
   }
 
   /** The first model of the repository index (the repository extension), for runs without --model. */
   async firstModel(): Promise<string> {
-    const index = (await this.json('POST', '/v2/repository/index')) as Array<{ name?: string }>;
+    const index = (await this.json('POST', PATHS.repositoryIndex)) as Array<{ name?: string }>;
     const name = Array.isArray(index) ? index.find((m) => typeof m.name === 'string')?.name : undefined;
     if (!name) throw new Error('the repository index lists no model: pass --model <name>');
     return name;

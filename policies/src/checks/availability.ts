@@ -1,3 +1,4 @@
+import { environments, numberSetting, stackGuardrail } from '../core/define';
 import { isWorkload, kindOf, namespaceOf, objectName, podLabels, podSpec, selects } from '../core/k8s';
 import { asArray, asRecord, at, toNumber, type PlainResource } from '../core/resources';
 
@@ -90,3 +91,24 @@ export function checkAvailability(
   }
   return out;
 }
+
+export const prodAvailabilityPolicy = stackGuardrail(
+  {
+    name: 'prod-availability',
+    description:
+      'In prod, workloads keep at least 2 replicas (or autoscaler minimum), have a PDB, and spread over zones.',
+    severity: 'high',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Set ml-platform:autoscaling.pods.minReplicas to 2 or more; the program adds the PDB and zone spread.',
+    settings: {
+      minReplicas: numberSetting(2, 'Fewest replicas a workload may scale down to.', 1),
+      environments: environments(['prod'], 'Environments the policy applies to.'),
+    },
+  },
+  (resources, { settings, context: ctx, notApplicable }) => {
+    const env = ctx().config.environment;
+    if (!settings.environments.includes(env)) notApplicable(`not required in ${env}`);
+    return checkAvailability(resources, settings);
+  },
+);

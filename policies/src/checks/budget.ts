@@ -1,3 +1,5 @@
+import * as aws from '@pulumi/aws';
+import { numberSetting, resourceGuardrail, stackGuardrail } from '../core/define';
 import { asArray, asRecord, toNumber, type PlainResource, type Props } from '../core/resources';
 import { peek, UNKNOWN } from '../core/unknown';
 
@@ -101,3 +103,49 @@ export function checkBudgetCoversMaxCost(
 function usd(n: number): string {
   return `$${n.toFixed(2)}`;
 }
+
+const hasAwsResources = (resources: PlainResource[]) => resources.some((r) => r.type.startsWith('aws:'));
+
+export const budgetNotificationsPolicy = resourceGuardrail(
+  {
+    name: 'budget-notifications',
+    description:
+      'The AWS Budget warns on ACTUAL spend at or below 80% and on FORECASTED spend at 100%, with subscribers.',
+    severity: 'medium',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Keep 80 (or lower) in ml-platform:budget.alertThresholdsPct and at least one email in budget.emails.',
+    settings: {
+      maxActualThresholdPct: numberSetting(
+        80,
+        'An ACTUAL notification must exist at or below this percentage.',
+      ),
+      forecastThresholdPct: numberSetting(
+        100,
+        'A FORECASTED notification must exist at exactly this percentage.',
+      ),
+    },
+  },
+  aws.budgets.Budget,
+  (budget, { settings }) => checkBudgetNotifications(budget, settings),
+);
+
+export const budgetCoversMaxCostPolicy = stackGuardrail(
+  {
+    name: 'budget-covers-max-cost',
+    description:
+      "The stack's AWS Budget limit is at least the program's estimated monthly cost at maximum scale.",
+    severity: 'high',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Raise ml-platform:budget.monthlyLimitUsd above the costEstimate.maxMonthlyUsd output (see `npm run synth`), ' +
+      'or lower the max node counts.',
+    settings: {
+      minHeadroomPct: numberSetting(0, 'Extra percentage the limit must leave above the estimate.'),
+    },
+  },
+  (resources, { settings, context: ctx, notApplicable }) => {
+    if (!hasAwsResources(resources)) notApplicable('the stack has no AWS resources');
+    return checkBudgetCoversMaxCost(resources, ctx().maxMonthlyCostUsd, settings);
+  },
+);

@@ -1,3 +1,4 @@
+import { numberSetting, resourceGuardrail, stringList } from '../core/define';
 import { GPU_RESOURCE } from '../core/k8s';
 import { asArray, asRecord, at, toNumber, type PlainResource } from '../core/resources';
 
@@ -121,3 +122,42 @@ export function checkGpuNodePool(pool: PlainResource, s: GpuSettings): string[] 
   }
   return out;
 }
+
+export const gpuNodeGroupsPolicy = resourceGuardrail(
+  {
+    name: 'gpu-node-groups',
+    description:
+      'GPU node groups use a GPU AMI, carry the nvidia.com/gpu NoSchedule taint, are capped, and use allowed instance families.',
+    severity: 'high',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Keep ml-platform:cluster.gpuNodeGroups[].max within the cap and instanceTypes within the allowed families; ' +
+      'the program sets the AMI type and taint.',
+    settings: {
+      maxNodes: numberSetting(16, 'Largest maxSize a GPU node group may have.', 0),
+      maxGpus: numberSetting(64, 'Largest nvidia.com/gpu limit a Karpenter GPU NodePool may have.', 0),
+      allowedInstanceFamilies: stringList(
+        ['g4dn', 'g5', 'g6', 'g6e'],
+        'EC2 instance families GPU nodes may use.',
+      ),
+      gpuAmiTypes: stringList(
+        [
+          'AL2023_x86_64_NVIDIA',
+          'AL2023_ARM_64_NVIDIA',
+          'BOTTLEROCKET_x86_64_NVIDIA',
+          'BOTTLEROCKET_ARM_64_NVIDIA',
+        ],
+        'EKS AMI types that ship the NVIDIA driver.',
+      ),
+    },
+  },
+  [...NODE_GROUP_TYPES, NODE_POOL_TYPE],
+  (r, { settings, notApplicable }) => {
+    if (r.type === NODE_POOL_TYPE) {
+      if (!isGpuNodePool(r)) notApplicable('not a GPU NodePool');
+      return checkGpuNodePool(r, settings);
+    }
+    if (!isGpuNodeGroup(r)) notApplicable('not a GPU node group');
+    return checkGpuNodeGroup(r, settings);
+  },
+);

@@ -1,3 +1,13 @@
+import { ENV } from '@ml-platform/contract/names';
+import {
+  environments,
+  numberSetting,
+  resourceGuardrail,
+  stackGuardrail,
+  stringList,
+  type Setting,
+} from '../core/define';
+import { WORKLOAD_TYPES } from '../core/k8s';
 import { containers, envValue, podLabels, podSpec, selects, type Container } from '../core/k8s';
 import { asArray, asRecord, at, toNumber, type PlainResource, type Props } from '../core/resources';
 import { isSet } from '../core/unknown';
@@ -39,7 +49,7 @@ function checkLimit(c: Container, name: string, max: number, integer: boolean): 
 function servingContainers(resource: PlainResource): Container[] {
   const cs = containers(resource);
   const marked = cs.filter((c) =>
-    ['RATE_LIMIT_RPS', 'RATE_LIMIT_BURST', 'MODEL_REPOSITORY', 'API_KEYS', 'API_KEYS_FILE'].some(
+    [ENV.RATE_LIMIT_RPS, ENV.RATE_LIMIT_BURST, ENV.MODEL_REPOSITORY, ENV.API_KEYS, ENV.API_KEYS_FILE].some(
       (n) => envValue(c, n) !== undefined,
     ),
   );
@@ -49,8 +59,8 @@ function servingContainers(resource: PlainResource): Container[] {
 export function checkRateLimit(resource: PlainResource, s: RateLimitSettings): string[] {
   return servingContainers(resource).flatMap((c) =>
     [
-      checkLimit(c, 'RATE_LIMIT_RPS', s.maxRequestsPerSecond, false),
-      checkLimit(c, 'RATE_LIMIT_BURST', s.maxBurst, true),
+      checkLimit(c, ENV.RATE_LIMIT_RPS, s.maxRequestsPerSecond, false),
+      checkLimit(c, ENV.RATE_LIMIT_BURST, s.maxBurst, true),
     ].filter((m): m is string => m !== undefined),
   );
 }
@@ -80,8 +90,8 @@ function fileIsFromSecret(c: Container, file: string, volumes: Set<string>): boo
 export function checkAuth(resource: PlainResource): string[] {
   const volumes = secretVolumes(podSpec(resource));
   return servingContainers(resource).flatMap((c) => {
-    const keys = envValue(c, 'API_KEYS');
-    const file = envValue(c, 'API_KEYS_FILE');
+    const keys = envValue(c, ENV.API_KEYS);
+    const file = envValue(c, ENV.API_KEYS_FILE);
     if (keys === undefined && file === undefined) {
       return [`container "${c.name}" sets neither API_KEYS nor API_KEYS_FILE: authentication is off`];
     }
@@ -157,3 +167,81 @@ export function checkPublicIngress(
   }
   return out;
 }
+
+const INFERENCE_SELECTOR: Setting<Record<string, string>> = {
+  type: 'object',
+  additionalProperties: { type: 'string' },
+  // The labels the stack program gives the inference pods (infra/src/workload).
+  default: { 'app.kubernetes.io/name': 'inference' },
+  description: 'Pod labels that mark the inference workload (a matchLabels selector).',
+};
+
+const NOT_INFERENCE = 'not the inference workload (inferenceSelector)';
+
+export const inferenceRateLimitPolicy = resourceGuardrail(
+  {
+    name: 'inference-rate-limit',
+    description:
+      'The inference workload sets a positive RATE_LIMIT_RPS and RATE_LIMIT_BURST, no higher than the allowed maximum.',
+    severity: 'high',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Set ml-platform:rateLimit {requestsPerSecond, burst} within the maxima; the program passes them as env.',
+    settings: {
+      maxRequestsPerSecond: numberSetting(
+        10_000,
+        'Highest per-key requests per second a stack may configure.',
+        1,
+      ),
+      maxBurst: numberSetting(20_000, 'Highest per-key burst a stack may configure.', 1),
+      inferenceSelector: INFERENCE_SELECTOR,
+    },
+  },
+  WORKLOAD_TYPES,
+  (workload, { settings, notApplicable }) => {
+    if (!isInferenceWorkload(workload, settings.inferenceSelector)) notApplicable(NOT_INFERENCE);
+    return checkRateLimit(workload, settings);
+  },
+);
+
+export const inferenceAuthPolicy = resourceGuardrail(
+  {
+    name: 'inference-auth',
+    description:
+      'Outside dev, the inference workload requires API keys, and the keys come from a Kubernetes Secret.',
+    severity: 'critical',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Set ml-platform:service.auth to true; the program mounts the API keys Secret and sets API_KEYS_FILE.',
+    settings: {
+      authOptionalEnvironments: environments(['dev'], 'Environments where auth may be off.'),
+      inferenceSelector: INFERENCE_SELECTOR,
+    },
+  },
+  WORKLOAD_TYPES,
+  (workload, { settings, context: ctx, notApplicable }) => {
+    if (!isInferenceWorkload(workload, settings.inferenceSelector)) notApplicable(NOT_INFERENCE);
+    const env = ctx().config.environment;
+    if (settings.authOptionalEnvironments.includes(env)) notApplicable(`auth is optional in ${env}`);
+    return checkAuth(workload);
+  },
+);
+
+export const publicIngressWafPolicy = stackGuardrail(
+  {
+    name: 'public-ingress-waf',
+    description:
+      'An internet-facing Ingress sits behind a WAF web ACL with a rate-based rule (or an accepted edge limit).',
+    severity: 'high',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Set ml-platform:ingress.wafRateLimitPer5Min, or make the ingress internal (ingress.scheme: internal).',
+    settings: {
+      edgeLimitAnnotations: stringList(
+        [],
+        'Ingress/Service annotations that stand for an equivalent edge rate limit (e.g. a CDN in front).',
+      ),
+    },
+  },
+  (resources, { settings }) => checkPublicIngress(resources, settings),
+);

@@ -1,3 +1,5 @@
+import * as aws from '@pulumi/aws';
+import { environments, resourceGuardrail, stackGuardrail } from '../core/define';
 import { asArray, asRecord, at, toNumber, type PlainResource } from '../core/resources';
 import { isSet } from '../core/unknown';
 
@@ -110,3 +112,49 @@ export function checkRedisNotPublic(resources: PlainResource[]): { message: stri
   }
   return out;
 }
+
+export const redisEncryptionPolicy = resourceGuardrail(
+  {
+    name: 'redis-encryption',
+    description: 'ElastiCache Redis encrypts in transit and at rest and requires an auth token.',
+    severity: 'critical',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Use the platform Redis component, which sets TLS (required), at-rest encryption and a random auth token.',
+    settings: {},
+  },
+  [REPLICATION_GROUP_TYPE, CACHE_CLUSTER_TYPE],
+  (r) => checkRedisEncryption(r),
+);
+
+export const redisHighAvailabilityPolicy = resourceGuardrail(
+  {
+    name: 'redis-high-availability',
+    description: 'In prod, Redis has a replica, automatic failover and multi-AZ.',
+    severity: 'high',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Set ml-platform:redis.replicas to 1 or more; the program enables failover and multi-AZ with it.',
+    settings: { environments: environments(['prod'], 'Environments that need highly available Redis.') },
+  },
+  aws.elasticache.ReplicationGroup,
+  (r, { settings, context: ctx, notApplicable }) => {
+    const env = ctx().config.environment;
+    if (!settings.environments.includes(env)) notApplicable(`not required in ${env}`);
+    return checkRedisHighAvailability(r);
+  },
+);
+
+export const redisNotPublicPolicy = stackGuardrail(
+  {
+    name: 'redis-not-public',
+    description:
+      'Nothing opens the Redis port to the internet: no world-open security group rule, no external Service.',
+    severity: 'critical',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Allow the Redis port only from the node security group; keep in-cluster Redis a ClusterIP Service.',
+    settings: {},
+  },
+  (resources) => checkRedisNotPublic(resources),
+);

@@ -1,3 +1,11 @@
+import * as aws from '@pulumi/aws';
+import {
+  booleanSetting,
+  environments,
+  numberSetting,
+  resourceGuardrail,
+  stackGuardrail,
+} from '../core/define';
 import { errorBudgetRatio, type Sla } from '@ml-platform/stack-config';
 import { asArray, asRecord, at, type PlainResource, type Props } from '../core/resources';
 import { isSet, peek, UNKNOWN } from '../core/unknown';
@@ -212,3 +220,53 @@ export function checkAlarmActions(alarm: PlainResource): string[] {
   }
   return [];
 }
+
+export const slaAlertsPolicy = stackGuardrail(
+  {
+    name: 'sla-alerts',
+    description:
+      'p99 latency and error/burn-rate alerts exist, are no looser than the SLA, and route to a receiver that reaches someone.',
+    severity: 'high',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Generate the PrometheusRule from the stack SLA (ml-platform:sla) instead of hand-set numbers, and route ' +
+      'the alerts in Alertmanager to a receiver with an SNS topic (with a subscription), webhook or email config.',
+    settings: {
+      maxBurnRate: numberSetting(
+        14.4,
+        'Fastest burn rate an error alert may wait for, as a multiple of the error budget.',
+        1,
+      ),
+      errorAlertPattern: {
+        type: 'string' as const,
+        default: 'error|burn',
+        description: 'Case-insensitive regex on the alert name that marks error-rate/burn-rate alerts.',
+      },
+      maxLatencyForMinutes: numberSetting(15, 'Longest `for:` a p99 latency alert may wait before firing.'),
+      environments: environments(['dev', 'staging', 'prod', 'local'], 'Environments the policy applies to.'),
+      requireNotificationRoute: booleanSetting(
+        true,
+        'Require the SLA alerts to reach a receiver with an integration (off for a laptop stack).',
+      ),
+    },
+  },
+  (resources, { settings, context: ctx, notApplicable }) => {
+    const { config } = ctx();
+    if (!settings.environments.includes(config.environment))
+      notApplicable(`not required in ${config.environment}`);
+    return checkSlaAlerts(resources, config.sla, settings);
+  },
+);
+
+export const cloudwatchAlarmActionsPolicy = resourceGuardrail(
+  {
+    name: 'cloudwatch-alarm-actions',
+    description: 'CloudWatch alarms notify someone: actions enabled and at least one alarm action.',
+    severity: 'medium',
+    enforcementLevel: 'mandatory',
+    remediation: 'Set alarmActions (and okActions) to the stack alerts SNS topic.',
+    settings: {},
+  },
+  aws.cloudwatch.MetricAlarm,
+  (alarm) => checkAlarmActions(alarm),
+);

@@ -1,3 +1,5 @@
+import { booleanSetting, resourceGuardrail, stringList } from '../core/define';
+import { WORKLOAD_TYPES } from '../core/k8s';
 import { containers, GPU_RESOURCE, kindOf, podSpec, targetsGpuNodes, type Container } from '../core/k8s';
 import { asArray, asRecord, at, type PlainResource, type Props } from '../core/resources';
 import { isSet } from '../core/unknown';
@@ -110,3 +112,69 @@ export function checkProbes(resource: PlainResource, s: ProbeSettings): string[]
     return missing.length > 0 ? [`container "${c.name}" has no ${missing.join(' or ')}`] : [];
   });
 }
+
+export const workloadResourcesPolicy = resourceGuardrail(
+  {
+    name: 'workload-resources',
+    description: 'Every container sets requests and limits; pods on GPU nodes limit nvidia.com/gpu.',
+    severity: 'medium',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Set resources.requests and resources.limits on each container (ml-platform:service.resources).',
+    settings: {
+      requiredRequests: stringList(['cpu', 'memory'], 'Resources every container must request.'),
+      requiredLimits: stringList(
+        ['memory'],
+        'Resources every container must limit (CPU limits throttle; off by default).',
+      ),
+    },
+  },
+  WORKLOAD_TYPES,
+  (w, { settings }) => checkResourceBounds(w, settings),
+);
+
+export const workloadSecurityContextPolicy = resourceGuardrail(
+  {
+    name: 'workload-security-context',
+    description: 'Containers run as non-root, with a read-only root filesystem and no privilege escalation.',
+    severity: 'high',
+    enforcementLevel: 'mandatory',
+    remediation:
+      'Set securityContext {runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}; ' +
+      'mount an emptyDir where the process must write.',
+    settings: {},
+  },
+  WORKLOAD_TYPES,
+  (w) => checkSecurityContext(w),
+);
+
+export const workloadImagePinnedPolicy = resourceGuardrail(
+  {
+    name: 'workload-image-pinned',
+    description: 'Container images are pinned by tag or digest, never `latest` or untagged.',
+    severity: 'medium',
+    enforcementLevel: 'mandatory',
+    remediation: 'Set ml-platform:service.image to an immutable tag or an @sha256 digest.',
+    settings: {
+      forbiddenTags: stringList(['latest'], 'Mutable tags that do not pin an image.'),
+      requireDigest: booleanSetting(false, 'Require @sha256 digests instead of tags.'),
+    },
+  },
+  WORKLOAD_TYPES,
+  (w, { settings }) => checkImagePinned(w, settings),
+);
+
+export const workloadProbesPolicy = resourceGuardrail(
+  {
+    name: 'workload-probes',
+    description: 'Every container has readiness and liveness probes.',
+    severity: 'medium',
+    enforcementLevel: 'mandatory',
+    remediation: 'Probe /v2/health/ready (readiness) and /v2/health/live (liveness).',
+    settings: {
+      requiredProbes: stringList(['readinessProbe', 'livenessProbe'], 'Probes each container must declare.'),
+    },
+  },
+  WORKLOAD_TYPES,
+  (w, { settings }) => checkProbes(w, settings),
+);

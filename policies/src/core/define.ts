@@ -31,6 +31,29 @@ export interface GuardrailMeta<S extends Record<string, Setting>> {
   settings: S;
 }
 
+export const stringList = (dflt: string[], description: string): Setting<string[]> => ({
+  type: 'array',
+  items: { type: 'string' },
+  default: dflt,
+  description,
+});
+
+export const numberSetting = (dflt: number, description: string, minimum = 0): Setting<number> => ({
+  type: 'number',
+  minimum,
+  default: dflt,
+  description,
+});
+
+export const booleanSetting = (dflt: boolean, description: string): Setting<boolean> => ({
+  type: 'boolean',
+  default: dflt,
+  description,
+});
+
+/** Environments a policy applies to (or is waived in), by `ml-platform:environment`. */
+export const environments = stringList;
+
 export type SettingValues<S extends Record<string, Setting>> = { [K in keyof S]: S[K]['default'] };
 
 /** Settings every guardrail accepts: waivers by resource name, with the reason kept in the config file. */
@@ -117,10 +140,32 @@ function tagType<F extends object>(fn: F, types: readonly string[]): F {
 }
 
 /**
+ * One whole policy (metadata, config schema and check), waiting for the stack context it checks
+ * against: the stack files' under `pulumi preview`, the config under test in the offline gate.
+ */
+export type Guardrail = (provider: ContextProvider) => ResourceValidationPolicy | StackValidationPolicy;
+
+/**
  * A resource policy over the given types. The check is a plain function from a resource to findings;
  * this adapter does the @pulumi/policy plumbing: type filtering, config defaults, waivers, reporting.
  */
 export function resourceGuardrail<S extends Record<string, Setting>>(
+  meta: GuardrailMeta<S>,
+  types: ResourceClass | readonly string[] | ((type: string) => boolean),
+  check: (resource: PlainResource, env: CheckEnv<SettingValues<S>>) => Finding[],
+): Guardrail {
+  return (provider) => resourcePolicy(meta, types, check, provider);
+}
+
+/** A stack policy: the check sees every resource and names the offending one in each finding. */
+export function stackGuardrail<S extends Record<string, Setting>>(
+  meta: GuardrailMeta<S>,
+  check: (resources: PlainResource[], env: CheckEnv<SettingValues<S>>) => Finding[],
+): Guardrail {
+  return (provider) => stackPolicy(meta, check, provider);
+}
+
+function resourcePolicy<S extends Record<string, Setting>>(
   meta: GuardrailMeta<S>,
   types: ResourceClass | readonly string[] | ((type: string) => boolean),
   check: (resource: PlainResource, env: CheckEnv<SettingValues<S>>) => Finding[],
@@ -150,8 +195,7 @@ export function resourceGuardrail<S extends Record<string, Setting>>(
   return { ...metaFields(meta), validateResource };
 }
 
-/** A stack policy: the check sees every resource and names the offending one in each finding. */
-export function stackGuardrail<S extends Record<string, Setting>>(
+function stackPolicy<S extends Record<string, Setting>>(
   meta: GuardrailMeta<S>,
   check: (resources: PlainResource[], env: CheckEnv<SettingValues<S>>) => Finding[],
   provider: ContextProvider,

@@ -13,7 +13,7 @@ import {
   type StackValidationArgs,
   type StackValidationPolicy,
 } from '@pulumi/policy';
-import type { PolicyPackConfig } from './policy-config';
+import type { PolicyPackConfig } from '../core/policy-config';
 
 /**
  * Runs a policy pack over resources in-process, the way @pulumi/policy's analyzer server does for the

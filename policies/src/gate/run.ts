@@ -1,17 +1,14 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { REPO_ROOT } from '@ml-platform/stack-config';
-import { synthStack, type SynthResult } from '@ml-platform/infra/src/synth/run';
+import { synthStack, type SynthResult } from '@ml-platform/infra/synth';
 import { fixedContext } from '../core/context';
+import { readPolicyConfig, stackPolicyConfigFile, type PolicyPackConfig } from '../core/policy-config';
 import { guardrails, PACK_NAME } from '../guardrails';
 import { evaluatePolicies, type EvaluationResult } from './evaluate';
-import { readPolicyConfig, type PolicyPackConfig } from './policy-config';
 
 export interface GateOptions {
   stack: string;
   /** A stack file to use instead of `Pulumi.<stack>.yaml` (the broken fixtures). */
   configFile?: string;
-  /** Policy config JSON; defaults to `policies/config/<stack>.json` when that exists. */
+  /** Policy config JSON; defaults to the pack's `config/<stack>.json` when that exists. */
   policyConfigFile?: string;
 }
 
@@ -23,13 +20,6 @@ export interface GateResult {
   evaluation: EvaluationResult;
 }
 
-export const POLICY_CONFIG_DIR = path.join(REPO_ROOT, 'policies', 'config');
-
-export function defaultPolicyConfigFile(stack: string): string | undefined {
-  const file = path.join(POLICY_CONFIG_DIR, `${stack}.json`);
-  return fs.existsSync(file) ? file : undefined;
-}
-
 /**
  * The offline gate: synthesise the stack under mocks, then evaluate the whole pack (resource and stack
  * policies) over what it declared. The SLA, environment and budget the policies compare against come
@@ -38,7 +28,7 @@ export function defaultPolicyConfigFile(stack: string): string | undefined {
 export async function runGate(opts: GateOptions): Promise<GateResult> {
   const synth = await synthStack(opts.stack, opts.configFile ? { configFile: opts.configFile } : {});
   const policies = guardrails(fixedContext(synth.config, () => synth.costEstimate.maxMonthlyUsd));
-  const policyConfigFile = opts.policyConfigFile ?? defaultPolicyConfigFile(opts.stack);
+  const policyConfigFile = opts.policyConfigFile ?? stackPolicyConfigFile(opts.stack);
   const config: PolicyPackConfig = policyConfigFile ? readPolicyConfig(policyConfigFile, policies) : {};
   const evaluation = await evaluatePolicies(
     policies,

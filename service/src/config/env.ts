@@ -1,3 +1,4 @@
+import { SECRET_ENV, type EnvName } from '@ml-platform/contract/names';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -15,9 +16,10 @@ const positive = (max: number) => {
 };
 
 /**
- * Every environment variable the service reads, validated once at start-up. The names are part of
- * the public interface (listed in README.md). Guards (auth, rate limits, Redis) are parsed here too so that
- * a bad value fails at start-up like any other, and the guards only consume the typed result.
+ * Every environment variable the service reads, validated once at start-up: exactly the contract's
+ * ENV names, its public interface (listed in README.md). Guards (auth, rate limits, Redis) are
+ * parsed here too so that a bad value fails at start-up like any other, and the guards only consume
+ * the typed result.
  */
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(8080),
@@ -83,7 +85,7 @@ const EnvSchema = z.object({
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('ml-platform-inference'),
   OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
-});
+} satisfies Record<EnvName, z.ZodType>);
 
 export type ServiceConfig = z.infer<typeof EnvSchema>;
 
@@ -94,8 +96,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** Names of variables whose values must never be echoed back, even in a validation error. */
-const SECRET = new Set(['API_KEYS', 'REDIS_URL', 'FEATURE_STORE_URL']);
+const SECRET = new Set<string>(SECRET_ENV);
 
 /** Parses the environment; empty strings count as unset. Throws ConfigError naming variable, value and rule. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {

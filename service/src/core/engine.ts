@@ -1,4 +1,7 @@
+import type { ModelState } from '@ml-platform/contract/names';
 import type { Tensor, TensorSpec } from './tensor';
+
+export type { ModelState };
 
 /** What the protocol layer hands the engine after decoding and validating a request. */
 export interface InferRequest {
@@ -21,8 +24,6 @@ export interface InferResult {
   modelVersion: string;
   outputs: Tensor[];
 }
-
-export type ModelState = 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
 
 export interface ModelMetadata {
   name: string;

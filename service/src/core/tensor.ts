@@ -1,4 +1,4 @@
-import type { Datatype } from '../repository/model-config';
+import type { Datatype } from '@ml-platform/contract/names';
 
 export type { Datatype };
 

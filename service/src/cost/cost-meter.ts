@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
-import { defineCounter, MODEL_LABELS } from '../observability/metrics';
+import { METRICS } from '@ml-platform/contract/names';
+import { defineCounter } from '../observability/metrics';
 import type { ObserveHook } from '../pipeline/phases';
 import { CostAttribution } from './attribution';
 
@@ -28,9 +29,8 @@ export function createCostMeter({ registry, usdPerHour, now }: CostMeterDeps): C
   // The busy counter is registered after the cost counter, whose collect fills both: the registry
   // reads metrics in registration order, so one scrape sees both of the same settlement.
   const cost = defineCounter(registry, {
-    name: 'inference_cost_usd_total',
+    ...METRICS.cost,
     help: "The pod's cost (POD_COST_PER_HOUR_USD) attributed to model versions: onnxruntime busy time by compute, idle time by requests answered.",
-    labelNames: MODEL_LABELS,
     collect: () => {
       for (const c of attribution.settle(now())) {
         const labels = { model: c.model, version: c.version };
@@ -40,9 +40,8 @@ export function createCostMeter({ registry, usdPerHour, now }: CostMeterDeps): C
     },
   });
   const busy = defineCounter(registry, {
-    name: 'inference_runtime_busy_seconds_total',
+    ...METRICS.runtimeBusy,
     help: 'Seconds onnxruntime spent running batches of a model version, timed on the thread that runs them.',
-    labelNames: MODEL_LABELS,
   });
   return {
     addBusy: (model, version, seconds) => attribution.addBusy(model, version, seconds),

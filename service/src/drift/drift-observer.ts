@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { defineGauge, MODEL_LABELS } from '../observability/metrics';
+import { METRICS } from '@ml-platform/contract/names';
+import { defineGauge } from '../observability/metrics';
 import type { ObserveHook } from '../pipeline/phases';
 import type { ModelConfig } from '../repository/model-config';
 import { DriftMonitor, validateProfile, type ReferenceProfile } from './psi';
@@ -22,9 +23,8 @@ export interface DriftObserverDeps {
  */
 export function createDriftObserver(deps: DriftObserverDeps): ObserveHook {
   const gauge = defineGauge(deps.registry, {
-    name: 'drift_score',
+    ...METRICS.driftScore,
     help: 'Largest per-feature PSI of the last complete window of inputs against the reference profile',
-    labelNames: MODEL_LABELS,
   });
   const monitors = new VersionMonitors<ReferenceProfile, DriftMonitor>(
     (model, config) =>

@@ -6,6 +6,7 @@
  * (http/infer-handler.ts createInferPipeline): the same guards, cache, breakers and batcher.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HEADERS } from '@ml-platform/contract/names';
 import type { Logger } from 'pino';
 import type { InferRequest, InferResult } from '../core/engine';
 import { ServiceError, badRequest } from '../core/errors';
@@ -46,7 +47,7 @@ export interface PredictHandlerDeps {
 }
 
 /** Header set when entity features fell back to their defaults because the store did not answer. */
-export const FALLBACK_HEADER = 'x-feature-fallback';
+export const FALLBACK_HEADER = HEADERS.featureFallback;
 
 function parseBody(body: Buffer): { records: unknown; parameters: Parameters; returnFeatures: boolean } {
   let root: unknown;

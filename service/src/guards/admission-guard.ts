@@ -1,3 +1,4 @@
+import { HEADERS } from '@ml-platform/contract/names';
 import { ServiceError } from '../core/errors';
 import type { AdmitHook, CallContext } from '../pipeline/phases';
 import type { ApiKeyAuth, Principal } from './auth';
@@ -16,11 +17,11 @@ const ANONYMOUS = 'anonymous';
 
 export function rateLimitHeaders(d: RateLimitDecision): Record<string, string> {
   const h: Record<string, string> = {
-    'ratelimit-limit': String(d.limit),
-    'ratelimit-remaining': String(d.remaining),
-    'ratelimit-reset': String(d.resetSeconds),
+    [HEADERS.rateLimitLimit]: String(d.limit),
+    [HEADERS.rateLimitRemaining]: String(d.remaining),
+    [HEADERS.rateLimitReset]: String(d.resetSeconds),
   };
-  if (d.retryAfterSeconds !== undefined) h['retry-after'] = String(d.retryAfterSeconds);
+  if (d.retryAfterSeconds !== undefined) h[HEADERS.retryAfter] = String(d.retryAfterSeconds);
   return h;
 }
 
@@ -35,7 +36,7 @@ export function admissionHook(deps: AdmissionDeps): AdmitHook {
     if (deps.auth) {
       const verdict = deps.auth.authenticate(call.headers, call.scope === 'admin' ? 'admin' : 'infer');
       if (!verdict.ok) {
-        if (verdict.status === 401) call.setHeader('www-authenticate', 'Bearer realm="ml-platform"');
+        if (verdict.status === 401) call.setHeader(HEADERS.wwwAuthenticate, 'Bearer realm="ml-platform"');
         throw new ServiceError(verdict.status, verdict.message);
       }
       principal = verdict.principal;

@@ -1,4 +1,4 @@
-import { DATATYPES, type Datatype } from '../repository/model-config';
+import { DATATYPES, type Datatype } from '@ml-platform/contract/names';
 import { DATATYPE_INFO, elementCount } from '../core/datatypes';
 import type { InferResult } from '../core/engine';
 import type { Tensor, TensorData } from '../core/tensor';

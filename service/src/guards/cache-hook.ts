@@ -1,3 +1,4 @@
+import { HEADERS } from '@ml-platform/contract/names';
 import type { InferResult } from '../core/engine';
 import { badRequest } from '../core/errors';
 import type { Tensor } from '../core/tensor';
@@ -41,7 +42,7 @@ export function predictionCacheHook(deps: { engine: ServingEngine; cache: Predic
     const { config, version } = servingOf(exec, deps.engine);
     if (!allowed || !config.cache.enabled) {
       const result = await next(exec);
-      exec.call.setHeader('x-cache', 'bypass');
+      exec.call.setHeader(HEADERS.cache, 'bypass');
       return result;
     }
     const { request } = exec;
@@ -51,7 +52,7 @@ export function predictionCacheHook(deps: { engine: ServingEngine; cache: Predic
       { ttlSeconds: config.cache.ttl_seconds },
       () => next({ ...exec, request: { ...request, outputs: undefined } }),
     );
-    exec.call.setHeader('x-cache', hit.outcome);
+    exec.call.setHeader(HEADERS.cache, hit.outcome);
     return selectOutputs(hit.result, request.outputs, model);
   };
 }

@@ -1,3 +1,4 @@
+import { HEADERS } from '@ml-platform/contract/names';
 import type { Logger } from 'pino';
 import type { InferRequest, InferResult } from '../core/engine';
 import { ServiceError, unavailable } from '../core/errors';
@@ -46,15 +47,15 @@ export function fallbackChainHook(deps: FallbackDeps): AroundHook {
     const { config, version } = servingOf(exec, deps.engine);
     try {
       const result = await next(exec);
-      exec.call.setHeader('x-served-by', 'primary');
+      exec.call.setHeader(HEADERS.servedBy, 'primary');
       return result;
     } catch (err) {
       const failedModel = err instanceof BreakerOpenError || countsAsModelFailure(err);
       const deadlinePassed = err instanceof ServiceError && err.status === 504;
       if (!failedModel || deadlinePassed || !config.fallback) throw err;
       const recovered = await recover(deps, exec.call.model, version, config, exec.request, err);
-      exec.call.setHeader('x-cache', recovered.cache);
-      exec.call.setHeader('x-served-by', recovered.servedBy);
+      exec.call.setHeader(HEADERS.cache, recovered.cache);
+      exec.call.setHeader(HEADERS.servedBy, recovered.servedBy);
       return recovered.result;
     }
   };

@@ -1,5 +1,6 @@
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { unavailable } from '../core/errors';
+import { METRICS } from '@ml-platform/contract/names';
 import type { AdmitHook } from '../pipeline/phases';
 import { defineCounter, defineGauge } from '../observability/metrics';
 
@@ -21,11 +22,11 @@ export class LoadShedder {
     const registry = options.registry;
     if (registry) {
       this.inFlightGauge = defineGauge(registry, {
-        name: 'inference_in_flight_requests',
+        ...METRICS.inFlight,
         help: 'Guarded requests being worked on by this process.',
       });
       this.shed = defineCounter(registry, {
-        name: 'load_shed_total',
+        ...METRICS.loadShed,
         help: 'Requests refused with 503 because the process was at its in-flight bound.',
       });
     }

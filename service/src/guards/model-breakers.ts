@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Gauge, Registry } from 'prom-client';
 import { ServiceError } from '../core/errors';
 import type { ModelConfig } from '../repository/model-config';
+import { METRICS } from '@ml-platform/contract/names';
 import { defineGauge } from '../observability/metrics';
 
 export type BreakerSettings = NonNullable<ModelConfig['circuit_breaker']>;
@@ -68,11 +69,10 @@ export class ModelBreakers {
   constructor(private readonly options: { registry?: Registry; logger?: Logger } = {}) {
     if (options.registry)
       this.stateGauge = defineGauge(options.registry, {
-        name: 'model_circuit_breaker_state',
+        ...METRICS.breakerState,
         help: 'Circuit breaker state per model version: 0 closed, 1 half-open (probing), 2 open.',
         // Across cluster workers (each has its own breaker): the worst state.
         aggregator: 'max',
-        labelNames: ['model', 'version'],
       });
   }
 

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Counter, Gauge, Registry } from 'prom-client';
+import { METRICS } from '@ml-platform/contract/names';
 import { defineCounter, defineGauge } from '../observability/metrics';
 import type { InferResult } from '../core/engine';
 import type { RedisConnection } from '../redis/connection';
@@ -54,32 +55,27 @@ export class PredictionCache {
     const registry = options.registry;
     if (registry) {
       this.hits = defineCounter(registry, {
-        name: 'prediction_cache_hits_total',
+        ...METRICS.cacheHits,
         help: 'Prediction cache hits by tier (memory, redis).',
-        labelNames: ['model', 'version', 'tier'],
       });
       this.misses = defineCounter(registry, {
-        name: 'prediction_cache_misses_total',
+        ...METRICS.cacheMisses,
         help: 'Prediction cache misses by tier (memory, redis); a request missing both counts once per tier it asked.',
-        labelNames: ['model', 'version', 'tier'],
       });
       this.coalesced = defineCounter(registry, {
-        name: 'prediction_cache_coalesced_total',
+        ...METRICS.cacheCoalesced,
         help: 'Requests that waited for an identical in-flight request instead of computing.',
-        labelNames: ['model', 'version'],
       });
       this.malformed = defineCounter(registry, {
-        name: 'prediction_cache_malformed_entries_total',
+        ...METRICS.cacheMalformedEntries,
         help: 'Cache entries ignored because they were of the wrong type or did not decode.',
-        labelNames: ['tier'],
       });
       this.redisErrors = defineCounter(registry, {
-        name: 'prediction_cache_redis_errors_total',
+        ...METRICS.cacheRedisErrors,
         help: 'Redis cache operations that failed or were skipped because Redis was unavailable.',
-        labelNames: ['operation'],
       });
       this.memoryGauge = defineGauge(registry, {
-        name: 'prediction_cache_memory_bytes',
+        ...METRICS.cacheMemoryBytes,
         help: 'Bytes held by the in-process prediction cache tier.',
       });
     }

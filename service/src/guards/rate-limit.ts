@@ -1,5 +1,6 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Counter, Registry } from 'prom-client';
+import { METRICS } from '@ml-platform/contract/names';
 import { defineCounter } from '../observability/metrics';
 import type { RedisConnection } from '../redis/connection';
 import { FixedWindowCounter, type WindowDecision } from './fixed-window';
@@ -123,9 +124,8 @@ export class RateLimiter {
     this.prefix = options.keyPrefix ?? 'mlp:rl';
     if (options.registry)
       this.rejections = defineCounter(options.registry, {
-        name: 'rate_limit_rejections_total',
+        ...METRICS.rateLimitRejections,
         help: 'Requests answered 429, by the store that decided (redis: global budget, local: per-replica fallback).',
-        labelNames: ['store'],
       });
   }
 

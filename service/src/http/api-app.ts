@@ -1,10 +1,11 @@
+import { HEADERS } from '@ml-platform/contract/names';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { InferenceEngine } from '../core/engine';
 import { ServiceError, badRequest, unavailable } from '../core/errors';
+import { openApiDocument } from '@ml-platform/contract/openapi';
 import type { AdmitHook, Scope } from '../pipeline/phases';
 import { runAdmit } from '../pipeline/run';
-import { openApiDocument } from './openapi';
 import { requestIdOf } from './request-id';
 import { sendError, statusOf } from './respond';
 import type { ClusterOps } from './cluster-ops';
@@ -41,7 +42,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.use((req, res, next) => {
     const id = requestIdOf(req);
     res.locals.requestId = id;
-    res.setHeader('x-request-id', id);
+    res.setHeader(HEADERS.requestId, id);
     next();
   });
 

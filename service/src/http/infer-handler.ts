@@ -19,6 +19,7 @@
  *
  * New steps belong in a phase hook, not in this function.
  */
+import { HEADERS } from '@ml-platform/contract/names';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { InferenceEngine, InferRequest, InferResult } from '../core/engine';
@@ -68,7 +69,7 @@ export function matchInferRoute(url: string | undefined): InferRoute | undefined
 }
 
 function headerLengthOf(req: IncomingMessage): number | undefined {
-  const h = req.headers['inference-header-content-length'];
+  const h = req.headers[HEADERS.inferenceHeaderContentLength];
   if (h === undefined) return undefined;
   if (typeof h !== 'string' || !/^\d{1,15}$/.test(h)) {
     throw badRequest(
@@ -116,7 +117,7 @@ export function createInferPipeline(
   return (call, version, decoded) => {
     // 5. route, deadline
     const decision = deps.router.decide(call.model, version, call.headers);
-    call.setHeader('x-model-variant', decision.variant);
+    call.setHeader(HEADERS.modelVariant, decision.variant);
     const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
     const request: InferRequest = {
       id: decoded.id,
@@ -162,7 +163,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
     // 1. context
     const started = performance.now();
     const requestId = requestIdOf(req);
-    res.setHeader('x-request-id', requestId);
+    res.setHeader(HEADERS.requestId, requestId);
     const span = tracing.startSpan('POST /v2/models/{model}/infer', req.headers, {
       'http.request.method': 'POST',
       'inference.model': route.model,
@@ -194,7 +195,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
           : {
               'content-type': encoded.contentType,
               'content-length': encoded.body.length,
-              'inference-header-content-length': encoded.headerLength,
+              [HEADERS.inferenceHeaderContentLength]: encoded.headerLength,
             },
       );
       res.end(encoded.body);

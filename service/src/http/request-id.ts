@@ -1,3 +1,4 @@
+import { HEADERS } from '@ml-platform/contract/names';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
@@ -5,6 +6,6 @@ import type { IncomingMessage } from 'node:http';
 const ACCEPTABLE = /^[\w.:@/+=-]{1,128}$/;
 
 export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
+  const given = req.headers[HEADERS.requestId];
   return typeof given === 'string' && ACCEPTABLE.test(given) ? given : randomUUID();
 }

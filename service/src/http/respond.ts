@@ -1,3 +1,4 @@
+import { HEADERS } from '@ml-platform/contract/names';
 import type { ServerResponse } from 'node:http';
 import { ServiceError } from '../core/errors';
 
@@ -28,7 +29,7 @@ export function sendError(res: ServerResponse, err: unknown): number {
   // The rest of an oversized body is not worth reading: answer, then drop the connection.
   if (status === 413) res.setHeader('connection', 'close');
   if (err instanceof ServiceError && err.retryAfterSeconds !== undefined) {
-    res.setHeader('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
+    res.setHeader(HEADERS.retryAfter, String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
   }
   const message = status === 500 ? 'internal error' : (err as Error).message;
   sendJson(res, status, { error: message });

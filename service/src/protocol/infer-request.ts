@@ -1,4 +1,4 @@
-import { DATATYPES } from '../repository/model-config';
+import { DATATYPES } from '@ml-platform/contract/names';
 import { elementCount } from '../core/datatypes';
 import { badRequest } from '../core/errors';
 import type { Datatype, Tensor } from '../core/tensor';

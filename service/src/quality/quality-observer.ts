@@ -1,9 +1,10 @@
 import * as path from 'node:path';
 import type { Logger } from 'pino';
-import type { Counter, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { DriftMonitor, validateProfile, type ReferenceProfile } from '../drift/psi';
 import { readProfileFile, VersionMonitors } from '../drift/version-monitors';
-import { defineCounter, defineGauge, defineHistogram, MODEL_LABELS } from '../observability/metrics';
+import { METRICS } from '@ml-platform/contract/names';
+import { defineCounter, defineGauge, defineHistogram } from '../observability/metrics';
 import type { ObserveHook } from '../pipeline/phases';
 import type { ModelConfig } from '../repository/model-config';
 import { CONFIDENCE_BUCKETS, MAX_CLASSES, qualityRows } from './quality-profile';
@@ -35,8 +36,6 @@ interface VersionQuality {
   classes: number;
 }
 
-type Labels = (typeof MODEL_LABELS)[number];
-
 /**
  * For classifiers whose config names a scores output: the top-1 score of every answered row goes
  * into `model_confidence{model,version}` (a histogram with fixed buckets), the predicted class into
@@ -45,26 +44,22 @@ type Labels = (typeof MODEL_LABELS)[number];
  * Models without a scores output, a profile, or a profile for the version are skipped.
  */
 export function createQualityObserver(deps: QualityObserverDeps): ObserveHook {
-  const confidence: Histogram<Labels> = defineHistogram(deps.registry, {
-    name: 'model_confidence',
+  const confidence = defineHistogram(deps.registry, {
+    ...METRICS.confidence,
     help: 'Top-1 class score of each answered row of a classifier.',
-    labelNames: MODEL_LABELS,
     buckets: CONFIDENCE_BUCKETS,
   });
-  const predicted: Counter<Labels | 'class'> = defineCounter(deps.registry, {
-    name: 'model_predicted_class_total',
+  const predicted = defineCounter(deps.registry, {
+    ...METRICS.predictedClass,
     help: 'Answered rows of a classifier by predicted class (class index).',
-    labelNames: [...MODEL_LABELS, 'class'],
   });
   const shift = defineGauge(deps.registry, {
-    name: 'model_confidence_shift',
+    ...METRICS.confidenceShift,
     help: 'PSI of the top-1 score distribution of the last complete window against the held-out reference.',
-    labelNames: MODEL_LABELS,
   });
   const drift = defineGauge(deps.registry, {
-    name: 'model_prediction_drift',
+    ...METRICS.predictionDrift,
     help: 'PSI of the predicted-class shares of the last complete window against the held-out reference.',
-    labelNames: MODEL_LABELS,
   });
   const monitors = new VersionMonitors<QualityProfileFile, VersionQuality>(
     (model, config) =>

@@ -3,6 +3,7 @@ import CircuitBreaker from 'opossum';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Gauge, Registry } from 'prom-client';
+import { METRICS } from '@ml-platform/contract/names';
 import { defineGauge } from '../observability/metrics';
 
 /**
@@ -100,7 +101,7 @@ export class RedisConnection {
     });
     if (options.registry) {
       this.upGauge = defineGauge(options.registry, {
-        name: 'redis_up',
+        ...METRICS.redisUp,
         help: '1 while the shared Redis is connected and its breaker is closed; 0 while the service runs degraded on local state.',
         // Across cluster workers: up only if every worker is.
         aggregator: 'min',

@@ -1,3 +1,4 @@
+import { DATATYPES } from '@ml-platform/contract/names';
 import { z } from 'zod';
 
 /**
@@ -5,23 +6,6 @@ import { z } from 'zod';
  * from the ONNX file itself; `input`/`output` here may only narrow them (fix a dynamic dimension,
  * hide an output), never contradict them.
  */
-export const DATATYPES = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-] as const;
-export type Datatype = (typeof DATATYPES)[number];
-
 const TensorConfigSchema = z
   .object({
     name: z.string().min(1),

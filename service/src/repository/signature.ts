@@ -1,5 +1,6 @@
 import type { TensorSpec } from '../core/tensor';
-import type { Datatype, ModelConfig } from './model-config';
+import type { Datatype } from '@ml-platform/contract/names';
+import type { ModelConfig } from './model-config';
 
 /** A model version's public signature: what requests are validated against and metadata reports. */
 export interface ModelSignature {

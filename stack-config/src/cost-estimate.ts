@@ -1,6 +1,5 @@
-import type { ConfigIssue, StackConfig } from '@ml-platform/stack-config';
-import type { PlatformSettings } from '../settings';
 import { PRICE_TABLE, type PriceTable } from './price-table';
+import type { StackConfig } from './schema';
 
 export interface CostLine {
   item: string;
@@ -63,33 +62,34 @@ function priceOf(prices: Readonly<Record<string, number>>, key: string): number 
   return price;
 }
 
+/** NAT gateways the stack runs: none in `local`, one per AZ or a single one elsewhere. */
+export function natGatewayCount(cfg: StackConfig): number {
+  if (cfg.environment === 'local') return 0;
+  return cfg.network.natGateways === 'one-per-az' ? cfg.network.availabilityZones : 1;
+}
+
 /**
  * Monthly cost at minimum scale (every group at its min) and at maximum scale (every group at its max,
- * each GPU group on its most expensive instance type). Pure: a function of the settings and the table.
+ * each GPU group on its most expensive instance type). Pure: a function of the config and the table.
  */
-export function estimateMonthlyCost(s: PlatformSettings, table: PriceTable = PRICE_TABLE): CostEstimate {
+export function estimateMonthlyCost(cfg: StackConfig, table: PriceTable = PRICE_TABLE): CostEstimate {
   const hours = table.hoursPerMonth;
+  const isLocal = cfg.environment === 'local';
   const lines: CostLine[] = [];
-  if (!s.isLocal) {
+  if (!isLocal) {
     lines.push(line('EKS control plane', 1, 1, table.eksControlPlanePerHour * hours));
-    lines.push(
-      line(
-        'NAT gateways',
-        s.network.natGatewayCount,
-        s.network.natGatewayCount,
-        table.natGatewayPerHour * hours,
-      ),
-    );
-    if (s.ingress.enabled) lines.push(line('Application load balancer', 1, 1, table.albPerHour * hours));
-    if (s.ingress.enabled && s.ingress.wafRateLimitPer5Min !== undefined) {
+    const nat = natGatewayCount(cfg);
+    lines.push(line('NAT gateways', nat, nat, table.natGatewayPerHour * hours));
+    if (cfg.ingress.enabled) lines.push(line('Application load balancer', 1, 1, table.albPerHour * hours));
+    if (cfg.ingress.enabled && cfg.ingress.wafRateLimitPer5Min !== undefined) {
       lines.push(line('WAF web ACL (1 rule)', 1, 1, table.wafWebAclPerMonth + table.wafRulePerMonth));
     }
   }
-  if (s.cluster) {
-    const sys = s.cluster.systemNodes;
+  if (cfg.cluster) {
+    const sys = cfg.cluster.systemNodes;
     const sysUnit = priceOf(table.ec2, sys.instanceType) * hours + sys.diskSizeGb * table.ebsGp3PerGbMonth;
     lines.push(line(`system nodes (${sys.instanceType})`, sys.min, sys.max, sysUnit));
-    for (const group of s.cluster.gpuNodeGroups) {
+    for (const group of cfg.cluster.gpuNodeGroups) {
       const dearest = Math.max(...group.instanceTypes.map((t) => priceOf(table.ec2, t)));
       const unit = dearest * hours + group.diskSizeGb * table.ebsGp3PerGbMonth;
       lines.push(
@@ -103,10 +103,15 @@ export function estimateMonthlyCost(s: PlatformSettings, table: PriceTable = PRI
       );
     }
   }
-  if (s.redis && !s.isLocal) {
-    const nodes = s.redis.replicas + 1;
+  if (cfg.redis && !isLocal) {
+    const nodes = cfg.redis.replicas + 1;
     lines.push(
-      line(`Redis (${s.redis.nodeType})`, nodes, nodes, priceOf(table.elasticache, s.redis.nodeType) * hours),
+      line(
+        `Redis (${cfg.redis.nodeType})`,
+        nodes,
+        nodes,
+        priceOf(table.elasticache, cfg.redis.nodeType) * hours,
+      ),
     );
   }
   return {
@@ -116,7 +121,7 @@ export function estimateMonthlyCost(s: PlatformSettings, table: PriceTable = PRI
     hoursPerMonth: hours,
     minMonthlyUsd: cents(lines.reduce((sum, l) => sum + l.minMonthlyUsd, 0)),
     maxMonthlyUsd: cents(lines.reduce((sum, l) => sum + l.maxMonthlyUsd, 0)),
-    ...(s.budget ? { budgetMonthlyUsd: s.budget.monthlyLimitUsd } : {}),
+    ...(cfg.budget ? { budgetMonthlyUsd: cfg.budget.monthlyLimitUsd } : {}),
     lines,
     excludes: EXCLUDES,
   };
@@ -127,47 +132,4 @@ export function hourlyRates(c: CostEstimate): { baseHourlyUsd: number; gpuNodeHo
   const base = c.lines.filter((l) => l.category === 'platform').reduce((sum, l) => sum + l.minMonthlyUsd, 0);
   const gpu = Math.max(0, ...c.lines.filter((l) => l.category === 'gpu').map((l) => l.unitMonthlyUsd));
   return { baseHourlyUsd: base / c.hoursPerMonth, gpuNodeHourlyUsd: gpu / c.hoursPerMonth };
-}
-
-/** Config values the price table cannot price, each with its key, value and the priced choices. */
-export function priceIssues(cfg: StackConfig, table: PriceTable = PRICE_TABLE): ConfigIssue[] {
-  if (cfg.environment === 'local') return [];
-  const issues: ConfigIssue[] = [];
-  const allowed = (prices: Readonly<Record<string, number>>) => `one of ${Object.keys(prices).join(', ')}`;
-  if (cfg.region !== table.region) {
-    issues.push({
-      key: 'ml-platform:region',
-      value: cfg.region,
-      message: `must be ${table.region}: the price table (as of ${table.asOf}) covers only that region`,
-    });
-  }
-  if (cfg.cluster) {
-    const sys = cfg.cluster.systemNodes.instanceType;
-    if (table.ec2[sys] === undefined) {
-      issues.push({
-        key: 'ml-platform:cluster.systemNodes.instanceType',
-        value: sys,
-        message: `must be an instance type in the price table: ${allowed(table.ec2)}`,
-      });
-    }
-    cfg.cluster.gpuNodeGroups.forEach((group, g) =>
-      group.instanceTypes.forEach((type, i) => {
-        if (table.ec2[type] === undefined || table.ec2Gpus[type] === undefined) {
-          issues.push({
-            key: `ml-platform:cluster.gpuNodeGroups[${g}].instanceTypes[${i}]`,
-            value: type,
-            message: `must be a GPU instance type in the price table: ${allowed(table.ec2Gpus)}`,
-          });
-        }
-      }),
-    );
-  }
-  if (cfg.redis && table.elasticache[cfg.redis.nodeType] === undefined) {
-    issues.push({
-      key: 'ml-platform:redis.nodeType',
-      value: cfg.redis.nodeType,
-      message: `must be a node type in the price table: ${allowed(table.elasticache)}`,
-    });
-  }
-  return issues;
 }

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { EnforcementLevel, Policies } from '@pulumi/policy';
 import type { PolicyConfigJSONSchema } from '@pulumi/policy/schema';
 
@@ -104,4 +105,13 @@ export function readPolicyConfig(file: string, policies: Policies): PolicyPackCo
     throw new Error(`cannot read policy config ${file}: ${(e as Error).message}`);
   }
   return validatePolicyConfig(parsed, policies, file);
+}
+
+/** Each stack's policy config, shipped inside the pack so the pack can find its own. */
+export const POLICY_CONFIG_DIR = path.resolve(__dirname, '..', '..', 'config');
+
+/** `config/<stack>.json` of the pack, when the stack has one. */
+export function stackPolicyConfigFile(stack: string): string | undefined {
+  const file = path.join(POLICY_CONFIG_DIR, `${stack}.json`);
+  return fs.existsSync(file) ? file : undefined;
 }

@@ -1,6 +1,7 @@
-import { ConfigError, readStackFile, stackFile } from '@ml-platform/stack-config';
-import type { Json } from './helpers';
-import { validateStackConfig } from '../src/config';
+import { ConfigError, readStackFile, stackFile, validateStackConfig } from '../src';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 const prod = () => readStackFile(stackFile('prod'));
 

@@ -1,7 +1,13 @@
-import { loadStackConfig } from '@ml-platform/stack-config';
-import { estimateMonthlyCost, hourlyRates } from '../../src/budget/cost-estimate';
-import { PRICE_TABLE, type PriceTable } from '../../src/budget/price-table';
-import { resolveSettings } from '../../src/settings';
+import {
+  estimateMonthlyCost,
+  hourlyRates,
+  loadStackConfig,
+  parseStackConfig,
+  PRICE_TABLE,
+  readStackFile,
+  stackFile,
+  type PriceTable,
+} from '../src';
 
 const table: PriceTable = {
   region: 'us-east-1',
@@ -19,11 +25,14 @@ const table: PriceTable = {
   wafRulePerMonth: 1,
 };
 
-function settings(patch: Record<string, unknown> = {}) {
-  const cfg = loadStackConfig('prod');
-  return resolveSettings(
+/**
+ * The prod stack on the test table's instance types, its GPU group scaling up to `gpuMax`; the schema
+ * resolves the rest (50 GB system disks).
+ */
+function config(gpuMax = 3) {
+  return parseStackConfig(
     {
-      ...cfg,
+      ...readStackFile(stackFile('prod')),
       cluster: {
         version: '1.33',
         systemNodes: { instanceType: 'm.large', min: 2, max: 4 },
@@ -32,7 +41,7 @@ function settings(patch: Record<string, unknown> = {}) {
             name: 'g',
             instanceTypes: ['g.small', 'g.big'],
             min: 0,
-            max: 3,
+            max: gpuMax,
             capacityType: 'SPOT',
             diskSizeGb: 100,
           },
@@ -40,15 +49,14 @@ function settings(patch: Record<string, unknown> = {}) {
       },
       redis: { nodeType: 'cache.x', replicas: 2 },
       ingress: { enabled: true, wafRateLimitPer5Min: 1000 },
-      ...patch,
     },
-    'prod',
+    'test',
   );
 }
 
 describe('estimateMonthlyCost', () => {
   it('prices min and max scale from the table, GPU groups on their dearest type, Spot at on-demand', () => {
-    const c = estimateMonthlyCost(settings(), table);
+    const c = estimateMonthlyCost(config(), table);
     const byItem = Object.fromEntries(c.lines.map((l) => [l.item, l]));
     expect(byItem['EKS control plane'].maxMonthlyUsd).toBe(50);
     expect(byItem['NAT gateways']).toMatchObject({ minQuantity: 3, maxQuantity: 3, minMonthlyUsd: 30 });
@@ -74,37 +82,19 @@ describe('estimateMonthlyCost', () => {
   });
 
   it('grows with the GPU max and not with the GPU min of zero', () => {
-    const small = estimateMonthlyCost(settings(), table);
-    const big = estimateMonthlyCost(
-      settings({
-        cluster: {
-          version: '1.33',
-          systemNodes: { instanceType: 'm.large', min: 2, max: 4 },
-          gpuNodeGroups: [
-            {
-              name: 'g',
-              instanceTypes: ['g.small', 'g.big'],
-              min: 0,
-              max: 6,
-              capacityType: 'SPOT',
-              diskSizeGb: 100,
-            },
-          ],
-        },
-      }),
-      table,
-    );
+    const small = estimateMonthlyCost(config(), table);
+    const big = estimateMonthlyCost(config(6), table);
     expect(big.minMonthlyUsd).toBe(small.minMonthlyUsd);
     expect(big.maxMonthlyUsd - small.maxMonthlyUsd).toBe(3 * 2010);
   });
 
   it('costs nothing on AWS for the local stack', () => {
-    const c = estimateMonthlyCost(resolveSettings(loadStackConfig('local'), 'local'));
+    const c = estimateMonthlyCost(loadStackConfig('local'));
     expect(c).toMatchObject({ minMonthlyUsd: 0, maxMonthlyUsd: 0, lines: [] });
   });
 
   it('derives the dashboard hourly rates from the estimate', () => {
-    const rates = hourlyRates(estimateMonthlyCost(settings(), table));
+    const rates = hourlyRates(estimateMonthlyCost(config(), table));
     expect(rates.gpuNodeHourlyUsd).toBeCloseTo(20.1);
     expect(rates.baseHourlyUsd).toBeCloseTo((50 + 30 + 20 + 6 + 210 + 600) / 100);
   });

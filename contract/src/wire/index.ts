@@ -1,0 +1,7 @@
+/** The Open Inference Protocol wire schemas in zod: the documented contract of the HTTP API. */
+export * from './registry';
+export * from './tensors';
+export * from './infer';
+export * from './metadata';
+export * from './repository';
+export * from './predict';
