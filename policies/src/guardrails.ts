@@ -1,6 +1,7 @@
 import type { Policies } from '@pulumi/policy';
 import { prodAvailabilityPolicy } from './checks/availability';
 import { budgetCoversMaxCostPolicy, budgetNotificationsPolicy } from './checks/budget';
+import { costAlertsPolicy } from './checks/cost-alerts';
 import { costAllocationTagsPolicy } from './checks/cost-tags';
 import { gpuNodeGroupsPolicy } from './checks/gpu-node-groups';
 import {
@@ -30,6 +31,7 @@ export const GUARDRAILS: readonly Guardrail[] = [
   publicIngressWafPolicy,
   budgetNotificationsPolicy,
   budgetCoversMaxCostPolicy,
+  costAlertsPolicy,
   gpuNodeGroupsPolicy,
   redisEncryptionPolicy,
   redisHighAvailabilityPolicy,
