@@ -16,7 +16,7 @@ export interface QualityObserverDeps {
   logger: Logger;
 }
 
-/** quality-profile.json: one reference profile per version (scripts/quality-profile.ts writes it). */
+/** quality-profile.json: one reference profile per version (cli/profile.ts writes it). */
 export interface QualityProfileFile {
   versions: Record<string, ReferenceProfile>;
 }

@@ -1,21 +1,21 @@
 /**
  * Writes a model's quality-profile.json: per version, the distribution of the top-1 score and of the
  * predicted class over the held-out split (testdata/test.json), run through onnxruntime the way the
- * service runs it and binned by the service's own code (service/src/quality/quality-profile.ts).
+ * service runs it and binned by the service's own code (../quality-profile.ts).
  * The service compares live traffic against it (model_confidence_shift, model_prediction_drift).
  *
- *   npx tsx models/scripts/quality-profile.ts <model> [<model>...]
+ *   npm run quality:profile -- <model> [<model>...]     (models of the repository's models/)
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { silentLogger } from '../../service/src/core/logger';
-import { ModelConfigSchema } from '../../service/src/repository/model-config';
-import { runSession } from '../../service/src/runtime/ort-runner';
-import { openSession } from '../../service/src/runtime/session';
-import { buildQualityProfile } from '../../service/src/quality/quality-profile';
-import type { QualityProfileFile } from '../../service/src/quality/quality-observer';
+import { silentLogger } from '../../core/logger';
+import { ModelConfigSchema } from '../../repository/model-config';
+import { runSession } from '../../runtime/ort-runner';
+import { openSession } from '../../runtime/session';
+import type { QualityProfileFile } from '../quality-observer';
+import { buildQualityProfile } from '../quality-profile';
 
-const MODELS = path.resolve(__dirname, '..');
+const MODELS = path.resolve(__dirname, '..', '..', '..', '..', 'models');
 
 async function profileModel(model: string): Promise<QualityProfileFile> {
   const dir = path.join(MODELS, model);
@@ -60,7 +60,7 @@ async function profileModel(model: string): Promise<QualityProfileFile> {
 
 async function main() {
   const models = process.argv.slice(2);
-  if (models.length === 0) throw new Error('usage: quality-profile.ts <model> [<model>...]');
+  if (models.length === 0) throw new Error('usage: npm run quality:profile -- <model> [<model>...]');
   for (const model of models) {
     const config = JSON.parse(readFileSync(path.join(MODELS, model, 'config.json'), 'utf8'));
     const file = path.join(MODELS, model, config.quality.reference_profile ?? 'quality-profile.json');
