@@ -1,19 +1,8 @@
-import * as path from 'node:path';
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { METRICS } from '@ml-platform/contract/names';
 import { defineGauge } from '../observability/metrics';
 import type { ObserveHook } from '../pipeline/phases';
-import type { ModelConfig } from '../repository/model-config';
 import { DriftMonitor, validateProfile, type ReferenceProfile } from './psi';
-import { readProfileFile, VersionMonitors } from './version-monitors';
-
-export interface DriftObserverDeps {
-  repositoryPath: string;
-  modelConfig(model: string): ModelConfig;
-  registry: Registry;
-  logger: Logger;
-}
+import { profileReader, VersionMonitors, type ProfileObserverDeps } from './version-monitors';
 
 /**
  * Feeds the inputs of every answered inference into a PSI monitor per model version and exports
@@ -21,21 +10,13 @@ export interface DriftObserverDeps {
  * answer is sent and never fails a request: a model without a usable profile is logged once per
  * load and skipped.
  */
-export function createDriftObserver(deps: DriftObserverDeps): ObserveHook {
+export function createDriftObserver(deps: ProfileObserverDeps): ObserveHook {
   const gauge = defineGauge(deps.registry, {
     ...METRICS.driftScore,
     help: 'Largest per-feature PSI of the last complete window of inputs against the reference profile',
   });
   const monitors = new VersionMonitors<ReferenceProfile, DriftMonitor>(
-    (model, config) =>
-      config.drift
-        ? readProfileFile(
-            path.join(deps.repositoryPath, model, config.drift.reference_profile),
-            validateProfile,
-            deps.logger,
-            { model },
-          )
-        : null,
+    profileReader(deps, (config) => config.drift?.reference_profile, validateProfile),
     (profile, _model, _version, config) => new DriftMonitor(profile, config.drift!.window_rows),
   );
 

@@ -1,6 +1,16 @@
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { ModelConfig } from '../repository/model-config';
+
+/** What an observer that scores traffic against per-model reference profiles needs. */
+export interface ProfileObserverDeps {
+  repositoryPath: string;
+  modelConfig(model: string): ModelConfig;
+  registry: Registry;
+  logger: Logger;
+}
 
 /**
  * Reads a JSON profile; null (with one warning) when it is missing, unparsable or fails `validate`,
@@ -21,6 +31,22 @@ export function readProfileFile<T>(
     logger.warn({ ...context, file, err: (err as Error).message }, 'reference profile unreadable');
   }
   return null;
+}
+
+/**
+ * Reads a model's profile from its directory, under the name `fileOf` finds in its config
+ * (undefined: the model is not monitored).
+ */
+export function profileReader<P>(
+  deps: Pick<ProfileObserverDeps, 'repositoryPath' | 'logger'>,
+  fileOf: (config: ModelConfig) => string | undefined,
+  validate: (loaded: P) => string | undefined,
+): (model: string, config: ModelConfig) => P | null {
+  return (model, config) => {
+    const name = fileOf(config);
+    if (name === undefined) return null;
+    return readProfileFile(path.join(deps.repositoryPath, model, name), validate, deps.logger, { model });
+  };
 }
 
 interface Loaded<P, M> {

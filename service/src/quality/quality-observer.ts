@@ -1,20 +1,9 @@
-import * as path from 'node:path';
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { DriftMonitor, validateProfile, type ReferenceProfile } from '../drift/psi';
-import { readProfileFile, VersionMonitors } from '../drift/version-monitors';
+import { profileReader, VersionMonitors, type ProfileObserverDeps } from '../drift/version-monitors';
 import { METRICS } from '@ml-platform/contract/names';
 import { defineCounter, defineGauge, defineHistogram } from '../observability/metrics';
 import type { ObserveHook } from '../pipeline/phases';
-import type { ModelConfig } from '../repository/model-config';
 import { CONFIDENCE_BUCKETS, MAX_CLASSES, qualityRows } from './quality-profile';
-
-export interface QualityObserverDeps {
-  repositoryPath: string;
-  modelConfig(model: string): ModelConfig;
-  registry: Registry;
-  logger: Logger;
-}
 
 /** quality-profile.json: one reference profile per version (cli/profile.ts writes it). */
 export interface QualityProfileFile {
@@ -43,7 +32,7 @@ interface VersionQuality {
  * version's held-out profile, exported as `model_confidence_shift` and `model_prediction_drift`.
  * Models without a scores output, a profile, or a profile for the version are skipped.
  */
-export function createQualityObserver(deps: QualityObserverDeps): ObserveHook {
+export function createQualityObserver(deps: ProfileObserverDeps): ObserveHook {
   const confidence = defineHistogram(deps.registry, {
     ...METRICS.confidence,
     help: 'Top-1 class score of each answered row of a classifier.',
@@ -62,15 +51,7 @@ export function createQualityObserver(deps: QualityObserverDeps): ObserveHook {
     help: 'PSI of the predicted-class shares of the last complete window against the held-out reference.',
   });
   const monitors = new VersionMonitors<QualityProfileFile, VersionQuality>(
-    (model, config) =>
-      config.quality
-        ? readProfileFile(
-            path.join(deps.repositoryPath, model, config.quality.reference_profile),
-            validateFile,
-            deps.logger,
-            { model },
-          )
-        : null,
+    profileReader(deps, (config) => config.quality?.reference_profile, validateFile),
     (file, model, version, config) => {
       const profile = file.versions[version];
       if (!profile) {
