@@ -1,6 +1,6 @@
 import { errorBudgetRatio, listStacks, loadStackConfig, type Sla } from '@ml-platform/stack-config';
 import { histogramSeries, METRICS } from '@ml-platform/contract/names';
-import { burnThreshold, slaRuleGroups } from '../../src/monitoring/sla-rules';
+import { burnThreshold, ERROR_BUDGET_REMAINING_RECORD, slaRuleGroups } from '../../src/monitoring/sla-rules';
 import { alertRuleTest, gauge, hasPromtool, promtool, series, type InputSeries } from '../promtool';
 
 const NS = 'inference';
@@ -181,6 +181,41 @@ d.each(listStacks())('SLA rules of stack %s under promtool', (stack) => {
     const r = promtool(() => ['test', 'rules', 'test.yaml'], {
       'rules.yaml': { groups },
       'test.yaml': alertRuleTest(groups, ALERTS, scenario),
+    });
+    if (r.status !== 0) throw new Error(r.output);
+    expect(r.output).toMatch(/SUCCESS/);
+  });
+});
+
+d('the error budget remaining under promtool', () => {
+  const sla = loadStackConfig('prod').sla;
+  const groups = slaRuleGroups({ sla, namespace: NS, driftThreshold: DRIFT, queueSaturationDepth: QUEUE });
+  const b = errorBudgetRatio(sla);
+
+  it.each([
+    ['untouched without errors', 0, 1],
+    ['half spent at half the budget', 0.5, 0.5],
+    ['overspent below 0 at twice the budget', 2, -1],
+  ])('%s', (_name, share, remaining) => {
+    const r = promtool(() => ['test', 'rules', 'test.yaml'], {
+      'rules.yaml': { groups },
+      'test.yaml': {
+        rule_files: ['rules.yaml'],
+        evaluation_interval: '1m',
+        tests: [
+          {
+            interval: '1m',
+            input_series: requests([[120, share * b]]),
+            promql_expr_test: [
+              {
+                expr: `round(${ERROR_BUDGET_REMAINING_RECORD}, 0.001)`,
+                eval_time: '100m',
+                exp_samples: [{ labels: `{model="${mv.model}", version="${mv.version}"}`, value: remaining }],
+              },
+            ],
+          },
+        ],
+      },
     });
     if (r.status !== 0) throw new Error(r.output);
     expect(r.output).toMatch(/SUCCESS/);
