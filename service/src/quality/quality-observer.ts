@@ -23,6 +23,9 @@ function validateFile(file: QualityProfileFile): string | undefined {
 interface VersionQuality {
   monitor: DriftMonitor;
   classes: number;
+  // The version's series, bound once: labelling every observation would hash its labels each time.
+  confidence: { observe(value: number): void };
+  predicted: { inc(value: number): void }[];
 }
 
 /**
@@ -59,7 +62,14 @@ export function createQualityObserver(deps: ProfileObserverDeps): ObserveHook {
         return null;
       }
       const classes = profile.features[1].edges.length + 1;
-      return { monitor: new DriftMonitor(profile, config.quality!.window_rows), classes };
+      return {
+        monitor: new DriftMonitor(profile, config.quality!.window_rows),
+        classes,
+        confidence: confidence.labels({ model, version }),
+        predicted: Array.from({ length: classes }, (_, c) =>
+          predicted.labels({ model, version, class: String(c) }),
+        ),
+      };
     },
   );
 
@@ -77,19 +87,14 @@ export function createQualityObserver(deps: ProfileObserverDeps): ObserveHook {
     const classes = scores.shape[scores.shape.length - 1];
     if (classes !== quality.classes || classes > MAX_CLASSES) return;
     const rows = qualityRows(scores.data as ArrayLike<number>, classes);
-    const labels = { model, version };
-    const perClass = new Array<number>(classes).fill(0);
     for (let i = 0; i < rows.length; i += 2) {
-      confidence.observe(labels, rows[i]);
-      perClass[rows[i + 1]]++;
+      quality.confidence.observe(rows[i]);
+      quality.predicted[rows[i + 1]].inc(1);
     }
-    perClass.forEach((n, c) => {
-      if (n > 0) predicted.inc({ model, version, class: String(c) }, n);
-    });
     if (quality.monitor.observe(rows, 2)) {
       const [confidenceShift, classDrift] = quality.monitor.scores()!;
-      shift.set(labels, confidenceShift);
-      drift.set(labels, classDrift);
+      shift.set({ model, version }, confidenceShift);
+      drift.set({ model, version }, classDrift);
     }
   };
 }
