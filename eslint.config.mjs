@@ -26,7 +26,17 @@ const packageBoundaries = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'out/**', 'coverage/**', 'loadtests/dist/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'out/**',
+      'coverage/**',
+      '.venv/**',
+      'loadtests/dist/**',
+      'service/console/public/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

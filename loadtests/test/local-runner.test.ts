@@ -90,7 +90,11 @@ describe('local runner against an OIP endpoint on 127.0.0.1', () => {
     const failed = readReport(out)
       .thresholds.filter((t) => !t.ok)
       .map((t) => t.expression);
-    expect(failed).toEqual([`p(95)<=${local.p95LatencyMs}`, `p(99)<=${local.p99LatencyMs}`]);
+    // The SLA thresholds fail; a looser ceiling may fail too when the machine itself is slow.
+    expect(failed).toEqual(
+      expect.arrayContaining([`p(95)<=${local.p95LatencyMs}`, `p(99)<=${local.p99LatencyMs}`]),
+    );
+    expect(failed.every((e) => e.startsWith('p('))).toBe(true);
     expect(r.stdout).toContain('RESULT: FAIL');
   });
 

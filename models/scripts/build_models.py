@@ -26,6 +26,7 @@ from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -151,6 +152,10 @@ def single_thread_session(**extra) -> dict:
     return {"intra_op_num_threads": 1, "inter_op_num_threads": 1, "graph_optimization_level": "all", **extra}
 
 
+# Dynamic batching of the batched classifiers: a short wait, since one run costs little.
+CLASSIFIER_BATCHING = {"max_queue_delay_microseconds": 500, "preferred_batch_size": [16, 32, 64], "max_queue_size": 2048}
+
+
 def tensor(name: str, datatype: str, dims: list[int]) -> dict:
     return {"name": name, "datatype": datatype, "dims": dims}
 
@@ -212,7 +217,14 @@ def build_breast_cancer() -> None:
     )
 
     signature_in = [tensor("input", "FP32", [n_features])]
-    signature_out = [tensor("label", "INT64", []), tensor("probabilities", "FP32", [n_classes])]
+    # Class names by index, for the classification extension (sklearn: 0 = malignant, 1 = benign).
+    signature_out = [
+        tensor("label", "INT64", []),
+        {**tensor("probabilities", "FP32", [n_classes]), "label_filename": "labels.txt"},
+    ]
+    for name in ("breast-cancer", "breast-cancer-lite"):
+        (MODELS / name).mkdir(parents=True, exist_ok=True)
+        (MODELS / name / "labels.txt").write_text("".join(f"{label}\n" for label in data.target_names))
     write_json(
         MODELS / "breast-cancer" / "config.json",
         config(
@@ -224,11 +236,7 @@ def build_breast_cancer() -> None:
             input=signature_in,
             output=signature_out,
             version_policy={"latest": {"num_versions": 2}},
-            dynamic_batching={
-                "max_queue_delay_microseconds": 500,
-                "preferred_batch_size": [16, 32, 64],
-                "max_queue_size": 2048,
-            },
+            dynamic_batching=CLASSIFIER_BATCHING,
             session=single_thread_session(),
             warmup={"batch_sizes": [1, 64], "iterations": 2},
             cache={"enabled": True, "ttl_seconds": 300},
@@ -423,6 +431,66 @@ def build_digits() -> None:
     )
 
 
+DIGITS_MLP_HIDDEN = (1024, 1024)
+CALIBRATION_ROWS = 128
+
+
+def build_digits_mlp() -> None:
+    """A MatMul-heavy classifier on real data, for model optimisation (models/optimize).
+
+    Same images and split as `digits`, but batched FP32 rows and an MLP 64 -> 1024 -> 1024 -> 10 whose
+    three matrix products (1.1 M weights) dominate its run time. `testdata/calibration.json` holds
+    training rows (never held-out ones) for static INT8 calibration.
+    """
+    data = load_digits()
+    x_train, x_test, y_train, y_test = train_test_split(
+        data.data.astype(np.float32), data.target, test_size=0.25, stratify=data.target, random_state=SEED
+    )
+    n_features, n_classes = x_train.shape[1], len(data.target_names)
+    mlp = MLPClassifier(hidden_layer_sizes=DIGITS_MLP_HIDDEN, max_iter=200, random_state=SEED)
+    estimator = make_pipeline(StandardScaler(), mlp).fit(x_train, y_train)
+    kind = f"StandardScaler + MLPClassifier{DIGITS_MLP_HIDDEN} (ReLU)"
+    model = finalize(
+        sklearn_to_onnx(estimator, n_features, n_classes),
+        f"digits-mlp v1: {kind} on sklearn load_digits (8x8, 0..16), FP32",
+    )
+    path = save_model(model, MODELS, "digits-mlp", 1)
+
+    rows = np.random.default_rng(SEED).choice(len(x_train), CALIBRATION_ROWS, replace=False)
+    write_json(
+        MODELS / "digits-mlp" / "testdata" / "test.json",
+        {"inputs": x_test.astype(int).tolist(), "labels": y_test.tolist()},
+        compact_rows=True,
+    )
+    write_json(
+        MODELS / "digits-mlp" / "testdata" / "calibration.json",
+        {"inputs": x_train[np.sort(rows)].astype(int).tolist()},
+        compact_rows=True,
+    )
+    write_json(
+        MODELS / "digits-mlp" / "testdata" / "metrics.json",
+        {"1": {"model": kind, **onnx_accuracy(path, "input", x_test, y_test)}, "n": len(y_test)},
+    )
+    write_json(
+        MODELS / "digits-mlp" / "config.json",
+        config(
+            "digits-mlp",
+            "Handwritten-digit classifier on scikit-learn's bundled digits dataset: an MLP "
+            f"{[n_features, *DIGITS_MLP_HIDDEN, n_classes]} with ReLU, MatMul-heavy on purpose (model "
+            "optimisation). Input: 64 FP32 pixels (8x8, 0..16) per row. Outputs: label and class "
+            "probabilities.",
+            64,
+            input=[tensor("input", "FP32", [n_features])],
+            output=[tensor("label", "INT64", []), tensor("probabilities", "FP32", [n_classes])],
+            dynamic_batching=CLASSIFIER_BATCHING,
+            session=single_thread_session(),
+            warmup={"batch_sizes": [1, 32], "iterations": 1},
+            cache={"enabled": False, "ttl_seconds": 300},
+            optimization={"max_metric_drop": 0.005, "min_agreement": 0.99, "canary_weight_pct": 10},
+        ),
+    )
+
+
 # ---------------------------------------------------------------- fault-test fixtures
 
 FLAKY_TABLE = np.arange(10, dtype=np.float32) / 10  # table[i] = i / 10
@@ -516,6 +584,77 @@ def build_flaky() -> dict:
         ),
     )
     return {"failing_probe": failing, "working": [working[0], working[-1]], "error": message}
+
+
+FLAKY_SLOW_WIDTH, FLAKY_SLOW_STEPS = 256, 24
+
+
+def build_flaky_slow() -> dict:
+    """flaky-fallback's answers, slower: a canary version that is only slower than its stable one.
+
+    The index also feeds a chain of 256x256 matmuls whose result is multiplied by zero and added to
+    the looked-up value, so the answer stays table[index mod 10] while every run pays the chain.
+    """
+    rng = np.random.default_rng(SEED + 4)
+    w = (rng.standard_normal((FLAKY_SLOW_WIDTH, FLAKY_SLOW_WIDTH)) / np.sqrt(FLAKY_SLOW_WIDTH)).astype(np.float32)
+    nodes = [
+        helper.make_node("Mod", ["index", "table_size"], ["index_in_range"], fmod=0),
+        helper.make_node("Gather", ["table", "index_in_range"], ["gathered"], axis=0),
+        helper.make_node("Cast", ["index"], ["index_f"], to=TensorProto.FLOAT),
+        helper.make_node("MatMul", ["index_f", "ones_row"], ["m0"]),  # [B, 256]
+        # [B, 256] -> [B, 256, 256], so that each step is a real 256x256 matmul per row.
+        helper.make_node("Unsqueeze", ["m0", "axis_last"], ["column"]),
+        helper.make_node("MatMul", ["column", "ones_row"], ["c0"]),
+    ]
+    for i in range(FLAKY_SLOW_STEPS):
+        nodes.append(helper.make_node("MatMul", [f"c{i}", "w"], [f"p{i}"]))
+        nodes.append(helper.make_node("Tanh", [f"p{i}"], [f"c{i + 1}"]))
+    nodes += [
+        helper.make_node("ReduceMean", [f"c{FLAKY_SLOW_STEPS}"], ["pooled"], axes=[1, 2], keepdims=0),
+        helper.make_node("Unsqueeze", ["pooled", "axis_one"], ["pooled_col"]),
+        helper.make_node("Mul", ["pooled_col", "zero"], ["nothing"]),
+        helper.make_node("Add", ["gathered", "nothing"], ["value"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "flaky_slow",
+        [helper.make_tensor_value_info("index", TensorProto.INT64, [BATCH, 1])],
+        [helper.make_tensor_value_info("value", TensorProto.FLOAT, [BATCH, 1])],
+        [
+            numpy_helper.from_array(FLAKY_TABLE, "table"),
+            numpy_helper.from_array(np.array(len(FLAKY_TABLE), dtype=np.int64), "table_size"),
+            numpy_helper.from_array(np.ones((1, FLAKY_SLOW_WIDTH), dtype=np.float32), "ones_row"),
+            numpy_helper.from_array(np.array([2], dtype=np.int64), "axis_last"),
+            numpy_helper.from_array(np.array([1], dtype=np.int64), "axis_one"),
+            numpy_helper.from_array(np.array(0, dtype=np.float32), "zero"),
+            numpy_helper.from_array(w, "w"),
+        ],
+    )
+    model = finalize(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)]),
+        "flaky-slow: value = table[index mod 10] like flaky-fallback, after "
+        f"{FLAKY_SLOW_STEPS} chained {FLAKY_SLOW_WIDTH}x{FLAKY_SLOW_WIDTH} matmuls per row",
+    )
+    path = save_model(model, FIXTURES, "flaky-slow", 1)
+    sess, fb = session(path), session(FIXTURES / "flaky-fallback" / "1" / "model.onnx")
+    probe = {"index": np.arange(-12, 13, dtype=np.int64).reshape(-1, 1)}
+    assert np.allclose(sess.run(None, probe)[0], fb.run(None, probe)[0]), "flaky-slow and flaky-fallback disagree"
+    timings = {str(b): round(time_runs(path, {"index": probe["index"][:b]}, iterations=15), 2) for b in (1, 8)}
+    write_json(
+        FIXTURES / "flaky-slow" / "config.json",
+        config(
+            "flaky-slow",
+            "Fault fixture for canary latency: flaky-fallback's answers (value = table[index mod 10]) after "
+            f"{FLAKY_SLOW_STEPS} chained {FLAKY_SLOW_WIDTH}x{FLAKY_SLOW_WIDTH} matmuls per row; one row takes "
+            "about 20 ms on one thread.",
+            8,
+            input=[tensor("index", "INT64", [1])],
+            output=[tensor("value", "FP32", [1])],
+            dynamic_batching={"max_queue_delay_microseconds": 1000, "preferred_batch_size": [8], "max_queue_size": 64},
+            session=single_thread_session(),
+        ),
+    )
+    return {"run_ms_by_batch": timings}
 
 
 SLOW_WIDTH, SLOW_STEPS, SLOW_OUT = 512, 24, 8
@@ -617,6 +756,57 @@ def build_broken() -> None:
     )
 
 
+def build_int8_fragile() -> dict:
+    """Two classes whose weight columns differ by about 1/1000 of the largest weight: INT8 weights
+    (step = largest / 127) cannot tell them apart, so quantising flips about half the labels. The
+    largest weight multiplies a feature that is always 0, so FP32 predictions do not depend on it.
+    Held-out labels are the FP32 model's own predictions (accuracy 1 by construction)."""
+    rng = np.random.default_rng(SEED + 4)
+    w0 = rng.standard_normal(8).astype(np.float32)
+    w = np.stack([w0, w0 + 0.002 * rng.standard_normal(8).astype(np.float32)], axis=1)
+    w[7] = [50.0, 50.0]
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["input", "w"], ["scores"]),
+            helper.make_node("ArgMax", ["scores"], ["label"], axis=1, keepdims=0),
+        ],
+        "int8_fragile",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [BATCH, 8])],
+        [
+            helper.make_tensor_value_info("label", TensorProto.INT64, [BATCH]),
+            helper.make_tensor_value_info("scores", TensorProto.FLOAT, [BATCH, 2]),
+        ],
+        [numpy_helper.from_array(w, "w")],
+    )
+    model = finalize(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)]),
+        "int8-fragile: 2 near-tied classes whose weights INT8 cannot separate (synthetic)",
+    )
+    path = save_model(model, FIXTURES, "int8-fragile", 1)
+    x = rng.uniform(0, 1, (200, 8)).astype(np.float32)
+    x[:, 7] = 0
+    labels = session(path).run(["label"], {"input": x})[0]
+    write_json(
+        FIXTURES / "int8-fragile" / "testdata" / "test.json",
+        {"inputs": x.tolist(), "labels": labels.tolist()},
+        compact_rows=True,
+    )
+    write_json(
+        FIXTURES / "int8-fragile" / "config.json",
+        config(
+            "int8-fragile",
+            "Fault fixture for model optimisation: a synthetic 2-class linear model whose classes INT8 "
+            "cannot tell apart, so quantisation fails the accuracy gate.",
+            64,
+            input=[tensor("input", "FP32", [8])],
+            output=[tensor("label", "INT64", []), tensor("scores", "FP32", [2])],
+            session=single_thread_session(),
+            optimization={"max_metric_drop": 0.005, "min_agreement": 0.99},
+        ),
+    )
+    return {"class_1_share": float(labels.mean())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["bundled", "fixtures"], help="build just one of the two repositories")
@@ -626,16 +816,20 @@ def main() -> None:
     if args.only != "fixtures":
         build_breast_cancer()
         build_digits()
+        build_digits_mlp()
         heavy = build_heavy_mlp()
         print("breast-cancer metrics:", (MODELS / "breast-cancer/testdata/metrics.json").read_text())
         print("breast-cancer-lite metrics:", (MODELS / "breast-cancer-lite/testdata/metrics.json").read_text())
         print("digits metrics:", (MODELS / "digits/testdata/metrics.json").read_text())
+        print("digits-mlp metrics:", (MODELS / "digits-mlp/testdata/metrics.json").read_text())
         print("heavy-mlp profile (1 thread):", json.dumps(heavy, indent=2))
     if args.only != "bundled":
         print("flaky:", json.dumps(build_flaky(), indent=2))
         print("slow:", json.dumps(build_slow(), indent=2))
+        print("flaky-slow:", json.dumps(build_flaky_slow(), indent=2))
         build_broken()
         print("corrupt + incompatible: written")
+        print("int8-fragile:", json.dumps(build_int8_fragile()))
 
 
 if __name__ == "__main__":

@@ -16,9 +16,8 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
+import { CONNECTIONS, drive as driveFor, fmt, type Run } from './closed-loop';
 import { measureRawThroughput } from './raw-throughput';
-import { percentile } from '../../test/support/load';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 
 const arg = (name: string, fallback: string) => {
@@ -26,59 +25,8 @@ const arg = (name: string, fallback: string) => {
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const SECONDS = Number(arg('seconds', '8'));
-const CONNECTIONS = 64;
+const drive = (url: string, body: string) => driveFor(url, body, SECONDS);
 const MODELS = path.join(REPO_ROOT, 'models');
-
-interface Run {
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  requests: number;
-  failures: number;
-}
-
-/** autocannon at 64 connections for SECONDS; loopback only. */
-async function drive(url: string, body: string, seconds = SECONDS): Promise<Run> {
-  if (!url.startsWith('http://127.0.0.1:')) throw new Error(`benchmarks target loopback only, got ${url}`);
-  const latencies: number[] = [];
-  let failures = 0;
-  let instance: autocannon.Instance | undefined;
-  const finished = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon(
-      {
-        url,
-        method: 'POST',
-        connections: CONNECTIONS,
-        duration: seconds,
-        headers: { 'content-type': 'application/json' },
-        body,
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
-  });
-  instance!.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-    latencies.push(ms);
-    if (status !== 200) failures++;
-  });
-  const result = await finished;
-  failures += result.errors + result.timeouts;
-  return {
-    rps: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
-    requests: latencies.length,
-    failures,
-  };
-}
-
-const fmt = (r: Run) =>
-  `${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(2).padStart(7)} ms   p95 ${r.p95
-    .toFixed(2)
-    .padStart(
-      7,
-    )} ms   p99 ${r.p99.toFixed(2).padStart(7)} ms   (${r.requests} requests, ${r.failures} not 200)`;
 
 /**
  * The bench model repository: breast-cancer, heavy-mlp as bundled, and heavy-mlp-unbatched (the

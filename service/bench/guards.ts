@@ -14,7 +14,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import pino from 'pino';
 import { listStacks, loadStackConfig } from '@ml-platform/stack-config';
 import { RedisServer } from '../../test/support/redis-server';
@@ -29,12 +28,12 @@ import { admissionHook } from '../src/guards/admission-guard';
 import { ApiKeyAuth } from '../src/guards/auth';
 import { RateLimiter } from '../src/guards/rate-limit';
 import { RedisConnection } from '../src/redis/connection';
+import { CLASSIFIER_PATH, closedLoop, summarise, type LatencyRun } from './closed-loop';
 import { openLoop } from './open-loop';
 import { processCpuMs } from './process-cpu';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 8;
 const KEY = 'bench-key';
-const MODEL_PATH = '/v2/models/breast-cancer/infer';
 const CONNECTIONS = 64;
 /**
  * The offered load at which the hit-latency target is judged: ten times the highest peak rate any
@@ -61,56 +60,6 @@ const body = (row: number[], parameters?: Record<string, unknown>) =>
     inputs: [{ name: 'input', shape: [1, row.length], datatype: 'FP32', data: row }],
   });
 
-interface LatencyRun {
-  n: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  failures: number;
-}
-
-function summarise(latencies: number[], seconds: number, failures: number): LatencyRun {
-  return {
-    n: latencies.length,
-    rps: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    failures,
-  };
-}
-
-/** A closed loop: autocannon with every response's latency (its summary only has whole ms). */
-async function closedLoop(
-  url: string,
-  payload: string,
-  connections: number,
-  seconds: number,
-  headers: Record<string, string> = {},
-): Promise<LatencyRun> {
-  const latencies: number[] = [];
-  let failures = 0;
-  let instance: autocannon.Instance | undefined;
-  const finished = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon(
-      {
-        url: url + MODEL_PATH,
-        method: 'POST',
-        connections,
-        body: payload,
-        headers: { 'content-type': 'application/json', ...headers },
-        duration: seconds,
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
-  });
-  instance!.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-    latencies.push(ms);
-    if (status !== 200) failures++;
-  });
-  const result = await finished;
-  return summarise(latencies, seconds, failures + result.errors + result.timeouts);
-}
-
 async function openLoopRun(
   url: string,
   payload: string,
@@ -120,7 +69,7 @@ async function openLoopRun(
 ): Promise<LatencyRun & { offered: number }> {
   const r = await openLoop({
     origin: url,
-    path: MODEL_PATH,
+    path: CLASSIFIER_PATH,
     body: payload,
     headers,
     connections: CONNECTIONS,
@@ -242,7 +191,7 @@ async function costRounds(redisUrl: string): Promise<CostRounds> {
       const pid = services[name].child.pid!;
       const before = processCpuMs(pid);
       const run = await openLoopRun(services[name].url, miss, cpuRate, COST_SECONDS, configs[name].headers);
-      return ((processCpuMs(pid) - before) * 1000) / run.n;
+      return ((processCpuMs(pid) - before) * 1000) / run.requests;
     });
     return { rps, cpuUs, cpuRate };
   } finally {

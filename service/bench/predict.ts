@@ -1,5 +1,5 @@
 /**
- * /predict against /infer on the same model (issue 15): the bundled flights-delay model, its online
+ * /predict against /infer on the same model: the bundled flights-delay model, its online
  * store filled by `features:materialize` into a real redis-server, the service as its own process,
  * everything on loopback. One record per request, the prediction cache off so that both run the
  * model. /infer gets the very tensor /predict builds for the record (the materialised matrix row),

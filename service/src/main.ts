@@ -80,8 +80,14 @@ async function main() {
     { readyMs: Math.round(process.uptime() * 1000), ready: service.engine.isReady() },
     'models loaded',
   );
-  const curl = first ? exampleCurl(config, address.port) : undefined;
+  if (!first) return;
   // For people, not log shippers: plain text on stderr, so stdout stays JSON lines.
+  const problems = service.engine.notReadyReasons();
+  if (problems.length > 0) {
+    process.stderr.write(`\nNot ready:\n  ${problems.join('\n  ')}\n\n`);
+    return;
+  }
+  const curl = exampleCurl(config, address.port);
   if (curl) process.stderr.write(`\nReady. Try:\n\n${curl}\n\n`);
 }
 

@@ -2,13 +2,17 @@ import type { CostMeter } from './cost/cost-meter';
 import { createDriftObserver } from './drift/drift-observer';
 import { createQualityObserver } from './quality/quality-observer';
 import type { GuardContext, ProductionGuards } from './guards';
-import type { RequestPipeline } from './pipeline/phases';
+import type { ObserveHook, RequestPipeline } from './pipeline/phases';
 
 export interface PipelineContext extends GuardContext {
   /** Undefined: no admission, no cache, breaker or fallback (the bench's bare service). */
   guards?: ProductionGuards;
   /** Undefined: no cost attribution. */
   cost?: CostMeter;
+  /** The rollout controller's counting of canary and stable answers (rollout/rollout-service.ts). */
+  rollouts?: { observe: ObserveHook };
+  /** A/B outcomes: which variant served which request id (experiment/experiment-service.ts). */
+  experiments?: { observe: ObserveHook };
 }
 
 /**
@@ -22,6 +26,8 @@ export function composePipeline({
   config,
   guards,
   cost,
+  rollouts,
+  experiments,
 }: PipelineContext): RequestPipeline {
   const modelConfig = (model: string) => engine.modelConfig(model);
   return {
@@ -48,6 +54,8 @@ export function composePipeline({
       }),
       // Answered requests share the pod's idle time (cost/attribution.ts).
       ...(cost ? [cost.observe] : []),
+      ...(rollouts ? [rollouts.observe] : []),
+      ...(experiments ? [experiments.observe] : []),
     ],
   };
 }

@@ -12,6 +12,8 @@ import { createLogger } from './observability/logger';
 import { ServiceMetrics, createRegistry } from './observability/metrics';
 import { createTracing, type Tracing } from './observability/tracing';
 import { composePipeline } from './request-pipeline';
+import { ExperimentService } from './experiment/experiment-service';
+import { RolloutService } from './rollout/rollout-service';
 import { TrafficRouter } from './traffic/traffic-router';
 import pkg from '../package.json';
 
@@ -71,11 +73,33 @@ export async function startService(
     observer: metricsObserver(metrics, cost),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
+  const rollouts = new RolloutService({
+    engine,
+    registry: metrics.registry,
+    logger: logger.child({ component: 'rollout' }),
+    redis: production?.redis,
+  });
+  rollouts.start();
+  const experiments = new ExperimentService({ engine, redis: production?.redis });
   const features = createFeatureServing({ config, engine, metrics, logger });
   const http = createInferenceServer({
     engine,
-    router: new TrafficRouter({ modelConfig: (model) => engine.modelConfig(model) }),
-    pipeline: composePipeline({ engine, metrics, logger, config, guards: production, cost }),
+    router: new TrafficRouter({
+      modelConfig: (model) => engine.modelConfig(model),
+      rollout: (model) => rollouts.route(model),
+    }),
+    pipeline: composePipeline({
+      engine,
+      metrics,
+      logger,
+      config,
+      guards: production,
+      cost,
+      rollouts,
+      experiments,
+    }),
+    rollouts,
+    experiments,
     metrics,
     tracing,
     logger,
@@ -101,6 +125,7 @@ export async function startService(
     loaded: engine.loaded,
     async stop(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       const clean = await http.drain(timeoutMs);
+      await rollouts.close();
       await production?.close();
       await features.close();
       await tracing.shutdown();

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/env';
+import { cgroupMemoryLimit, defaultCacheMemoryBytes } from '../src/config/memory-limit';
 import { MAIN, REPO_ROOT } from './http-support';
 
 function issuesOf(env: Record<string, string>): string[] {
@@ -105,4 +106,31 @@ describe('process start-up with a bad environment', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 40_000);
+});
+
+describe('CACHE_MEMORY_BYTES default from the container memory limit', () => {
+  const files = (contents: Record<string, string>) => (file: string) => {
+    if (!(file in contents)) throw new Error(`ENOENT: ${file}`);
+    return contents[file];
+  };
+
+  it('reads cgroup v2, then v1, and treats "max" or a 2^63-ish value as no limit', () => {
+    expect(cgroupMemoryLimit(files({ '/sys/fs/cgroup/memory.max': '536870912\n' }))).toBe(536870912);
+    expect(cgroupMemoryLimit(files({ '/sys/fs/cgroup/memory.max': 'max\n' }))).toBeUndefined();
+    expect(cgroupMemoryLimit(files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '1073741824\n' }))).toBe(
+      1073741824,
+    );
+    expect(
+      cgroupMemoryLimit(files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712\n' })),
+    ).toBeUndefined();
+    expect(cgroupMemoryLimit(files({}))).toBeUndefined();
+  });
+
+  it('takes an eighth of the limit, or 64 MiB without one', () => {
+    expect(defaultCacheMemoryBytes(512 * 2 ** 20)).toBe(64 * 2 ** 20);
+    expect(defaultCacheMemoryBytes(8 * 2 ** 30)).toBe(2 ** 30);
+    expect(defaultCacheMemoryBytes(undefined)).toBe(64 * 2 ** 20);
+    expect(loadConfig({ CACHE_MEMORY_BYTES: '1048576' }).CACHE_MEMORY_BYTES).toBe(1048576);
+    expect(loadConfig({}).CACHE_MEMORY_BYTES).toBe(defaultCacheMemoryBytes());
+  });
 });

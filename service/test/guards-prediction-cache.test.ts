@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { PredictionCache } from '../src/guards/prediction-cache';
+import { entryCost, PredictionCache } from '../src/guards/prediction-cache';
 import { RedisConnection } from '../src/redis/connection';
 import type { InferResult } from '../src/core/engine';
 import { describeWithRedis, RedisServer } from '../../test/support/redis-server';
@@ -74,7 +77,7 @@ describe('prediction cache, in-process tier', () => {
   });
 
   it('stays within its byte budget, evicting least recently used', async () => {
-    const entryBytes = encodePrediction(prediction(0, 4096)).length + 1;
+    const entryBytes = entryCost(encodePrediction(prediction(0, 4096)).length, 2);
     const cache = new PredictionCache({ maxMemoryBytes: entryBytes * 3 + 10 });
     for (let i = 0; i < 10; i++)
       await cache.getOrCompute(`k${i}`, labels, policy, async () => prediction(i, 4096));
@@ -85,6 +88,40 @@ describe('prediction cache, in-process tier', () => {
     expect((await cache.getOrCompute('k0', labels, policy, async () => prediction(-1, 4096))).outcome).toBe(
       'miss',
     );
+  });
+
+  it('counts at least what an entry really holds on the heap', () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const n = 20_000;
+    const cache = new PredictionCache({ maxMemoryBytes: 1 << 30 });
+    // A classifier's answer (a label and two probabilities) under a SHA-256 hex key, as in service.
+    const answer = (i: number): InferResult => ({
+      modelName: 'breast-cancer',
+      modelVersion: '1',
+      outputs: [
+        { name: 'label', datatype: 'INT64', shape: [1], data: new BigInt64Array([BigInt(i & 1)]) },
+        {
+          name: 'probabilities',
+          datatype: 'FP32',
+          shape: [1, 2],
+          data: new Float32Array([i / n, 1 - i / n]),
+        },
+      ],
+    });
+    const key = (i: number) => createHash('sha256').update(String(i)).digest('hex');
+    gc();
+    const before = process.memoryUsage();
+    for (let i = 0; i < n; i++) cache.set(key(i), answer(i), 60);
+    gc();
+    const after = process.memoryUsage();
+    const held = (after.heapUsed + after.external - before.heapUsed - before.external) / n;
+    const counted = cache.memoryBytes / n;
+    process.stdout.write(
+      `prediction cache entry: ${held.toFixed(0)} bytes held, ${counted.toFixed(0)} counted\n`,
+    );
+    expect(held).toBeLessThanOrEqual(counted);
+    expect(cache.memoryBytes).toBeGreaterThan(0);
   });
 
   it('runs without an in-process tier when its budget is 0', async () => {

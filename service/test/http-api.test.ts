@@ -38,7 +38,7 @@ describe('health, server and model metadata', () => {
     expect(status).toBe(200);
     expect(json).toMatchObject({
       name: 'ml-platform-inference',
-      extensions: ['binary_tensor_data', 'model_repository'],
+      extensions: ['binary_tensor_data', 'classification', 'model_repository'],
     });
   });
 

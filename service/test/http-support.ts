@@ -21,7 +21,7 @@ export function tempRepository(models: string[]): { dir: string; remove(): void 
 }
 
 /** Rewrites a copied model's config.json with `patch` merged in. */
-function patchConfig(dir: string, model: string, patch: Record<string, unknown>): void {
+export function patchConfig(dir: string, model: string, patch: Record<string, unknown>): void {
   const file = path.join(dir, model, 'config.json');
   writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...patch }));
 }

@@ -36,6 +36,37 @@ describe('WORKERS=2', () => {
     expect(Number(count?.[1])).toBe(40);
   });
 
+  it('answers the console status from every worker aggregated, like /metrics', async () => {
+    const count = async () => {
+      const text = await (await fetch(`${svc.url}/metrics`)).text();
+      return Number(
+        /inference_requests_total\{model="breast-cancer-lite",version="1",status="200"\} (\d+)/.exec(
+          text,
+        )?.[1] ?? 0,
+      );
+    };
+    type Status = {
+      health: { workers: number };
+      models: { versions: { recent: { requests: number } | null }[] }[];
+    };
+    const status = async () => (await (await fetch(`${svc.url}/v2/console/status`)).json()) as Status;
+    // Start sampling on whichever worker answers, and let a sample from before the burst be taken.
+    for (let i = 0; i < 4; i++) await status();
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = await count();
+    expect((await burst(40)).every((r) => r.status === 200)).toBe(true);
+    const increase = (await count()) - before;
+    expect(increase).toBe(40);
+    let last: Status | undefined;
+    for (let tries = 0; tries < 40; tries++) {
+      last = await status();
+      if (last.models[0].versions[0].recent?.requests === increase) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(last?.health.workers).toBe(2);
+    expect(last?.models[0].versions[0].recent?.requests).toBe(increase);
+  }, 30_000);
+
   it('unloads and loads a model on every worker, whichever one got the request', async () => {
     expect((await postJson(`${svc.url}/v2/repository/models/breast-cancer-lite/unload`, {})).status).toBe(
       200,

@@ -39,7 +39,7 @@ function templateOf(path: string): string {
 
 async function check(method: string, path: string, init: RequestInit = {}, base = svc.url): Promise<number> {
   const res = await fetch(`${base}${path}`, { method, ...init });
-  const template = templateOf(path);
+  const template = templateOf(path.split('?')[0]);
   const op = doc.paths[template][method.toLowerCase()];
   expect(op).toBeDefined();
   const documented = op.responses[String(res.status)];
@@ -73,15 +73,21 @@ describe('responses conform to GET /openapi.json', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/console',
+        '/console/{asset}',
         '/metrics',
         '/openapi.json',
         '/v2',
+        '/v2/console/status',
         '/v2/health/live',
         '/v2/health/ready',
         '/v2/models/{model}',
         '/v2/models/{model}/infer',
         '/v2/models/{model}/predict',
         '/v2/models/{model}/ready',
+        '/v2/models/{model}/rollout',
+        '/v2/models/{model}/feedback',
+        '/v2/models/{model}/experiment',
         '/v2/models/{model}/versions/{version}',
         '/v2/models/{model}/versions/{version}/infer',
         '/v2/models/{model}/versions/{version}/ready',
@@ -109,8 +115,17 @@ describe('responses conform to GET /openapi.json', () => {
     ['GET', '/v2/models/breast-cancer/ready', 200],
     ['GET', '/v2/models/breast-cancer/versions/2/ready', 200],
     ['GET', '/v2/models/nope/ready', 404],
+    ['GET', '/v2/models/breast-cancer/rollout', 200],
+    ['GET', '/v2/models/nope/rollout', 404],
+    ['GET', '/v2/models/breast-cancer/experiment', 200],
     ['GET', '/metrics', 200],
     ['GET', '/openapi.json', 200],
+    ['GET', '/console', 200],
+    ['GET', '/console/console.js', 200],
+    ['GET', '/console/nope.js', 404],
+    ['GET', '/v2/console/status', 200],
+    ['GET', '/v2/console/status?since=0', 200],
+    ['GET', '/v2/console/status?since=yesterday', 400],
   ])('%s %s -> %i', async (method, path, status) => {
     expect(await check(method, path)).toBe(status);
   });
@@ -148,6 +163,10 @@ describe('responses conform to GET /openapi.json', () => {
     ['the repository index', '/v2/repository/index', {}, 200],
     ['a model load', '/v2/repository/models/digits/load', {}, 200],
     ['an unknown model load', '/v2/repository/models/nope/load', {}, 404],
+    ['a wrong rollout action', '/v2/models/breast-cancer/rollout', { action: 'explode' }, 400],
+    ['a rollout action out of turn', '/v2/models/breast-cancer/rollout', { action: 'promote' }, 409],
+    ['feedback of the wrong type', '/v2/models/breast-cancer/feedback', { id: 'x', reward: 'high' }, 400],
+    ['feedback for an unknown id', '/v2/models/breast-cancer/feedback', { id: 'x', label: 1 }, 404],
   ])('POST %s', async (_what, path, body, status) => {
     expect(await check('POST', path, post(body))).toBe(status);
   });

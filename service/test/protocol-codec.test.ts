@@ -322,3 +322,47 @@ describe('fp16', () => {
     expect(toHalfBits(70000)).toBe(0x7c00);
   });
 });
+
+describe('nested data against the shape', () => {
+  const decode = (shape: number[], data: unknown) =>
+    decodeInferRequest(json({ inputs: [{ name: 'feat', datatype: 'FP32', shape, data }] }));
+
+  it('answers nesting far deeper than any shape with a 400, not a stack overflow', () => {
+    // Written out by hand: JSON.stringify itself recurses.
+    const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+    const body = `{"inputs":[{"name":"feat","datatype":"FP32","shape":[1,1],"data":${deep}}]}`;
+    expect400(
+      () => decodeInferRequest(Buffer.from(body)),
+      /input 'feat'.*shape \[1,1\]: data\[0\]\[0\] is an array/,
+    );
+  });
+
+  it('rejects nesting whose structure does not match the shape, naming the input and position', () => {
+    const row = new Array(15).fill(1);
+    expect400(() => decode([1, 30], [row, row]), /input 'feat'.*data has 2 entries.*shape \[1,30\] needs 1/);
+    expect400(
+      () => decode([2, 15], [row, [...row, 1]]),
+      /input 'feat'.*data\[1\] has 16 entries.*shape \[2,15\] needs 15/,
+    );
+    expect400(() => decode([2, 2], [[1, 2], 3, 4]), /input 'feat'.*data has 3 entries/);
+    expect400(() => decode([1, 2], [[1, [2]]]), /input 'feat'.*data\[0\]\[1\] is an array/);
+    expect400(() => decode([2, 2], [[1, 2], 3]), /input 'feat'.*data\[1\] must be an array of 2/);
+  });
+
+  it('accepts nesting that matches the shape at every level', () => {
+    const t = decode(
+      [2, 2, 2],
+      [
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [
+          [5, 6],
+          [7, 8],
+        ],
+      ],
+    );
+    expect([...(t.inputs[0].data as Float32Array)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+});

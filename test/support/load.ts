@@ -25,6 +25,8 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** Stop starting requests after this long, even if fewer than `count` were sent. */
   durationMs?: number;
+  /** Stop starting requests once this returns true. */
+  stop?: () => boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult[]> {
   let next = 0;
   const stopAt = options.durationMs === undefined ? Infinity : performance.now() + options.durationMs;
   const worker = async () => {
-    while (next < options.count && performance.now() < stopAt) {
+    while (next < options.count && performance.now() < stopAt && !options.stop?.()) {
       const i = next++;
       const { body, headers } = options.request(i);
       const requestId = randomUUID();

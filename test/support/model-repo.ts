@@ -21,6 +21,15 @@ export interface RepoModel {
   /** Shallow overrides of the source config.json (name is always set to `name`). */
   config?: Record<string, unknown>;
   versions?: string[];
+  /** A version built from another model's version directory instead of `from`'s (a canary fixture). */
+  versionFrom?: Record<string, string>;
+}
+
+/** Links the files a config may name next to it (labels, reference profiles), not config.json itself. */
+export function linkModelFiles(from: string, to: string): void {
+  for (const f of readdirSync(from, { withFileTypes: true })) {
+    if (f.isFile() && f.name !== 'config.json') symlinkSync(join(from, f.name), join(to, f.name));
+  }
 }
 
 /**
@@ -34,10 +43,12 @@ export function makeModelRepo(models: RepoModel[]): { path: string; cleanup: () 
     mkdirSync(dir);
     const base = JSON.parse(readFileSync(join(m.from, 'config.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...base, ...m.config, name: m.name }, null, 2));
+    linkModelFiles(m.from, dir);
     for (const v of m.versions ?? ['1']) {
       // Real version directories (the repository scans for directories) holding links to the files.
       mkdirSync(join(dir, v));
-      for (const f of readdirSync(join(m.from, v))) symlinkSync(join(m.from, v, f), join(dir, v, f));
+      const source = m.versionFrom?.[v] ?? join(m.from, v);
+      for (const f of readdirSync(source)) symlinkSync(join(source, f), join(dir, v, f));
     }
   }
   return { path: root, cleanup: () => rmSync(root, { recursive: true, force: true }) };

@@ -1,6 +1,6 @@
 /**
- * Every stack in the repo, synthesised offline under mocks: the properties issue 4 asks of the
- * platform, checked on what the program actually declares for that stack's config.
+ * Every stack in the repo, synthesised offline under mocks: the properties the platform promises,
+ * checked on what the program actually declares for that stack's config.
  */
 import { errorBudgetRatio, estimateMonthlyCost, listStacks, PRICE_TABLE } from '@ml-platform/stack-config';
 import { parseAllDocuments } from 'yaml';

@@ -136,6 +136,7 @@ describe('.dockerignore', () => {
       'service/src/main.ts',
       'infra/package.json',
       'docker/tsconfig.service.json',
+      'service/console/public/console.js',
     ]) {
       expect([f, dockerIgnored(ignorePatterns, f)]).toEqual([f, false]);
     }
@@ -166,6 +167,10 @@ describe('the image build step, run for real', () => {
     // The worker thread is started by file name next to its parent module, so it must be emitted too.
     expect(fs.existsSync(path.join(outDir, 'src', 'main.js'))).toBe(true);
     expect(fs.existsSync(path.join(outDir, 'package.json'))).toBe(true);
+    // What the runtime stage copies next to the compiled service: the console page and its bundle.
+    fs.cpSync(path.join(REPO_ROOT, 'service', 'console', 'public'), path.join(outDir, 'console', 'public'), {
+      recursive: true,
+    });
 
     // The image's command, with its node options, on this build's main.js.
     const [, ...nodeArgs] = JSON.parse(
@@ -186,6 +191,9 @@ describe('the image build step, run for real', () => {
         }),
       });
       expect(infer.status).toBe(200);
+      const bundle = await fetch(`${service.url}/console/console.js`);
+      expect(bundle.status).toBe(200);
+      expect((await bundle.text()).length).toBeGreaterThan(10_000);
     } finally {
       await service.stop();
     }

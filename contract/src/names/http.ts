@@ -6,6 +6,8 @@ export const PATHS = {
   repositoryIndex: '/v2/repository/index',
   metrics: '/metrics',
   openapi: '/openapi.json',
+  console: '/console',
+  consoleStatus: '/v2/console/status',
 } as const;
 
 /**

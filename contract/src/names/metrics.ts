@@ -30,6 +30,11 @@ export const LABELS = {
   result: 'result',
   /** A classifier's predicted class index (at most 100 classes). */
   class: 'class',
+  /** A model rollout decision: start, step, promote, rollback, pause, resume. */
+  kind: 'kind',
+  /** The primary and the shadow version whose answers were compared. */
+  primary: 'primary',
+  shadow: 'shadow',
 } as const;
 
 export const MODEL_LABELS = [LABELS.model, LABELS.version] as const;
@@ -88,6 +93,20 @@ export const METRICS = {
   /** /predict's entity feature lookups by `result`: hit, miss, stale or error (default used). */
   featureLookups: metric('feature_lookup_total', 'counter', [LABELS.model, LABELS.result]),
   featureAge: metric('feature_age_seconds', 'histogram', [LABELS.model]),
+  /** A version's role in its model rollout: 0 stable, 1 canary, 2 promoted, 3 rolled back. */
+  rolloutState: metric('model_rollout_state', 'gauge', MODEL_LABELS),
+  /** The traffic share (%) the model rollout sends to a version. */
+  rolloutWeight: metric('model_rollout_weight', 'gauge', MODEL_LABELS),
+  /** Rollout decisions by `kind`: start, step, promote, rollback, pause, resume. */
+  rolloutDecisions: metric('model_rollout_decisions_total', 'counter', [LABELS.model, LABELS.kind]),
+  /** Rows on which a shadow version agreed with the primary, over rows compared, since start. */
+  shadowAgreement: metric('model_shadow_agreement_ratio', 'gauge', [
+    LABELS.model,
+    LABELS.primary,
+    LABELS.shadow,
+  ]),
+  /** 1 per serving process: summed across node:cluster workers, the worker count (the console's). */
+  workerProcesses: metric('service_worker_processes', 'gauge', []),
 } as const;
 export type MetricKey = keyof typeof METRICS;
 

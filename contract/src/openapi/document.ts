@@ -108,6 +108,7 @@ const inferOp = (withVersion: boolean) => ({
       400: error('Malformed or invalid request; the message names the field'),
       404: error('Unknown model or version'),
       405: error('Method not allowed'),
+      408: error('The body did not arrive within REQUEST_TIMEOUT_MS'),
       413: error('Body larger than MAX_BODY_BYTES'),
       500: error('The model failed to run the batch'),
       504: error('The request deadline passed before it ran'),
@@ -142,6 +143,7 @@ const predictOp = {
       400: error('Invalid record (the message names records[i].field) or too many records'),
       404: error('Unknown model, or a model without a features.json'),
       405: error('Method not allowed'),
+      408: error('The body did not arrive within REQUEST_TIMEOUT_MS'),
       413: error('Body larger than MAX_BODY_BYTES'),
       500: error('The model failed to run the batch'),
       504: error('The request deadline passed before it ran'),
@@ -159,7 +161,8 @@ const adminOp = (summary: string, description: string) => ({
       200: { description, content: json(schemaRef('Empty')) },
       ...guarded('admin'),
       400: error(
-        'The model failed to load (bad config or ONNX file); the version already serving keeps serving',
+        'The model failed to load (bad config, bad parameters.config or ONNX file); the version already ' +
+          'serving keeps serving',
       ),
       404: error('No such model in the repository'),
     },
@@ -220,6 +223,58 @@ export function openApiDocument(serverVersion: string): object {
           },
         },
       },
+      '/v2/models/{model}/rollout': {
+        get: {
+          summary: 'The model rollout: state, versions, weights, window statistics, decision history',
+          security,
+          parameters: [modelParam],
+          responses: {
+            200: { description: 'Rollout status', content: json(schemaRef('RolloutStatus')) },
+            ...guarded('admin'),
+            404: error('No such model'),
+          },
+        },
+        post: {
+          summary: 'Start, pause, resume, promote or roll back a model rollout',
+          security,
+          parameters: [modelParam],
+          requestBody: { required: true, content: json(schemaRef('RolloutAction')) },
+          responses: {
+            200: { description: 'The rollout after the action', content: json(schemaRef('RolloutStatus')) },
+            ...guarded('admin'),
+            400: error('Malformed body; the message names the field'),
+            404: error('No such model or version'),
+            409: error('The action does not fit the rollout state, or the version is not ready'),
+          },
+        },
+      },
+      '/v2/models/{model}/feedback': {
+        post: {
+          summary: 'Feed back the outcome of a served A/B prediction (joined by its x-request-id)',
+          security,
+          parameters: [modelParam],
+          requestBody: { required: true, content: json(schemaRef('Feedback')) },
+          responses: {
+            200: { description: 'Joined', content: json(schemaRef('FeedbackAccepted')) },
+            ...guarded('inference'),
+            400: error('Malformed body or wrong types; the message names the field'),
+            404: error('No such model, or no A/B prediction with this id in the join window'),
+            409: error('The prediction belongs to another model, or already has feedback'),
+          },
+        },
+      },
+      '/v2/models/{model}/experiment': {
+        get: {
+          summary: 'A/B report: per-variant outcomes with confidence intervals, significance and a verdict',
+          security,
+          parameters: [modelParam],
+          responses: {
+            200: { description: 'Report', content: json(schemaRef('ExperimentReport')) },
+            ...guarded('read'),
+            404: error('No such model'),
+          },
+        },
+      },
       '/v2/repository/models/{model}/load': adminOp('Load (or reload) a model', 'Loaded and ready'),
       '/v2/repository/models/{model}/unload': adminOp(
         'Unload a model after its in-flight requests finish',
@@ -233,6 +288,50 @@ export function openApiDocument(serverVersion: string): object {
               description: 'Text exposition format',
               content: { 'text/plain': { schema: { type: 'string' } } },
             },
+          },
+        },
+      },
+      [PATHS.consoleStatus]: {
+        get: {
+          summary: 'What the operator console shows: models, traffic, breakers, health and recent series',
+          parameters: [
+            {
+              name: 'since',
+              in: 'query',
+              required: false,
+              description:
+                'Only the series points after this time (ms since the epoch); all of the window without it.',
+              schema: { type: 'number' },
+            },
+          ],
+          responses: {
+            200: { description: 'Status', content: json(schemaRef('ConsoleStatus')) },
+            400: error('since is not a number'),
+          },
+        },
+      },
+      [PATHS.console]: {
+        get: {
+          summary: 'The operator console page (its script and style are under /console/)',
+          responses: {
+            200: { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } },
+          },
+        },
+      },
+      [`${PATHS.console}/{asset}`]: {
+        get: {
+          summary: "The console's script, style sheet and icon",
+          parameters: [{ name: 'asset', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: {
+              description: 'The asset',
+              content: {
+                'text/javascript': { schema: { type: 'string' } },
+                'text/css': { schema: { type: 'string' } },
+                'image/svg+xml': { schema: { type: 'string' } },
+              },
+            },
+            404: error('No such asset'),
           },
         },
       },

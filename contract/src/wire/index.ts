@@ -5,3 +5,5 @@ export * from './infer';
 export * from './metadata';
 export * from './repository';
 export * from './predict';
+export * from './console';
+export * from './rollout';

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { MODEL_STATES } from '../names/datatypes';
 import { wireSchemas } from './registry';
-import { ParametersSchema } from './tensors';
 
 export const RepositoryIndexRequestSchema = z
   .object({ ready: z.boolean().optional().describe('true: only versions that are READY.') })
@@ -20,7 +19,18 @@ export const RepositoryIndexSchema = z
 export type RepositoryIndex = z.output<typeof RepositoryIndexSchema>;
 
 export const RepositoryLoadRequestSchema = z
-  .object({ parameters: ParametersSchema.optional() })
+  .object({
+    parameters: z
+      .object({
+        config: z
+          .string()
+          .optional()
+          .describe(
+            "A model config in JSON that replaces the model's config.json for this load, validated like the file.",
+          ),
+      })
+      .optional(),
+  })
   .register(wireSchemas, { id: 'RepositoryLoadRequest' });
 
 /** The body of a successful load or unload. */

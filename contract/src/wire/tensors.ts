@@ -44,7 +44,18 @@ export const RequestInputSchema = z
 export const RequestedOutputSchema = z
   .object({
     name: z.string().min(1),
-    parameters: parameters({ binary_data: z.boolean().optional() }).optional(),
+    parameters: parameters({
+      binary_data: z.boolean().optional(),
+      classification: z
+        .number()
+        .int()
+        .min(1)
+        .optional()
+        .describe(
+          'Classification extension: answer the top k classes as BYTES "score:index[:label]" ' +
+            "(per row for batched models), labels from the output's label_filename.",
+        ),
+    }).optional(),
   })
   .register(wireSchemas, { id: 'RequestedOutput' });
 

@@ -154,6 +154,20 @@ export function slaRuleGroups(o: SlaRuleOptions): RuleGroup[] {
         description: `drift_score above ${num(o.driftThreshold)} for 15 minutes.`,
       },
     },
+    {
+      // On the state, not on increase() of the decisions counter: that series is born at 1 on the
+      // rollback itself, and increase() cannot see a first sample. It stays up until the version is
+      // tried again or another rollout starts, which is what a ticket wants.
+      alert: 'InferenceModelRolledBack',
+      expr: `max by (model, version) (${METRICS.rolloutState.name}{${ns}}) == 3`,
+      for: '0m',
+      labels: { severity: 'ticket', slo: 'rollout' },
+      annotations: {
+        summary: '{{ $labels.model }} canary version {{ $labels.version }} was rolled back automatically',
+        description:
+          'The model rollout controller found the canary worse than stable (errors or p99 latency) and sent it no more traffic. GET /v2/models/{{ $labels.model }}/rollout shows the evidence; docs/rollouts.md says what to do.',
+      },
+    },
   ];
   return [
     { name: 'inference-sla.records', interval: '30s', rules: recording },

@@ -40,6 +40,21 @@ const hardened: ISecurityContext = {
   capabilities: { drop: ['ALL'] },
 };
 
+/**
+ * The share of the pod's memory limit the service's in-process prediction cache may take; the
+ * service applies the same share to its cgroup limit when CACHE_MEMORY_BYTES is unset
+ * (service/src/config/memory-limit.ts). Set here so that the value shows in the manifest.
+ */
+const CACHE_SHARE_OF_MEMORY_LIMIT = 1 / 8;
+const QUANTITY_UNITS: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
+
+/** Bytes of a memory quantity as the stack config allows it (`512Mi`, `8Gi`, `65536Ki`). */
+export function memoryBytes(quantity: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi)$/.exec(quantity);
+  if (!m) throw new Error(`memory quantity ${JSON.stringify(quantity)} is not <integer>Ki|Mi|Gi`);
+  return Number(m[1]) * QUANTITY_UNITS[m[2]];
+}
+
 /** A slow request gets its full timeout to finish before the pod is killed on scale-in or rollout. */
 export function terminationGraceSeconds(requestTimeoutMs: number): number {
   return Math.ceil(requestTimeoutMs / 1000) + 15;
@@ -53,6 +68,10 @@ export function serviceEnv(o: InferencePodOptions): IEnvVar[] {
     { name: ENV.RATE_LIMIT_RPS, value: String(o.rateLimit.requestsPerSecond) },
     { name: ENV.RATE_LIMIT_BURST, value: String(o.rateLimit.burst) },
     { name: ENV.REQUEST_TIMEOUT_MS, value: String(o.requestTimeoutMs) },
+    {
+      name: ENV.CACHE_MEMORY_BYTES,
+      value: String(Math.floor(memoryBytes(o.resources.memory) * CACHE_SHARE_OF_MEMORY_LIMIT)),
+    },
     { name: ENV.LOG_LEVEL, value: 'info' },
     { name: ENV.OTEL_SERVICE_NAME, value: 'inference' },
     { name: ENV.POD_COST_PER_HOUR_USD, value: String(o.podCostPerHourUsd) },

@@ -13,6 +13,7 @@ const ALERTS = [
   'InferenceQueueSaturated',
   'InferenceRedisDegraded',
   'InferenceModelDrift',
+  'InferenceModelRolledBack',
 ] as const;
 type AlertName = (typeof ALERTS)[number];
 
@@ -73,6 +74,9 @@ function scenarios(sla: Sla): Scenario[] {
         gauge(METRICS.queueDepth.name, { ...mv, pod: 'a' }, QUEUE / 2, 480),
         gauge(METRICS.redisUp.name, { namespace: NS, pod: 'a' }, 1, 480),
         gauge(METRICS.driftScore.name, { ...mv, pod: 'a' }, DRIFT / 2, 480),
+        // A canary in progress and its stable version are no reason to alert.
+        gauge(METRICS.rolloutState.name, { ...mv, version: '2', pod: 'a' }, 1, 480),
+        gauge(METRICS.rolloutState.name, { ...mv, pod: 'a' }, 0, 480),
       ],
       evalMinutes: 420,
       firing: {},
@@ -147,6 +151,17 @@ function scenarios(sla: Sla): Scenario[] {
       evalMinutes: 30,
       firing: {
         InferenceModelDrift: { model: mv.model, version: mv.version, severity: 'ticket', slo: 'drift' },
+      },
+    },
+    {
+      name: 'a canary rolled back on any pod opens a ticket',
+      series: [
+        gauge(METRICS.rolloutState.name, { ...mv, version: '2', pod: 'a' }, 3, 20),
+        gauge(METRICS.rolloutState.name, { ...mv, version: '2', pod: 'b' }, 1, 20),
+      ],
+      evalMinutes: 10,
+      firing: {
+        InferenceModelRolledBack: { model: mv.model, version: '2', severity: 'ticket', slo: 'rollout' },
       },
     },
   ];

@@ -81,6 +81,16 @@ describe('inference pod', () => {
     expect(spec.containers[0].volumeMounts?.map((m) => m.mountPath)).toContain('/models');
   });
 
+  it("sizes the prediction cache to an eighth of the pod's memory limit", () => {
+    const cacheBytes = (memory: string) =>
+      serviceEnv({ ...base, resources: { cpu: '1', memory } }).find((e) => e.name === 'CACHE_MEMORY_BYTES')
+        ?.value;
+    expect(cacheBytes('512Mi')).toBe(String(64 * 2 ** 20));
+    expect(cacheBytes('8Gi')).toBe(String(2 ** 30));
+    expect(cacheBytes('65536Ki')).toBe(String(8 * 2 ** 20));
+    expect(() => cacheBytes('1.5Gi')).toThrow(/1\.5Gi/);
+  });
+
   it('gives slow requests their timeout before the kill', () => {
     expect(terminationGraceSeconds(10_000)).toBe(25);
     expect(

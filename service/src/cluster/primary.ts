@@ -39,7 +39,13 @@ export function runPrimary(workers: number, logger: Logger): void {
       const op = nextOp++;
       ops.set(op, { origin: worker, id: msg.id, pending: live.length });
       for (const w of live)
-        w.send({ type: 'repository:run', id: op, op: msg.op, model: msg.model } satisfies ClusterMessage);
+        w.send({
+          type: 'repository:run',
+          id: op,
+          op: msg.op,
+          model: msg.model,
+          configJson: msg.configJson,
+        } satisfies ClusterMessage);
     } else if (msg.type === 'repository:ran') {
       const op = ops.get(msg.id);
       if (!op) return;

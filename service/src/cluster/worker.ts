@@ -23,7 +23,7 @@ export function workerClusterOps(registry: Registry, engine: InferenceEngine): C
       waiting.get(msg.id)?.(msg);
       waiting.delete(msg.id);
     } else if (msg.type === 'repository:run') {
-      engine[msg.op](msg.model).then(
+      (msg.op === 'load' ? engine.load(msg.model, msg.configJson) : engine.unload(msg.model)).then(
         () => send({ type: 'repository:ran', id: msg.id }),
         (e: unknown) =>
           send({
@@ -49,8 +49,8 @@ export function workerClusterOps(registry: Registry, engine: InferenceEngine): C
       send(build(id));
     });
 
-  const repository = async (op: RepositoryOp, model: string) => {
-    const res = await ask((id) => ({ type: 'repository:request', id, op, model }));
+  const repository = async (op: RepositoryOp, model: string, configJson?: string) => {
+    const res = await ask((id) => ({ type: 'repository:request', id, op, model, configJson }));
     if (res.type === 'repository:result' && res.error)
       throw new ServiceError(res.error.status, res.error.message);
   };
@@ -60,7 +60,7 @@ export function workerClusterOps(registry: Registry, engine: InferenceEngine): C
       const res = await ask((id) => ({ type: 'metrics:collect', id }));
       return res.type === 'metrics:result' ? res.text : '';
     },
-    load: (model) => repository('load', model),
+    load: (model, configJson) => repository('load', model, configJson),
     unload: (model) => repository('unload', model),
   };
 }

@@ -2,6 +2,7 @@ import { SECRET_ENV, type EnvName } from '@ml-platform/contract/names';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { defaultCacheMemoryBytes } from './memory-limit';
 
 /** Repo root, for the default model repository (`<repo>/models`) whatever the working directory. */
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -68,8 +69,8 @@ const EnvSchema = z.object({
   WORKERS: int(1, 64).default(1),
   /** Inference requests worked on at once before new ones are shed with 503 (guards/load-shedder). */
   MAX_IN_FLIGHT: int(1, 1_000_000).default(1024),
-  /** Byte budget of the in-process prediction cache tier (guards/prediction-cache). */
-  CACHE_MEMORY_BYTES: int(0, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  /** Byte budget of the in-process prediction cache tier (guards/prediction-cache); default: memory-limit.ts. */
+  CACHE_MEMORY_BYTES: int(0, 64 * 1024 * 1024 * 1024).default(() => defaultCacheMemoryBytes()),
   /** How long SIGTERM waits for queued and in-flight requests before exiting anyway. */
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   /**

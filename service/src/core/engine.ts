@@ -25,6 +25,14 @@ export interface InferResult {
   outputs: Tensor[];
 }
 
+/** What classifying one output needs to know about the model (protocol/classification.ts). */
+export interface OutputClasses {
+  /** The model has a batch dimension: classify each row (the first dimension) on its own. */
+  batched: boolean;
+  /** Class names by index, from the labels file the model config names for this output. */
+  labels?: readonly string[];
+}
+
 export interface ModelMetadata {
   name: string;
   versions: string[];
@@ -44,13 +52,23 @@ export interface RepositoryIndexEntry {
 export interface InferenceEngine {
   /** True once every configured model has a loaded, warmed-up version. */
   isReady(): boolean;
+  /** Why isReady() is false (models loading, models that failed and why); empty when ready. */
+  notReadyReasons(): string[];
+  /**
+   * The repository holds this model, loaded or not (and this version, when given): such names are
+   * bounded by the repository, so they may label metrics.
+   */
+  inRepository(model: string, version?: string): boolean;
   /** Throws a 404 ServiceError for an unknown model or version. */
   metadata(model: string, version?: string): ModelMetadata;
   modelReady(model: string, version?: string): boolean;
   /** Validates the inputs against the version's signature (400 on mismatch), batches and executes. */
   infer(model: string, version: string | undefined, request: InferRequest): Promise<InferResult>;
+  /** What classifying this output needs: whether the model batches, the labels its config names. */
+  outputClasses(model: string, output: string): OutputClasses;
   index(): RepositoryIndexEntry[];
-  load(model: string): Promise<void>;
+  /** `configJson` replaces the model's config.json for this load (Triton's `parameters.config`). */
+  load(model: string, configJson?: string): Promise<void>;
   unload(model: string): Promise<void>;
   /** Stops accepting work, finishes what is queued, releases sessions. */
   close(): Promise<void>;

@@ -17,6 +17,9 @@ export class ServiceError extends Error {
 
 export const badRequest = (message: string) => new ServiceError(400, message);
 export const notFound = (message: string) => new ServiceError(404, message);
+export const requestTimeout = (message: string) => new ServiceError(408, message);
+/** nginx's 499: the client went away before its answer; not the server's fault, never a 5xx. */
+export const clientClosedRequest = (message: string) => new ServiceError(499, message);
 export const payloadTooLarge = (message: string) => new ServiceError(413, message);
 export const unavailable = (message: string, retryAfterSeconds = 1) =>
   new ServiceError(503, message, retryAfterSeconds);

@@ -13,6 +13,8 @@ import { profileReader, VersionMonitors, type ProfileObserverDeps } from './vers
 export function createDriftObserver(deps: ProfileObserverDeps): ObserveHook {
   const gauge = defineGauge(deps.registry, {
     ...METRICS.driftScore,
+    // Across WORKERS the score is the worst worker's window, not a sum of PSIs.
+    aggregator: 'max',
     help: 'Largest per-feature PSI of the last complete window of inputs against the reference profile',
   });
   const monitors = new VersionMonitors<ReferenceProfile, DriftMonitor>(

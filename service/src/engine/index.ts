@@ -8,6 +8,8 @@
  *     immediately; `engine.loaded` resolves when that first load has settled (failures: index()).
  *     execution 'worker' (default) runs onnxruntime on a worker thread per model; 'inline' on this thread.
  *   engine.isReady(): boolean                       every model not explicitly unloaded has a warm version
+ *   engine.notReadyReasons(): string[]               why not ready: models loading, failed ones and why
+ *   engine.inRepository(model, version?): boolean    the repository holds it, loaded or not (metric labels)
  *   engine.infer(model, version?, request): Promise<InferResult>
  *     validates (400), picks the version (404 unknown, 503 not ready), queues with request.deadline
  *     (shortened by the model's default_timeout_microseconds when the request set no timeout)
@@ -18,9 +20,11 @@
  *   engine.modelConfig(model): ModelConfig           cache, fallback, breaker, traffic, drift
  *   engine.signature(model, version?): ModelSignature  for validating before a cache lookup
  *   engine.servingVersion(model, version?): string  the version serving now (404 unknown, 503 not ready)
+ *   engine.outputClasses(model, output): OutputClasses  batched or not, labels (classification extension)
  *   engine.index(): RepositoryIndexEntry[]           one entry per version, with state and reason
- *   engine.load(model) / engine.unload(model): Promise<void>  reload without dropping requests;
- *     load rejects 400 with the reason (the previous version keeps serving), 404 for no such model
+ *   engine.load(model, configJson?) / engine.unload(model): Promise<void>  reload without dropping
+ *     requests; configJson replaces config.json for that load; load rejects 400 with the reason
+ *     (the previous version keeps serving), 404 for no such model
  *   engine.close(): Promise<void>                    readiness off at once, queues drained, sessions released
  *
  *   EngineObserver (../core/observer): onBatch, onQueueDepth, onModelLoad, onReject, for metrics.
@@ -111,6 +115,13 @@ export function createEngine(options: EngineOptions): Engine {
   return {
     loaded,
     isReady: () => registry.isReady() && [...workers.values()].every((w) => !w.failure),
+    notReadyReasons: () => [
+      ...registry.notReadyReasons(),
+      ...[...workers.values()].flatMap((w) =>
+        w.failure ? [`onnxruntime worker failed: ${w.failure.message}`] : [],
+      ),
+    ],
+    inRepository: (model, version) => registry.holds(model, version),
 
     async infer(model: string, version: string | undefined, request: InferRequest): Promise<InferResult> {
       // Resolve and enqueue in one synchronous step: a reload swapping versions cannot slip in between.
@@ -145,8 +156,9 @@ export function createEngine(options: EngineOptions): Engine {
     modelConfig: (model) => registry.config(model),
     signature: (model, version) => registry.resolve(model, version).signature,
     servingVersion: (model, version) => registry.resolve(model, version).version,
+    outputClasses: (model, output) => registry.outputClasses(model, output),
     index: (): RepositoryIndexEntry[] => registry.index(),
-    load: (model) => registry.load(model),
+    load: (model, configJson) => registry.load(model, configJson),
     unload: (model) => registry.unload(model),
     close: async () => {
       await registry.close();

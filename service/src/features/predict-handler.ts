@@ -44,6 +44,8 @@ export interface PredictHandlerDeps {
   metrics: ServiceMetrics;
   logger: Logger;
   maxBodyBytes: number;
+  /** Bounds reading the body (408), as for /infer. */
+  requestTimeoutMs: number;
 }
 
 /** Header set when entity features fell back to their defaults because the store did not answer. */
@@ -104,7 +106,7 @@ export function createPredictHandler(deps: PredictHandlerDeps) {
       const call = inferCallContext(req, res, { requestId, model });
       const admitted = runAdmit(pipeline.admit, call);
       if (admitted) await admitted;
-      const body = parseBody(await readBody(req, deps.maxBodyBytes));
+      const body = parseBody(await readBody(req, deps.maxBodyBytes, deps.requestTimeoutMs));
       const compiled = features.spec(model);
       const records = validateRecords(compiled.spec, body.records, compiled.maxRecords);
       const vectors = await features.vectors(model, compiled, records);

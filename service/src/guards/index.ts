@@ -34,6 +34,8 @@ export interface ProductionGuards {
   cache: AroundHook;
   /** around: the serving version's circuit breaker. */
   breaker: AroundHook;
+  /** The shared Redis connection (REDIS_URL), for other parts that share state across replicas. */
+  redis?: RedisConnection;
   /** After the drain: flush cache writes, leave the replica set, close Redis. */
   close(): Promise<void>;
 }
@@ -67,6 +69,7 @@ export function createProductionGuards({ engine, metrics, logger, config }: Guar
     fallback: fallbackChainHook({ engine, breakers, cache, logger: log }),
     cache: predictionCacheHook({ engine, cache }),
     breaker: circuitBreakerHook({ engine, breakers, requestTimeoutMs: config.REQUEST_TIMEOUT_MS }),
+    redis,
     async close() {
       await cache.flush();
       await replicas?.stop();

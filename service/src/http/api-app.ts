@@ -1,17 +1,21 @@
 import { HEADERS } from '@ml-platform/contract/names';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { InferenceEngine } from '../core/engine';
+import { consoleRoutes } from '../console/routes';
+import type { Engine } from '../engine';
+import type { ServiceMetrics } from '../observability/metrics';
 import { ServiceError, badRequest, unavailable } from '../core/errors';
 import { openApiDocument } from '@ml-platform/contract/openapi';
 import type { AdmitHook, Scope } from '../pipeline/phases';
 import { runAdmit } from '../pipeline/run';
+import { isObject } from '../protocol/infer-request';
 import { requestIdOf } from './request-id';
 import { sendError, statusOf } from './respond';
 import type { ClusterOps } from './cluster-ops';
 
 export interface ApiDeps {
-  engine: InferenceEngine;
+  engine: Engine;
+  metrics: ServiceMetrics;
   /** The admit phase's hooks, run before every guarded handler. */
   admit: readonly AdmitHook[];
   ops: ClusterOps;
@@ -21,12 +25,43 @@ export interface ApiDeps {
   server: { name: string; version: string };
   /** Engine ready and not draining. */
   isReady(): boolean;
+  /** GET/POST /v2/models/{m}/rollout (admin scope); see rollout/rollout-service.ts. */
+  rollouts?: { status(model: string): Promise<unknown>; act(model: string, body: unknown): Promise<unknown> };
+  /** A/B outcomes (experiment/experiment-service.ts): feedback is inference-scoped, the report read-scoped. */
+  experiments?: {
+    feedback(model: string, body: unknown): Promise<unknown>;
+    report(model: string): Promise<unknown>;
+  };
+  /** What keeps the server from being ready: failed models with their reasons, loading, draining. */
+  notReadyReason(): string;
 }
 
 /** Extensions of the Open Inference Protocol this server implements, as GET /v2 reports them. */
-export const EXTENSIONS = ['binary_tensor_data', 'model_repository'];
+export const EXTENSIONS = ['binary_tensor_data', 'classification', 'model_repository'];
 
 type Handler = (req: Request, res: Response) => unknown;
+
+/**
+ * The load request's body: `{}` or `{"parameters": {"config": "<config.json as a string>"}}`, as
+ * Triton's repository extension has it. Returns the config text, if any; anything else is a 400.
+ */
+function loadConfigOverride(body: unknown): string | undefined {
+  if (body === undefined) return undefined;
+  if (!isObject(body))
+    throw badRequest('request body must be a JSON object, e.g. {"parameters": {"config": "{...}"}}');
+  if (body.parameters === undefined) return undefined;
+  if (!isObject(body.parameters)) throw badRequest('parameters must be an object');
+  for (const key of Object.keys(body.parameters)) {
+    if (key !== 'config') {
+      throw badRequest(`parameters.${key} is not supported: a load takes only parameters.config`);
+    }
+  }
+  const config = body.parameters.config;
+  if (config !== undefined && typeof config !== 'string') {
+    throw badRequest('parameters.config must be a string holding the model configuration as JSON');
+  }
+  return config;
+}
 
 /**
  * Everything except inference: health, metadata, repository, metrics, OpenAPI. Express is fine
@@ -77,13 +112,18 @@ export function createApiApp(deps: ApiDeps): express.Express {
   };
 
   const param = (req: Request, name: string) => req.params[name] as string;
-  const jsonBody = express.json({ limit: '64kb', strict: true });
+  // Not strict: a body that is valid JSON but not an object gets our message, not the parser's.
+  const jsonBody = express.json({ limit: '64kb', strict: false });
+  const parseJsonBody = (req: Request, res: Response) =>
+    new Promise<void>((resolve, reject) =>
+      jsonBody(req, res, (err?: unknown) => (err ? reject(err) : resolve())),
+    );
 
   route('/v2/health/live', { get: (_req, res) => res.json({ live: true }) });
   route('/v2/health/ready', {
     get: (_req, res) => {
       if (deps.isReady()) res.json({ ready: true });
-      else sendError(res, unavailable('not ready: models are loading or the server is shutting down'));
+      else sendError(res, unavailable(`not ready: ${deps.notReadyReason()}`));
     },
   });
   route('/v2', {
@@ -112,11 +152,10 @@ export function createApiApp(deps: ApiDeps): express.Express {
 
   route('/v2/repository/index', {
     post: guarded('admin', async (req, res) => {
-      await new Promise<void>((resolve, reject) =>
-        jsonBody(req, res, (err?: unknown) => (err ? reject(err) : resolve())),
-      );
-      const body: unknown = req.body ?? {};
-      const ready = (body as { ready?: unknown }).ready;
+      await parseJsonBody(req, res);
+      const body: unknown = req.body === undefined ? {} : req.body;
+      if (!isObject(body)) throw badRequest('request body must be a JSON object, e.g. {"ready": true}');
+      const ready = body.ready;
       if (ready !== undefined && typeof ready !== 'boolean') throw badRequest('ready must be a boolean');
       const entries = engine.index();
       res.json(ready ? entries.filter((e) => e.state === 'READY') : entries);
@@ -124,7 +163,8 @@ export function createApiApp(deps: ApiDeps): express.Express {
   });
   route('/v2/repository/models/:model/load', {
     post: guarded('admin', async (req, res) => {
-      await deps.ops.load(param(req, 'model'));
+      await parseJsonBody(req, res);
+      await deps.ops.load(param(req, 'model'), loadConfigOverride(req.body));
       res.json({});
     }),
   });
@@ -135,6 +175,30 @@ export function createApiApp(deps: ApiDeps): express.Express {
     }),
   });
 
+  const { rollouts } = deps;
+  if (rollouts) {
+    route('/v2/models/:model/rollout', {
+      get: guarded('admin', async (req, res) => res.json(await rollouts.status(param(req, 'model')))),
+      post: guarded('admin', async (req, res) => {
+        await parseJsonBody(req, res);
+        res.json(await rollouts.act(param(req, 'model'), req.body));
+      }),
+    });
+  }
+
+  const { experiments } = deps;
+  if (experiments) {
+    route('/v2/models/:model/feedback', {
+      post: guarded('infer', async (req, res) => {
+        await parseJsonBody(req, res);
+        res.json(await experiments.feedback(param(req, 'model'), req.body));
+      }),
+    });
+    route('/v2/models/:model/experiment', {
+      get: guarded('read', async (req, res) => res.json(await experiments.report(param(req, 'model')))),
+    });
+  }
+
   route('/metrics', {
     get: async (_req, res) => {
       const text = await deps.ops.metricsText();
@@ -143,6 +207,17 @@ export function createApiApp(deps: ApiDeps): express.Express {
     },
   });
   route('/openapi.json', { get: (_req, res) => res.json(document) });
+
+  // The operator console reads what /metrics serves; like /metrics it is not guarded, and its
+  // actions call the guarded repository routes above.
+  const operatorConsole = consoleRoutes({
+    metricsText: deps.ops.metricsText,
+    engine,
+    registry: deps.metrics.registry,
+  });
+  route('/console', { get: operatorConsole.page });
+  route('/console/:asset', { get: operatorConsole.asset });
+  route('/v2/console/status', { get: operatorConsole.status });
 
   app.use((req, res) => sendError(res, new ServiceError(404, `no route for ${req.method} ${req.path}`)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -4,6 +4,7 @@
  */
 export interface ClusterOps {
   metricsText(): Promise<string>;
-  load(model: string): Promise<void>;
+  /** `configJson` replaces config.json for this load (Triton's `parameters.config`). */
+  load(model: string, configJson?: string): Promise<void>;
   unload(model: string): Promise<void>;
 }

@@ -5,7 +5,8 @@
  *
  *   1. context   request id (x-request-id in, or generated; echoed back), trace span from traceparent
  *   2. admit     phase: load shedding, auth, then rate limit
- *   3. read      the body, at most MAX_BODY_BYTES (413)
+ *   3. read      the body, at most MAX_BODY_BYTES (413) within REQUEST_TIMEOUT_MS (408); a client
+ *                that goes away is counted as 499, never as a server error
  *   4. decode    OIP JSON or the binary tensor extension (400 naming the field)
  *   5. route     the version for an unversioned URL: A/B key, canary weight or stable (traffic/),
  *                plus an optional shadow copy; then the deadline: the `timeout` parameter, capped
@@ -23,8 +24,10 @@ import { HEADERS } from '@ml-platform/contract/names';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { InferenceEngine, InferRequest, InferResult } from '../core/engine';
-import { ServiceError, badRequest } from '../core/errors';
+import { ServiceError, badRequest, clientClosedRequest } from '../core/errors';
 import type { ServiceMetrics } from '../observability/metrics';
+import type { RouteDecision } from '../traffic/router';
+import { ShadowAgreement } from '../traffic/shadow-agreement';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import { traceIdOf, type Tracing } from '../observability/tracing';
 import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-request';
@@ -90,7 +93,7 @@ export type InferPipeline = (
   call: CallContext & { model: string },
   version: string | undefined,
   decoded: DecodedInferRequest,
-) => { request: InferRequest; run(): Promise<InferResult> };
+) => { request: InferRequest; decision: RouteDecision; run(): Promise<InferResult> };
 
 /**
  * Steps 5 and 6 for a decoded request: route, deadline, the around hooks and the executor, and the
@@ -102,15 +105,22 @@ export function createInferPipeline(
 ): InferPipeline {
   const { engine, metrics } = deps;
   const execute = composeExecution(deps.pipeline.around, deps.pipeline.execute);
+  const agreement = new ShadowAgreement(metrics.registry);
 
   /**
-   * A fire-and-forget copy to the shadow version, after the real answer so it never delays it. Its
-   * outcome is only counted: the caller never sees it, and it skips the cache and the breakers.
+   * A fire-and-forget copy to the shadow version, in the check phase after the real answer was
+   * written, so it never delays it. Its outcome is only counted and compared with the primary's: the
+   * caller never sees it, and it skips the cache and the breakers.
    */
-  function shadow(model: string, version: string, request: InferRequest): void {
-    engine.infer(model, version, request).then(
-      () => metrics.shadowRequests.inc({ model, version, outcome: 'ok' }),
-      () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
+  function shadow(model: string, version: string, request: InferRequest, primary: InferResult): void {
+    setImmediate(() =>
+      engine.infer(model, version, request).then(
+        (answer) => {
+          metrics.shadowRequests.inc({ model, version, outcome: 'ok' });
+          agreement.record(model, primary, answer);
+        },
+        () => metrics.shadowRequests.inc({ model, version, outcome: 'error' }),
+      ),
     );
   }
 
@@ -130,10 +140,10 @@ export function createInferPipeline(
     const inferCall: InferCallContext = { ...call, scope: 'infer', version: decision.version, decoded };
     const run = async () => {
       const result = await execute({ call: inferCall, request });
-      if (decision.shadowVersion !== undefined) shadow(call.model, decision.shadowVersion, request);
+      if (decision.shadowVersion !== undefined) shadow(call.model, decision.shadowVersion, request, result);
       return result;
     };
-    return { request, run };
+    return { request, decision, run };
   };
 }
 
@@ -144,15 +154,14 @@ export function createInferHandler(deps: InferHandlerDeps) {
     logger.error({ err }, 'an observe hook failed'),
   );
 
-  /** Bounded labels for a failed request: only names the engine knows become label values. */
-  function errorLabels(route: InferRoute, status: number): [string, string] {
-    if (status === 404) return [UNKNOWN, UNKNOWN];
-    try {
-      engine.metadata(route.model, route.version);
-      return [route.model, route.version ?? ''];
-    } catch {
-      return [UNKNOWN, UNKNOWN];
-    }
+  /**
+   * Bounded labels for a failed request: only names the repository holds (loaded or not) become
+   * label values; an unversioned URL has no version yet.
+   */
+  function errorLabels(route: InferRoute): [string, string] {
+    if (!engine.inRepository(route.model)) return [UNKNOWN, UNKNOWN];
+    if (route.version === undefined) return [route.model, ''];
+    return [route.model, engine.inRepository(route.model, route.version) ? route.version : UNKNOWN];
   }
 
   return async function handleInfer(
@@ -172,6 +181,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
     let request: InferRequest | undefined;
     let result: InferResult | undefined;
     let failure: unknown;
+    let decision: RouteDecision | undefined;
     try {
       const call = inferCallContext(req, res, { requestId, model: route.model, version: route.version });
       // 2. admit
@@ -179,15 +189,21 @@ export function createInferHandler(deps: InferHandlerDeps) {
       if (admitted) await admitted;
       // 3. read
       const headerLength = headerLengthOf(req);
-      const body = await readBody(req, deps.maxBodyBytes);
+      const body = await readBody(req, deps.maxBodyBytes, deps.requestTimeoutMs);
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
       // 5-6. route, deadline, around, execute
       const prepared = execute(call, route.version, decoded);
       request = prepared.request;
+      decision = prepared.decision;
       result = await prepared.run();
       // 7. encode
-      const encoded = encodeInferResponse(decoded, result);
+      if (req.socket.destroyed)
+        throw clientClosedRequest('the client closed the connection before its answer');
+      const answered = result;
+      const encoded = encodeInferResponse(decoded, answered, undefined, (output) =>
+        engine.outputClasses(answered.modelName, output),
+      );
       res.writeHead(
         200,
         encoded.headerLength === undefined
@@ -205,7 +221,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       status = sendError(res, err);
     }
     // 8. record
-    const [model, version] = result ? [result.modelName, result.modelVersion] : errorLabels(route, status);
+    const [model, version] = result ? [result.modelName, result.modelVersion] : errorLabels(route);
     const seconds = (performance.now() - started) / 1000;
     metrics.requests.inc({ model, version, status: String(status) });
     metrics.requestDuration.observe({ model, version }, seconds);
@@ -225,6 +241,16 @@ export function createInferHandler(deps: InferHandlerDeps) {
       }
     }
     // 9. observe
-    observe?.({ model: route.model, request, result, status, seconds });
+    const servedBy = res.getHeader(HEADERS.servedBy);
+    observe?.({
+      model: route.model,
+      requestId,
+      request,
+      result,
+      status,
+      seconds,
+      route: decision,
+      servedBy: typeof servedBy === 'string' ? servedBy : undefined,
+    });
   };
 }

@@ -1,32 +1,53 @@
 import type { IncomingMessage } from 'node:http';
-import { payloadTooLarge } from '../core/errors';
+import { clientClosedRequest, payloadTooLarge, requestTimeout } from '../core/errors';
+
+const clientGone = () =>
+  clientClosedRequest('the client closed the connection before sending the whole body');
 
 /**
  * Reads the whole request body, refusing more than `limit` bytes: a declared Content-Length over the
- * limit is refused before reading, a body that grows past it is cut off as soon as it does.
+ * limit is refused before reading, a body that grows past it is cut off as soon as it does. A body
+ * not complete within `timeoutMs` is a 408; a client that goes away mid-body is a 499.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   const tooLarge = () => payloadTooLarge(`request body exceeds the ${limit}-byte limit (MAX_BODY_BYTES)`);
   if (declared > limit) {
     req.resume();
     return Promise.reject(tooLarge());
   }
+  if (req.socket.destroyed && !req.complete) {
+    return Promise.reject(clientGone());
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const settle = (err?: Error) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onAbort);
+      req.off('close', onAbort);
+      if (err) {
+        // What is left of the body is not worth reading: let it drain, the answer closes the connection.
+        req.resume();
+        reject(err);
+      } else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.resume();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
+      if (size > limit) settle(tooLarge());
+      else chunks.push(chunk);
     };
+    const onEnd = () => settle();
+    const onAbort = () => settle(clientGone());
+    const timer = setTimeout(
+      () => settle(requestTimeout(`request body not received within ${timeoutMs} ms (REQUEST_TIMEOUT_MS)`)),
+      timeoutMs,
+    );
     req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-    req.once('error', reject);
+    req.once('end', onEnd);
+    req.once('error', onAbort);
+    req.once('close', onAbort);
   });
 }

@@ -22,12 +22,13 @@ export function statusOf(err: unknown): number {
 /** `{"error": message}` with the error's status, plus Retry-After for 429/503. */
 export function sendError(res: ServerResponse, err: unknown): number {
   const status = statusOf(err);
-  if (res.headersSent) {
+  // Nobody is left to answer when the client went away.
+  if (res.headersSent || status === 499) {
     res.destroy();
     return status;
   }
-  // The rest of an oversized body is not worth reading: answer, then drop the connection.
-  if (status === 413) res.setHeader('connection', 'close');
+  // The rest of an oversized or stalled body is not worth reading: answer, then drop the connection.
+  if (status === 413 || status === 408) res.setHeader('connection', 'close');
   if (err instanceof ServiceError && err.retryAfterSeconds !== undefined) {
     res.setHeader(HEADERS.retryAfter, String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
   }

@@ -1,10 +1,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { InferenceEngine } from '../core/engine';
+import type { Engine } from '../engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
-import { createApiApp } from './api-app';
+import { createApiApp, type ApiDeps } from './api-app';
+import { answerClientError } from './client-error';
 import type { ClusterOps } from './cluster-ops';
 import type { RequestPipeline } from '../pipeline/phases';
 import type { TrafficRouter } from '../traffic/traffic-router';
@@ -13,7 +14,7 @@ import { createPredictHandler, matchPredictRoute } from '../features/predict-han
 import type { FeatureServing } from '../features/serving';
 
 export interface ServerDeps {
-  engine: InferenceEngine;
+  engine: Engine;
   /** Traffic routing for unversioned infer URLs (canary, A/B, shadow). */
   router: Pick<TrafficRouter, 'decide'>;
   /** The request phases (request-pipeline.ts). */
@@ -26,6 +27,10 @@ export interface ServerDeps {
   server: { name: string; version: string };
   /** Defaults to this process's registry and engine. */
   ops?: ClusterOps;
+  /** The rollout API (GET/POST /v2/models/{m}/rollout); absent: no such routes. */
+  rollouts?: ApiDeps['rollouts'];
+  /** POST /v2/models/{m}/feedback and GET /v2/models/{m}/experiment; absent: no such routes. */
+  experiments?: ApiDeps['experiments'];
   /** Defaults to SERVER_TIMEOUTS. */
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
   /** Serves POST /v2/models/{m}/predict for models with a features.json. */
@@ -67,6 +72,10 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const isReady = () => !draining && deps.engine.isReady();
+  const notReadyReason = () =>
+    draining
+      ? 'the server is shutting down'
+      : deps.engine.notReadyReasons().join('; ') || 'models are loading';
 
   const infer = createInferHandler(deps);
   const predict =
@@ -74,7 +83,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     createPredictHandler({ ...deps, features: deps.features, inference: createInferPipeline(deps) });
   const ops: ClusterOps = deps.ops ?? {
     metricsText: () => deps.metrics.registry.metrics(),
-    load: (model) => deps.engine.load(model),
+    load: (model, configJson) => deps.engine.load(model, configJson),
     unload: (model) => deps.engine.unload(model),
   };
   const api = createApiApp({
@@ -83,6 +92,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     ops,
     contentType: deps.metrics.registry.contentType,
     isReady,
+    notReadyReason,
   });
 
   const done = () => {
@@ -102,6 +112,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
     else if (predictRoute) void predict!(req, res, predictRoute.model);
     else api(req, res);
   });
+  server.on('clientError', answerClientError);
   // Also set on the instance, where every Node release reads it.
   server.keepAliveTimeout = timeouts.keepAliveTimeout;
 

@@ -73,12 +73,18 @@ export type AroundHook = (exec: Execution, next: Executor) => Promise<InferResul
 export interface Observation {
   /** The model the URL names. */
   readonly model: string;
+  /** The x-request-id the response carried (A/B feedback joins on it). */
+  readonly requestId?: string;
   /** Undefined when the request failed before it was decoded. */
   readonly request?: InferRequest;
   /** Undefined when the request failed. A fallback's result names the fallback model. */
   readonly result?: InferResult;
   readonly status: number;
   readonly seconds: number;
+  /** The routing decision for an unversioned URL; undefined when the request failed before it. */
+  readonly route?: { readonly version?: string; readonly variant: string };
+  /** The fallback chain's `x-served-by`: `primary`, `cache` or `fallback:<model>`. */
+  readonly servedBy?: string;
 }
 
 /** Runs after the response is written; must not throw (a throw is logged and dropped). */

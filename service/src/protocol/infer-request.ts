@@ -11,6 +11,8 @@ export interface RequestedOutput {
   name: string;
   /** Return this output in the binary section instead of as JSON `data`. */
   binary: boolean;
+  /** The classification extension: answer with the top this-many classes (protocol/classification.ts). */
+  classification?: number;
 }
 
 /** An Open Inference Protocol request after decoding, before it is checked against a model. */
@@ -28,7 +30,7 @@ export interface DecodedInferRequest {
 
 const DATATYPE_SET = new Set<string>(DATATYPES);
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
+export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseParameters(v: unknown, where: string): Parameters {
@@ -133,7 +135,7 @@ export function decodeInferRequest(body: Buffer, headerLength?: number): Decoded
     }
 
     if (!Array.isArray(raw.data)) throw badRequest(`input '${name}': data must be an array (flat or nested)`);
-    const values = flattenData(raw.data);
+    const values = flattenData(name, raw.data, shape);
     if (values.length !== elements) {
       throw badRequest(
         `input '${name}': shape ${JSON.stringify(shape)} needs ${elements} elements, data has ${values.length}`,
@@ -162,7 +164,14 @@ export function decodeInferRequest(body: Buffer, headerLength?: number): Decoded
       const binary = p.binary_data ?? binaryOutputs;
       if (typeof binary !== 'boolean')
         throw badRequest(`output '${raw.name}': binary_data must be a boolean`);
-      return { name: raw.name, binary };
+      const k = p.classification;
+      if (k === undefined) return { name: raw.name, binary };
+      if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 1) {
+        throw badRequest(
+          `output '${raw.name}': classification must be a positive integer (how many top classes), got ${JSON.stringify(k)}`,
+        );
+      }
+      return { name: raw.name, binary, classification: k };
     });
   }
 

@@ -1,7 +1,8 @@
 import { badRequest } from '../core/errors';
-import type { InferResult } from '../core/engine';
+import type { InferResult, OutputClasses } from '../core/engine';
 import type { Tensor } from '../core/tensor';
 import { tensorDataToBinary } from './binary-tensor';
+import { classify } from './classification';
 import type { DecodedInferRequest, Parameters } from './infer-request';
 import { tensorDataToJson } from './json-tensor';
 
@@ -21,7 +22,11 @@ interface OutputJson {
 }
 
 /** The outputs to send, in request order, each with its form; unknown names are a 400. */
-function selectOutputs(request: DecodedInferRequest, result: InferResult): [Tensor, boolean][] {
+function selectOutputs(
+  request: DecodedInferRequest,
+  result: InferResult,
+  classesOf: (output: string) => OutputClasses,
+): [Tensor, boolean][] {
   if (!request.outputs) return result.outputs.map((t) => [t, request.binaryOutputs]);
   return request.outputs.map((o) => {
     const t = result.outputs.find((r) => r.name === o.name);
@@ -31,21 +36,25 @@ function selectOutputs(request: DecodedInferRequest, result: InferResult): [Tens
           result.outputs.map((r) => r.name).join(', '),
       );
     }
-    return [t, o.binary];
+    return [o.classification ? classify(t, o.classification, classesOf(t.name)) : t, o.binary];
   });
 }
 
+const UNBATCHED: OutputClasses = { batched: false };
+
 /**
  * Builds the response: `id` echoed, only the requested outputs, flat row-major data. Outputs asked
- * for in binary go after the JSON header, which then carries their `binary_data_size`.
+ * for in binary go after the JSON header, which then carries their `binary_data_size`. Outputs
+ * asked for with `classification` are answered as their top classes, using `classesOf`.
  */
 export function encodeInferResponse(
   request: DecodedInferRequest,
   result: InferResult,
   parameters?: Parameters,
+  classesOf: (output: string) => OutputClasses = () => UNBATCHED,
 ): EncodedResponse {
   const chunks: Buffer[] = [];
-  const outputs: OutputJson[] = selectOutputs(request, result).map(([t, binary]) => {
+  const outputs: OutputJson[] = selectOutputs(request, result, classesOf).map(([t, binary]) => {
     if (!binary)
       return {
         name: t.name,

@@ -3,22 +3,54 @@ import { badRequest } from '../core/errors';
 import type { Datatype, TensorData } from '../core/tensor';
 import { fromHalfBits, toHalfBits } from './fp16';
 
-/** Row-major flattening of nested `data`; flat arrays are returned as they are (the common case). */
-export function flattenData(data: unknown[]): unknown[] {
+/**
+ * Row-major flattening of `data`: flat arrays are returned as they are (the common case); nested
+ * ones must match `shape` level by level. The walk goes one level at a time, never recursing, so
+ * no nesting depth a client sends can exhaust the stack.
+ */
+export function flattenData(name: string, data: unknown[], shape: readonly number[]): unknown[] {
   for (let i = 0; i < data.length; i++) {
-    if (Array.isArray(data[i])) {
-      const out: unknown[] = [];
-      const walk = (a: unknown[]) => {
-        for (const v of a) {
-          if (Array.isArray(v)) walk(v);
-          else out.push(v);
-        }
-      };
-      walk(data);
-      return out;
-    }
+    if (Array.isArray(data[i])) return flattenNested(name, data, shape);
   }
   return data;
+}
+
+function flattenNested(name: string, data: unknown[], shape: readonly number[]): unknown[] {
+  const fail = (detail: string) =>
+    badRequest(`input '${name}': nested data does not match shape ${JSON.stringify(shape)}: ${detail}`);
+  // `level` holds the arrays at depth `d`, in row-major order.
+  let level: unknown[][] = [data];
+  for (let d = 0; d < shape.length; d++) {
+    const next: unknown[] = [];
+    for (let i = 0; i < level.length; i++) {
+      const a = level[i];
+      if (a.length !== shape[d]) {
+        throw fail(
+          `${at(i, shape, d)} has ${a.length} entries, shape ${JSON.stringify(shape)} needs ${shape[d]}`,
+        );
+      }
+      for (let j = 0; j < a.length; j++) next.push(a[j]);
+    }
+    if (d === shape.length - 1) {
+      const k = next.findIndex((v) => Array.isArray(v));
+      if (k >= 0) throw fail(`${at(k, shape, d + 1)} is an array, expected a value`);
+      return next;
+    }
+    const k = next.findIndex((v) => !Array.isArray(v));
+    if (k >= 0) throw fail(`${at(k, shape, d + 1)} must be an array of ${shape[d + 1]}`);
+    level = next as unknown[][];
+  }
+  throw fail('a shape without dimensions takes flat data');
+}
+
+/** `data[1][0]`: the position of the `i`-th array (row-major) at nesting depth `depth`. */
+function at(i: number, shape: readonly number[], depth: number): string {
+  const idx: number[] = [];
+  for (let d = depth - 1; d >= 0; d--) {
+    idx.unshift(i % shape[d]);
+    i = Math.floor(i / shape[d]);
+  }
+  return `data${idx.map((x) => `[${x}]`).join('')}`;
 }
 
 function describe(v: unknown): string {

@@ -47,10 +47,13 @@ export function createQualityObserver(deps: ProfileObserverDeps): ObserveHook {
   });
   const shift = defineGauge(deps.registry, {
     ...METRICS.confidenceShift,
+    // Across WORKERS a score is the worst worker's window, not a sum of PSIs (as drift_score).
+    aggregator: 'max',
     help: 'PSI of the top-1 score distribution of the last complete window against the held-out reference.',
   });
   const drift = defineGauge(deps.registry, {
     ...METRICS.predictionDrift,
+    aggregator: 'max',
     help: 'PSI of the predicted-class shares of the last complete window against the held-out reference.',
   });
   const monitors = new VersionMonitors<QualityProfileFile, VersionQuality>(

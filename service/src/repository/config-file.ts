@@ -18,21 +18,29 @@ export function readModelConfig(file: string, expectedName: string): ModelConfig
   } catch (e) {
     throw new ModelConfigError(`${file}: cannot read: ${(e as Error).message}`);
   }
+  return parseModelConfig(text, expectedName, file);
+}
+
+/**
+ * Validates a model configuration given as JSON text, exactly as a config.json is validated;
+ * `source` (a file, or the load request's `parameters.config`) starts every message.
+ */
+export function parseModelConfig(text: string, expectedName: string, source: string): ModelConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ModelConfigError(`${file}: not valid JSON: ${(e as Error).message}`);
+    throw new ModelConfigError(`${source}: not valid JSON: ${(e as Error).message}`);
   }
   const parsed = ModelConfigSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ModelConfigError(
-      `${file}: ${parsed.error.issues.map((i) => describeIssue(raw, i)).join('; ')}`,
+      `${source}: ${parsed.error.issues.map((i) => describeIssue(raw, i)).join('; ')}`,
     );
   }
   if (parsed.data.name !== expectedName) {
     throw new ModelConfigError(
-      `${file}: name: got ${JSON.stringify(parsed.data.name)}, expected "${expectedName}" (the model's directory name)`,
+      `${source}: name: got ${JSON.stringify(parsed.data.name)}, expected "${expectedName}" (the model's directory name)`,
     );
   }
   return parsed.data;

@@ -12,6 +12,11 @@ const TensorConfigSchema = z
     datatype: z.enum(DATATYPES).optional(),
     /** Shape without the batch dimension; -1 keeps a dimension dynamic. */
     dims: z.array(z.number().int().min(-1)).optional(),
+    /** Class names by index, one per line, for the classification extension (as Triton's). */
+    label_filename: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a file name in the model directory')
+      .optional(),
   })
   .strict();
 
@@ -138,6 +143,49 @@ const QualitySchema = z
   })
   .strict();
 
+/** The accuracy gate of `npm run model:optimize` (models/optimize); the service itself ignores it. */
+const OptimizationSchema = z
+  .object({
+    /** Largest allowed fall of the task metric: accuracy points as a fraction, or MAE's rise in its units. */
+    max_metric_drop: z.number().min(0, 'must be >= 0 (a fall of the metric, not a gain)'),
+    /** Smallest allowed share of held-out rows whose top-1 label the optimised model keeps. */
+    min_agreement: z.number().min(0).max(1, 'must be a share between 0 and 1, e.g. 0.99'),
+    /** Share of unpinned requests a published optimised version gets as the canary. */
+    canary_weight_pct: weightPct.default(10),
+  })
+  .strict();
+
+/** The model's service level: the rollout controller judges a canary's latency against it. */
+const SlaSchema = z.object({ p99_latency_ms: z.number().positive().max(600_000) }).strict();
+
+/**
+ * Automatic canary analysis of new versions (see service/src/rollout/controller.ts). The defaults
+ * roll a failing canary back within about two windows (20 s), inside the 30 s target.
+ */
+const RolloutSchema = z
+  .object({
+    /** Start a rollout when a new version is published into the repository (and loaded). */
+    auto_start: z.boolean().default(false),
+    steps: z
+      .array(z.number().gt(0).max(100))
+      .min(1)
+      .default([10, 25, 50, 100])
+      .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]), { message: 'steps must increase' }),
+    window_seconds: z.number().min(0.5).max(3600).default(10),
+    /** Canary requests a window needs before it is judged at all. */
+    min_requests: z.number().int().min(1).default(20),
+    /** Consecutive healthy windows before the next step, and at the last step before promotion. */
+    healthy_windows: z.number().int().min(1).max(1000).default(1),
+    /** Non-inferiority margin: how much higher the canary's error ratio may be than stable's. */
+    error_margin: z.number().min(0).max(1).default(0.02),
+    alpha: z.number().gt(0).lt(0.5).default(0.05),
+    checks: z
+      .object({ error_ratio: z.boolean().default(true), latency: z.boolean().default(true) })
+      .strict()
+      .default({ error_ratio: true, latency: true }),
+  })
+  .strict();
+
 export const ModelConfigSchema = z
   .object({
     name: z
@@ -164,6 +212,9 @@ export const ModelConfigSchema = z
     traffic: TrafficSchema.optional(),
     drift: DriftSchema.optional(),
     quality: QualitySchema.optional(),
+    optimization: OptimizationSchema.optional(),
+    sla: SlaSchema.optional(),
+    rollout: RolloutSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -1,10 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ModelState, RepositoryIndexEntry } from '../core/engine';
+import { join, resolve, sep } from 'node:path';
+import type { ModelState, OutputClasses, RepositoryIndexEntry } from '../core/engine';
 import { badRequest, notFound, unavailable } from '../core/errors';
 import type { EngineLogger } from '../core/logger';
 import type { Tensor } from '../core/tensor';
-import { readModelConfig } from './config-file';
+import { parseModelConfig, readModelConfig } from './config-file';
+import { readLabels } from './labels-file';
 import type { ModelConfig } from './model-config';
 import type { ModelSignature } from './signature';
 import { parseVersionDir, selectVersions } from './version-policy';
@@ -41,6 +42,8 @@ interface VersionSlot {
 interface ModelEntry {
   name: string;
   config?: ModelConfig;
+  /** Class names per output, from the labels files the config names. */
+  labels?: Map<string, string[]>;
   slots: Map<string, VersionSlot>;
   /** False once explicitly unloaded: the model no longer counts towards readiness. */
   wanted: boolean;
@@ -59,12 +62,16 @@ interface ModelEntry {
 export class ModelRegistry {
   private readonly models = new Map<string, ModelEntry>();
   private closing = false;
+  /** Stripped from every reason the registry reports: clients see paths inside the repository only. */
+  private readonly rootPrefix: string;
 
   constructor(
     private readonly root: string,
     private readonly loadVersion: VersionLoader,
     private readonly logger: EngineLogger,
-  ) {}
+  ) {
+    this.rootPrefix = resolve(root) + sep;
+  }
 
   /** Model directories: every subdirectory of the repository holding a config.json. */
   scan(): string[] {
@@ -88,14 +95,19 @@ export class ModelRegistry {
     }
   }
 
-  /** Loads or reloads a model from disk; rejects (400) with every version's failure, 404 for no such model. */
-  load(name: string): Promise<void> {
+  /**
+   * Loads or reloads a model from disk; rejects (400) with every version's failure, 404 for no such
+   * model. `configJson`, as Triton's load `parameters.config`, replaces config.json for this load.
+   */
+  load(name: string, configJson?: string): Promise<void> {
     if (this.closing) return Promise.reject(unavailable('the server is shutting down'));
     if (!this.models.has(name) && !this.isModelDir(name)) {
-      return Promise.reject(notFound(`unknown model '${name}': no ${join(this.root, name, 'config.json')}`));
+      return Promise.reject(
+        notFound(`unknown model '${name}': no ${join(name, 'config.json')} in the model repository`),
+      );
     }
     const entry = this.entry(name);
-    return this.serialised(entry, () => this.reload(entry));
+    return this.serialised(entry, () => this.reload(entry, configJson));
   }
 
   unload(name: string): Promise<void> {
@@ -139,6 +151,11 @@ export class ModelRegistry {
     return entry.config;
   }
 
+  outputClasses(name: string, output: string): OutputClasses {
+    const config = this.config(name);
+    return { batched: config.max_batch_size > 0, labels: this.models.get(name)?.labels?.get(output) };
+  }
+
   /** Ready versions in ascending order. */
   readyVersions(name: string): string[] {
     const entry = this.models.get(name);
@@ -168,6 +185,35 @@ export class ModelRegistry {
     return true;
   }
 
+  /**
+   * Why isReady() is false: each model that counts towards readiness and serves no version, with
+   * the reason when its load failed. Empty when ready.
+   */
+  notReadyReasons(): string[] {
+    if (this.closing) return ['the server is shutting down'];
+    const out: string[] = [];
+    for (const entry of this.models.values()) {
+      if (!entry.wanted || this.servingVersions(entry).length > 0) continue;
+      const failed = [...entry.slots]
+        .filter(([, s]) => s.state === 'UNAVAILABLE')
+        .map(([v, s]) => `version ${v}: ${s.reason}`);
+      const why = entry.error ?? (failed.length > 0 ? failed.join('; ') : undefined);
+      out.push(why ? `model '${entry.name}' failed to load: ${why}` : `model '${entry.name}' is loading`);
+    }
+    return out;
+  }
+
+  /**
+   * The repository holds this model (loaded or not), and this version of it when one is given: a
+   * name that passes is bounded by the repository's contents, so it may become a metric label.
+   */
+  holds(name: string, version?: string): boolean {
+    const entry = this.models.get(name);
+    if (!entry && !this.isModelDir(name)) return false;
+    if (version === undefined || entry?.slots.has(version)) return true;
+    return parseVersionDir(version) !== undefined && existsSync(join(this.root, name, version));
+  }
+
   /** Refuses new work, lets every queue drain, releases every session. */
   async close(): Promise<void> {
     this.closing = true;
@@ -180,20 +226,25 @@ export class ModelRegistry {
     );
   }
 
-  private async reload(entry: ModelEntry): Promise<void> {
+  private async reload(entry: ModelEntry, configJson?: string): Promise<void> {
     const { name } = entry;
     entry.wanted = true;
     const dir = join(this.root, name);
     let config: ModelConfig;
+    let labels: Map<string, string[]>;
     let selected: string[];
     try {
-      config = readModelConfig(join(dir, 'config.json'), name);
+      config =
+        configJson === undefined
+          ? readModelConfig(join(dir, 'config.json'), name)
+          : parseModelConfig(configJson, name, 'parameters.config');
+      labels = readLabels(dir, config);
       selected = selectVersions(config.version_policy, this.versionDirs(dir)).map(String);
       if (selected.length === 0) {
-        throw new Error(`${dir}: no version directories (positive integers, e.g. ${dir}/1/model.onnx)`);
+        throw new Error(`${name}: no version directories (positive integers, e.g. ${name}/1/model.onnx)`);
       }
     } catch (e) {
-      entry.error = (e as Error).message;
+      entry.error = this.withinRepository((e as Error).message);
       const serving = this.servingVersions(entry).length > 0;
       throw badRequest(
         `model '${name}' failed to load: ${entry.error}${serving ? '; the loaded versions keep serving' : ''}`,
@@ -201,6 +252,7 @@ export class ModelRegistry {
     }
     entry.error = undefined;
     entry.config = config;
+    entry.labels = labels;
 
     const failures: string[] = [];
     const retiring: Promise<void>[] = [];
@@ -214,7 +266,7 @@ export class ModelRegistry {
         Object.assign(slot, { serving: loaded, state: 'READY', reason: '' });
         if (previous) retiring.push(previous.close());
       } catch (e) {
-        const message = (e as Error).message;
+        const message = this.withinRepository((e as Error).message);
         failures.push(`version ${version}: ${message}`);
         if (slot.serving) {
           slot.reason = `reload failed, still serving the previous load: ${message}`;
@@ -262,6 +314,10 @@ export class ModelRegistry {
       .filter(([, s]) => s.serving)
       .sort((a, b) => Number(a[0]) - Number(b[0]))
       .map(([, s]) => s.serving!);
+  }
+
+  private withinRepository(message: string): string {
+    return message.split(this.rootPrefix).join('');
   }
 
   private describe(slot: VersionSlot): string {

@@ -3,7 +3,7 @@ import type { ModelConfig } from '../repository/model-config';
 import { route, type RouteDecision, type TrafficPolicy } from './router';
 
 /** The router's view of a model config's `traffic` section. */
-function trafficPolicyOf(config: ModelConfig): TrafficPolicy | undefined {
+export function trafficPolicyOf(config: ModelConfig): TrafficPolicy | undefined {
   const t = config.traffic;
   if (!t) return undefined;
   return {
@@ -21,6 +21,8 @@ export interface TrafficRouterDeps {
   /** Throws a 404 ServiceError for an unknown model. */
   modelConfig(model: string): ModelConfig;
   random?: () => number;
+  /** A running rollout's live stable and canary, which replace the config's (rollout/rollout-service.ts). */
+  rollout?(model: string): { stable: string; canary?: { version: string; weightPct: number } } | undefined;
 }
 
 /** Step 5 (route) of http/infer-handler.ts: the adapter between a model's `traffic` config and the pure router. */
@@ -41,6 +43,8 @@ export class TrafficRouter {
       policy = trafficPolicyOf(config);
       this.policies.set(config, policy);
     }
+    const rollout = this.deps.rollout?.(model);
+    if (rollout) policy = { ...policy, stable: rollout.stable, canary: rollout.canary };
     if (!policy) return { version: undefined, variant: 'stable' };
     const key = policy.ab && headers[policy.ab.keyHeader];
     return route(policy, { abKey: typeof key === 'string' ? key : undefined, random: this.random });

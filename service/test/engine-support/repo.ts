@@ -10,6 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Tensor } from '../../src/core/tensor';
+import { linkModelFiles } from '../../../test/support/model-repo';
 import type { BatchEvent, EngineObserver } from '../../src/engine';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -38,6 +39,7 @@ export class TempRepo {
     mkdirSync(dir, { recursive: true });
     const base = JSON.parse(readFileSync(join(from, 'config.json'), 'utf8'));
     this.writeConfig(name, { ...base, ...config, name });
+    linkModelFiles(from, dir);
     for (const v of versions) this.linkVersion(name, v, join(from, v, 'model.onnx'));
   }
 

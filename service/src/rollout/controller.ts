@@ -1,0 +1,234 @@
+import { judgeWindow, type ArmStats, type JudgePolicy, type WindowReport } from './window';
+
+/**
+ * The rollout state machine of one model, pure: every transition takes a state and returns the next
+ * one (with its decision), so the same code runs per process and against shared Redis state, where
+ * a transition is only kept if its compare-and-set on `revision` wins.
+ *
+ *   stable ──start──► canary(step 0) ──healthy windows──► canary(step n) … ──healthy at 100%──► promoted
+ *                        │ any enabled check fails (or a manual rollback)
+ *                        ▼
+ *                    rolled_back (weight 0)
+ */
+export type RolloutPhase = 'stable' | 'canary' | 'promoted' | 'rolled_back';
+
+export interface RolloutPolicy extends JudgePolicy {
+  /** Canary weights (%) in order; the last one is normally 100. */
+  steps: number[];
+  windowMs: number;
+  /** Consecutive healthy windows at a step before the next one (or, at the last, promotion). */
+  healthyWindows: number;
+  /** Start a rollout when a new version appears in the repository. */
+  autoStart: boolean;
+}
+
+export type DecisionKind = 'start' | 'step' | 'promote' | 'rollback' | 'pause' | 'resume';
+
+export interface Decision {
+  at: string;
+  kind: DecisionKind;
+  by: 'controller' | 'api';
+  version: string;
+  /** Canary weight after the decision. */
+  weightPct: number;
+  reason: string;
+  evidence?: WindowReport;
+}
+
+export interface RolloutState {
+  model: string;
+  /** Increments per rollout started: window counts are kept per rollout. */
+  id: number;
+  /** Increments per write; shared writes compare-and-set on it. */
+  revision: number;
+  phase: RolloutPhase;
+  stable: string;
+  canary?: string;
+  step: number;
+  weightPct: number;
+  paused: boolean;
+  healthyWindows: number;
+  /** The newest window already judged: each window is judged once, by one replica. */
+  judgedWindow: number;
+  /** Stable's counts over this rollout, the reference once stable gets too little traffic. */
+  baseline: { requests: number; errors: number };
+  lastWindow?: WindowReport;
+  /** Newest last, at most HISTORY_LIMIT. */
+  history: Decision[];
+}
+
+export const HISTORY_LIMIT = 50;
+
+export class TransitionError extends Error {}
+
+export function initialState(model: string, stable: string): RolloutState {
+  return {
+    model,
+    id: 0,
+    revision: 0,
+    phase: 'stable',
+    stable,
+    step: 0,
+    weightPct: 0,
+    paused: false,
+    healthyWindows: 0,
+    judgedWindow: -1,
+    baseline: { requests: 0, errors: 0 },
+    history: [],
+  };
+}
+
+export const windowOf = (nowMs: number, windowMs: number) => Math.floor(nowMs / windowMs);
+
+function decide(
+  state: RolloutState,
+  next: Partial<RolloutState>,
+  decision: Omit<Decision, 'at' | 'version' | 'weightPct'>,
+  nowMs: number,
+): { state: RolloutState; decision: Decision } {
+  const merged = { ...state, ...next, revision: state.revision + 1 };
+  const full: Decision = {
+    at: new Date(nowMs).toISOString(),
+    version: merged.canary ?? state.canary ?? merged.stable,
+    weightPct: merged.weightPct,
+    ...decision,
+  };
+  return { state: { ...merged, history: [...state.history, full].slice(-HISTORY_LIMIT) }, decision: full };
+}
+
+export function start(
+  state: RolloutState,
+  version: string,
+  policy: RolloutPolicy,
+  nowMs: number,
+  by: Decision['by'],
+): { state: RolloutState; decision: Decision } {
+  if (state.phase === 'canary') {
+    throw new TransitionError(
+      `a rollout of version ${state.canary} is in progress; roll it back or promote it first`,
+    );
+  }
+  if (version === state.stable) throw new TransitionError(`version ${version} is already stable`);
+  return decide(
+    state,
+    {
+      id: state.id + 1,
+      phase: 'canary',
+      canary: version,
+      step: 0,
+      weightPct: policy.steps[0],
+      paused: false,
+      healthyWindows: 0,
+      // The window in progress mixes traffic from before the start: judging begins with the next.
+      judgedWindow: windowOf(nowMs, policy.windowMs),
+      baseline: { requests: 0, errors: 0 },
+      lastWindow: undefined,
+    },
+    { kind: 'start', by, reason: `canary ${version} against stable ${state.stable} at ${policy.steps[0]}%` },
+    nowMs,
+  );
+}
+
+function requireCanary(state: RolloutState, action: string): string {
+  if (state.phase !== 'canary' || state.canary === undefined) {
+    throw new TransitionError(`cannot ${action}: no rollout in progress (state ${state.phase})`);
+  }
+  return state.canary;
+}
+
+export function rollback(
+  state: RolloutState,
+  nowMs: number,
+  by: Decision['by'],
+  reason: string,
+  evidence?: WindowReport,
+) {
+  requireCanary(state, 'roll back');
+  return decide(
+    state,
+    { phase: 'rolled_back', weightPct: 0, paused: false },
+    { kind: 'rollback', by, reason, evidence },
+    nowMs,
+  );
+}
+
+export function promote(
+  state: RolloutState,
+  nowMs: number,
+  by: Decision['by'],
+  reason: string,
+  evidence?: WindowReport,
+) {
+  const canary = requireCanary(state, 'promote');
+  return decide(
+    state,
+    { phase: 'promoted', stable: canary, canary: undefined, weightPct: 0, paused: false },
+    { kind: 'promote', by, reason, evidence },
+    nowMs,
+  );
+}
+
+export function setPaused(state: RolloutState, paused: boolean, nowMs: number, policy: RolloutPolicy) {
+  requireCanary(state, paused ? 'pause' : 'resume');
+  if (state.paused === paused)
+    throw new TransitionError(`the rollout is already ${paused ? 'paused' : 'running'}`);
+  return decide(
+    state,
+    // Windows seen while paused are not judged later: resuming starts with the next full one.
+    { paused, healthyWindows: 0, judgedWindow: windowOf(nowMs, policy.windowMs) },
+    {
+      kind: paused ? 'pause' : 'resume',
+      by: 'api',
+      reason: paused ? `held at ${state.weightPct}%` : `resumed at ${state.weightPct}%`,
+    },
+    nowMs,
+  );
+}
+
+export interface Judged {
+  state: RolloutState;
+  decision?: Decision;
+}
+
+/**
+ * Judges window `window` (already over) of a running rollout. `mayAdvance` false (per-process
+ * fallback while the shared state is unreachable) lets the window roll back but never step up or
+ * promote: a rollback is safe for one replica to take alone, an advance is not.
+ */
+export function judge(
+  state: RolloutState,
+  window: number,
+  stable: ArmStats,
+  canary: ArmStats,
+  policy: RolloutPolicy,
+  nowMs: number,
+  mayAdvance = true,
+): Judged | undefined {
+  if (state.phase !== 'canary' || state.paused || window <= state.judgedWindow) return undefined;
+  const report = judgeWindow(window, stable, canary, state.baseline, policy);
+  const baseline = {
+    requests: state.baseline.requests + stable.requests,
+    errors: state.baseline.errors + stable.errors,
+  };
+  const base = { ...state, judgedWindow: window, baseline, lastWindow: report };
+  if (report.verdict === 'unhealthy') {
+    const failed = report.checks.filter((c) => !c.passed).map((c) => `${c.check}: ${c.detail}`);
+    return rollback(base, nowMs, 'controller', failed.join('; '), report);
+  }
+  if (report.verdict === 'insufficient' || !mayAdvance) {
+    return { state: { ...base, revision: state.revision + 1 } };
+  }
+  const healthy = state.healthyWindows + 1;
+  if (healthy < policy.healthyWindows) {
+    return { state: { ...base, healthyWindows: healthy, revision: state.revision + 1 } };
+  }
+  const reason = `${healthy} healthy window(s) at ${state.weightPct}%`;
+  if (state.step >= policy.steps.length - 1) return promote(base, nowMs, 'controller', reason, report);
+  const step = state.step + 1;
+  return decide(
+    base,
+    { step, weightPct: policy.steps[step], healthyWindows: 0 },
+    { kind: 'step', by: 'controller', reason, evidence: report },
+    nowMs,
+  );
+}

@@ -1,0 +1,131 @@
+import { errorRatioNonInferiority, ratio } from './statistics';
+
+/**
+ * One judging window's counts for one arm (stable or canary). Plain counters, so replicas can add
+ * theirs into one shared window (Redis HINCRBY) and the sum is the whole fleet's.
+ */
+export interface ArmStats {
+  requests: number;
+  /** 5xx and timeouts, plus answers that came only from the fallback chain. */
+  errors: number;
+  /** Counts per LATENCY_BUCKETS_MS bucket, the last one open-ended. */
+  latency: number[];
+}
+
+/** Upper bounds (ms) of the latency histogram; a p99 is reported as the bound of its bucket. */
+export const LATENCY_BUCKETS_MS = [5, 10, 20, 35, 50, 75, 100, 150, 250, 500, 1000, 2500, 5000, 10_000];
+
+export function emptyArm(): ArmStats {
+  return { requests: 0, errors: 0, latency: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0) };
+}
+
+export function bucketOf(ms: number): number {
+  const i = LATENCY_BUCKETS_MS.findIndex((upper) => ms <= upper);
+  return i === -1 ? LATENCY_BUCKETS_MS.length : i;
+}
+
+export function addSample(arm: ArmStats, ms: number, failed: boolean): void {
+  arm.requests++;
+  if (failed) arm.errors++;
+  arm.latency[bucketOf(ms)]++;
+}
+
+/** The bounds (ms) of the bucket holding the 99th percentile; the last bucket's upper bound is Infinity. */
+export function p99Bucket(arm: ArmStats): [number, number] | undefined {
+  const total = arm.latency.reduce((s, c) => s + c, 0);
+  if (total === 0) return undefined;
+  const rank = Math.ceil(total * 0.99);
+  let seen = 0;
+  let i = 0;
+  while (i < arm.latency.length - 1 && (seen += arm.latency[i]) < rank) i++;
+  return [LATENCY_BUCKETS_MS[i - 1] ?? 0, LATENCY_BUCKETS_MS[i] ?? Infinity];
+}
+
+export function p99Ms(arm: ArmStats): number | undefined {
+  return p99Bucket(arm)?.[1];
+}
+
+export interface JudgePolicy {
+  minRequests: number;
+  /** Non-inferiority margin on the error ratio difference (canary − stable). */
+  errorMargin: number;
+  alpha: number;
+  checks: { errorRatio: boolean; latency: boolean };
+  /** The model's sla.p99_latency_ms; the latency check is off without it. */
+  p99LatencyMs?: number;
+}
+
+export interface CheckResult {
+  check: 'error_ratio' | 'latency';
+  passed: boolean;
+  detail: string;
+}
+
+export interface WindowReport {
+  window: number;
+  verdict: 'healthy' | 'unhealthy' | 'insufficient';
+  stable: { requests: number; errors: number; errorRatio: number; p99Ms?: number };
+  canary: { requests: number; errors: number; errorRatio: number; p99Ms?: number };
+  checks: CheckResult[];
+}
+
+const summary = (arm: ArmStats) => ({
+  requests: arm.requests,
+  errors: arm.errors,
+  errorRatio: ratio({ k: arm.errors, n: arm.requests }),
+  p99Ms: p99Ms(arm),
+});
+
+/**
+ * Judges one window: the canary against stable on the same traffic. `baseline` stands in for the
+ * stable arm when the window has too few stable requests (at 100% canary weight stable gets none):
+ * stable's counts accumulated earlier in this rollout.
+ */
+export function judgeWindow(
+  window: number,
+  stable: ArmStats,
+  canary: ArmStats,
+  baseline: { requests: number; errors: number },
+  policy: JudgePolicy,
+): WindowReport {
+  const report = { window, stable: summary(stable), canary: summary(canary) };
+  if (canary.requests < policy.minRequests) {
+    return {
+      ...report,
+      verdict: 'insufficient',
+      checks: [],
+    };
+  }
+  const checks: CheckResult[] = [];
+  if (policy.checks.errorRatio) {
+    const reference =
+      stable.requests >= policy.minRequests
+        ? { k: stable.errors, n: stable.requests }
+        : { k: baseline.errors, n: baseline.requests };
+    const test = errorRatioNonInferiority(
+      { k: canary.errors, n: canary.requests },
+      reference,
+      policy.errorMargin,
+      policy.alpha,
+    );
+    checks.push({
+      check: 'error_ratio',
+      passed: !test.worse,
+      detail:
+        `canary ${canary.errors}/${canary.requests} vs stable ${reference.k}/${reference.n}: ` +
+        `difference ${test.difference.toFixed(4)}, z ${test.z.toFixed(2)}, p ${test.pValue.toFixed(4)} ` +
+        `(H0: difference <= ${policy.errorMargin}, alpha ${policy.alpha})`,
+    });
+  }
+  if (policy.checks.latency && policy.p99LatencyMs !== undefined) {
+    // Fails only when the whole bucket holding the p99 lies above the SLA: a coarse bucket never
+    // rolls back a canary that may be within it.
+    const [lower, upper] = p99Bucket(canary) ?? [0, 0];
+    checks.push({
+      check: 'latency',
+      passed: lower < policy.p99LatencyMs,
+      detail: `canary p99 in (${lower}, ${upper}] ms against the SLA p99 of ${policy.p99LatencyMs} ms`,
+    });
+  }
+  return { ...report, verdict: checks.every((c) => c.passed) ? 'healthy' : 'unhealthy', checks };
+}

@@ -1,0 +1,205 @@
+import {
+  TransitionError,
+  initialState,
+  judge,
+  promote,
+  rollback,
+  setPaused,
+  start,
+  type RolloutPolicy,
+  type RolloutState,
+} from '../src/rollout/controller';
+import {
+  errorRatioNonInferiority,
+  normalCdf,
+  normalQuantile,
+  samplesPerArm,
+  twoProportionZTest,
+  wilsonInterval,
+} from '../src/rollout/statistics';
+import { rolloutPolicyOf } from '../src/rollout/policy';
+import { ModelConfigSchema } from '../src/repository/model-config';
+import { addSample, emptyArm, judgeWindow, p99Ms, type ArmStats } from '../src/rollout/window';
+
+const policy: RolloutPolicy = {
+  steps: [10, 50, 100],
+  windowMs: 1000,
+  minRequests: 20,
+  healthyWindows: 2,
+  errorMargin: 0.02,
+  alpha: 0.05,
+  checks: { errorRatio: true, latency: true },
+  p99LatencyMs: 50,
+  autoStart: false,
+};
+
+function arm(requests: number, errors: number, ms = 5): ArmStats {
+  const a = emptyArm();
+  for (let i = 0; i < requests; i++) addSample(a, ms, i < errors);
+  return a;
+}
+
+describe('rollout statistics', () => {
+  it('computes the normal CDF and its inverse to published values', () => {
+    expect(normalCdf(0)).toBeCloseTo(0.5, 7);
+    expect(normalCdf(1.959964)).toBeCloseTo(0.975, 6);
+    expect(normalCdf(-1.644854)).toBeCloseTo(0.05, 6);
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
+    expect(normalQuantile(0.01)).toBeCloseTo(-2.326348, 5);
+    expect(() => normalQuantile(1)).toThrow(RangeError);
+  });
+
+  it('finds a failing canary worse than stable, and a clean one not worse, even with zero errors', () => {
+    const bad = errorRatioNonInferiority({ k: 10, n: 20 }, { k: 0, n: 180 }, 0.02, 0.05);
+    expect(bad.worse).toBe(true);
+    expect(bad.difference).toBeCloseTo(0.5);
+    const clean = errorRatioNonInferiority({ k: 0, n: 20 }, { k: 0, n: 180 }, 0.02, 0.05);
+    expect(clean.worse).toBe(false);
+    expect(Number.isFinite(clean.z)).toBe(true);
+    // One error in 20 against a clean stable is noise at this sample size, not evidence.
+    expect(errorRatioNonInferiority({ k: 1, n: 20 }, { k: 0, n: 180 }, 0.02, 0.05).worse).toBe(false);
+  });
+
+  it('gives the pooled two-proportion z-test, Wilson intervals and sample sizes of the textbook', () => {
+    // 60/100 vs 40/100: pooled p 0.5, se 0.0707, z 2.83, two-sided p 0.0047.
+    const t = twoProportionZTest({ k: 60, n: 100 }, { k: 40, n: 100 });
+    expect(t.z).toBeCloseTo(2.828, 2);
+    expect(t.pValue).toBeCloseTo(0.0047, 3);
+    expect(t.significant).toBe(true);
+    expect(twoProportionZTest({ k: 50, n: 100 }, { k: 50, n: 100 }).significant).toBe(false);
+    const [lo, hi] = wilsonInterval({ k: 50, n: 100 });
+    expect(lo).toBeCloseTo(0.4038, 3);
+    expect(hi).toBeCloseTo(0.5962, 3);
+    // 0.5 vs 0.6 at alpha 0.05, power 0.8: about 387 per arm.
+    expect(samplesPerArm(0.5, 0.6)).toBeGreaterThanOrEqual(385);
+    expect(samplesPerArm(0.5, 0.6)).toBeLessThanOrEqual(390);
+    expect(samplesPerArm(0.5, 0.5)).toBe(Infinity);
+  });
+});
+
+describe('judging a window', () => {
+  const none = { requests: 0, errors: 0 };
+
+  it('does not judge a window with too few canary requests', () => {
+    expect(judgeWindow(1, arm(200, 0), arm(19, 19), none, policy).verdict).toBe('insufficient');
+  });
+
+  it('fails a canary slower than the SLA, and passes one whose p99 bucket may be within it', () => {
+    const slow = judgeWindow(1, arm(200, 0), arm(40, 0, 80), none, policy);
+    expect(slow.verdict).toBe('unhealthy');
+    expect(slow.checks.find((c) => c.check === 'latency')?.passed).toBe(false);
+    expect(p99Ms(arm(40, 0, 80))).toBe(100);
+    // 45 ms lies in the (35, 50] bucket: not provably above an SLA of 50.
+    expect(judgeWindow(1, arm(200, 0), arm(40, 0, 45), none, policy).verdict).toBe('healthy');
+    expect(
+      judgeWindow(1, arm(200, 0), arm(40, 0, 80), none, {
+        ...policy,
+        checks: { errorRatio: true, latency: false },
+      }).verdict,
+    ).toBe('healthy');
+  });
+
+  it('compares against the rollout baseline when stable has too little traffic (at 100%)', () => {
+    const report = judgeWindow(1, emptyArm(), arm(40, 20), { requests: 1000, errors: 0 }, policy);
+    expect(report.verdict).toBe('unhealthy');
+    expect(report.checks[0].detail).toContain('stable 0/1000');
+  });
+});
+
+describe('rollout controller', () => {
+  const t0 = 1_000_000;
+  const started = (): RolloutState => start(initialState('m', '1'), '2', policy, t0, 'api').state;
+
+  it('walks every step after the configured healthy windows and promotes at 100%', () => {
+    let s = started();
+    expect(s).toMatchObject({ phase: 'canary', canary: '2', weightPct: 10, judgedWindow: 1000 });
+    const weights: number[] = [];
+    let w = 1001;
+    while (s.phase === 'canary') {
+      const judged = judge(s, w, arm(200, 0), arm(40, 0), policy, t0 + w, true)!;
+      s = judged.state;
+      weights.push(s.weightPct);
+      w++;
+    }
+    // Two healthy windows per step: 10 10 50 50 100 then promoted.
+    expect(weights).toEqual([10, 50, 50, 100, 100, 0]);
+    expect(s).toMatchObject({ phase: 'promoted', stable: '2', canary: undefined });
+    expect(s.history.map((d) => d.kind)).toEqual(['start', 'step', 'step', 'promote']);
+    expect(s.revision).toBe(7);
+  });
+
+  it('rolls back on a failing window with the evidence, and judges each window once', () => {
+    const s = started();
+    const judged = judge(s, 1001, arm(200, 0), arm(40, 20), policy, t0 + 1, true)!;
+    expect(judged.state).toMatchObject({ phase: 'rolled_back', weightPct: 0, stable: '1', canary: '2' });
+    expect(judged.decision).toMatchObject({ kind: 'rollback', by: 'controller', version: '2' });
+    expect(judged.decision!.reason).toMatch(/^error_ratio: canary 20\/40 vs stable 0\/200/);
+    expect(judged.decision!.evidence?.canary.errors).toBe(20);
+    expect(judge(judged.state, 1002, arm(1, 0), arm(40, 0), policy, t0, true)).toBeUndefined();
+    expect(judge(s, 1000, arm(200, 0), arm(40, 20), policy, t0, true)).toBeUndefined();
+  });
+
+  it('per process (mayAdvance false) still rolls back but never steps up', () => {
+    let s = started();
+    for (let w = 1001; w < 1010; w++) s = judge(s, w, arm(200, 0), arm(40, 0), policy, t0, false)!.state;
+    expect(s).toMatchObject({ phase: 'canary', weightPct: 10, judgedWindow: 1009 });
+    expect(judge(s, 1010, arm(200, 0), arm(40, 30), policy, t0, false)!.state.phase).toBe('rolled_back');
+  });
+
+  it('holds while paused and refuses transitions that make no sense', () => {
+    const paused = setPaused(started(), true, t0 + 5000, policy).state;
+    expect(judge(paused, 1010, arm(200, 0), arm(40, 40), policy, t0, true)).toBeUndefined();
+    const resumed = setPaused(paused, false, t0 + 7000, policy).state;
+    expect(resumed.judgedWindow).toBe(1007);
+    expect(() => setPaused(resumed, false, t0, policy)).toThrow(TransitionError);
+    expect(() => start(resumed, '3', policy, t0, 'api')).toThrow(/in progress/);
+    expect(() => start(initialState('m', '1'), '1', policy, t0, 'api')).toThrow(/already stable/);
+    expect(() => promote(initialState('m', '1'), t0, 'api', 'x')).toThrow(/no rollout in progress/);
+    const back = rollback(resumed, t0, 'api', 'by hand').state;
+    // A rolled-back version can be tried again as a new rollout with fresh counts.
+    expect(start(back, '2', policy, t0, 'api').state).toMatchObject({
+      id: 2,
+      phase: 'canary',
+      weightPct: 10,
+    });
+  });
+});
+
+describe('the rollout and sla config blocks', () => {
+  const parse = (extra: Record<string, unknown>) =>
+    ModelConfigSchema.safeParse({ name: 'm', max_batch_size: 1, ...extra });
+
+  it('fills the defaults that meet the 30 s target, and reads the SLA', () => {
+    const cfg = parse({ rollout: {}, sla: { p99_latency_ms: 50 } });
+    expect(cfg.success).toBe(true);
+    expect(rolloutPolicyOf(cfg.data!)).toMatchObject({
+      steps: [10, 25, 50, 100],
+      windowMs: 10_000,
+      minRequests: 20,
+      healthyWindows: 1,
+      p99LatencyMs: 50,
+      autoStart: false,
+    });
+    // A model with no rollout block still gets the defaults (a rollout started by API), no SLA check.
+    expect(rolloutPolicyOf(parse({}).data!)).toMatchObject({
+      steps: [10, 25, 50, 100],
+      p99LatencyMs: undefined,
+    });
+  });
+
+  it('rejects bad blocks naming the field', () => {
+    const bad: [Record<string, unknown>, string, RegExp][] = [
+      [{ rollout: { steps: [50, 10] } }, 'rollout.steps', /steps must increase/],
+      [{ rollout: { steps: [] } }, 'rollout.steps', /.+/],
+      [{ rollout: { window_seconds: 0 } }, 'rollout.window_seconds', /.+/],
+      [{ rollout: { checks: { drift: true } } }, 'rollout.checks', /drift/],
+      [{ sla: { p99_latency_ms: -1 } }, 'sla.p99_latency_ms', /.+/],
+    ];
+    for (const [extra, path, message] of bad) {
+      const r = parse(extra);
+      expect(r.success).toBe(false);
+      const issue = r.error!.issues[0];
+      expect([issue.path.join('.'), issue.message]).toEqual([path, expect.stringMatching(message)]);
+    }
+  });
+});
