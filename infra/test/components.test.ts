@@ -473,6 +473,27 @@ describe('ServiceWorkload', () => {
     expect(namespace?.parent).toBe(one(resources, 'ml-platform:workload:ServiceWorkload').urn);
   });
 
+  it('on AWS with a certificate: a gRPC Ingress on the same ALB, with the same WAF ACL as REST', async () => {
+    const resources = await run(() => new ServiceWorkload('inference', args({ aws })));
+    const rest = kubeObject(resources, 'Ingress', 'inference').metadata.annotations;
+    const grpc = kubeObject(resources, 'Ingress', 'inference-grpc').metadata.annotations;
+    const waf = 'alb.ingress.kubernetes.io/wafv2-acl-arn';
+    expect(grpc[waf]).toBeDefined();
+    expect(grpc[waf]).toBe(rest[waf]);
+    expect(grpc['alb.ingress.kubernetes.io/group.name']).toBe(rest['alb.ingress.kubernetes.io/group.name']);
+    expect(grpc['alb.ingress.kubernetes.io/backend-protocol-version']).toBe('GRPC');
+    const withoutCert = await run(
+      () =>
+        new ServiceWorkload(
+          'inference',
+          args({ aws: { ...aws, ingress: { ...aws.ingress, certificateArn: undefined } } }),
+        ),
+    );
+    expect(() => kubeObject(withoutCert, 'Ingress', 'inference-grpc')).toThrow(/found 0/);
+    const off = await run(() => new ServiceWorkload('inference', args({ aws, grpcPort: 0 })));
+    expect(() => kubeObject(off, 'Ingress', 'inference-grpc')).toThrow(/found 0/);
+  });
+
   it('without auth mounts no API keys', async () => {
     const resources = await run(() => new ServiceWorkload('inference', args({ auth: false })));
     const env = kubeObject(resources, 'Deployment', 'inference').spec.template.spec.containers[0].env.map(

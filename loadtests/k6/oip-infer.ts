@@ -24,33 +24,15 @@ import {
   type ModelMetadata,
 } from '../src/payload';
 import { buildReport } from '../src/report/report';
-import { renderHtml } from '../src/report/html';
-import { renderText } from '../src/report/text';
-import { buildScenario, isScenarioName, SCENARIO_NAMES } from '../src/scenarios';
+import { k6SummaryFiles } from '../src/report/k6-files';
+import { requiredEnv, scenarioFromEnv } from '../src/k6-env';
 
 /** Replaced at bundle time by the `ml-platform:sla` of each Pulumi.<stack>.yaml. */
 declare const __STACK_SLAS__: Record<string, Sla>;
 
-function required(name: string): string {
-  const v = __ENV[name];
-  if (!v) throw new Error(`environment variable ${name} is required (k6 run -e ${name}=...)`);
-  return v;
-}
-
-const stack = required('STACK');
-const sla = __STACK_SLAS__[stack];
-if (!sla) {
-  throw new Error(
-    `STACK "${stack}" has no SLA in this bundle (stacks: ${Object.keys(__STACK_SLAS__).join(', ')})`,
-  );
-}
-const scenarioName = __ENV.SCENARIO || 'smoke';
-if (!isScenarioName(scenarioName)) {
-  throw new Error(`SCENARIO must be one of ${SCENARIO_NAMES.join(', ')}, got "${scenarioName}"`);
-}
-const definition = buildScenario(sla, scenarioName, __ENV.DURATION ? Number(__ENV.DURATION) : undefined);
+const { stack, sla, definition, batchSize } = scenarioFromEnv(__ENV, __STACK_SLAS__);
+const required = (name: string) => requiredEnv(__ENV, name);
 const target = required('TARGET').replace(/\/+$/, '');
-const batchSize = __ENV.BATCH_SIZE ? Number(__ENV.BATCH_SIZE) : 1;
 const headers: Record<string, string> = { 'Content-Type': 'application/json' };
 if (__ENV.API_KEY) headers.Authorization = `Bearer ${__ENV.API_KEY}`;
 
@@ -114,13 +96,5 @@ export function handleSummary(data: SummaryData): Record<string, string> {
     verdict,
     aborted: verdict.grossBreach ? 'a gross SLA breach (abortOnFail threshold) stopped the run' : null,
   });
-  const out = (__ENV.OUT_DIR || '.').replace(/\/+$/, '');
-  const text = renderText(report);
-  return {
-    stdout: text,
-    [`${out}/k6-summary.json`]: JSON.stringify(data, null, 2),
-    [`${out}/report.json`]: JSON.stringify(report, null, 2),
-    [`${out}/summary.txt`]: text,
-    [`${out}/report.html`]: renderHtml(report),
-  };
+  return k6SummaryFiles(report, data, __ENV.OUT_DIR, 'k6-summary.json');
 }

@@ -4,6 +4,7 @@ import { budgetCoversMaxCostPolicy, budgetNotificationsPolicy } from './checks/b
 import { costAlertsPolicy } from './checks/cost-alerts';
 import { costAllocationTagsPolicy } from './checks/cost-tags';
 import { gpuNodeGroupsPolicy } from './checks/gpu-node-groups';
+import { grpcEndpointPolicy } from './checks/grpc-endpoint';
 import {
   inferenceAuthPolicy,
   inferenceRateLimitPolicy,
@@ -29,6 +30,7 @@ export const GUARDRAILS: readonly Guardrail[] = [
   inferenceRateLimitPolicy,
   inferenceAuthPolicy,
   publicIngressWafPolicy,
+  grpcEndpointPolicy,
   budgetNotificationsPolicy,
   budgetCoversMaxCostPolicy,
   costAlertsPolicy,

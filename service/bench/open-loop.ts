@@ -19,7 +19,8 @@ export interface OpenLoopOptions {
   /** `http://127.0.0.1:<port>` or `http://[::1]:<port>`: load goes to loopback only. */
   origin: string;
   path: string;
-  body: string;
+  /** A Buffer for the binary tensor extension. */
+  body: string | Buffer;
   headers?: Record<string, string>;
   connections: number;
   /** Arrivals per second over all connections. */

@@ -9,7 +9,7 @@ import { createLogger } from '../src/observability/logger';
 import { startService } from '../src/service';
 
 async function main() {
-  const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1' });
+  const config = loadConfig({ ...process.env, PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1' });
   const service = await startService(config, { logger: createLogger('warn') });
   await service.loaded;
   process.stdout.write(`${JSON.stringify({ port: service.address.port })}\n`);

@@ -70,7 +70,12 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
 
   logger.info(
-    { host: address.address, port: address.port, repository: config.MODEL_REPOSITORY },
+    {
+      host: address.address,
+      port: address.port,
+      grpcPort: service.grpcPort,
+      repository: config.MODEL_REPOSITORY,
+    },
     'listening',
   );
   await service.loaded;

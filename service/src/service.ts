@@ -6,6 +6,7 @@ import { createCostMeter } from './cost/cost-meter';
 import { createEngine, type Engine } from './engine';
 import { createFeatureServing } from './features/create';
 import type { GuardContext, ProductionGuards } from './guards';
+import { createGrpcServer } from './grpc/server';
 import { SERVER_TIMEOUTS, createInferenceServer, type InferenceServer } from './http/server';
 import { metricsObserver } from './observability/engine-observer';
 import { createLogger } from './observability/logger';
@@ -26,6 +27,8 @@ export interface RunningService {
   logger: Logger;
   tracing: Tracing;
   address: AddressInfo;
+  /** The gRPC port bound, or undefined when GRPC_PORT is 0. */
+  grpcPort?: number;
   /** Resolves when every model's start-up load has settled. */
   loaded: Promise<void>;
   /** Drains (see InferenceServer.drain) and flushes traces; true when the drain was clean. */
@@ -82,11 +85,11 @@ export async function startService(
   rollouts.start();
   const experiments = new ExperimentService({ engine, redis: production?.redis });
   const features = createFeatureServing({ config, engine, metrics, logger });
-  const http = createInferenceServer({
+  const shared = {
     engine,
     router: new TrafficRouter({
-      modelConfig: (model) => engine.modelConfig(model),
-      rollout: (model) => rollouts.route(model),
+      modelConfig: (model: string) => engine.modelConfig(model),
+      rollout: (model: string) => rollouts.route(model),
     }),
     pipeline: composePipeline({
       engine,
@@ -103,18 +106,32 @@ export async function startService(
     metrics,
     tracing,
     logger,
-    maxBodyBytes: config.MAX_BODY_BYTES,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     server: SERVER_INFO,
     ops: options.clusterWorker ? workerClusterOps(metrics.registry, engine) : undefined,
+  };
+  const http = createInferenceServer({
+    ...shared,
+    maxBodyBytes: config.MAX_BODY_BYTES,
     timeouts: options.timeouts,
     features: features.serving,
   });
+  const grpc =
+    config.GRPC_PORT === 0
+      ? undefined
+      : createGrpcServer({
+          ...shared,
+          ops: http.ops,
+          maxMessageBytes: config.MAX_BODY_BYTES,
+          isReady: http.isReady,
+          logger: logger.child({ component: 'grpc' }),
+        });
   // The cluster primary hands connections to any listening worker, ready or not: a worker that
   // listened while loading would answer 503 next to ready siblings. Alone, listening at once lets
   // liveness answer during the load.
   if (options.clusterWorker) await engine.loaded;
   const address = await http.listen(config.PORT, config.HOST);
+  const grpcPort = await grpc?.listen(config.GRPC_PORT, config.HOST);
   return {
     engine,
     http,
@@ -122,9 +139,11 @@ export async function startService(
     logger,
     tracing,
     address,
+    grpcPort,
     loaded: engine.loaded,
     async stop(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
-      const clean = await http.drain(timeoutMs);
+      // Both doors stop taking calls at once; the engine closes once both answered what they took.
+      const clean = await http.drain(timeoutMs, grpc?.drain(timeoutMs));
       await rollouts.close();
       await production?.close();
       await features.close();

@@ -95,7 +95,7 @@ describe('process start-up with a bad environment', () => {
     try {
       const run = spawnSync(process.execPath, ['-r', 'tsx/cjs', MAIN], {
         cwd: REPO_ROOT,
-        env: { ...process.env, PORT: '0', WORKERS: '2', API_KEYS_FILE: keys },
+        env: { ...process.env, PORT: '0', GRPC_PORT: '0', WORKERS: '2', API_KEYS_FILE: keys },
         encoding: 'utf8',
         timeout: 30_000,
       });

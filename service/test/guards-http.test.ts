@@ -1,19 +1,11 @@
-import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../src/config/env';
 import { createProductionGuards } from '../src/guards';
 import { createLogger } from '../src/observability/logger';
 import { startService, type RunningService } from '../src/service';
-import { FIXTURE_MODELS, makeModelRepo } from '../../test/support/model-repo';
-
-const INFER_KEY = 'infer-key-0123456789';
-const ADMIN_KEY = 'admin-key-9876543210';
-const TINY_KEY = 'tiny-key-abcdef';
-const sha = (k: string) => createHash('sha256').update(k).digest('hex');
+import type { makeModelRepo } from '../../test/support/model-repo';
+import { ADMIN_KEY, guardedRepository, INFER_KEY, TINY_KEY } from './guards-support';
 
 const body = (index: number, parameters?: Record<string, unknown>) =>
   JSON.stringify({
@@ -28,25 +20,11 @@ describe('guards in the HTTP pipeline (in-process service, real models)', () => 
   const logLines: string[] = [];
 
   beforeAll(async () => {
-    repo = makeModelRepo([
-      {
-        name: 'cached',
-        from: join(FIXTURE_MODELS, 'flaky'),
-        config: { cache: { enabled: true, ttl_seconds: 60 }, fallback: { model: 'flaky-fallback' } },
-      },
-      { name: 'flaky-fallback', from: join(FIXTURE_MODELS, 'flaky-fallback') },
-    ]);
-    const keysFile = join(mkdtempSync(join(tmpdir(), 'keys-')), 'keys.json');
-    writeFileSync(
-      keysFile,
-      JSON.stringify([
-        { name: 'client', sha256: sha(INFER_KEY), scopes: ['infer'] },
-        { name: 'ops', sha256: sha(ADMIN_KEY), scopes: ['infer', 'admin'] },
-        { name: 'tiny', sha256: sha(TINY_KEY), scopes: ['infer'], rateLimit: { rps: 1, burst: 3 } },
-      ]),
-    );
+    let keysFile: string;
+    ({ repo, keysFile } = guardedRepository());
     const config = loadConfig({
       PORT: '0',
+      GRPC_PORT: '0',
       HOST: '127.0.0.1',
       MODEL_REPOSITORY: repo.path,
       API_KEYS_FILE: keysFile,

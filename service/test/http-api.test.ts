@@ -292,12 +292,14 @@ describe('repository extension and metrics', () => {
       inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 256], data: new Array(256).fill(0) }],
     });
     const text = await (await fetch(`${svc.url}/metrics`)).text();
-    expect(text).toMatch(/inference_requests_total\{model="breast-cancer",version="2",status="200"\} [1-9]/);
     expect(text).toMatch(
-      /inference_requests_total\{model="\(unknown\)",version="\(unknown\)",status="404"\} [1-9]/,
+      /inference_requests_total\{model="breast-cancer",version="2",status="200",protocol="rest"\} [1-9]/,
     );
     expect(text).toMatch(
-      /inference_request_duration_seconds_bucket\{le="0.005",model="breast-cancer",version="2"\}/,
+      /inference_requests_total\{model="\(unknown\)",version="\(unknown\)",status="404",protocol="rest"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /inference_request_duration_seconds_bucket\{le="0.005",model="breast-cancer",version="2",protocol="rest"\}/,
     );
     expect(text).toMatch(/inference_queue_duration_seconds_count\{model="breast-cancer",version="2"\} [1-9]/);
     expect(text).toMatch(/inference_compute_duration_seconds_count\{model="heavy-mlp",version="1"\} [1-9]/);

@@ -75,7 +75,9 @@ describe('truncated and aborted bodies', () => {
     await raw(head('/v2/models/breast-cancer-lite/versions/1/infer'), 200);
     await new Promise((r) => setTimeout(r, 200));
     const text = await metricsText();
-    expect(text).toMatch(/inference_requests_total\{model="breast-cancer-lite",version="1",status="499"\} 1/);
+    expect(text).toMatch(
+      /inference_requests_total\{model="breast-cancer-lite",version="1",status="499",protocol="rest"\} 1/,
+    );
     expect(text).not.toMatch(/inference_requests_total\{[^}]*status="5\d\d"\}/);
     expect(logs.filter((l) => l.msg === 'inference failed')).toEqual([]);
   });
@@ -130,17 +132,19 @@ describe('failed and unloaded models', () => {
       await postJson(`${url}/v2/models/not-here/infer`, breastCancerRequest());
       const text = await metricsText();
       expect(text).toMatch(
-        /inference_requests_total\{model="breast-cancer-lite",version="",status="503"\} 1/,
+        /inference_requests_total\{model="breast-cancer-lite",version="",status="503",protocol="rest"\} 1/,
       );
       expect(text).toMatch(
-        /inference_requests_total\{model="breast-cancer-lite",version="1",status="503"\} 1/,
+        /inference_requests_total\{model="breast-cancer-lite",version="1",status="503",protocol="rest"\} 1/,
       );
       expect(text).toMatch(
-        /inference_requests_total\{model="breast-cancer-lite",version="\(unknown\)",status="404"\} 1/,
+        /inference_requests_total\{model="breast-cancer-lite",version="\(unknown\)",status="404",protocol="rest"\} 1/,
       );
-      expect(text).toMatch(/inference_requests_total\{model="corrupt",version="",status="503"\} 1/);
       expect(text).toMatch(
-        /inference_requests_total\{model="\(unknown\)",version="\(unknown\)",status="404"\} 1/,
+        /inference_requests_total\{model="corrupt",version="",status="503",protocol="rest"\} 1/,
+      );
+      expect(text).toMatch(
+        /inference_requests_total\{model="\(unknown\)",version="\(unknown\)",status="404",protocol="rest"\} 1/,
       );
       expect(text).not.toMatch(/not-here/);
     } finally {

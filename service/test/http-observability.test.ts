@@ -43,7 +43,7 @@ describe('logs', () => {
   it('writes JSON lines with the request id and trace id, never the credentials sent', async () => {
     const { lines, raw, stream } = captureLogs();
     const repo = tempRepository(['breast-cancer-lite']);
-    const config = loadConfig({ PORT: '0', MODEL_REPOSITORY: repo.dir });
+    const config = loadConfig({ PORT: '0', GRPC_PORT: '0', MODEL_REPOSITORY: repo.dir });
     const svc = await startService(config, { logger: createLogger('debug', stream) });
     try {
       await svc.loaded;

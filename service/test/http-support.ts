@@ -35,7 +35,13 @@ export async function startTestService(
   env: Record<string, string> = {},
   options: Omit<ServiceOptions, 'logger'> = {},
 ): Promise<TestService> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MODEL_REPOSITORY: BUNDLED_MODELS, ...env });
+  const config = loadConfig({
+    PORT: '0',
+    GRPC_PORT: '0',
+    HOST: '127.0.0.1',
+    MODEL_REPOSITORY: BUNDLED_MODELS,
+    ...env,
+  });
   const service = await startService(config, { ...options, logger: pino({ level: 'silent' }) });
   return { ...service, url: `http://127.0.0.1:${service.address.port}` };
 }
@@ -47,6 +53,7 @@ export async function startTestService(
 export function patchedModelService(
   model: string,
   patch: Record<string, unknown>,
+  env: () => Promise<Record<string, string>> = async () => ({}),
 ): { readonly svc: TestService; readonly dir: string } {
   const state = {} as { svc: TestService; dir: string };
   let repo: ReturnType<typeof tempRepository> | undefined;
@@ -54,7 +61,7 @@ export function patchedModelService(
     repo = tempRepository([model]);
     patchConfig(repo.dir, model, patch);
     state.dir = repo.dir;
-    state.svc = await startTestService({ MODEL_REPOSITORY: repo.dir });
+    state.svc = await startTestService({ ...(await env()), MODEL_REPOSITORY: repo.dir });
     await state.svc.loaded;
   });
   afterAll(async () => {

@@ -1,12 +1,15 @@
 import { startServiceProcess, waitReady, type ServiceProcess } from '../../test/support/service-process';
+import { freePort, OipClient } from './grpc-support';
 import { breastCancerRequest, postJson, tempRepository } from './http-support';
 
 /** WORKERS=2: node:cluster workers behind one port, supervised by a primary. */
 let repo: ReturnType<typeof tempRepository>;
 let svc: ServiceProcess;
+let grpcPort: number;
 beforeAll(async () => {
   repo = tempRepository(['breast-cancer-lite']);
-  svc = await startServiceProcess({ MODEL_REPOSITORY: repo.dir, WORKERS: '2' });
+  grpcPort = await freePort();
+  svc = await startServiceProcess({ MODEL_REPOSITORY: repo.dir, WORKERS: '2', GRPC_PORT: String(grpcPort) });
   await waitReady(svc, 60_000);
   // Readiness is per worker and connections go round-robin: wait until fresh connections keep
   // finding a ready worker.
@@ -32,7 +35,9 @@ describe('WORKERS=2', () => {
     ).toEqual([]);
     const text = await (await fetch(`${svc.url}/metrics`)).text();
     const count =
-      /inference_requests_total\{model="breast-cancer-lite",version="1",status="200"\} (\d+)/.exec(text);
+      /inference_requests_total\{model="breast-cancer-lite",version="1",status="200",protocol="rest"\} (\d+)/.exec(
+        text,
+      );
     expect(Number(count?.[1])).toBe(40);
   });
 
@@ -40,7 +45,7 @@ describe('WORKERS=2', () => {
     const count = async () => {
       const text = await (await fetch(`${svc.url}/metrics`)).text();
       return Number(
-        /inference_requests_total\{model="breast-cancer-lite",version="1",status="200"\} (\d+)/.exec(
+        /inference_requests_total\{model="breast-cancer-lite",version="1",status="200",protocol="rest"\} (\d+)/.exec(
           text,
         )?.[1] ?? 0,
       );
@@ -76,6 +81,32 @@ describe('WORKERS=2', () => {
     expect((await postJson(`${svc.url}/v2/repository/models/breast-cancer-lite/load`, {})).status).toBe(200);
     const up = await burst(10);
     expect(up.map((r) => r.status)).toEqual(new Array(10).fill(200));
+  });
+
+  it('serves gRPC on the shared port: each new channel lands on a worker, /metrics counts them all', async () => {
+    const codes = [];
+    for (let i = 0; i < 6; i++) {
+      // A channel is one HTTP/2 connection, which the primary hands to one worker.
+      const client = new OipClient(`127.0.0.1:${grpcPort}`);
+      const { error } = await client.call('ModelInfer', {
+        model_name: 'breast-cancer-lite',
+        inputs: [
+          {
+            name: 'input',
+            datatype: 'FP32',
+            shape: [1, 30],
+            contents: { fp32_contents: breastCancerRequest().inputs[0].data },
+          },
+        ],
+      });
+      codes.push(error?.code ?? 0);
+      client.close();
+    }
+    expect(codes).toEqual(new Array(6).fill(0));
+    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(text).toMatch(
+      /inference_requests_total\{model="breast-cancer-lite",version="1",status="200",protocol="grpc"\} 6/,
+    );
   });
 
   it('drains every worker on SIGTERM and exits 0', async () => {

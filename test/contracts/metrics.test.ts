@@ -150,7 +150,9 @@ describeWithRedis('the running service exports the contract metrics', () => {
       return names.filter((n) => !allowed.has(n)).map((n) => `${series}{${n}}`);
     });
     expect(wrong).toEqual([]);
-    expect(text).toMatch(/inference_requests_total\{model="breast-cancer",version="1",status="200"\} 2/);
+    expect(text).toMatch(
+      /inference_requests_total\{model="breast-cancer",version="1",status="200",protocol="rest"\} 2/,
+    );
     expect(text).toMatch(/prediction_cache_hits_total\{model="breast-cancer",version="1",tier="memory"\} 1/);
   });
 });

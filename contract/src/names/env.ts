@@ -4,6 +4,7 @@
  */
 export const ENV = {
   PORT: 'PORT',
+  GRPC_PORT: 'GRPC_PORT',
   HOST: 'HOST',
   MODEL_REPOSITORY: 'MODEL_REPOSITORY',
   REDIS_URL: 'REDIS_URL',

@@ -35,16 +35,18 @@ export const LABELS = {
   /** The primary and the shadow version whose answers were compared. */
   primary: 'primary',
   shadow: 'shadow',
+  /** Which front door answered an inference: rest or grpc. */
+  protocol: 'protocol',
 } as const;
 
 export const MODEL_LABELS = [LABELS.model, LABELS.version] as const;
 const byModel = <const L extends string>(...more: L[]) => [...MODEL_LABELS, ...more] as const;
 
 export const METRICS = {
-  /** Inference requests answered, by HTTP status. */
-  requests: metric('inference_requests_total', 'counter', byModel(LABELS.status)),
+  /** Inference requests answered, by HTTP status (a gRPC call counts as its HTTP equivalent) and protocol. */
+  requests: metric('inference_requests_total', 'counter', byModel(LABELS.status, LABELS.protocol)),
   /** Arrival to response of an inference request. */
-  requestDuration: metric('inference_request_duration_seconds', 'histogram', MODEL_LABELS),
+  requestDuration: metric('inference_request_duration_seconds', 'histogram', byModel(LABELS.protocol)),
   queueDuration: metric('inference_queue_duration_seconds', 'histogram', MODEL_LABELS),
   computeDuration: metric('inference_compute_duration_seconds', 'histogram', MODEL_LABELS),
   /** Rows per executed batch. */

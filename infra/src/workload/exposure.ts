@@ -6,8 +6,17 @@ import { SCRAPE_LABEL } from '../monitoring/objects';
 import { PATHS } from '@ml-platform/contract/names';
 import type { WorkloadMeta } from './strategies';
 
-/** ClusterIP Service on port 80; `scrape` marks the one the ServiceMonitor reads (never the preview). */
-export function service(meta: WorkloadMeta, name: string, port: number, scrape: boolean): IService {
+/**
+ * ClusterIP Service on port 80, plus the gRPC port when there is one (h2c, so that meshes and
+ * controllers speak HTTP/2 to it); `scrape` marks the one the ServiceMonitor reads (never the preview).
+ */
+export function service(
+  meta: WorkloadMeta,
+  name: string,
+  port: number,
+  scrape: boolean,
+  grpcPort = 0,
+): IService {
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -19,7 +28,20 @@ export function service(meta: WorkloadMeta, name: string, port: number, scrape: 
     spec: {
       type: 'ClusterIP',
       selector: meta.labels,
-      ports: [{ name: 'http', port: 80, targetPort: port, protocol: 'TCP' }],
+      ports: [
+        { name: 'http', port: 80, targetPort: port, protocol: 'TCP' },
+        ...(grpcPort
+          ? [
+              {
+                name: 'grpc',
+                port: grpcPort,
+                targetPort: grpcPort,
+                protocol: 'TCP' as const,
+                appProtocol: 'kubernetes.io/h2c',
+              },
+            ]
+          : []),
+      ],
     },
   };
 }
@@ -36,6 +58,8 @@ export function podDisruptionBudget(meta: WorkloadMeta): IPodDisruptionBudget {
 
 export interface NetworkPolicyOptions {
   port: number;
+  /** The gRPC port clients may reach too; 0: none. */
+  grpcPort: number;
   /** Where client traffic comes from: the VPC CIDR (ALB IP targets); unset: anywhere (local). */
   clientCidr?: string;
   monitoringNamespace: string;
@@ -61,7 +85,10 @@ export function networkPolicy(meta: WorkloadMeta, o: NetworkPolicyOptions): INet
       ingress: [
         {
           from: [{ ipBlock: { cidr: o.clientCidr ?? '0.0.0.0/0' } }],
-          ports: [{ protocol: 'TCP', port: o.port }],
+          ports: [
+            { protocol: 'TCP', port: o.port },
+            ...(o.grpcPort ? [{ protocol: 'TCP' as const, port: o.grpcPort }] : []),
+          ],
         },
         { from: [fromNamespace(o.monitoringNamespace)], ports: [{ protocol: 'TCP', port: o.port }] },
       ],
@@ -98,36 +125,45 @@ export function networkPolicy(meta: WorkloadMeta, o: NetworkPolicyOptions): INet
 
 export interface IngressOptions {
   serviceName: string;
+  /** The port the gRPC Ingress routes to (grpcIngress); 0: no gRPC Ingress. */
+  grpcPort?: number;
   scheme: 'internet-facing' | 'internal';
   host?: string;
   /** ACM certificate: HTTPS listener, HTTP redirected to it. */
   certificateArn?: string;
 }
 
-/**
- * An ALB (AWS Load Balancer Controller) routing only the OIP API (`/v2`) to the pods' IPs;
- * `/metrics` stays inside the cluster. The WAF ACL annotation is added by the caller when there is one.
- */
-export function ingress(meta: WorkloadMeta, o: IngressOptions): IIngress {
+/** The ALB both Ingresses join (one load balancer, one WAF ACL, one certificate). */
+export const ALB_GROUP = 'inference';
+
+function albAnnotations(o: IngressOptions, listenPorts: object[]): Record<string, string> {
   const annotations: Record<string, string> = {
+    'alb.ingress.kubernetes.io/group.name': ALB_GROUP,
     'alb.ingress.kubernetes.io/scheme': o.scheme,
     'alb.ingress.kubernetes.io/target-type': 'ip',
-    'alb.ingress.kubernetes.io/healthcheck-path': PATHS.ready,
     'alb.ingress.kubernetes.io/load-balancer-attributes':
       'idle_timeout.timeout_seconds=60,routing.http.drop_invalid_header_fields.enabled=true',
-    'alb.ingress.kubernetes.io/listen-ports': JSON.stringify(
-      o.certificateArn ? [{ HTTP: 80 }, { HTTPS: 443 }] : [{ HTTP: 80 }],
-    ),
+    'alb.ingress.kubernetes.io/listen-ports': JSON.stringify(listenPorts),
   };
   if (o.certificateArn) {
     annotations['alb.ingress.kubernetes.io/certificate-arn'] = o.certificateArn;
-    annotations['alb.ingress.kubernetes.io/ssl-redirect'] = '443';
     annotations['alb.ingress.kubernetes.io/ssl-policy'] = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
   }
+  return annotations;
+}
+
+function ingressObject(
+  meta: WorkloadMeta,
+  name: string,
+  annotations: Record<string, string>,
+  o: IngressOptions,
+  path: string,
+  port: string,
+): IIngress {
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
-    metadata: { name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations },
+    metadata: { name, namespace: meta.namespace, labels: meta.labels, annotations },
     spec: {
       ingressClassName: 'alb',
       rules: [
@@ -136,9 +172,9 @@ export function ingress(meta: WorkloadMeta, o: IngressOptions): IIngress {
           http: {
             paths: [
               {
-                path: '/v2',
+                path,
                 pathType: 'Prefix',
-                backend: { service: { name: o.serviceName, port: { name: 'http' } } },
+                backend: { service: { name: o.serviceName, port: { name: port } } },
               },
             ],
           },
@@ -146,4 +182,33 @@ export function ingress(meta: WorkloadMeta, o: IngressOptions): IIngress {
       ],
     },
   };
+}
+
+/**
+ * An ALB (AWS Load Balancer Controller) routing only the OIP API (`/v2`) to the pods' IPs;
+ * `/metrics` stays inside the cluster. The WAF ACL annotation is added by the caller when there is one.
+ */
+export function ingress(meta: WorkloadMeta, o: IngressOptions): IIngress {
+  const annotations = albAnnotations(o, o.certificateArn ? [{ HTTP: 80 }, { HTTPS: 443 }] : [{ HTTP: 80 }]);
+  annotations['alb.ingress.kubernetes.io/healthcheck-path'] = PATHS.ready;
+  if (o.certificateArn) annotations['alb.ingress.kubernetes.io/ssl-redirect'] = '443';
+  return ingressObject(meta, meta.name, annotations, o, '/v2', 'http');
+}
+
+/** gRPC methods are paths under their service's full name; only the inference API goes public. */
+export const GRPC_PUBLIC_PATH = '/inference.GRPCInferenceService';
+
+/**
+ * The gRPC Ingress: a second Ingress on the same ALB (group) whose target group speaks gRPC to the
+ * pods' gRPC port (backend-protocol-version GRPC), health-checked with grpc.health.v1. The ALB
+ * serves gRPC only on an HTTPS listener, so it needs the certificate; health and reflection stay
+ * inside the cluster. The caller adds the same WAF ACL annotation as on the REST Ingress.
+ */
+export function grpcIngress(meta: WorkloadMeta, o: IngressOptions & { certificateArn: string }): IIngress {
+  const annotations = albAnnotations(o, [{ HTTPS: 443 }]);
+  annotations['alb.ingress.kubernetes.io/backend-protocol-version'] = 'GRPC';
+  annotations['alb.ingress.kubernetes.io/healthcheck-path'] = '/grpc.health.v1.Health/Check';
+  // gRPC status 0 (OK): the Check answers OK with SERVING or NOT_SERVING, so readiness stays the kubelet's.
+  annotations['alb.ingress.kubernetes.io/success-codes'] = '0';
+  return ingressObject(meta, `${meta.name}-grpc`, annotations, o, GRPC_PUBLIC_PATH, 'grpc');
 }

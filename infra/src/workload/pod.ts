@@ -5,6 +5,10 @@ import type { ITopologySpreadConstraint } from 'kubernetes-models/v1/TopologySpr
 import { ENV, PATHS } from '@ml-platform/contract/names';
 import { GPU_RESOURCE, GPU_TOLERATION } from '../k8s/scheduling';
 
+/** grpc.health.v1 service names the gRPC health service answers (service/src/grpc/health.ts). */
+export const GRPC_HEALTH = { live: 'liveness', ready: '' } as const;
+/** The gRPC port's default, as the service's GRPC_PORT. */
+export const DEFAULT_GRPC_PORT = 8081;
 export const MODEL_DIR = '/models';
 export const API_KEYS_DIR = '/etc/inference/api-keys';
 export const API_KEYS_FILE_NAME = 'api-keys.json';
@@ -15,6 +19,13 @@ export interface InferencePodOptions {
   labels: Record<string, string>;
   image: string;
   port: number;
+  /** The Open Inference Protocol over gRPC (GRPC_PORT); 0 turns it off. */
+  grpcPort: number;
+  /**
+   * What the kubelet probes: the REST health endpoints, or grpc.health.v1 on the gRPC port (service
+   * '' for readiness, 'liveness' for liveness; service/src/grpc/health.ts). Default http.
+   */
+  probes?: 'http' | 'grpc';
   serviceAccountName: string;
   rateLimit: { requestsPerSecond: number; burst: number };
   requestTimeoutMs: number;
@@ -64,6 +75,7 @@ export function terminationGraceSeconds(requestTimeoutMs: number): number {
 export function serviceEnv(o: InferencePodOptions): IEnvVar[] {
   const env: IEnvVar[] = [
     { name: ENV.PORT, value: String(o.port) },
+    { name: ENV.GRPC_PORT, value: String(o.grpcPort) },
     { name: ENV.HOST, value: '0.0.0.0' },
     { name: ENV.RATE_LIMIT_RPS, value: String(o.rateLimit.requestsPerSecond) },
     { name: ENV.RATE_LIMIT_BURST, value: String(o.rateLimit.burst) },
@@ -116,7 +128,12 @@ export function inferencePodTemplate(o: InferencePodOptions): IPodTemplateSpec {
     whenUnsatisfiable: 'ScheduleAnyway',
     labelSelector: { matchLabels: o.labels },
   });
-  const http = (path: string) => ({ httpGet: { path, port: 'http' }, timeoutSeconds: 2 });
+  if (o.probes === 'grpc' && o.grpcPort === 0) throw new Error('gRPC probes need a gRPC port (grpcPort > 0)');
+  const probe = (path: string, grpcService: string) =>
+    o.probes === 'grpc'
+      ? { grpc: { port: o.grpcPort, service: grpcService }, timeoutSeconds: 2 }
+      : { httpGet: { path, port: 'http' }, timeoutSeconds: 2 };
+  const ready = probe(PATHS.ready, GRPC_HEALTH.ready);
   return {
     metadata: { labels: o.labels },
     spec: {
@@ -166,14 +183,17 @@ export function inferencePodTemplate(o: InferencePodOptions): IPodTemplateSpec {
         {
           name: 'inference',
           image: o.image,
-          ports: [{ name: 'http', containerPort: o.port }],
+          ports: [
+            { name: 'http', containerPort: o.port },
+            ...(o.grpcPort ? [{ name: 'grpc', containerPort: o.grpcPort }] : []),
+          ],
           env: serviceEnv(o),
           resources: { requests, limits },
           securityContext: hardened,
           // Model load and warm-up can take minutes; liveness waits for the startup probe.
-          startupProbe: { ...http(PATHS.ready), periodSeconds: 5, failureThreshold: 120 },
-          readinessProbe: { ...http(PATHS.ready), periodSeconds: 5, failureThreshold: 2 },
-          livenessProbe: { ...http(PATHS.live), periodSeconds: 10, failureThreshold: 3 },
+          startupProbe: { ...ready, periodSeconds: 5, failureThreshold: 120 },
+          readinessProbe: { ...ready, periodSeconds: 5, failureThreshold: 2 },
+          livenessProbe: { ...probe(PATHS.live, GRPC_HEALTH.live), periodSeconds: 10, failureThreshold: 3 },
           // Lets the load balancer deregister the pod before the service starts refusing work.
           lifecycle: { preStop: { sleep: { seconds: 5 } } },
           volumeMounts: mounts,

@@ -9,9 +9,16 @@ import { helmRelease } from '../k8s/helm';
 import { kube, restrictedNamespace } from '../k8s/kube';
 import { systemNodeSelector } from '../k8s/scheduling';
 import { apiKeysFile } from './api-keys';
-import { ingress, networkPolicy, podDisruptionBudget, service, type NetworkPolicyOptions } from './exposure';
+import {
+  grpcIngress,
+  ingress,
+  networkPolicy,
+  podDisruptionBudget,
+  service,
+  type NetworkPolicyOptions,
+} from './exposure';
 import { modelBucket, modelReadStatements } from './model-bucket';
-import { API_KEYS_FILE_NAME, inferencePodTemplate } from './pod';
+import { API_KEYS_FILE_NAME, DEFAULT_GRPC_PORT, inferencePodTemplate } from './pod';
 import {
   analysisTemplate,
   blueGreenRollout,
@@ -30,6 +37,10 @@ export interface ServiceWorkloadArgs {
   image: string;
   /** Default 8080. */
   port?: number;
+  /** The gRPC port (GRPC_PORT), default 8081; 0 turns gRPC off. */
+  grpcPort?: number;
+  /** What the kubelet probes: REST health (default) or grpc.health.v1. */
+  probes?: 'http' | 'grpc';
   /** `canary` and `blue-green` use Argo Rollouts with SLA analysis; `rolling` a Deployment. Default rolling. */
   strategy?: RolloutStrategy;
   sla: Sla;
@@ -98,6 +109,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     super('ml-platform:workload:ServiceWorkload', name, {}, opts);
     const strategy = args.strategy ?? 'rolling';
     const port = args.port ?? 8080;
+    const grpcPort = args.grpcPort ?? DEFAULT_GRPC_PORT;
     const namespace = args.namespace ?? 'inference';
     this.namespace = namespace;
     const meta: WorkloadMeta = {
@@ -229,6 +241,8 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       labels: meta.labels,
       image: args.image,
       port,
+      grpcPort,
+      probes: args.probes,
       serviceAccountName: SERVICE_NAME,
       rateLimit: args.rateLimit,
       requestTimeoutMs: args.requestTimeoutMs,
@@ -266,7 +280,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       this.scaleTarget = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: SERVICE_NAME };
     }
 
-    kube('inference', service(meta, SERVICE_NAME, port, true), k8sOpts);
+    kube('inference', service(meta, SERVICE_NAME, port, true, grpcPort), k8sOpts);
     if (strategy === 'blue-green')
       kube('inference-preview', service(meta, `${SERVICE_NAME}-preview`, port, false), k8sOpts);
     kube('inference', podDisruptionBudget(meta), k8sOpts);
@@ -274,6 +288,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       'inference',
       networkPolicy(meta, {
         port,
+        grpcPort,
         clientCidr: args.aws?.vpcCidr,
         monitoringNamespace: args.monitoringNamespace,
         redis: args.redisNetwork,
@@ -286,23 +301,33 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     const ing = args.aws?.ingress;
     this.endpoint = pulumi.output(`http://${SERVICE_NAME}.${namespace}.svc.cluster.local`);
     if (ing) {
-      const object = ingress(meta, {
-        serviceName: SERVICE_NAME,
-        scheme: ing.scheme,
-        host: ing.host,
-        certificateArn: ing.certificateArn,
-      });
-      const annotations: Record<string, pulumi.Input<string>> = { ...object.metadata?.annotations };
+      const options = { serviceName: SERVICE_NAME, scheme: ing.scheme, host: ing.host };
+      const object = ingress(meta, { ...options, certificateArn: ing.certificateArn });
+      // One WAF ACL for the whole ALB: the gRPC Ingress carries the same annotation as REST's, as
+      // the pack's grpc-endpoint policy checks.
+      const edge: Record<string, pulumi.Input<string>> = {};
       if (ing.wafRateLimitPer5Min !== undefined) {
         const topicArn = args.aws?.alarmTopicArn;
-        annotations['alb.ingress.kubernetes.io/wafv2-acl-arn'] = rateLimitWebAcl(
+        edge['alb.ingress.kubernetes.io/wafv2-acl-arn'] = rateLimitWebAcl(
           `${args.aws?.clusterName}-waf`,
           ing.wafRateLimitPer5Min,
           this,
           topicArn && args.aws ? { region: args.aws.region, topicArn } : undefined,
         ).arn;
       }
-      const res = kube('inference', { ...object, metadata: { ...object.metadata, annotations } }, k8sOpts);
+      const withEdge = (o: typeof object) => ({
+        ...o,
+        metadata: { ...o.metadata, annotations: { ...o.metadata?.annotations, ...edge } },
+      });
+      const res = kube('inference', withEdge(object), k8sOpts);
+      // The ALB speaks gRPC only on an HTTPS listener: no certificate, no public gRPC.
+      if (grpcPort && ing.certificateArn) {
+        kube(
+          'inference-grpc',
+          withEdge(grpcIngress(meta, { ...options, certificateArn: ing.certificateArn })),
+          k8sOpts,
+        );
+      }
       const scheme = ing.certificateArn ? 'https' : 'http';
       this.endpoint = ing.host
         ? pulumi.output(`${scheme}://${ing.host}`)

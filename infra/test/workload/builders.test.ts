@@ -5,7 +5,7 @@ import { loadStackConfig } from '@ml-platform/stack-config';
 import { ApiKeyAuth } from '@ml-platform/service/guards/auth';
 import { ENV, histogramSeries, METRICS } from '@ml-platform/contract/names';
 import { apiKeysFile } from '../../src/workload/api-keys';
-import { ingress, networkPolicy } from '../../src/workload/exposure';
+import { grpcIngress, ingress, networkPolicy, service } from '../../src/workload/exposure';
 import {
   inferencePodTemplate,
   serviceEnv,
@@ -24,6 +24,7 @@ const base: InferencePodOptions = {
   labels: meta.labels,
   image: 'img:1',
   port: 8080,
+  grpcPort: 8081,
   serviceAccountName: 'inference',
   rateLimit: { requestsPerSecond: 100, burst: 200 },
   requestTimeoutMs: 1000,
@@ -151,7 +152,13 @@ describe('exposure', () => {
   });
 
   it('allows Redis egress to the VPC CIDR or to the in-cluster Redis pods', () => {
-    const common = { port: 8080, monitoringNamespace: 'monitoring', redisPort: 6379, podIdentity: false };
+    const common = {
+      port: 8080,
+      grpcPort: 8081,
+      monitoringNamespace: 'monitoring',
+      redisPort: 6379,
+      podIdentity: false,
+    };
     const vpc = networkPolicy(meta, { ...common, clientCidr: '10.0.0.0/16', redis: { cidr: '10.0.0.0/16' } });
     expect(vpc.spec?.egress?.[1]).toEqual({
       to: [{ ipBlock: { cidr: '10.0.0.0/16' } }],
@@ -168,6 +175,73 @@ describe('exposure', () => {
       },
     ]);
     expect(local.spec?.ingress?.[0].from).toEqual([{ ipBlock: { cidr: '0.0.0.0/0' } }]);
+  });
+});
+
+describe('gRPC exposure', () => {
+  it('the pod serves GRPC_PORT on a named port; probes use grpc.health.v1 when asked', () => {
+    const http = inferencePodTemplate(base).spec!.containers[0];
+    expect(http.env).toContainEqual({ name: 'GRPC_PORT', value: '8081' });
+    expect(http.ports).toEqual([
+      { name: 'http', containerPort: 8080 },
+      { name: 'grpc', containerPort: 8081 },
+    ]);
+    expect(http.readinessProbe?.httpGet?.path).toBe('/v2/health/ready');
+    const grpc = inferencePodTemplate({ ...base, probes: 'grpc' }).spec!.containers[0];
+    expect(grpc.readinessProbe).toMatchObject({ grpc: { port: 8081, service: '' } });
+    expect(grpc.startupProbe).toMatchObject({ grpc: { port: 8081, service: '' } });
+    expect(grpc.livenessProbe).toMatchObject({ grpc: { port: 8081, service: 'liveness' } });
+    expect(() => inferencePodTemplate({ ...base, grpcPort: 0, probes: 'grpc' })).toThrow(/gRPC probes need/);
+    const off = inferencePodTemplate({ ...base, grpcPort: 0 }).spec!.containers[0];
+    expect(off.ports).toEqual([{ name: 'http', containerPort: 8080 }]);
+    expect(off.env).toContainEqual({ name: 'GRPC_PORT', value: '0' });
+  });
+
+  it('the Service carries an h2c gRPC port and the NetworkPolicy lets clients reach it', () => {
+    expect(service(meta, 'inference', 8080, true, 8081).spec?.ports).toEqual([
+      { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' },
+      { name: 'grpc', port: 8081, targetPort: 8081, protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' },
+    ]);
+    expect(service(meta, 'inference', 8080, true).spec?.ports).toHaveLength(1);
+    const policy = networkPolicy(meta, {
+      port: 8080,
+      grpcPort: 8081,
+      monitoringNamespace: 'monitoring',
+      redisPort: 6379,
+      podIdentity: false,
+      redis: { cidr: '10.0.0.0/16' },
+    });
+    expect(policy.spec?.ingress?.[0].ports).toEqual([
+      { protocol: 'TCP', port: 8080 },
+      { protocol: 'TCP', port: 8081 },
+    ]);
+  });
+
+  it('the gRPC Ingress joins the REST ALB, speaks gRPC to the pods over HTTPS only, and routes only the inference API', () => {
+    const options = {
+      serviceName: 'inference',
+      scheme: 'internet-facing' as const,
+      certificateArn: 'arn:aws:acm:x',
+    };
+    const rest = ingress(meta, options);
+    const grpc = grpcIngress(meta, options);
+    expect(grpc.metadata?.name).toBe('inference-grpc');
+    expect(grpc.metadata?.annotations).toMatchObject({
+      'alb.ingress.kubernetes.io/group.name':
+        rest.metadata?.annotations?.['alb.ingress.kubernetes.io/group.name'],
+      'alb.ingress.kubernetes.io/backend-protocol-version': 'GRPC',
+      'alb.ingress.kubernetes.io/listen-ports': '[{"HTTPS":443}]',
+      'alb.ingress.kubernetes.io/certificate-arn': 'arn:aws:acm:x',
+      'alb.ingress.kubernetes.io/healthcheck-path': '/grpc.health.v1.Health/Check',
+      'alb.ingress.kubernetes.io/success-codes': '0',
+    });
+    expect(grpc.spec?.rules?.[0].http?.paths).toEqual([
+      {
+        path: '/inference.GRPCInferenceService',
+        pathType: 'Prefix',
+        backend: { service: { name: 'inference', port: { name: 'grpc' } } },
+      },
+    ]);
   });
 });
 

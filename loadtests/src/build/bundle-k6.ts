@@ -1,6 +1,8 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { listStacks, loadStackConfig, REPO_ROOT, type Sla } from '@ml-platform/stack-config';
+import { INFERENCE_PROTO } from '../local/grpc-driver';
 
 export const K6_SCRIPTS_DIR = path.resolve(__dirname, '..', '..', 'k6');
 export const DEFAULT_OUT_DIR = path.resolve(__dirname, '..', '..', 'dist');
@@ -29,6 +31,8 @@ export async function bundleK6(outDir = DEFAULT_OUT_DIR, root = REPO_ROOT): Prom
     logLevel: 'silent',
     metafile: true,
   });
+  // k6/oip-grpc.ts loads the proto from next to itself.
+  fs.copyFileSync(INFERENCE_PROTO, path.join(outDir, path.basename(INFERENCE_PROTO)));
   return Object.keys(result.metafile.outputs)
     .filter((f) => f.endsWith('.js'))
     .map((f) => path.resolve(f));

@@ -9,11 +9,14 @@ export interface CliArgs {
   durationSec?: number;
   batchSize?: number;
   outDir: string;
+  /** REST (autocannon) or the gRPC API (a Node gRPC client); the target's host:port serves it. */
+  protocol: 'rest' | 'grpc';
 }
 
 export const USAGE =
   'usage: npm run loadtest -- --scenario <smoke|load|stress|spike|soak> --target <url> ' +
-  '[--stack <stack>] [--model <name>] [--duration <seconds>] [--batch-size <n>] [--out <dir>]\n' +
+  '[--stack <stack>] [--model <name>] [--duration <seconds>] [--batch-size <n>] [--out <dir>] ' +
+  '[--protocol <rest|grpc>]\n' +
   'An API key, if the target needs one, is read from LOADTEST_API_KEY.';
 
 export class UsageError extends Error {
@@ -45,6 +48,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
         duration: { type: 'string' },
         'batch-size': { type: 'string' },
         out: { type: 'string' },
+        protocol: { type: 'string', default: 'rest' },
       },
       strict: true,
       allowPositionals: false,
@@ -70,7 +74,12 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`--target must use http or https, got "${url.protocol}"`);
   }
+  const protocol = values.protocol;
+  if (protocol !== 'rest' && protocol !== 'grpc') {
+    throw new UsageError(`--protocol must be rest or grpc, got "${protocol}"`);
+  }
   return {
+    protocol,
     scenario,
     target: url.toString().replace(/\/+$/, ''),
     stack: values.stack ?? 'local',

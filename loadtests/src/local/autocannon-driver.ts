@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import type { StepSamples } from './results';
+import { emptySamples, type StepSamples } from './results';
 import type { Step } from './plan';
 
 export interface DriveOptions {
@@ -36,16 +36,7 @@ export function distribute(total: number, parts: number): number[] {
  * Latencies are recorded per response, so exact percentiles (p95 included) can be computed.
  */
 export async function driveStep(step: Step, opts: DriveOptions): Promise<StepSamples> {
-  const samples: StepSamples = {
-    targetRps: step.rate,
-    plannedSec: step.durationSec,
-    elapsedSec: 0,
-    latenciesMs: [],
-    failedResponses: 0,
-    networkErrors: 0,
-    checkPasses: 0,
-    checkFails: 0,
-  };
+  const samples = emptySamples(step.rate, step.durationSec);
   const started = process.hrtime.bigint();
   if (step.rate <= 0) {
     await sleep(step.durationSec * 1000);

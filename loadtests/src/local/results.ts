@@ -17,6 +17,20 @@ export interface StepSamples {
   checkFails: number;
 }
 
+/** Nothing observed yet for a step of `targetRps` planned for `plannedSec`. */
+export function emptySamples(targetRps: number, plannedSec: number): StepSamples {
+  return {
+    targetRps,
+    plannedSec,
+    elapsedSec: 0,
+    latenciesMs: [],
+    failedResponses: 0,
+    networkErrors: 0,
+    checkPasses: 0,
+    checkFails: 0,
+  };
+}
+
 function requests(s: StepSamples): number {
   return s.latenciesMs.length + s.networkErrors;
 }

@@ -4,7 +4,9 @@ import { buildInferRequest, INFER_CHECKS, inferPath } from '../payload';
 import { buildReport, type LoadTestReport } from '../report/report';
 import { buildScenario, concurrencyFor, type ScenarioName } from '../scenarios';
 import { trendStats } from '../trend';
+import { toModelInferRequest } from '../grpc-payload';
 import { driveStep } from './autocannon-driver';
+import { driveGrpcStep, GrpcOipClient } from './grpc-driver';
 import { OipClient } from './oip-client';
 import { planSteps } from './plan';
 import { localMetrics, stageResults, type StepSamples } from './results';
@@ -19,6 +21,8 @@ export interface LocalRunOptions {
   batchSize?: number;
   /** Sent as a bearer token; never printed. */
   apiKey?: string;
+  /** Default rest; grpc drives ModelInfer on the target's host:port with a Node gRPC client. */
+  protocol?: 'rest' | 'grpc';
   /** Progress lines (one per step). */
   log?: (line: string) => void;
 }
@@ -34,10 +38,28 @@ export async function runLocalScenario(opts: LocalRunOptions): Promise<LoadTestR
   const def = buildScenario(opts.sla, opts.scenario, opts.durationSec);
   const target = opts.target.replace(/\/+$/, '');
   const headers: Record<string, string> = opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {};
-  const client = new OipClient(target, headers);
+  const grpcClient =
+    opts.protocol === 'grpc' ? new GrpcOipClient(new URL(target).host, opts.apiKey) : undefined;
+  try {
+    return await runSteps(opts, def, target, headers, grpcClient);
+  } finally {
+    grpcClient?.close();
+  }
+}
+
+async function runSteps(
+  opts: LocalRunOptions,
+  def: ReturnType<typeof buildScenario>,
+  target: string,
+  headers: Record<string, string>,
+  grpcClient: GrpcOipClient | undefined,
+): Promise<LoadTestReport> {
+  const client = grpcClient ?? new OipClient(target, headers);
   await client.assertReady();
   const model = opts.model ?? (await client.firstModel());
-  const metadata = await client.metadata(model);
+  const metadata = grpcClient
+    ? await grpcClient.modelMetadata(model)
+    : await (client as OipClient).metadata(model);
   const stats = trendStats(def.thresholds);
   const abortDelaySec = Math.min(
     ...Object.values(def.thresholds)
@@ -50,15 +72,24 @@ export async function runLocalScenario(opts: LocalRunOptions): Promise<LoadTestR
   let aborted: string | null = null;
   let elapsed = 0;
   for (const [i, step] of planSteps(def.profile).entries()) {
-    const s = await driveStep(step, {
-      target,
-      path: inferPath(model),
-      headers,
-      body: () => JSON.stringify(buildInferRequest(metadata, { batchSize: opts.batchSize })),
-      checks: INFER_CHECKS,
-      connections: concurrencyFor(step.rate, opts.sla),
-      timeoutSec: REQUEST_TIMEOUT_SEC,
-    });
+    const payload = () => buildInferRequest(metadata, { batchSize: opts.batchSize });
+    const connections = concurrencyFor(step.rate, opts.sla);
+    const s = grpcClient
+      ? await driveGrpcStep(step, {
+          client: grpcClient,
+          request: () => toModelInferRequest(model, payload()),
+          connections,
+          timeoutSec: REQUEST_TIMEOUT_SEC,
+        })
+      : await driveStep(step, {
+          target,
+          path: inferPath(model),
+          headers,
+          body: () => JSON.stringify(payload()),
+          checks: INFER_CHECKS,
+          connections,
+          timeoutSec: REQUEST_TIMEOUT_SEC,
+        });
     samples.push(s);
     elapsed += s.elapsedSec;
     opts.log?.(
@@ -77,7 +108,7 @@ export async function runLocalScenario(opts: LocalRunOptions): Promise<LoadTestR
 
   const metrics = localMetrics(samples, stats);
   return buildReport({
-    tool: 'autocannon',
+    tool: grpcClient ? 'grpc-js' : 'autocannon',
     scenario: def.name,
     description: def.description,
     stack: opts.stack,

@@ -17,7 +17,7 @@ export interface StageResult {
 
 /** The one report format both k6 (handleSummary) and the local runner write. */
 export interface LoadTestReport {
-  tool: 'k6' | 'autocannon';
+  tool: 'k6' | 'autocannon' | 'grpc-js';
   scenario: string;
   description: string;
   stack: string | null;

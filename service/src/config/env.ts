@@ -24,6 +24,8 @@ const positive = (max: number) => {
  */
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(8080),
+  /** The Open Inference Protocol over gRPC (service/src/grpc), next to REST; 0 turns it off. */
+  GRPC_PORT: int(0, 65535).default(8081),
   HOST: z.string().min(1).default('127.0.0.1'),
   MODEL_REPOSITORY: z
     .string()

@@ -18,36 +18,28 @@
  *   8. record    metrics by model/version/status, a log line, the span's end
  *   9. observe   phase: deferred past the written response (drift)
  *
+ * Steps 5 and 6 (createInferPipeline) and 8 and 9 (pipeline/inference.ts) are shared with the gRPC
+ * front door (grpc/server.ts).
  * New steps belong in a phase hook, not in this function.
  */
 import { HEADERS } from '@ml-platform/contract/names';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
-import type { InferenceEngine, InferRequest, InferResult } from '../core/engine';
-import { ServiceError, badRequest, clientClosedRequest } from '../core/errors';
-import type { ServiceMetrics } from '../observability/metrics';
+import type { InferRequest, InferResult } from '../core/engine';
+import { badRequest, clientClosedRequest } from '../core/errors';
 import type { RouteDecision } from '../traffic/router';
 import { ShadowAgreement } from '../traffic/shadow-agreement';
-import type { TrafficRouter } from '../traffic/traffic-router';
-import { traceIdOf, type Tracing } from '../observability/tracing';
 import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
-import type { CallContext, InferCallContext, RequestPipeline } from '../pipeline/phases';
-import { composeExecution, deferredObservers, runAdmit } from '../pipeline/run';
+import { createInferenceRecorder, type InferenceDeps } from '../pipeline/inference';
+import type { CallContext, InferCallContext } from '../pipeline/phases';
+import { composeExecution, runAdmit } from '../pipeline/run';
 import { inferCallContext } from './admit-call';
 import { readBody } from './read-body';
 import { requestIdOf } from './request-id';
 import { sendError } from './respond';
 
-export interface InferHandlerDeps {
-  engine: InferenceEngine;
-  router: Pick<TrafficRouter, 'decide'>;
-  pipeline: RequestPipeline;
-  metrics: ServiceMetrics;
-  tracing: Tracing;
-  logger: Logger;
+export interface InferHandlerDeps extends InferenceDeps {
   maxBodyBytes: number;
-  requestTimeoutMs: number;
 }
 
 const INFER_PATH = /^\/v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer(?:\?.*)?$/;
@@ -82,9 +74,6 @@ function headerLengthOf(req: IncomingMessage): number | undefined {
   return Number(h);
 }
 
-/** Label for a model or version that does not exist: names from the URL must not become label values. */
-const UNKNOWN = '(unknown)';
-
 /**
  * A decoded request's steps 5 and 6: `request` is routed and has its deadline (the observe hooks
  * get it, answered or not); `run` goes through the around hooks to the executor.
@@ -93,6 +82,8 @@ export type InferPipeline = (
   call: CallContext & { model: string },
   version: string | undefined,
   decoded: DecodedInferRequest,
+  /** A cap on the deadline besides the `timeout` parameter and REQUEST_TIMEOUT_MS (a gRPC call's own). */
+  budgetMs?: number,
 ) => { request: InferRequest; decision: RouteDecision; run(): Promise<InferResult> };
 
 /**
@@ -124,11 +115,11 @@ export function createInferPipeline(
     );
   }
 
-  return (call, version, decoded) => {
+  return (call, version, decoded, budgetMs = Infinity) => {
     // 5. route, deadline
     const decision = deps.router.decide(call.model, version, call.headers);
     call.setHeader(HEADERS.modelVariant, decision.variant);
-    const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs);
+    const budget = Math.min(decoded.timeoutMs ?? Infinity, deps.requestTimeoutMs, budgetMs);
     const request: InferRequest = {
       id: decoded.id,
       inputs: decoded.inputs,
@@ -148,21 +139,9 @@ export function createInferPipeline(
 }
 
 export function createInferHandler(deps: InferHandlerDeps) {
-  const { engine, pipeline, metrics, tracing, logger } = deps;
+  const { engine, pipeline, tracing } = deps;
   const execute = createInferPipeline(deps);
-  const observe = deferredObservers(pipeline.observe, (err) =>
-    logger.error({ err }, 'an observe hook failed'),
-  );
-
-  /**
-   * Bounded labels for a failed request: only names the repository holds (loaded or not) become
-   * label values; an unversioned URL has no version yet.
-   */
-  function errorLabels(route: InferRoute): [string, string] {
-    if (!engine.inRepository(route.model)) return [UNKNOWN, UNKNOWN];
-    if (route.version === undefined) return [route.model, ''];
-    return [route.model, engine.inRepository(route.model, route.version) ? route.version : UNKNOWN];
-  }
+  const record = createInferenceRecorder(deps);
 
   return async function handleInfer(
     req: IncomingMessage,
@@ -220,35 +199,20 @@ export function createInferHandler(deps: InferHandlerDeps) {
       failure = err;
       status = sendError(res, err);
     }
-    // 8. record
-    const [model, version] = result ? [result.modelName, result.modelVersion] : errorLabels(route);
-    const seconds = (performance.now() - started) / 1000;
-    metrics.requests.inc({ model, version, status: String(status) });
-    metrics.requestDuration.observe({ model, version }, seconds);
-    tracing.end(span, status);
-    if (status >= 400 || logger.isLevelEnabled('debug')) {
-      const fields = { requestId, traceId: traceIdOf(req.headers.traceparent), model: route.model, status };
-      if (status >= 500) {
-        // Overload (503) and deadlines (504) are expected under load; anything else is a fault.
-        logger[failure instanceof ServiceError ? 'warn' : 'error'](
-          { ...fields, err: failure },
-          'inference failed',
-        );
-      } else if (status >= 400) {
-        logger.info({ ...fields, error: (failure as Error).message }, 'inference rejected');
-      } else {
-        logger.debug({ ...fields, version, ms: seconds * 1000 }, 'inference');
-      }
-    }
-    // 9. observe
+    // 8. record, 9. observe
     const servedBy = res.getHeader(HEADERS.servedBy);
-    observe?.({
+    record({
+      protocol: 'rest',
       model: route.model,
+      version: route.version,
       requestId,
+      headers: req.headers,
+      span,
+      started,
+      status,
+      failure,
       request,
       result,
-      status,
-      seconds,
       route: decision,
       servedBy: typeof servedBy === 'string' ? servedBy : undefined,
     });

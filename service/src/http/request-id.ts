@@ -5,7 +5,11 @@ import type { IncomingMessage } from 'node:http';
 /** A client's id is kept when it is short and printable (it lands in logs and headers). */
 const ACCEPTABLE = /^[\w.:@/+=-]{1,128}$/;
 
-export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers[HEADERS.requestId];
+/** The client's `x-request-id` when acceptable, else a fresh one (REST header or gRPC metadata). */
+export function requestIdFrom(given: string | string[] | undefined): string {
   return typeof given === 'string' && ACCEPTABLE.test(given) ? given : randomUUID();
+}
+
+export function requestIdOf(req: IncomingMessage): string {
+  return requestIdFrom(req.headers[HEADERS.requestId]);
 }

@@ -42,12 +42,15 @@ export interface InferenceServer {
   listen(port: number, host: string): Promise<AddressInfo>;
   /** Engine ready and not draining: what /v2/health/ready answers. */
   isReady(): boolean;
+  /** Metrics text and repository operations, for this process or the whole cluster. */
+  readonly ops: ClusterOps;
   /**
    * Graceful stop: readiness false at once, no new connections, every accepted request answered
    * (queued ones included), then the engine closes. Resolves true when that finished within
-   * `timeoutMs`; false when it had to cut connections.
+   * `timeoutMs`; false when it had to cut connections. `otherDoor` is another front door's drain
+   * (gRPC): the engine closes only once it settled too, and its false makes the drain unclean.
    */
-  drain(timeoutMs: number): Promise<boolean>;
+  drain(timeoutMs: number, otherDoor?: Promise<boolean>): Promise<boolean>;
 }
 
 /**
@@ -119,6 +122,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   return {
     server,
     isReady,
+    ops,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -128,7 +132,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
         });
       });
     },
-    async drain(timeoutMs) {
+    async drain(timeoutMs, otherDoor = Promise.resolve(true)) {
       draining = true;
       // onnxruntime runs on this event loop, so connections the kernel has completed may not have
       // been accepted yet. Two check phases bracket one poll phase, which accepts them; then stop
@@ -137,7 +141,10 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
       // after their response (Connection: close) or once everything is answered.
       for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
       const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
-      const answered = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+      const answeredHere =
+        inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+      let otherClean = true;
+      const answered = Promise.all([answeredHere, otherDoor.then((clean) => (otherClean = clean))]);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
       const finished = await Promise.race([
@@ -151,7 +158,7 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
       ]);
       clearTimeout(timer);
       if (!finished) server.closeAllConnections();
-      return finished;
+      return finished && otherClean;
     },
   };
 }

@@ -64,8 +64,8 @@ type ModelLabel = (typeof MODEL_LABELS)[number];
 
 /** The core service metrics; guards define theirs on the same registry with the helpers above. */
 export class ServiceMetrics {
-  readonly requests: Counter<ModelLabel | 'status'>;
-  readonly requestDuration: Histogram<ModelLabel>;
+  readonly requests: Counter<ModelLabel | 'status' | 'protocol'>;
+  readonly requestDuration: Histogram<ModelLabel | 'protocol'>;
   readonly queueDuration: Histogram<ModelLabel>;
   readonly computeDuration: Histogram<ModelLabel>;
   readonly batchSize: Histogram<ModelLabel>;
@@ -80,11 +80,11 @@ export class ServiceMetrics {
   constructor(readonly registry: Registry) {
     this.requests = defineCounter(registry, {
       ...METRICS.requests,
-      help: 'Inference requests answered, by HTTP status.',
+      help: 'Inference requests answered, by HTTP status (a gRPC call counts as its HTTP equivalent) and protocol.',
     });
     this.requestDuration = defineHistogram(registry, {
       ...METRICS.requestDuration,
-      help: 'Time from request arrival to response, for inference requests.',
+      help: 'Time from request arrival to response, for inference requests, by protocol.',
       buckets: LATENCY_BUCKETS,
     });
     this.queueDuration = defineHistogram(registry, {

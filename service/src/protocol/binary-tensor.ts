@@ -16,13 +16,15 @@ export function tensorDataFromBinary(
   datatype: Datatype,
   elements: number,
   bytes: Buffer,
+  /** How the caller's protocol names the byte count, for the error message. */
+  field = 'binary_data_size',
 ): TensorData {
   const info = DATATYPE_INFO[datatype];
   if (info.kind === 'bytes') return decodeBytesElements(name, elements, bytes);
   const expected = elements * info.byteSize;
   if (bytes.length !== expected) {
     throw badRequest(
-      `input '${name}': binary_data_size is ${bytes.length} bytes, expected ${expected} ` +
+      `input '${name}': ${field} is ${bytes.length} bytes, expected ${expected} ` +
         `(${elements} elements of ${datatype} at ${info.byteSize} bytes each)`,
     );
   }

@@ -1,7 +1,7 @@
 import { DATATYPES } from '@ml-platform/contract/names';
 import { elementCount } from '../core/datatypes';
 import { badRequest } from '../core/errors';
-import type { Datatype, Tensor } from '../core/tensor';
+import type { Datatype, Tensor, TensorData } from '../core/tensor';
 import { tensorDataFromBinary } from './binary-tensor';
 import { flattenData, tensorDataFromJson } from './json-tensor';
 
@@ -71,6 +71,25 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** One input's declared header, checked; its data comes from the front door's own encoding. */
+export interface InputHeader {
+  name: string;
+  datatype: Datatype;
+  shape: number[];
+  elements: number;
+  parameters: Parameters;
+}
+
+/**
+ * Where an input's elements are: REST's JSON `data` or binary section, gRPC's typed `contents` or
+ * `raw_input_contents`. Called once per input, in input order.
+ */
+export type InputDataSource = (
+  input: Record<string, unknown>,
+  header: InputHeader,
+  index: number,
+) => TensorData;
+
 /**
  * Decodes an inference request body. `headerLength` is the `Inference-Header-Content-Length`
  * header: when present the JSON is that many leading bytes and the rest is the binary section,
@@ -84,6 +103,46 @@ export function decodeInferRequest(body: Buffer, headerLength?: number): Decoded
   }
   const jsonEnd = headerLength ?? body.length;
   const root = parseJson(body.toString('utf8', 0, jsonEnd));
+  let offset = jsonEnd;
+  const decoded = decodeInferObject(root, (raw, { name, datatype, shape, elements, parameters }) => {
+    const binarySize = parameters.binary_data_size;
+    if (binarySize !== undefined) {
+      if (typeof binarySize !== 'number' || !Number.isSafeInteger(binarySize) || binarySize < 0) {
+        throw badRequest(`input '${name}': binary_data_size must be a non-negative integer`);
+      }
+      if (raw.data !== undefined) throw badRequest(`input '${name}': has both data and binary_data_size`);
+      if (offset + binarySize > body.length) {
+        throw badRequest(
+          `input '${name}': binary_data_size ${binarySize} runs past the end of the body ` +
+            `(${body.length - offset} binary bytes left; is Inference-Header-Content-Length set?)`,
+        );
+      }
+      const bytes = body.subarray(offset, offset + binarySize);
+      offset += binarySize;
+      return tensorDataFromBinary(name, datatype, elements, bytes);
+    }
+    if (!Array.isArray(raw.data)) throw badRequest(`input '${name}': data must be an array (flat or nested)`);
+    const values = flattenData(name, raw.data, shape);
+    if (values.length !== elements) {
+      throw badRequest(
+        `input '${name}': shape ${JSON.stringify(raw.shape)} needs ${elements} elements, data has ${values.length}`,
+      );
+    }
+    return tensorDataFromJson(name, datatype, values);
+  });
+  if (offset !== body.length) {
+    throw badRequest(
+      `${body.length - offset} bytes after the JSON header are not claimed by any input's binary_data_size`,
+    );
+  }
+  return decoded;
+}
+
+/**
+ * Decodes a request already parsed into the protocol's JSON shape (`id`, `parameters`, `inputs`,
+ * `outputs`): the checks both front doors share, each naming the offending field.
+ */
+export function decodeInferObject(root: unknown, dataOf: InputDataSource): DecodedInferRequest {
   if (!isObject(root)) throw badRequest('request body must be a JSON object with an "inputs" array');
 
   if (root.id !== undefined && typeof root.id !== 'string') throw badRequest('id must be a string');
@@ -98,7 +157,6 @@ export function decodeInferRequest(body: Buffer, headerLength?: number): Decoded
     throw badRequest('inputs must be a non-empty array of {name, shape, datatype, data}');
   }
   const seen = new Set<string>();
-  let offset = jsonEnd;
   const inputs: Tensor[] = root.inputs.map((raw: unknown, i: number) => {
     if (!isObject(raw)) throw badRequest(`inputs[${i}] must be an object`);
     const name = raw.name;
@@ -115,39 +173,9 @@ export function decodeInferRequest(body: Buffer, headerLength?: number): Decoded
     }
     const dt = datatype as Datatype;
     const params = parseParameters(raw.parameters, `input '${name}' parameters`);
-    const elements = elementCount(shape);
-    const binarySize = params.binary_data_size;
-
-    if (binarySize !== undefined) {
-      if (typeof binarySize !== 'number' || !Number.isSafeInteger(binarySize) || binarySize < 0) {
-        throw badRequest(`input '${name}': binary_data_size must be a non-negative integer`);
-      }
-      if (raw.data !== undefined) throw badRequest(`input '${name}': has both data and binary_data_size`);
-      if (offset + binarySize > body.length) {
-        throw badRequest(
-          `input '${name}': binary_data_size ${binarySize} runs past the end of the body ` +
-            `(${body.length - offset} binary bytes left; is Inference-Header-Content-Length set?)`,
-        );
-      }
-      const bytes = body.subarray(offset, offset + binarySize);
-      offset += binarySize;
-      return { name, datatype: dt, shape, data: tensorDataFromBinary(name, dt, elements, bytes) };
-    }
-
-    if (!Array.isArray(raw.data)) throw badRequest(`input '${name}': data must be an array (flat or nested)`);
-    const values = flattenData(name, raw.data, shape);
-    if (values.length !== elements) {
-      throw badRequest(
-        `input '${name}': shape ${JSON.stringify(shape)} needs ${elements} elements, data has ${values.length}`,
-      );
-    }
-    return { name, datatype: dt, shape, data: tensorDataFromJson(name, dt, values) };
+    const header = { name, datatype: dt, shape, elements: elementCount(shape), parameters: params };
+    return { name, datatype: dt, shape, data: dataOf(raw, header, i) };
   });
-  if (offset !== body.length) {
-    throw badRequest(
-      `${body.length - offset} bytes after the JSON header are not claimed by any input's binary_data_size`,
-    );
-  }
 
   let outputs: RequestedOutput[] | undefined;
   // An empty list asks for nothing in particular, which the protocol reads as every output.

@@ -22,7 +22,7 @@ interface OutputJson {
 }
 
 /** The outputs to send, in request order, each with its form; unknown names are a 400. */
-function selectOutputs(
+export function selectOutputs(
   request: DecodedInferRequest,
   result: InferResult,
   classesOf: (output: string) => OutputClasses,

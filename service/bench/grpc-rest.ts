@@ -1,0 +1,185 @@
+/**
+ * gRPC with raw contents against REST JSON and REST binary (the binary tensor extension), on the
+ * classifier and on heavy-mlp, on one service process (WORKERS=1, production guards, cache off).
+ * Each mode gets the same open-loop offered load over 64 concurrent connections or streams, in
+ * short rounds that rotate the order of the modes, so that the shared machine's noise hits all of
+ * them alike; the medians over the rounds are printed with the server's CPU per answered request.
+ *
+ *   npx tsx service/bench/grpc-rest.ts [--rounds 8] [--seconds 3] [--rate-classifier 1500] [--rate-heavy 300]
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadProtos } from '../src/grpc/proto';
+import { freePort } from '../../test/support/redis-server';
+import { percentile } from '../../test/support/load';
+import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
+import { grpcOpenLoop } from './grpc-open-loop';
+import { openLoop, type OpenLoopResult } from './open-loop';
+import { processCpuMs } from './process-cpu';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return Number(i > 0 ? process.argv[i + 1] : fallback);
+};
+const ROUNDS = arg('rounds', '8');
+const SECONDS = arg('seconds', '3');
+const STREAMS = 64;
+
+interface Workload {
+  name: string;
+  path: string;
+  model: string;
+  version: string;
+  input: string;
+  shape: number[];
+  values: number[];
+  rate: number;
+}
+
+const row: number[] = JSON.parse(
+  readFileSync(path.join(REPO_ROOT, 'models', 'breast-cancer', 'testdata', 'test.json'), 'utf8'),
+).inputs[0];
+const WORKLOADS: Workload[] = [
+  {
+    name: 'classifier (breast-cancer, 1x30 FP32)',
+    path: 'breast-cancer/versions/1',
+    model: 'breast-cancer',
+    version: '1',
+    input: 'input',
+    shape: [1, 30],
+    values: row,
+    rate: arg('rate-classifier', '1500'),
+  },
+  {
+    name: 'heavy-mlp (1x256 FP32)',
+    path: 'heavy-mlp',
+    model: 'heavy-mlp',
+    version: '',
+    input: 'input',
+    shape: [1, 256],
+    values: Array.from({ length: 256 }, (_, i) => ((i % 13) - 6) / 10),
+    rate: arg('rate-heavy', '300'),
+  },
+];
+
+type Mode = 'rest-json' | 'rest-binary' | 'grpc-raw';
+const MODES: Mode[] = ['rest-json', 'rest-binary', 'grpc-raw'];
+
+const modelInfer = loadProtos()['inference.GRPCInferenceService'] as unknown as {
+  ModelInfer: { path: string; requestSerialize(value: unknown): Buffer };
+};
+
+function restJson(w: Workload): string {
+  return JSON.stringify({
+    parameters: { cache: false },
+    inputs: [{ name: w.input, datatype: 'FP32', shape: w.shape, data: w.values }],
+  });
+}
+
+function restBinary(w: Workload): { body: Buffer; headerLength: number } {
+  const tensor = Buffer.from(Float32Array.from(w.values).buffer);
+  const header = Buffer.from(
+    JSON.stringify({
+      parameters: { cache: false, binary_data_output: true },
+      inputs: [
+        { name: w.input, datatype: 'FP32', shape: w.shape, parameters: { binary_data_size: tensor.length } },
+      ],
+    }),
+  );
+  return { body: Buffer.concat([header, tensor]), headerLength: header.length };
+}
+
+function grpcRaw(w: Workload): Buffer {
+  return modelInfer.ModelInfer.requestSerialize({
+    model_name: w.model,
+    model_version: w.version,
+    parameters: { cache: { bool_param: false } },
+    inputs: [{ name: w.input, datatype: 'FP32', shape: w.shape }],
+    raw_input_contents: [Buffer.from(Float32Array.from(w.values).buffer)],
+  });
+}
+
+interface Round {
+  throughput: number;
+  cpuUsPerRequest: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+const median = (xs: number[]) => percentile(xs, 50);
+
+async function main() {
+  const grpcPort = await freePort();
+  const svc = await startServiceProcess(
+    { WORKERS: '1', LOG_LEVEL: 'info', GRPC_PORT: String(grpcPort) },
+    60_000,
+  );
+  await waitReady(svc, 60_000);
+  const run = (w: Workload, mode: Mode): Promise<OpenLoopResult> => {
+    const common = { rate: w.rate, seconds: SECONDS };
+    if (mode === 'grpc-raw') {
+      return grpcOpenLoop({
+        ...common,
+        target: `127.0.0.1:${grpcPort}`,
+        method: modelInfer.ModelInfer.path,
+        request: grpcRaw(w),
+        streams: STREAMS,
+      });
+    }
+    const path = `/v2/models/${w.path}/infer`;
+    if (mode === 'rest-json')
+      return openLoop({ ...common, origin: svc.url, path, body: restJson(w), connections: STREAMS });
+    const { body, headerLength } = restBinary(w);
+    return openLoop({
+      ...common,
+      origin: svc.url,
+      path,
+      body,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'inference-header-content-length': String(headerLength),
+      },
+      connections: STREAMS,
+    });
+  };
+  const round = async (w: Workload, mode: Mode): Promise<Round> => {
+    const cpu = processCpuMs(svc.child.pid!);
+    const r = await run(w, mode);
+    const answered = r.latenciesMs.length;
+    return {
+      throughput: answered / r.elapsedS,
+      cpuUsPerRequest: ((processCpuMs(svc.child.pid!) - cpu) * 1000) / answered,
+      p50: percentile(r.latenciesMs, 50),
+      p99: percentile(r.latenciesMs, 99),
+      failures: r.failures,
+    };
+  };
+  try {
+    for (const w of WORKLOADS) {
+      const rounds: Record<Mode, Round[]> = { 'rest-json': [], 'rest-binary': [], 'grpc-raw': [] };
+      for (const mode of MODES) await round(w, mode); // warm-up, not counted
+      for (let i = 0; i < ROUNDS; i++) {
+        // Rotate the order so that no mode always runs first after a pause, or last.
+        const order = MODES.map((_, k) => MODES[(k + i) % MODES.length]);
+        for (const mode of order) rounds[mode].push(await round(w, mode));
+      }
+      console.log(
+        `\n# ${w.name}: ${ROUNDS} rounds x ${SECONDS} s at ${w.rate}/s offered, ${STREAMS} connections/streams`,
+      );
+      console.log('| mode | answered/s | server CPU us/request | p50 ms | p99 ms | failures |');
+      console.log('|---|---|---|---|---|---|');
+      for (const mode of MODES) {
+        const rs = rounds[mode];
+        console.log(
+          `| ${mode} | ${median(rs.map((r) => r.throughput)).toFixed(0)} | ${median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1)} | ` +
+            `${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} | ${rs.reduce((s, r) => s + r.failures, 0)} |`,
+        );
+      }
+    }
+  } finally {
+    await svc.stop();
+  }
+}
+
+void main();
