@@ -5,6 +5,7 @@ import { PodAutoscaling } from './autoscaling/pod-autoscaling';
 import {
   estimateMonthlyCost,
   hourlyRates,
+  podCostPerHour,
   requestTimeoutMs,
   type StackConfig,
 } from '@ml-platform/stack-config';
@@ -75,6 +76,8 @@ export async function createPlatform(
     driftThreshold: s.monitoring.driftThreshold,
     queueSaturationDepth: s.monitoring.queueSaturationDepth,
     p99AlertMs: s.monitoring.p99AlertMs,
+    confidenceShiftThreshold: s.monitoring.confidenceShiftThreshold,
+    budget: s.budget,
     alertEmails: s.monitoring.alertEmails,
     webhookUrl: s.monitoring.webhookUrl,
     aws: cluster && { clusterName: cluster.name, region: s.region, storageClass: STORAGE_CLASS },
@@ -138,6 +141,7 @@ export async function createPlatform(
     sla: s.sla,
     rateLimit: s.rateLimit,
     requestTimeoutMs: requestTimeoutMs(s.sla),
+    podCostPerHourUsd: podCostPerHour(s).usdPerHour,
     resources: s.service.resources,
     gpu: s.service.gpu,
     nodeSelector: onCloud ? (s.service.gpu ? gpuNodeSelector : systemNodeSelector) : undefined,

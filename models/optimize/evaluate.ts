@@ -56,7 +56,9 @@ export async function predict(m: ModelUnderTest, heldOut: HeldOut): Promise<Pred
   const labels: number[] = [];
   for (const batch of heldOutBatches(m.signature, heldOut.inputs)) {
     const rows = m.signature.maxBatchSize > 0 ? batch.shape[0] : 1;
-    const [s, l] = await m.model.run([batch], names);
+    const {
+      outputs: [s, l],
+    } = await m.model.run([batch], names);
     scores.push(...splitRows(s, rows));
     if (l) labels.push(...Array.from(l.data as BigInt64Array | Int32Array, Number));
   }

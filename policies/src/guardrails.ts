@@ -1,6 +1,7 @@
 import type { Policies } from '@pulumi/policy';
 import { prodAvailabilityPolicy } from './checks/availability';
 import { budgetCoversMaxCostPolicy, budgetNotificationsPolicy } from './checks/budget';
+import { costAlertsPolicy } from './checks/cost-alerts';
 import { costAllocationTagsPolicy } from './checks/cost-tags';
 import { gpuNodeGroupsPolicy } from './checks/gpu-node-groups';
 import { grpcEndpointPolicy } from './checks/grpc-endpoint';
@@ -32,6 +33,7 @@ export const GUARDRAILS: readonly Guardrail[] = [
   grpcEndpointPolicy,
   budgetNotificationsPolicy,
   budgetCoversMaxCostPolicy,
+  costAlertsPolicy,
   gpuNodeGroupsPolicy,
   redisEncryptionPolicy,
   redisHighAvailabilityPolicy,

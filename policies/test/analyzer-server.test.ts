@@ -37,7 +37,7 @@ it('serves the pack under its name with every policy', async () => {
   expect(names).toEqual(
     expect.arrayContaining(['sla-alerts', 'budget-covers-max-cost', 'gpu-node-groups', 'redis-encryption']),
   );
-  expect(names).toHaveLength(18);
+  expect(names).toHaveLength(19);
 });
 
 it('reports a mandatory violation for an uncapped GPU group, reading the prod stack', async () => {

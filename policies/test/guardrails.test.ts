@@ -1,6 +1,7 @@
 import {
   alertmanagerRelease,
   budget,
+  costRules,
   deployment,
   goodStack,
   gpuNodeGroup,
@@ -28,6 +29,35 @@ function withReplaced(type: string, ...replacements: PlainResource[]): PlainReso
 async function violationsOf(resources: PlainResource[], policy: string, opts = {}): Promise<string[]> {
   return lines(await runPack(resources, opts)).filter((l) => l.startsWith(`${policy}: `));
 }
+
+describe('cost-alerts', () => {
+  const others = () => goodStack().filter((r) => r.name !== 'inference-cost');
+
+  it('passes the cost alerts the program generates from the budget', async () => {
+    expect(await violationsOf(goodStack(), 'cost-alerts')).toEqual([]);
+  });
+
+  it('fails a stack with a budget and no cost alerts', async () => {
+    expect(await violationsOf(others(), 'cost-alerts')).toEqual([
+      'cost-alerts: no PrometheusRule alert on cost per 1k predictions (inference_cost_usd_total over inference_requests_total)',
+      'cost-alerts: no PrometheusRule alert on the serving run-rate (inference_cost_usd_total)',
+    ]);
+  });
+
+  it('fails thresholds the budget cannot afford', async () => {
+    expect(await violationsOf([...others(), costRules(0.05, 15000)], 'cost-alerts')).toEqual([
+      "cost-alerts: cost per 1k predictions (inference_cost_usd_total over inference_requests_total) alert is looser than the budget: InferenceCostPer1kAboveBudget > 0.05; the budget's 15000 USD over a month at the SLA peak of 500 req/s is 0.0114155",
+      "cost-alerts: the serving run-rate (inference_cost_usd_total) alert is looser than the budget: InferenceCostRunRateAboveBudget > 15000; the budget's first threshold (50% of 15000 USD) is 7500",
+    ]);
+  });
+
+  it('does not apply to a stack without a budget', async () => {
+    const local = parseStackConfig(readStackFile(stackFile('local')));
+    expect(
+      lines(await runPack(others(), { stackConfig: local })).filter((l) => l.startsWith('cost-alerts')),
+    ).toEqual([]);
+  });
+});
 
 describe('the whole pack on a good prod stack', () => {
   it('reports nothing', async () => {

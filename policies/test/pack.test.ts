@@ -4,7 +4,7 @@ import { packSetup } from '../src/pack';
 describe('packSetup: what the pack serves for the stack the engine names', () => {
   it('without a stack (pulumi policy publish) serves every policy, with no stack config to check against', () => {
     const setup = packSetup(undefined, {});
-    expect(setup.policies).toHaveLength(18);
+    expect(setup.policies).toHaveLength(19);
     expect(setup.initialConfig).toBeUndefined();
   });
 

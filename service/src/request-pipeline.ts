@@ -1,10 +1,14 @@
+import type { CostMeter } from './cost/cost-meter';
 import { createDriftObserver } from './drift/drift-observer';
+import { createQualityObserver } from './quality/quality-observer';
 import type { GuardContext, ProductionGuards } from './guards';
 import type { ObserveHook, RequestPipeline } from './pipeline/phases';
 
 export interface PipelineContext extends GuardContext {
   /** Undefined: no admission, no cache, breaker or fallback (the bench's bare service). */
   guards?: ProductionGuards;
+  /** Undefined: no cost attribution. */
+  cost?: CostMeter;
   /** The rollout controller's counting of canary and stable answers (rollout/rollout-service.ts). */
   rollouts?: { observe: ObserveHook };
   /** A/B outcomes: which variant served which request id (experiment/experiment-service.ts). */
@@ -21,6 +25,7 @@ export function composePipeline({
   logger,
   config,
   guards,
+  cost,
   rollouts,
   experiments,
 }: PipelineContext): RequestPipeline {
@@ -40,6 +45,15 @@ export function composePipeline({
         registry: metrics.registry,
         logger: logger.child({ component: 'drift' }),
       }),
+      // Classifiers' outputs against their held-out profile; models without a scores output skip.
+      createQualityObserver({
+        repositoryPath: config.MODEL_REPOSITORY,
+        modelConfig,
+        registry: metrics.registry,
+        logger: logger.child({ component: 'quality' }),
+      }),
+      // Answered requests share the pod's idle time (cost/attribution.ts).
+      ...(cost ? [cost.observe] : []),
       ...(rollouts ? [rollouts.observe] : []),
       ...(experiments ? [experiments.observe] : []),
     ],

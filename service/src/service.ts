@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
+import { createCostMeter } from './cost/cost-meter';
 import { createEngine, type Engine } from './engine';
 import { createFeatureServing } from './features/create';
 import type { GuardContext, ProductionGuards } from './guards';
@@ -63,10 +64,16 @@ export async function startService(
     serviceName: config.OTEL_SERVICE_NAME,
     disabled: config.OTEL_SDK_DISABLED === 'true',
   });
+  const cost = createCostMeter({
+    registry: metrics.registry,
+    // Every worker process meters its own share; the cluster primary sums them back to the pod's.
+    usdPerHour: config.POD_COST_PER_HOUR_USD / config.WORKERS,
+    now: () => performance.now(),
+  });
   const engine = createEngine({
     repositoryPath: config.MODEL_REPOSITORY,
     logger: logger.child({ component: 'engine' }),
-    observer: metricsObserver(metrics),
+    observer: metricsObserver(metrics, cost),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
   const rollouts = new RolloutService({
@@ -84,7 +91,16 @@ export async function startService(
       modelConfig: (model: string) => engine.modelConfig(model),
       rollout: (model: string) => rollouts.route(model),
     }),
-    pipeline: composePipeline({ engine, metrics, logger, config, guards: production, rollouts, experiments }),
+    pipeline: composePipeline({
+      engine,
+      metrics,
+      logger,
+      config,
+      guards: production,
+      cost,
+      rollouts,
+      experiments,
+    }),
     rollouts,
     experiments,
     metrics,

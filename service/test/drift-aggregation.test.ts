@@ -1,12 +1,17 @@
 import pino from 'pino';
 import { AggregatorRegistry, Registry, type Gauge } from 'prom-client';
 import { createDriftObserver } from '../src/drift/drift-observer';
+import { createQualityObserver } from '../src/quality/quality-observer';
 
 /** What /metrics shows with WORKERS > 1: each worker's registry merged by the cluster primary. */
-test('drift_score across workers is the largest worker score, not their sum', async () => {
+test.each([
+  ['drift_score', createDriftObserver],
+  ['model_confidence_shift', createQualityObserver],
+  ['model_prediction_drift', createQualityObserver],
+])('%s across workers is the largest worker score, not their sum', async (name, createObserver) => {
   const workers = [0.4, 0.3].map((score) => {
     const registry = new Registry();
-    createDriftObserver({
+    createObserver({
       repositoryPath: '.',
       modelConfig: () => {
         throw new Error('not called: nothing is observed');
@@ -14,11 +19,11 @@ test('drift_score across workers is the largest worker score, not their sum', as
       registry,
       logger: pino({ level: 'silent' }),
     });
-    (registry.getSingleMetric('drift_score') as Gauge).set({ model: 'm', version: '1' }, score);
+    (registry.getSingleMetric(name) as Gauge).set({ model: 'm', version: '1' }, score);
     return registry;
   });
   const merged = AggregatorRegistry.aggregate(await Promise.all(workers.map((r) => r.getMetricsAsJSON())));
-  const metric = await merged.getSingleMetric('drift_score')!.get();
+  const metric = await merged.getSingleMetric(name)!.get();
   expect(metric.values).toEqual([
     expect.objectContaining({ labels: { model: 'm', version: '1' }, value: 0.4 }),
   ]);

@@ -55,7 +55,7 @@ function line(
   };
 }
 
-function priceOf(prices: Readonly<Record<string, number>>, key: string): number {
+export function priceOf(prices: Readonly<Record<string, number>>, key: string): number {
   const price = prices[key];
   if (price === undefined)
     throw new Error(`no price for "${key}" (validate the config with priceIssues first)`);

@@ -6,3 +6,5 @@ export * from './load';
 export * from './checks';
 export * from './price-table';
 export * from './cost-estimate';
+export * from './budget-rates';
+export * from './pod-cost';

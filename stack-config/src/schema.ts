@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxCostPer1kWithinBudget } from './budget-rates';
 import { SlaSchema } from './sla';
 
 export const DEFAULT_COST_ALLOCATION_TAG = 'ml-platform-stack';
@@ -103,6 +104,12 @@ export const BudgetSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.:/=+@-]{1,128}$/, 'must be a valid AWS tag key (1-128 chars)')
       .default(DEFAULT_COST_ALLOCATION_TAG),
+    /**
+     * inference:cost_per_1k_predictions_usd above this for 30 minutes alerts. Defaults to the
+     * budget spread over a month of the SLA's peak traffic (see maxCostPer1kWithinBudget); the
+     * guardrails reject a higher one.
+     */
+    maxCostPer1kPredictionsUsd: z.number().positive().max(1_000_000).optional(),
   })
   .strict();
 
@@ -160,6 +167,8 @@ export const MonitoringSchema = z
     queueSaturationDepth: z.number().int().min(1).max(100_000).default(50),
     /** p99 latency alert threshold in ms; the guardrails reject one above the SLA. Defaults to the SLA's p99. */
     p99AlertMs: z.number().positive().max(60_000).optional(),
+    /** model_confidence_shift (PSI) above this for 15 minutes alerts. Defaults to 0.25. */
+    confidenceShiftThreshold: z.number().gt(0).max(10).default(0.25),
   })
   .strict();
 
@@ -275,6 +284,12 @@ function resolveDefaults(cfg: Validated) {
       ...cfg.service,
       gpu: !isLocal && (cfg.service.gpu ?? gpuGroups.length > 0),
       resources: cfg.service.resources ?? { cpu: isLocal ? '250m' : '2', memory: isLocal ? '512Mi' : '8Gi' },
+    },
+    budget: cfg.budget && {
+      ...cfg.budget,
+      maxCostPer1kPredictionsUsd:
+        cfg.budget.maxCostPer1kPredictionsUsd ??
+        maxCostPer1kWithinBudget(cfg.budget.monthlyLimitUsd, cfg.sla),
     },
     monitoring: {
       ...cfg.monitoring,

@@ -3,6 +3,7 @@ import { histogramSeries, METRICS, type MetricContract } from '@ml-platform/cont
 import { loadStackConfig } from '@ml-platform/stack-config';
 import { scaledObject } from '@ml-platform/infra/pod-autoscaling-objects';
 import { serviceDashboard } from '@ml-platform/infra/dashboard';
+import { costRuleGroups } from '@ml-platform/infra/cost-rules';
 import { slaRuleGroups } from '@ml-platform/infra/sla-rules';
 import { analysisTemplate } from '@ml-platform/infra/strategies';
 import { loadConfig } from '@ml-platform/service/config';
@@ -22,9 +23,15 @@ const TARGET_LABELS = new Set(['namespace', 'pod', 'rollouts_pod_template_hash']
 function platformQueries(): { exprs: string[]; recorded: Set<string> } {
   const sla = loadStackConfig('prod').sla;
   const namespace = 'inference';
-  const rules = slaRuleGroups({ sla, namespace, driftThreshold: 0.2, queueSaturationDepth: 50 }).flatMap(
-    (g) => g.rules,
-  );
+  const budget = loadStackConfig('prod').budget!;
+  const rules = [
+    ...slaRuleGroups({ sla, namespace, driftThreshold: 0.2, queueSaturationDepth: 50 }),
+    ...costRuleGroups({
+      namespace,
+      budget: { ...budget, maxCostPer1kPredictionsUsd: budget.maxCostPer1kPredictionsUsd! },
+      confidenceShiftThreshold: 0.25,
+    }),
+  ].flatMap((g) => g.rules);
   const dashboard = serviceDashboard({
     sla,
     namespace,

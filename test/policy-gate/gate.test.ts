@@ -26,6 +26,7 @@ describe('every stack in the repo passes the pack', () => {
     const expected = ['inference-rate-limit', 'workload-security-context', 'workload-probes', 'sla-alerts'];
     if (gate.synth.config.environment !== 'local') {
       expected.push('gpu-node-groups', 'redis-encryption', 'budget-notifications', 'budget-covers-max-cost');
+      expected.push('cost-alerts');
       expected.push(
         'cloudwatch-alarm-actions',
         'cost-allocation-tags',
@@ -61,6 +62,11 @@ const CASES: [file: string, stack: string, expected: string][] = [
     'alert-looser-than-sla.yaml',
     'prod',
     'sla-alerts: p99 latency alert is looser than the SLA: InferenceLatencyP99AboveSla > 250ms for 5m; the SLA p99 is 100ms',
+  ],
+  [
+    'cost-alert-looser-than-budget.yaml',
+    'prod',
+    'cost-alerts: cost per 1k predictions (inference_cost_usd_total over inference_requests_total) alert is looser than the budget: InferenceCostPer1kAboveBudget > 1;',
   ],
   [
     'auth-off-prod.yaml',

@@ -2,7 +2,7 @@
  * Every stack in the repo, synthesised offline under mocks: the properties the platform promises,
  * checked on what the program actually declares for that stack's config.
  */
-import { errorBudgetRatio, estimateMonthlyCost, listStacks } from '@ml-platform/stack-config';
+import { errorBudgetRatio, estimateMonthlyCost, listStacks, PRICE_TABLE } from '@ml-platform/stack-config';
 import { parseAllDocuments } from 'yaml';
 import { slaRuleGroups } from '@ml-platform/infra/sla-rules';
 import { isKubernetesObject, renderManifests, synthStack, type SynthResult } from '@ml-platform/infra/synth';
@@ -108,6 +108,12 @@ describe.each(stacks)('stack %s', (stack) => {
     expect(Number(env.REQUEST_TIMEOUT_MS.value)).toBeGreaterThanOrEqual(config.sla.p99LatencyMs);
     expect(env.REDIS_URL.valueFrom.secretKeyRef).toEqual({ name: 'redis', key: 'url' });
     expect(env.API_KEYS_FILE !== undefined).toBe(config.service.auth);
+    // What the pod costs: its GPU node's price over the node's GPUs (every cloud stack here serves
+    // on GPUs), nothing locally.
+    const gpuNode = config.cluster?.gpuNodeGroups[0]?.instanceTypes[0];
+    expect(config.service.gpu).toBe(gpuNode !== undefined);
+    const podCost = gpuNode ? PRICE_TABLE.ec2[gpuNode] / PRICE_TABLE.ec2Gpus[gpuNode] : 0;
+    expect(Number(env.POD_COST_PER_HOUR_USD.value)).toBeCloseTo(podCost, 9);
     expect(pod.topologySpreadConstraints.map((t: Json) => t.topologyKey)).toContain(
       'topology.kubernetes.io/zone',
     );

@@ -28,6 +28,8 @@ export const LABELS = {
   store: 'store',
   /** A /predict entity feature lookup: hit, miss, stale or error. */
   result: 'result',
+  /** A classifier's predicted class index (at most 100 classes). */
+  class: 'class',
   /** A model rollout decision: start, step, promote, rollback, pause, resume. */
   kind: 'kind',
   /** The primary and the shadow version whose answers were compared. */
@@ -61,6 +63,18 @@ export const METRICS = {
   redisUp: metric('redis_up', 'gauge', []),
   /** Largest per-feature PSI of the last complete window of inputs against the reference profile. */
   driftScore: metric('drift_score', 'gauge', MODEL_LABELS),
+  /** The pod's cost attributed to a version: onnxruntime busy time by compute, idle time by requests. */
+  cost: metric('inference_cost_usd_total', 'counter', MODEL_LABELS),
+  /** onnxruntime's run time of a version's batches, timed on the thread that runs them. */
+  runtimeBusy: metric('inference_runtime_busy_seconds_total', 'counter', MODEL_LABELS),
+  /** A classifier's top-1 score per answered row (fixed buckets). */
+  confidence: metric('model_confidence', 'histogram', MODEL_LABELS),
+  /** PSI of the top-1 score distribution against the version's held-out reference. */
+  confidenceShift: metric('model_confidence_shift', 'gauge', MODEL_LABELS),
+  /** A classifier's answered rows by predicted `class`. */
+  predictedClass: metric('model_predicted_class_total', 'counter', byModel(LABELS.class)),
+  /** PSI of the predicted-class shares against the version's held-out reference. */
+  predictionDrift: metric('model_prediction_drift', 'gauge', MODEL_LABELS),
   /** 0 closed, 1 half-open, 2 open. */
   breakerState: metric('model_circuit_breaker_state', 'gauge', MODEL_LABELS),
   /**

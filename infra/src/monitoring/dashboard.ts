@@ -1,7 +1,9 @@
 import type { Sla } from '@ml-platform/stack-config';
 import { histogramSeries, LABELS, METRICS, MODEL_LABELS } from '@ml-platform/contract/names';
 import { GPU_UTILISATION } from './metric-names';
+import { BUDGET_RECORD, COST_PER_1K_RECORD, RUN_RATE_RECORD } from './cost-rules';
 import { errorRatio, latencyQuantile, requestRate } from './promql';
+import { ERROR_BUDGET_REMAINING_RECORD } from './sla-rules';
 
 export interface DashboardOptions {
   sla: Sla;
@@ -95,6 +97,23 @@ export function serviceDashboard(o: DashboardOptions): Record<string, unknown> {
     [[`${hourlyCost} / (${requestRate('1h', ns)} * 3600 / 1000)`, 'USD / 1k']],
     'stat',
   );
+  add('Cost per 1000 predictions by model (attributed)', 'currencyUSD', [
+    [COST_PER_1K_RECORD, '{{model}}/{{version}}'],
+  ]);
+  add('Serving run-rate per month vs budget', 'currencyUSD', [
+    [RUN_RATE_RECORD, 'run-rate'],
+    [BUDGET_RECORD, 'budget'],
+  ]);
+  add('Error budget remaining (30 days)', 'percentunit', [
+    [ERROR_BUDGET_REMAINING_RECORD, '{{model}}/{{version}}'],
+  ]);
+  add('Confidence shift (PSI vs held-out)', 'short', [
+    [`max by (model, version) (${METRICS.confidenceShift.name}{${ns}})`, 'confidence {{model}}/{{version}}'],
+    [
+      `max by (model, version) (${METRICS.predictionDrift.name}{${ns}})`,
+      'predicted classes {{model}}/{{version}}',
+    ],
+  ]);
   return {
     uid: `ml-platform-${o.namespace}`,
     title: 'ML platform: inference service',

@@ -11,6 +11,7 @@ import { POOL_LABEL, POOL_METRIC_LABEL, systemNodeSelector } from '../k8s/schedu
 import { alertmanagerConfig } from './alertmanager';
 import { serviceDashboard } from './dashboard';
 import { dashboardConfigMap, prometheusRule, serviceMonitor } from './objects';
+import { costRuleGroups, type CostRuleOptions } from './cost-rules';
 import { slaRuleGroups } from './sla-rules';
 
 export interface MonitoringArgs {
@@ -26,6 +27,10 @@ export interface MonitoringArgs {
   queueSaturationDepth?: number;
   /** p99 latency alert threshold in ms; default the SLA's p99. */
   p99AlertMs?: number;
+  /** model_confidence_shift alert threshold; default 0.25. */
+  confidenceShiftThreshold?: number;
+  /** The stack's budget, for the cost alerts (none without one). */
+  budget?: CostRuleOptions['budget'];
   /** Emails subscribed to the alert topic (cloud stacks). */
   alertEmails?: string[];
   webhookUrl?: string;
@@ -174,6 +179,19 @@ export class Monitoring extends pulumi.ComponentResource {
           driftThreshold: args.driftThreshold ?? 0.2,
           queueSaturationDepth: args.queueSaturationDepth ?? 50,
           p99AlertMs: args.p99AlertMs,
+        }),
+      ),
+      crdOpts,
+    );
+    kube(
+      'inference-cost',
+      prometheusRule(
+        'inference-cost',
+        this.namespace,
+        costRuleGroups({
+          namespace: args.serviceNamespace,
+          budget: args.budget,
+          confidenceShiftThreshold: args.confidenceShiftThreshold ?? 0.25,
         }),
       ),
       crdOpts,

@@ -56,6 +56,10 @@ export function num(x: number): string {
   return String(Number(x.toPrecision(6)));
 }
 
+/** The SLA window the error budget is spent over (the burn-rate pairs assume 30 days). */
+export const ERROR_BUDGET_WINDOW = '30d';
+export const ERROR_BUDGET_REMAINING_RECORD = 'inference:error_budget_remaining:30d';
+
 export function errorRatioRecord(window: string): string {
   return `inference:error_ratio:rate${window}`;
 }
@@ -74,6 +78,11 @@ export function slaRuleGroups(o: SlaRuleOptions): RuleGroup[] {
   const recording: RecordingRule[] = [
     ...ERROR_RATIO_WINDOWS.map((w) => ({ record: errorRatioRecord(w), expr: errorRatio(w, ns, BY) })),
     { record: 'inference:latency_p99_seconds:5m', expr: latencyQuantile(0.99, '5m', ns, BY) },
+    // 1 untouched, 0 spent, below 0 overspent.
+    {
+      record: ERROR_BUDGET_REMAINING_RECORD,
+      expr: `1 - (${errorRatio(ERROR_BUDGET_WINDOW, ns, BY)}) / ${num(budget)}`,
+    },
   ];
 
   const burnAlerts: AlertingRule[] = ['InferenceErrorBudgetBurnFast', 'InferenceErrorBudgetBurnSlow'].map(

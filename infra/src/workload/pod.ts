@@ -29,6 +29,8 @@ export interface InferencePodOptions {
   serviceAccountName: string;
   rateLimit: { requestsPerSecond: number; burst: number };
   requestTimeoutMs: number;
+  /** What the pod costs per hour (stack-config podCostPerHour); the service splits it between models. */
+  podCostPerHourUsd: number;
   resources: { cpu: string; memory: string };
   /** Request one `nvidia.com/gpu` and tolerate the GPU taint. */
   gpu: boolean;
@@ -84,6 +86,7 @@ export function serviceEnv(o: InferencePodOptions): IEnvVar[] {
     },
     { name: ENV.LOG_LEVEL, value: 'info' },
     { name: ENV.OTEL_SERVICE_NAME, value: 'inference' },
+    { name: ENV.POD_COST_PER_HOUR_USD, value: String(o.podCostPerHourUsd) },
   ];
   if (o.modelSync) env.push({ name: ENV.MODEL_REPOSITORY, value: MODEL_DIR });
   if (o.redisSecret)

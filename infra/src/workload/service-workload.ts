@@ -46,6 +46,8 @@ export interface ServiceWorkloadArgs {
   sla: Sla;
   rateLimit: { requestsPerSecond: number; burst: number };
   requestTimeoutMs: number;
+  /** The pod's POD_COST_PER_HOUR_USD (stack-config podCostPerHour). Default 0. */
+  podCostPerHourUsd?: number;
   resources: { cpu: string; memory: string };
   /** One GPU per pod on the GPU pools. Default false. */
   gpu?: boolean;
@@ -244,6 +246,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       serviceAccountName: SERVICE_NAME,
       rateLimit: args.rateLimit,
       requestTimeoutMs: args.requestTimeoutMs,
+      podCostPerHourUsd: args.podCostPerHourUsd ?? 0,
       resources: args.resources,
       gpu: args.gpu ?? false,
       nodeSelector: args.nodeSelector,

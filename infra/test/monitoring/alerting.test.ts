@@ -41,7 +41,7 @@ describe('Grafana dashboard', () => {
   }) as Json;
   const exprs = d.panels.flatMap((p: Json) => p.targets.map((t: Json) => t.expr)).join('\n');
 
-  it('charts latency, RPS, errors, batch size, cache hits, GPU utilisation and cost per 1k predictions', () => {
+  it('charts latency, RPS, errors, batch size, cache hits, GPU utilisation, cost, error budget and confidence', () => {
     expect(d.panels.map((p: Json) => p.title)).toEqual([
       'Latency percentiles (SLA p99 100 ms)',
       'Requests per second',
@@ -51,6 +51,10 @@ describe('Grafana dashboard', () => {
       'Queue depth per pod',
       'GPU utilisation',
       'Cost per 1000 predictions (list prices)',
+      'Cost per 1000 predictions by model (attributed)',
+      'Serving run-rate per month vs budget',
+      'Error budget remaining (30 days)',
+      'Confidence shift (PSI vs held-out)',
     ]);
     for (const name of [
       METRICS.requests.name,
@@ -59,6 +63,11 @@ describe('Grafana dashboard', () => {
       METRICS.cacheMisses.name,
       METRICS.queueDepth.name,
       GPU_UTILISATION,
+      'inference:cost_per_1k_predictions_usd',
+      'inference:cost_monthly_run_rate_usd',
+      'inference:budget_monthly_limit_usd',
+      'inference:error_budget_remaining:30d',
+      METRICS.confidenceShift.name,
     ]) {
       expect(exprs).toContain(name);
     }

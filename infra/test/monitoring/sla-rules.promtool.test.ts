@@ -1,12 +1,7 @@
 import { errorBudgetRatio, listStacks, loadStackConfig, type Sla } from '@ml-platform/stack-config';
 import { histogramSeries, METRICS } from '@ml-platform/contract/names';
-import {
-  burnThreshold,
-  slaRuleGroups,
-  type AlertingRule,
-  type RuleGroup,
-} from '../../src/monitoring/sla-rules';
-import { hasPromtool, promtool } from '../promtool';
+import { burnThreshold, ERROR_BUDGET_REMAINING_RECORD, slaRuleGroups } from '../../src/monitoring/sla-rules';
+import { alertRuleTest, gauge, hasPromtool, promtool, series, type InputSeries } from '../promtool';
 
 const NS = 'inference';
 const DRIFT = 0.2;
@@ -23,15 +18,7 @@ const ALERTS = [
 type AlertName = (typeof ALERTS)[number];
 
 const mv = { namespace: NS, model: 'resnet', version: '1' };
-const series = (name: string, labels: Record<string, string>) =>
-  `${name}{${Object.entries(labels)
-    .map(([k, v]) => `${k}="${v}"`)
-    .join(',')}}`;
-
-interface Series {
-  series: string;
-  values: string;
-}
+type Series = InputSeries;
 interface Scenario {
   name: string;
   series: Series[];
@@ -68,11 +55,6 @@ function latency(sla: Sla, slowShare: number, minutes: number): Series[] {
     values: `0+${cumulative[i]}x${minutes}`,
   }));
 }
-
-const gauge = (name: string, labels: Record<string, string>, value: number, minutes: number): Series => ({
-  series: series(name, labels),
-  values: `${value}x${minutes}`,
-});
 
 function scenarios(sla: Sla): Scenario[] {
   const b = errorBudgetRatio(sla);
@@ -198,48 +180,6 @@ function scenarios(sla: Sla): Scenario[] {
   return list;
 }
 
-function render(template: string, labels: Record<string, string>): string {
-  return template.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, k: string) => labels[k] ?? '');
-}
-
-function promtoolTest(groups: RuleGroup[], s: Scenario) {
-  const alerts = new Map(
-    groups
-      .flatMap((g) => g.rules)
-      .filter((r): r is AlertingRule => 'alert' in r)
-      .map((r) => [r.alert, r]),
-  );
-  return {
-    rule_files: ['rules.yaml'],
-    evaluation_interval: '1m',
-    tests: [
-      {
-        interval: '1m',
-        input_series: s.series,
-        alert_rule_test: ALERTS.map((name) => {
-          const labels = s.firing[name];
-          const rule = alerts.get(name);
-          if (!rule) throw new Error(`rule ${name} missing`);
-          return {
-            eval_time: `${s.evalMinutes}m`,
-            alertname: name,
-            exp_alerts: labels
-              ? [
-                  {
-                    exp_labels: labels,
-                    exp_annotations: Object.fromEntries(
-                      Object.entries(rule.annotations).map(([k, v]) => [k, render(v, labels)]),
-                    ),
-                  },
-                ]
-              : [],
-          };
-        }),
-      },
-    ],
-  };
-}
-
 const d = hasPromtool ? describe : describe.skip;
 
 d.each(listStacks())('SLA rules of stack %s under promtool', (stack) => {
@@ -255,7 +195,42 @@ d.each(listStacks())('SLA rules of stack %s under promtool', (stack) => {
   it.each(scenarios(sla).map((s) => [s.name, s] as const))('%s', (_name, scenario) => {
     const r = promtool(() => ['test', 'rules', 'test.yaml'], {
       'rules.yaml': { groups },
-      'test.yaml': promtoolTest(groups, scenario),
+      'test.yaml': alertRuleTest(groups, ALERTS, scenario),
+    });
+    if (r.status !== 0) throw new Error(r.output);
+    expect(r.output).toMatch(/SUCCESS/);
+  });
+});
+
+d('the error budget remaining under promtool', () => {
+  const sla = loadStackConfig('prod').sla;
+  const groups = slaRuleGroups({ sla, namespace: NS, driftThreshold: DRIFT, queueSaturationDepth: QUEUE });
+  const b = errorBudgetRatio(sla);
+
+  it.each([
+    ['untouched without errors', 0, 1],
+    ['half spent at half the budget', 0.5, 0.5],
+    ['overspent below 0 at twice the budget', 2, -1],
+  ])('%s', (_name, share, remaining) => {
+    const r = promtool(() => ['test', 'rules', 'test.yaml'], {
+      'rules.yaml': { groups },
+      'test.yaml': {
+        rule_files: ['rules.yaml'],
+        evaluation_interval: '1m',
+        tests: [
+          {
+            interval: '1m',
+            input_series: requests([[120, share * b]]),
+            promql_expr_test: [
+              {
+                expr: `round(${ERROR_BUDGET_REMAINING_RECORD}, 0.001)`,
+                eval_time: '100m',
+                exp_samples: [{ labels: `{model="${mv.model}", version="${mv.version}"}`, value: remaining }],
+              },
+            ],
+          },
+        ],
+      },
     });
     if (r.status !== 0) throw new Error(r.output);
     expect(r.output).toMatch(/SUCCESS/);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadStackConfig } from '@ml-platform/stack-config';
 import { ApiKeyAuth } from '@ml-platform/service/guards/auth';
-import { histogramSeries, METRICS } from '@ml-platform/contract/names';
+import { ENV, histogramSeries, METRICS } from '@ml-platform/contract/names';
 import { apiKeysFile } from '../../src/workload/api-keys';
 import { grpcIngress, ingress, networkPolicy, service } from '../../src/workload/exposure';
 import {
@@ -28,6 +28,7 @@ const base: InferencePodOptions = {
   serviceAccountName: 'inference',
   rateLimit: { requestsPerSecond: 100, burst: 200 },
   requestTimeoutMs: 1000,
+  podCostPerHourUsd: 0.024,
   resources: { cpu: '2', memory: '8Gi' },
   gpu: false,
 };
@@ -48,6 +49,14 @@ describe('inference pod', () => {
     });
     expect(gpu.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(gpu.nodeSelector).toEqual({ 'ml-platform/pool': 'gpu' });
+  });
+
+  it("tells the service what the pod costs per hour, by the contract's name", () => {
+    const env = serviceEnv({ ...base, podCostPerHourUsd: 1.006 });
+    expect(env.find((e) => e.name === ENV.POD_COST_PER_HOUR_USD)).toEqual({
+      name: 'POD_COST_PER_HOUR_USD',
+      value: '1.006',
+    });
   });
 
   it('gets Redis and API keys from Secrets, never as literal values', () => {

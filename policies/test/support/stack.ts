@@ -230,11 +230,47 @@ export function redisGroup(over: Record<string, unknown> = {}): PlainResource {
 }
 
 /** A prod stack that every guardrail accepts. */
+/**
+ * The cost alerts prod's budget (15000 USD, first threshold 50%, peak 500 req/s) calls for, in the
+ * program's shape: 15000 USD over 500 x 3600 x 730 predictions is 0.0114155 USD per 1k.
+ */
+export function costRules(per1k = 0.0114155, runRate = 7500): PlainResource {
+  return {
+    ...prometheusRule(
+      [
+        {
+          alert: 'InferenceCostPer1kAboveBudget',
+          expr: `inference:cost_per_1k_predictions_usd > ${per1k}`,
+          for: '30m',
+        },
+        {
+          alert: 'InferenceCostRunRateAboveBudget',
+          expr: `inference:cost_monthly_run_rate_usd > ${runRate}`,
+          for: '1h',
+        },
+      ],
+      [
+        {
+          record: 'inference:cost_per_1k_predictions_usd',
+          expr: '1000 * sum by (model, version) (rate(inference_cost_usd_total{namespace="inference"}[1h])) / sum by (model, version) (rate(inference_requests_total{namespace="inference",status=~"2.."}[1h]))',
+        },
+        {
+          record: 'inference:cost_monthly_run_rate_usd',
+          expr: 'sum (rate(inference_cost_usd_total{namespace="inference"}[1h])) * 2628000',
+        },
+      ],
+    ),
+    name: 'inference-cost',
+    urn: urnFor(STACK, PROJECT, 'kubernetes:monitoring.coreos.com/v1:PrometheusRule', 'inference-cost'),
+  };
+}
+
 export function goodStack(): PlainResource[] {
   return [
     deployment(),
     pdb(),
     slaRules(),
+    costRules(),
     alertmanagerRelease(),
     ...snsTopicWithSubscription(),
     budget(),

@@ -74,6 +74,7 @@ export class Batcher {
     let inputs: readonly Tensor[] | undefined;
     const started = this.clock.now();
     let ok = false;
+    let busySeconds = 0;
     try {
       inputs = single
         ? batch[0].item.inputs
@@ -82,7 +83,9 @@ export class Batcher {
             size,
             this.buffers,
           );
-      const outputs = await this.runner.run(inputs);
+      const ran = await this.runner.run(inputs);
+      busySeconds = ran.busySeconds;
+      const outputs = ran.outputs;
       const parts = single ? [outputs] : splitOutputs(outputs, rows);
       batch.forEach((q, i) => q.item.resolve(parts[i]));
       ok = true;
@@ -102,6 +105,7 @@ export class Batcher {
           requests: batch.length,
           queueSeconds: batch.map((q) => (dispatchedAt - q.enqueuedAt) / 1000),
           computeSeconds: (this.clock.now() - started) / 1000,
+          busySeconds,
           ok,
         });
       } finally {

@@ -75,6 +75,15 @@ const EnvSchema = z.object({
   CACHE_MEMORY_BYTES: int(0, 64 * 1024 * 1024 * 1024).default(() => defaultCacheMemoryBytes()),
   /** How long SIGTERM waits for queued and in-flight requests before exiting anyway. */
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  /**
+   * What the pod costs per hour, set by infra from the node's price and the pod's share of it; the
+   * service attributes it to model versions (cost/attribution.ts). 0: costs stay 0.
+   */
+  POD_COST_PER_HOUR_USD: z.coerce
+    .number({ error: 'must be a number of US dollars per hour, 0 or more' })
+    .min(0, { error: 'must be a number of US dollars per hour, 0 or more' })
+    .max(100_000, { error: 'must be at most 100000' })
+    .default(0),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('ml-platform-inference'),

@@ -29,5 +29,7 @@ export interface BatchEvent {
   /** Per request: enqueue to dispatch. */
   queueSeconds: number[];
   computeSeconds: number;
+  /** The run's time on the onnxruntime thread alone (0 when it failed before running). */
+  busySeconds: number;
   ok: boolean;
 }

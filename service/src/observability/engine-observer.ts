@@ -1,11 +1,13 @@
 import type { EngineObserver } from '../core/observer';
+import type { CostMeter } from '../cost/cost-meter';
 import type { ServiceMetrics } from './metrics';
 
-/** Feeds the engine's batch, queue and load events into the Prometheus metrics. */
-export function metricsObserver(metrics: ServiceMetrics): EngineObserver {
+/** Feeds the engine's batch, queue and load events into the Prometheus metrics and the cost meter. */
+export function metricsObserver(metrics: ServiceMetrics, cost?: Pick<CostMeter, 'addBusy'>): EngineObserver {
   return {
-    onBatch({ model, version, size, queueSeconds, computeSeconds }) {
+    onBatch({ model, version, size, queueSeconds, computeSeconds, busySeconds }) {
       const labels = { model, version };
+      cost?.addBusy(model, version, busySeconds);
       metrics.batchSize.observe(labels, size);
       metrics.computeDuration.observe(labels, computeSeconds);
       for (const s of queueSeconds) metrics.queueDuration.observe(labels, s);

@@ -10,6 +10,8 @@ type MetricSpec<L extends string> = MetricContract<L> & {
   help: string;
   /** How the cluster primary combines workers' values (prom-client default: sum). */
   aggregator?: Aggregator;
+  /** Brings the values up to date when the registry is read (a scrape). */
+  collect?: () => void;
 };
 
 function checkType(spec: MetricSpec<string>, type: MetricType) {

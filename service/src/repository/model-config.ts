@@ -130,6 +130,19 @@ const DriftSchema = z
   })
   .strict();
 
+/** Model-quality monitoring of a classifier's outputs (service/src/quality/quality-observer.ts). */
+const QualitySchema = z
+  .object({
+    /** The output holding the class scores ([batch, classes]); its top-1 is the confidence. */
+    scores_output: z.string().min(1),
+    /** Per-version profiles of the held-out data's scores, relative to the model directory. */
+    reference_profile: z.string().min(1).default('quality-profile.json'),
+    window_rows: z.number().int().min(10).max(1_000_000).default(1000),
+    /** PSI of the confidence distribution above which the confidence alert fires. */
+    shift_threshold: z.number().positive().default(0.25),
+  })
+  .strict();
+
 /** The accuracy gate of `npm run model:optimize` (models/optimize); the service itself ignores it. */
 const OptimizationSchema = z
   .object({
@@ -198,6 +211,7 @@ export const ModelConfigSchema = z
     circuit_breaker: BreakerSchema.optional(),
     traffic: TrafficSchema.optional(),
     drift: DriftSchema.optional(),
+    quality: QualitySchema.optional(),
     optimization: OptimizationSchema.optional(),
     sla: SlaSchema.optional(),
     rollout: RolloutSchema.optional(),

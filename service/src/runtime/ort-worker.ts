@@ -43,7 +43,7 @@ export class OrtWorker {
       provider: ok.provider!,
       run: async (inputs: readonly Tensor[], outputs: readonly string[]) => {
         const reply = await this.ask({ op: 'run', handle, inputs: inputs as Tensor[], outputs });
-        return reply.outputs!.map(reviveTensor);
+        return { outputs: reply.outputs!.map(reviveTensor), busySeconds: reply.busySeconds! };
       },
       release: async () => {
         if (!this.exited) await this.ask({ op: 'release', handle });

@@ -36,8 +36,8 @@ async function handle(req: WorkerRequest): Promise<void> {
       const ok = { handle, io: onnxIo(opened.session), provider: opened.provider };
       port.postMessage({ id: req.id, ok } satisfies WorkerReply);
     } else if (req.op === 'run') {
-      const outputs = await runSession(session(req.handle), req.inputs.map(reviveTensor), req.outputs);
-      port.postMessage({ id: req.id, ok: { outputs } } satisfies WorkerReply, transferablesOf(outputs));
+      const ran = await runSession(session(req.handle), req.inputs.map(reviveTensor), req.outputs);
+      port.postMessage({ id: req.id, ok: ran } satisfies WorkerReply, transferablesOf(ran.outputs));
     } else {
       const s = session(req.handle);
       sessions.delete(req.handle);

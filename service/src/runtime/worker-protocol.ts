@@ -10,7 +10,14 @@ export type WorkerRequest =
 
 export interface WorkerReply {
   id: number;
-  ok?: { handle?: number; io?: OnnxIo; provider?: 'cpu' | 'cuda'; outputs?: Tensor[] };
+  ok?: {
+    handle?: number;
+    io?: OnnxIo;
+    provider?: 'cpu' | 'cuda';
+    outputs?: Tensor[];
+    /** A run's time on the worker thread (see runSession). */
+    busySeconds?: number;
+  };
   error?: string;
   /** A log line from the session opener, for the engine's logger; the request stays pending. */
   log?: { level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg: string };
