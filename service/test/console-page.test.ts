@@ -432,7 +432,6 @@ describe('operator console, rollouts and experiments', () => {
       expect.stringMatching(/ rollback of v2 at 0 % \(api\): rolled back by hand$/),
       expect.stringMatching(/ start of v2 at 10 % \(api\): canary 2 against stable 1 at 10%$/),
     ]);
-    await screenshots(page, 'console-rollout');
     expect(errors.filter((e) => !/status of 409/.test(e))).toEqual([]);
     await page.close();
   }, 60_000);
@@ -476,6 +475,9 @@ describe('operator console, rollouts and experiments', () => {
     }
     // A model without an A/B split has no experiment section to show.
     expect(await card(page, 'breast-cancer').locator('section.experiment').isHidden()).toBe(true);
+    // With the rollout of the test before, rolled back, and its decisions opened.
+    await card(page, 'breast-cancer').locator('details.rollout-history summary').click();
+    await screenshots(page, 'console-rollout');
     await page.close();
   }, 60_000);
 });
