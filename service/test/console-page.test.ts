@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ConsoleStatusSchema } from '@ml-platform/contract/wire';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createProductionGuards } from '../src/guards';
 import { LATENCY_BUCKETS } from '../src/observability/metrics';
@@ -473,6 +474,14 @@ describe('operator console, rollouts and experiments', () => {
         ),
       );
     }
+    // The status with a rollout and an experiment in it is what its schema says.
+    const status = ConsoleStatusSchema.parse(await (await fetch(`${service.url}/v2/console/status`)).json());
+    const models = new Map(status.models.map((m) => [m.name, m]));
+    expect(models.get('bc-ab')?.experiment?.verdict).toBe(report.verdict);
+    expect(models.get('breast-cancer')?.versions.map((v) => v.rollout?.state)).toEqual([
+      'rolled_back',
+      'rolled_back',
+    ]);
     // A model without an A/B split has no experiment section to show.
     expect(await card(page, 'breast-cancer').locator('section.experiment').isHidden()).toBe(true);
     // With the rollout of the test before, rolled back, and its decisions opened.

@@ -36,8 +36,8 @@ export const ConsoleRolloutSchema = z
       .array(RolloutStatusSchema.shape.history.element.omit({ evidence: true }))
       .describe('The decisions, oldest first, each with its reason.'),
   })
-  .describe('As GET /v2/models/{m}/rollout answers the worker that serves this status.')
-  .register(wireSchemas, { id: 'ConsoleRollout' });
+  // Not registered: a nullable $ref has no OpenAPI 3.0 form, so it is written out where it is used.
+  .describe('As GET /v2/models/{m}/rollout answers the worker that serves this status.');
 
 export const ConsoleVersionSchema = z
   .strictObject({
@@ -87,9 +87,11 @@ export const ConsoleStatusSchema = z
       z.strictObject({
         name: z.string(),
         versions: z.array(ConsoleVersionSchema),
-        experiment: ExperimentReportSchema.nullable().describe(
-          'GET /v2/models/{m}/experiment; null when the model has no A/B split.',
-        ),
+        // A copy of the registered schema, written out: a nullable $ref has no OpenAPI 3.0 form.
+        experiment: z
+          .object(ExperimentReportSchema.shape)
+          .nullable()
+          .describe('GET /v2/models/{m}/experiment; null when the model has no A/B split.'),
       }),
     ),
     series: z.strictObject({
