@@ -17,6 +17,7 @@ import { makeModelRepo } from '../../test/support/model-repo';
 import {
   BUNDLED_MODELS,
   REPO_ROOT,
+  abBreastCancer,
   breastCancerRequest,
   postJson,
   startTestService,
@@ -355,24 +356,7 @@ describe('operator console, rollouts and experiments', () => {
       // The bundled config: a static 10 % canary to v2 and no rollout started.
       { name: 'breast-cancer', from: BC, versions: ['1', '2'] },
       { name: 'breast-cancer-lite', from: path.join(BUNDLED_MODELS, 'breast-cancer-lite') },
-      {
-        name: 'bc-ab',
-        from: BC,
-        versions: ['1', '2'],
-        config: {
-          cache: { enabled: false, ttl_seconds: 60 },
-          drift: undefined,
-          traffic: {
-            ab: {
-              key_header: 'x-experiment-key',
-              variants: [
-                { name: 'control', version: '1', weight_pct: 50 },
-                { name: 'treatment', version: '2', weight_pct: 50 },
-              ],
-            },
-          },
-        },
-      },
+      abBreastCancer('bc-ab'),
     ]);
     service = await startTestService({ MODEL_REPOSITORY: repo.path });
     await service.loaded;
