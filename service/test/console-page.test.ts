@@ -8,12 +8,16 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ConsoleStatusSchema } from '@ml-platform/contract/wire';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createProductionGuards } from '../src/guards';
 import { LATENCY_BUCKETS } from '../src/observability/metrics';
 import { runLoad, scrapeMetric } from '../../test/support/load';
+import { makeModelRepo } from '../../test/support/model-repo';
 import {
+  BUNDLED_MODELS,
   REPO_ROOT,
+  abBreastCancer,
   breastCancerRequest,
   postJson,
   startTestService,
@@ -338,6 +342,135 @@ describe('operator console, auth on', () => {
     expect(await act(page, 'digits', 'load')).toMatch(/done \(HTTP 200\)/);
     // Browsers log failed fetches (the 401 and 403 answers) as console errors; nothing else may appear.
     expect(errors.filter((e) => !/status of 40[13]/.test(e))).toEqual([]);
+    await page.close();
+  }, 60_000);
+});
+
+describe('operator console, rollouts and experiments', () => {
+  const BC = path.join(BUNDLED_MODELS, 'breast-cancer');
+  let service: TestService;
+  let repo: ReturnType<typeof makeModelRepo>;
+
+  beforeAll(async () => {
+    repo = makeModelRepo([
+      // The bundled config: a static 10 % canary to v2 and no rollout started.
+      { name: 'breast-cancer', from: BC, versions: ['1', '2'] },
+      { name: 'breast-cancer-lite', from: path.join(BUNDLED_MODELS, 'breast-cancer-lite') },
+      abBreastCancer('bc-ab'),
+    ]);
+    service = await startTestService({ MODEL_REPOSITORY: repo.path });
+    await service.loaded;
+  }, 60_000);
+
+  afterAll(async () => {
+    await service?.stop(5000);
+    repo?.cleanup();
+  });
+
+  const rollout = async () =>
+    (await (await fetch(`${service.url}/v2/models/breast-cancer/rollout`)).json()) as {
+      state: string;
+      weights: { stable: number; canary: number };
+      history: { kind: string; reason: string }[];
+    };
+
+  it('starts a rollout of the configured canary and rolls it back from the page, to weight 0', async () => {
+    const { page, errors } = await openConsole(service.url);
+    // A static canary from the config is no rollout: the controller has nothing to roll back.
+    expect((await rollout()).state).toBe('stable');
+    expect(await cell(page, 'breast-cancer', '2', 'rollout')).toBe('none');
+    expect(await cell(page, 'breast-cancer', '2', 'traffic')).toBe('canary 10 %');
+    expect(await act(page, 'breast-cancer', 'rollout-rollback')).toMatch(
+      /Roll back “breast-cancer”: failed \(HTTP 409\).*no rollout in progress/,
+    );
+
+    expect(await act(page, 'breast-cancer', 'rollout-start')).toMatch(/Start rollout “breast-cancer”: done/);
+    expect(await rollout()).toMatchObject({ state: 'canary', weights: { canary: 10 } });
+    expect(
+      await until(
+        () => cell(page, 'breast-cancer', '2', 'rollout'),
+        (t) => /^canary/.test(t ?? ''),
+      ),
+    ).toMatch(
+      /^canary: canary 10 %, step 1 of 4; last: start of v2 at 10 % \(api\): canary 2 against stable 1/,
+    );
+    expect(await cell(page, 'breast-cancer', '1', 'rollout')).toMatch(/^canary: stable 90 %, step 1 of 4/);
+
+    expect(await act(page, 'breast-cancer', 'rollout-rollback')).toMatch(/Roll back “breast-cancer”: done/);
+    const after = await rollout();
+    expect(after).toMatchObject({ state: 'rolled_back', weights: { canary: 0, stable: 100 } });
+    expect(after.history.map((d) => d.kind)).toEqual(['start', 'rollback']);
+    expect(
+      await scrapeMetric(service.url, 'model_rollout_weight', { model: 'breast-cancer', version: '2' }),
+    ).toBe(0);
+    // The page follows: the canary has no traffic left, and the decisions are listed with their reasons.
+    await until(
+      () => cell(page, 'breast-cancer', '2', 'rollout'),
+      (t) =>
+        /^rolled back: canary 0 %; last: rollback of v2 at 0 % \(api\): rolled back by hand$/.test(t ?? ''),
+    );
+    expect(await cell(page, 'breast-cancer', '2', 'traffic')).toBe('none');
+    expect(await cell(page, 'breast-cancer', '1', 'traffic')).toBe('stable 100 %');
+    const history = card(page, 'breast-cancer').locator('details.rollout-history');
+    await history.locator('summary').click();
+    expect(await history.locator('li').allTextContents()).toEqual([
+      expect.stringMatching(/ rollback of v2 at 0 % \(api\): rolled back by hand$/),
+      expect.stringMatching(/ start of v2 at 10 % \(api\): canary 2 against stable 1 at 10%$/),
+    ]);
+    expect(errors.filter((e) => !/status of 409/.test(e))).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('shows the experiment per variant with its interval, and the report’s verdict as text', async () => {
+    const heldOut = JSON.parse(readFileSync(path.join(BC, 'testdata', 'test.json'), 'utf8')) as {
+      inputs: number[][];
+      labels: number[];
+    };
+    for (const [i, row] of heldOut.inputs.slice(0, 60).entries()) {
+      const body = { inputs: [{ name: 'input', shape: [1, 30], datatype: 'FP32', data: row }] };
+      const res = await postJson(`${service.url}/v2/models/bc-ab/infer`, body, {
+        'x-experiment-key': `u${i}`,
+      });
+      expect(res.status).toBe(200);
+      const fb = await postJson(`${service.url}/v2/models/bc-ab/feedback`, {
+        id: res.headers.get('x-request-id'),
+        label: heldOut.labels[i],
+      });
+      expect(fb.status).toBe(200);
+    }
+    const report = (await (await fetch(`${service.url}/v2/models/bc-ab/experiment`)).json()) as {
+      verdict: string;
+      variants: { variant: string; feedback: number; outcome: { value: number; ci95: number[] } }[];
+    };
+    expect(report.variants.reduce((n, v) => n + v.feedback, 0)).toBe(60);
+
+    const { page } = await openConsole(service.url, 390);
+    const experiment = card(page, 'bc-ab').locator('section.experiment');
+    await until(
+      () => experiment.locator('p.verdict').textContent(),
+      (t) => t === report.verdict,
+    );
+    for (const v of report.variants) {
+      const [low, high] = v.outcome.ci95.map((x) => `${(x * 100).toFixed(1)} %`);
+      expect(await experiment.locator(`li${attr('data-variant', v.variant)}`).textContent()).toMatch(
+        new RegExp(
+          `^${v.variant} \\(v\\d\\): accuracy ${(v.outcome.value * 100).toFixed(1)} % \\(95 % CI ${low} to ${high}, n = ${v.feedback}\\)`,
+        ),
+      );
+    }
+    // The status with a rollout and an experiment in it is what its schema says.
+    const status = ConsoleStatusSchema.parse(await (await fetch(`${service.url}/v2/console/status`)).json());
+    const models = new Map(status.models.map((m) => [m.name, m]));
+    expect(models.get('bc-ab')?.experiment?.verdict).toBe(report.verdict);
+    expect(models.get('breast-cancer')?.versions.map((v) => v.rollout?.state)).toEqual([
+      'rolled_back',
+      'rolled_back',
+    ]);
+    // A model without an A/B split has no experiment section to show.
+    expect(await card(page, 'breast-cancer').locator('section.experiment').isHidden()).toBe(true);
+    // With the rollout of the test before, rolled back, and its decisions opened.
+    await card(page, 'breast-cancer').locator('details.rollout-history summary').click();
+    await screenshots(page, 'console-rollout');
     await page.close();
   }, 60_000);
 });

@@ -5,7 +5,7 @@ import { scrapeMetric } from '../../test/support/load';
 import { describeWithRedis, RedisServer } from '../../test/support/redis-server';
 import { createProductionGuards } from '../src/guards';
 import { makeModelRepo } from '../../test/support/model-repo';
-import { BUNDLED_MODELS, postJson, startTestService, type TestService } from './http-support';
+import { BUNDLED_MODELS, abBreastCancer, postJson, startTestService, type TestService } from './http-support';
 
 const heldOut = JSON.parse(
   readFileSync(path.join(BUNDLED_MODELS, 'breast-cancer', 'testdata', 'test.json'), 'utf8'),
@@ -15,24 +15,6 @@ const rowRequest = (row: number[]) => ({
 });
 const BC = path.join(BUNDLED_MODELS, 'breast-cancer');
 const noCache = { cache: { enabled: false, ttl_seconds: 60 }, drift: undefined };
-/** breast-cancer v1 against v2, sticky by x-experiment-key, half and half. */
-const abModel = {
-  name: 'breast-cancer',
-  from: BC,
-  versions: ['1', '2'],
-  config: {
-    ...noCache,
-    traffic: {
-      ab: {
-        key_header: 'x-experiment-key',
-        variants: [
-          { name: 'control', version: '1', weight_pct: 50 },
-          { name: 'treatment', version: '2', weight_pct: 50 },
-        ],
-      },
-    },
-  },
-};
 
 /**
  * A/B outcomes and shadow agreement over HTTP on the bundled breast-cancer versions and their
@@ -44,7 +26,7 @@ describe('A/B feedback, experiment report and shadow agreement over HTTP', () =>
 
   beforeAll(async () => {
     repo = makeModelRepo([
-      abModel,
+      abBreastCancer('breast-cancer'),
       { name: 'breast-cancer-lite', from: path.join(BUNDLED_MODELS, 'breast-cancer-lite') },
       {
         name: 'bc-shadow',
@@ -206,7 +188,7 @@ describeWithRedis('A/B feedback shared by two replicas through Redis', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    repo = makeModelRepo([abModel]);
+    repo = makeModelRepo([abBreastCancer('breast-cancer')]);
     const env = { MODEL_REPOSITORY: repo.path, REDIS_URL: redis.url };
     [a, b] = await Promise.all([0, 1].map(() => startTestService(env, { guards: createProductionGuards })));
     await Promise.all([a.loaded, b.loaded]);

@@ -4,10 +4,31 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../src/config/env';
 import { startService, type RunningService, type ServiceOptions } from '../src/service';
+import type { RepoModel } from '../../test/support/model-repo';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const BUNDLED_MODELS = path.join(REPO_ROOT, 'models');
 export const FIXTURE_MODELS = path.join(REPO_ROOT, 'test', 'fixtures', 'models');
+
+/** The bundled breast-cancer's v1 against its v2 as `name`, sticky by x-experiment-key, half and half, uncached. */
+export const abBreastCancer = (name: string): RepoModel => ({
+  name,
+  from: path.join(BUNDLED_MODELS, 'breast-cancer'),
+  versions: ['1', '2'],
+  config: {
+    cache: { enabled: false, ttl_seconds: 60 },
+    drift: undefined,
+    traffic: {
+      ab: {
+        key_header: 'x-experiment-key',
+        variants: [
+          { name: 'control', version: '1', weight_pct: 50 },
+          { name: 'treatment', version: '2', weight_pct: 50 },
+        ],
+      },
+    },
+  },
+});
 
 /** A throw-away model repository holding copies of bundled or fixture models (small ones). */
 export function tempRepository(models: string[]): { dir: string; remove(): void } {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MODEL_STATES } from '../names/datatypes';
 import { wireSchemas } from './registry';
+import { ExperimentReportSchema, RolloutStatusSchema } from './rollout';
 
 /** The per-interval values the console charts; service/src/console/series.ts derives them. */
 export const CONSOLE_POINT_FIELDS = [
@@ -22,6 +23,22 @@ const perField = <T extends z.ZodType>(schema: T) =>
     >,
   );
 
+export const ConsoleRolloutSchema = z
+  .strictObject({
+    role: z.enum(['stable', 'canary']).describe("This version's part in the model's rollout."),
+    scope: RolloutStatusSchema.shape.scope,
+    state: RolloutStatusSchema.shape.state,
+    paused: z.boolean(),
+    step: z.number().int().nullable().describe('Index into `steps` while a canary runs.'),
+    steps: z.array(z.number()).describe('Canary weights (%) of the steps, from the model config.'),
+    weightPct: z.number().min(0).max(100).describe('The share of traffic the rollout gives this version.'),
+    history: z
+      .array(RolloutStatusSchema.shape.history.element.omit({ evidence: true }))
+      .describe('The decisions, oldest first, each with its reason.'),
+  })
+  // Not registered: a nullable $ref has no OpenAPI 3.0 form, so it is written out where it is used.
+  .describe('As GET /v2/models/{m}/rollout answers the worker that serves this status.');
+
 export const ConsoleVersionSchema = z
   .strictObject({
     version: z.string(),
@@ -33,6 +50,9 @@ export const ConsoleVersionSchema = z
         variant: z.string().describe('stable, canary, ab:<variant> or shadow.'),
         weightPct: z.number().min(0).max(100),
       }),
+    ),
+    rollout: ConsoleRolloutSchema.nullable().describe(
+      'null: the version takes no part in a rollout (none was ever started for its model).',
     ),
     recent: perField(z.number().nullable())
       .extend({ requests: z.number().min(0) })
@@ -63,7 +83,17 @@ export const ConsoleStatusSchema = z
           .describe('Without Redis: the worker processes the budget is split between.'),
       }),
     }),
-    models: z.array(z.strictObject({ name: z.string(), versions: z.array(ConsoleVersionSchema) })),
+    models: z.array(
+      z.strictObject({
+        name: z.string(),
+        versions: z.array(ConsoleVersionSchema),
+        // A copy of the registered schema, written out: a nullable $ref has no OpenAPI 3.0 form.
+        experiment: z
+          .object(ExperimentReportSchema.shape)
+          .nullable()
+          .describe('GET /v2/models/{m}/experiment; null when the model has no A/B split.'),
+      }),
+    ),
     series: z.strictObject({
       t: z.array(z.number()).describe('End of each interval, ms since the epoch, oldest first.'),
       versions: z.array(

@@ -6,7 +6,7 @@ import { renderHealth } from './health-view';
 import { ModelsView } from './models-view';
 import { Charts } from './panels';
 import { SeriesStore } from './series-store';
-import { fetchStatus } from './status';
+import { fetchStatus, type ConsoleStatus } from './status';
 
 const POLL_MS = 2000;
 
@@ -34,13 +34,13 @@ async function poll(): Promise<void> {
   if (!document.hidden) timer = window.setTimeout(() => void poll(), POLL_MS);
 }
 
-async function act(action: ModelAction, model: string): Promise<void> {
+async function act(action: ModelAction, model: ConsoleStatus['models'][number]): Promise<void> {
   if (!(await confirmAction(action.confirm(model)))) {
-    result.textContent = `${action.label} “${model}”: cancelled.`;
+    result.textContent = `${action.label} “${model.name}”: cancelled.`;
     result.setAttribute('data-state', 'info');
     return;
   }
-  result.textContent = `${action.label} “${model}”: waiting for the API…`;
+  result.textContent = `${action.label} “${model.name}”: waiting for the API…`;
   result.setAttribute('data-state', 'info');
   const outcome = await runAction(action, model);
   result.textContent = outcome.message;

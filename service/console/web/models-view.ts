@@ -1,6 +1,8 @@
 import { MODEL_ACTIONS, type ModelAction } from './actions';
 import { el } from './dom';
 import { formatValue } from './format';
+import { ModelDetails } from './model-details';
+import { rolloutText } from './rollout-text';
 import type { ConsoleStatus, PointField, VersionStatus } from './status';
 
 interface Column {
@@ -17,10 +19,9 @@ const recent = (id: PointField, label: string, unit: string): Column => ({
   numeric: true,
 });
 
-/**
- * The version table's columns. A rollout column (state, step, last decision and its reason) joins
- * here once the status carries a version's rollout.
- */
+type ModelStatus = ConsoleStatus['models'][number];
+
+/** The version table's columns. */
 const COLUMNS: readonly Column[] = [
   { id: 'version', label: 'Version', text: (v) => v.version || '–' },
   {
@@ -36,6 +37,7 @@ const COLUMNS: readonly Column[] = [
         ? 'none'
         : v.traffic.map((r) => `${r.variant} ${+r.weightPct.toFixed(2)} %`).join(', '),
   },
+  { id: 'rollout', label: 'Rollout', text: (v) => rolloutText(v.rollout) },
   { id: 'breaker', label: 'Breaker', text: (v) => v.breaker },
   recent('reqPerSec', 'req/s', 'req/s'),
   recent('p50Ms', 'p50', 'ms'),
@@ -60,26 +62,33 @@ const COLUMNS: readonly Column[] = [
 export class ModelsView {
   private shape = '';
   private cells = new Map<string, HTMLElement>();
+  private details = new Map<string, ModelDetails>();
+  /** The latest status of each model, which an action is taken on. */
+  private latest = new Map<string, ModelStatus>();
 
   constructor(
     private readonly container: HTMLElement,
-    private readonly onAction: (action: ModelAction, model: string) => void,
+    private readonly onAction: (action: ModelAction, model: ModelStatus) => void,
   ) {}
 
   update(status: ConsoleStatus): void {
     const shape = JSON.stringify(status.models.map((m) => [m.name, m.versions.map((v) => v.version)]));
     if (shape !== this.shape) this.build(status);
     this.shape = shape;
-    for (const model of status.models)
+    this.latest = new Map(status.models.map((m) => [m.name, m]));
+    for (const model of status.models) {
+      this.details.get(model.name)?.update(model);
       for (const v of model.versions)
         for (const c of COLUMNS) {
           const cell = this.cells.get(JSON.stringify([model.name, v.version, c.id]));
           if (cell) cell.textContent = c.text(v, status);
         }
+    }
   }
 
   private build(status: ConsoleStatus): void {
     this.cells.clear();
+    this.details.clear();
     const caption = `Last ${status.summarySeconds} s`;
     const cards = status.models.map((model) => {
       const heading = el('h3', { class: 'model-name' }, model.name);
@@ -89,7 +98,7 @@ export class ModelsView {
         ...MODEL_ACTIONS.map((a) => {
           const button = el('button', { type: 'button', 'data-action': a.id }, a.label);
           button.setAttribute('aria-label', `${a.label} model ${model.name}`);
-          button.addEventListener('click', () => this.onAction(a, model.name));
+          button.addEventListener('click', () => this.onAction(a, this.latest.get(model.name) ?? model));
           return button;
         }),
       );
@@ -112,11 +121,14 @@ export class ModelsView {
         el('thead', {}, head),
         el('tbody', {}, ...rows),
       );
+      const details = new ModelDetails();
+      this.details.set(model.name, details);
       const card = el(
         'section',
         { class: 'model', 'data-model': model.name },
         el('div', { class: 'model-head' }, heading, actions),
         table,
+        details.element,
       );
       return card;
     });

@@ -44,7 +44,9 @@ export interface ConsoleRoutes {
  * serves, so with WORKERS > 1 the console reads the primary's aggregate of every worker.
  */
 export function consoleRoutes(
-  deps: Pick<StatusCollectorOptions, 'metricsText' | 'engine'> & { registry: Registry },
+  deps: Pick<StatusCollectorOptions, 'metricsText' | 'engine' | 'rollouts' | 'experiments'> & {
+    registry: Registry;
+  },
 ): ConsoleRoutes {
   // Each process counts 1; the cluster primary's sum is the worker count the page shows.
   defineGauge(deps.registry, {

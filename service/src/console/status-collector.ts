@@ -1,5 +1,6 @@
 import type { Engine } from '../engine';
-import { trafficPolicyOf } from '../traffic/traffic-router';
+import type { RolloutRoute } from '../rollout/rollout-service';
+import { trafficPolicyOf, withRollout } from '../traffic/traffic-router';
 import {
   emptyCounters,
   snapshotOf,
@@ -10,13 +11,24 @@ import {
 } from './metrics-snapshot';
 import { parsePromText } from './prom-text';
 import { difference, perField, pointOf, type Point } from './series';
-import type { ConsoleStatus, VersionStatus } from './status-document';
+import { rolloutParts, type RolloutAnswer } from './rollout-parts';
+import type { ConsoleStatus, ExperimentStatus, VersionRollout, VersionStatus } from './status-document';
 import { trafficRoles, type TrafficRole } from './traffic-roles';
 
 export interface StatusCollectorOptions {
   /** /metrics as GET /metrics answers it: this process, or every cluster worker aggregated. */
   metricsText(): Promise<string>;
   engine: Pick<Engine, 'index' | 'modelConfig' | 'servingVersion'>;
+  /**
+   * The rollout service of this process: with WORKERS > 1 and no Redis each worker has its own
+   * rollout state, and the status shows the answering worker's.
+   */
+  rollouts?: {
+    status(model: string): Promise<RolloutAnswer>;
+    route(model: string): RolloutRoute | undefined;
+  };
+  /** GET /v2/models/{m}/experiment, read for models with an A/B split. */
+  experiments?: { report(model: string): Promise<ExperimentStatus> };
   intervalMs?: number;
   windowSeconds?: number;
   summarySeconds?: number;
@@ -63,7 +75,12 @@ export class StatusCollector {
       this.timer.unref();
     }
     if (this.ring.length === 0) await this.sample();
-    return this.build(sinceMs);
+    const names = [...new Set(this.options.engine.index().map((e) => e.name))];
+    const [rollouts, experiments] = await Promise.all([
+      this.perModel(names, (m) => this.rolloutOf(m)),
+      this.perModel(names, (m) => this.experimentOf(m)),
+    ]);
+    return this.build(rollouts, experiments, sinceMs);
   }
 
   stop(): void {
@@ -91,6 +108,23 @@ export class StatusCollector {
     return this.sampling;
   }
 
+  private async perModel<T>(names: string[], read: (model: string) => Promise<T>): Promise<Map<string, T>> {
+    return new Map(await Promise.all(names.map(async (m) => [m, await read(m)] as const)));
+  }
+
+  /** A model still loading or with a broken config has no rollout to show; its index entry says why. */
+  private async rolloutOf(model: string): Promise<Map<string, VersionRollout>> {
+    const answer = await this.options.rollouts?.status(model).catch(() => undefined);
+    return rolloutParts(answer);
+  }
+
+  private async experimentOf(model: string): Promise<ExperimentStatus | null> {
+    const { experiments, engine } = this.options;
+    if (!experiments || !policyOf(engine, model)?.ab) return null;
+    // The whole report, as the experiment API answers it (ExperimentReport in the OpenAPI document).
+    return (await experiments.report(model).catch(() => undefined)) ?? null;
+  }
+
   private push(t: number, snapshot: MetricsSnapshot): void {
     const previous = this.ring[this.ring.length - 1];
     let points: Map<string, Point> | undefined;
@@ -116,7 +150,11 @@ export class StatusCollector {
     return { requests: d.requests, ...perField((f) => round(p[f])) };
   }
 
-  private build(sinceMs?: number): ConsoleStatus {
+  private build(
+    rollouts: Map<string, Map<string, VersionRollout>>,
+    experiments: Map<string, ExperimentStatus | null>,
+    sinceMs?: number,
+  ): ConsoleStatus {
     const { engine } = this.options;
     const last = this.ring[this.ring.length - 1];
     const snapshot = last?.snapshot;
@@ -125,7 +163,9 @@ export class StatusCollector {
     for (const entry of engine.index()) {
       let roles = rolesByModel.get(entry.name);
       if (!roles) {
-        roles = trafficRoles(policyOf(engine, entry.name), servingOf(engine, entry.name));
+        // The router's view: a running rollout's stable and canary replace the config's.
+        const policy = withRollout(policyOf(engine, entry.name), this.options.rollouts?.route(entry.name));
+        roles = trafficRoles(policy, servingOf(engine, entry.name));
         rolesByModel.set(entry.name, roles);
       }
       const version = entry.version ?? '';
@@ -137,6 +177,7 @@ export class StatusCollector {
         reason: entry.reason,
         breaker: snapshot?.breakers.get(key) ?? 'closed',
         traffic: roles.get(version) ?? [],
+        rollout: rollouts.get(entry.name)?.get(version) ?? null,
         recent: last ? this.recent(key) : null,
       });
       byModel.set(entry.name, versions);
@@ -163,7 +204,11 @@ export class StatusCollector {
               // with Redis down, its share of the replicas Redis last counted.
               { mode: 'local', ...(redis === 'not configured' && { processesSharing: workers }) },
       },
-      models: [...byModel].map(([name, versions]) => ({ name, versions })),
+      models: [...byModel].map(([name, versions]) => ({
+        name,
+        versions,
+        experiment: experiments.get(name) ?? null,
+      })),
       series: {
         t: window.map((s) => s.t),
         versions: [...keys].sort().map((key) => ({

@@ -9,12 +9,49 @@ import type { TrafficRole } from './traffic-roles';
 
 export type { PointField, TrafficRole };
 
+/** A rollout decision as GET /v2/models/{m}/rollout lists it, without its window evidence. */
+export interface RolloutDecision {
+  at: string;
+  kind: 'start' | 'step' | 'promote' | 'rollback' | 'pause' | 'resume';
+  by: 'controller' | 'api';
+  version: string;
+  weightPct: number;
+  reason: string;
+}
+
+/** A version's part in its model's rollout. */
+export interface VersionRollout {
+  role: 'stable' | 'canary';
+  scope: 'shared' | 'process';
+  state: 'stable' | 'canary' | 'promoted' | 'rolled_back';
+  paused: boolean;
+  step: number | null;
+  steps: number[];
+  weightPct: number;
+  history: RolloutDecision[];
+}
+
+/** GET /v2/models/{m}/experiment as it answers; typed here are the parts the console shows. */
+export interface ExperimentStatus {
+  metric: string | null;
+  variants: {
+    variant: string;
+    version: string;
+    requests: number;
+    feedback: number;
+    outcome: { metric: string; n: number; value: number; ci95: number[] } | null;
+  }[];
+  winner: string | null;
+  verdict: string;
+}
+
 export interface VersionStatus {
   version: string;
   state: string;
   reason: string;
   breaker: BreakerState;
   traffic: TrafficRole[];
+  rollout: VersionRollout | null;
   /** Over the last `summarySeconds`; null before two samples exist. */
   recent: (Point & { requests: number }) | null;
 }
@@ -30,7 +67,7 @@ export interface ConsoleStatus {
     /** global: one budget shared through Redis; local: each process admits its share of it. */
     rateLimit: { mode: 'global' | 'local'; processesSharing?: number };
   };
-  models: { name: string; versions: VersionStatus[] }[];
+  models: { name: string; versions: VersionStatus[]; experiment: ExperimentStatus | null }[];
   /** One value per interval ending at `t` (ms since the epoch), oldest first. */
   series: {
     t: number[];

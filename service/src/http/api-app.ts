@@ -2,6 +2,8 @@ import { HEADERS } from '@ml-platform/contract/names';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { consoleRoutes } from '../console/routes';
+import type { ExperimentService } from '../experiment/experiment-service';
+import type { RolloutService } from '../rollout/rollout-service';
 import type { Engine } from '../engine';
 import type { ServiceMetrics } from '../observability/metrics';
 import { ServiceError, badRequest, unavailable } from '../core/errors';
@@ -26,12 +28,9 @@ export interface ApiDeps {
   /** Engine ready and not draining. */
   isReady(): boolean;
   /** GET/POST /v2/models/{m}/rollout (admin scope); see rollout/rollout-service.ts. */
-  rollouts?: { status(model: string): Promise<unknown>; act(model: string, body: unknown): Promise<unknown> };
+  rollouts?: Pick<RolloutService, 'status' | 'act' | 'route'>;
   /** A/B outcomes (experiment/experiment-service.ts): feedback is inference-scoped, the report read-scoped. */
-  experiments?: {
-    feedback(model: string, body: unknown): Promise<unknown>;
-    report(model: string): Promise<unknown>;
-  };
+  experiments?: Pick<ExperimentService, 'feedback' | 'report'>;
   /** What keeps the server from being ready: failed models with their reasons, loading, draining. */
   notReadyReason(): string;
 }
@@ -214,6 +213,8 @@ export function createApiApp(deps: ApiDeps): express.Express {
     metricsText: deps.ops.metricsText,
     engine,
     registry: deps.metrics.registry,
+    rollouts: deps.rollouts,
+    experiments: deps.experiments,
   });
   route('/console', { get: operatorConsole.page });
   route('/console/:asset', { get: operatorConsole.asset });

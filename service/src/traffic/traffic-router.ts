@@ -43,10 +43,17 @@ export class TrafficRouter {
       policy = trafficPolicyOf(config);
       this.policies.set(config, policy);
     }
-    const rollout = this.deps.rollout?.(model);
-    if (rollout) policy = { ...policy, stable: rollout.stable, canary: rollout.canary };
+    policy = withRollout(policy, this.deps.rollout?.(model));
     if (!policy) return { version: undefined, variant: 'stable' };
     const key = policy.ab && headers[policy.ab.keyHeader];
     return route(policy, { abKey: typeof key === 'string' ? key : undefined, random: this.random });
   }
+}
+
+/** A policy with a running rollout's live stable and canary in place of the config's. */
+export function withRollout(
+  policy: TrafficPolicy | undefined,
+  rollout: { stable: string; canary?: { version: string; weightPct: number } } | undefined,
+): TrafficPolicy | undefined {
+  return rollout ? { ...policy, stable: rollout.stable, canary: rollout.canary } : policy;
 }
