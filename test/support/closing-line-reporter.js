@@ -11,17 +11,20 @@ class ClosingLineReporter {
     const failed = [];
     for (const file of results.testResults) {
       const where = file.testFilePath.replace(`${process.cwd()}/`, '');
-      if (file.testExecError) failed.push(`${where}: ${file.testExecError.message}`);
+      if (file.testExecError) failed.push(`${where}: ${file.testExecError.message.split('\n')[0]}`);
       for (const t of file.testResults) {
         if (t.status === 'failed') failed.push(`${where}: ${t.fullName}`);
       }
     }
     const skipped = results.numPendingTests + results.numTodoTests;
+    // A test file that cannot run (a missing module, a syntax error) has no failed test in it, but
+    // it failed: it counts as one.
+    const failedCount = results.numFailedTests + results.numRuntimeErrorTestSuites;
     const seconds = ((Date.now() - results.startTime) / 1000).toFixed(1);
     const lines = [
       ...failed.map((name) => `FAILED ${name}`),
       `${results.numTotalTestSuites} test files in ${seconds} s`,
-      `jest: ${results.numPassedTests} passed, ${results.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`,
+      `jest: ${results.numPassedTests} passed, ${failedCount} failed${skipped ? `, ${skipped} skipped` : ''}`,
     ];
     process.once('exit', () => process.stdout.write(`${lines.join('\n')}\n`));
   }
