@@ -294,6 +294,10 @@ export function openApiDocument(serverVersion: string): object {
       [PATHS.consoleStatus]: {
         get: {
           summary: 'What the operator console shows: models, traffic, breakers, health and recent series',
+          description:
+            'Read scope: it carries rollout decisions, experiment outcomes and load failures, which the ' +
+            'routes they come from guard too.',
+          security,
           parameters: [
             {
               name: 'since',
@@ -306,6 +310,7 @@ export function openApiDocument(serverVersion: string): object {
           ],
           responses: {
             200: { description: 'Status', content: json(schemaRef('ConsoleStatus')) },
+            ...guarded('read'),
             400: error('since is not a number'),
           },
         },

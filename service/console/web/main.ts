@@ -59,6 +59,8 @@ byId('key-save').addEventListener('click', () => {
   if (keyInput.value.trim()) apiKey.set(keyInput.value.trim());
   keyInput.value = '';
   showKeyState();
+  // The status itself may need the key: show it now rather than at the next poll.
+  void poll();
 });
 keyInput.addEventListener('keydown', (e) => {
   if (e.key === 'Enter') byId('key-save').click();

@@ -207,8 +207,9 @@ export function createApiApp(deps: ApiDeps): express.Express {
   });
   route('/openapi.json', { get: (_req, res) => res.json(document) });
 
-  // The operator console reads what /metrics serves; like /metrics it is not guarded, and its
-  // actions call the guarded repository routes above.
+  // The page and its assets are public; the status it polls is read-scoped, because it carries
+  // rollout decisions, experiment outcomes and load failures that their own routes guard. Its
+  // actions call the guarded routes above.
   const operatorConsole = consoleRoutes({
     metricsText: deps.ops.metricsText,
     engine,
@@ -218,7 +219,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   });
   route('/console', { get: operatorConsole.page });
   route('/console/:asset', { get: operatorConsole.asset });
-  route('/v2/console/status', { get: operatorConsole.status });
+  route('/v2/console/status', { get: guarded('read', operatorConsole.status) });
 
   app.use((req, res) => sendError(res, new ServiceError(404, `no route for ${req.method} ${req.path}`)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
