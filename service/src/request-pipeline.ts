@@ -1,4 +1,5 @@
 import { createDriftObserver } from './drift/drift-observer';
+import type { DriftScores } from './drift/drift-scores';
 import type { GuardContext, ProductionGuards } from './guards';
 import type { ObserveHook, RequestPipeline } from './pipeline/phases';
 
@@ -9,6 +10,8 @@ export interface PipelineContext extends GuardContext {
   rollouts?: { observe: ObserveHook };
   /** A/B outcomes: which variant served which request id (experiment/experiment-service.ts). */
   experiments?: { observe: ObserveHook };
+  /** Where the drift observer keeps each version's latest score for in-process readers. */
+  driftScores: DriftScores;
 }
 
 /**
@@ -23,6 +26,7 @@ export function composePipeline({
   guards,
   rollouts,
   experiments,
+  driftScores,
 }: PipelineContext): RequestPipeline {
   const modelConfig = (model: string) => engine.modelConfig(model);
   return {
@@ -39,6 +43,7 @@ export function composePipeline({
         modelConfig,
         registry: metrics.registry,
         logger: logger.child({ component: 'drift' }),
+        scores: driftScores,
       }),
       ...(rollouts ? [rollouts.observe] : []),
       ...(experiments ? [experiments.observe] : []),

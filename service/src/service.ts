@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
+import { DriftScores } from './drift/drift-scores';
 import { createEngine, type Engine } from './engine';
 import { createFeatureServing } from './features/create';
 import type { GuardContext, ProductionGuards } from './guards';
@@ -14,6 +15,7 @@ import { createTracing, type Tracing } from './observability/tracing';
 import { composePipeline } from './request-pipeline';
 import { ExperimentService } from './experiment/experiment-service';
 import { RolloutService } from './rollout/rollout-service';
+import { ShadowAgreement } from './traffic/shadow-agreement';
 import { TrafficRouter } from './traffic/traffic-router';
 import pkg from '../package.json';
 
@@ -69,11 +71,15 @@ export async function startService(
     observer: metricsObserver(metrics),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
+  // Written by the request path, read by the rollout controller's optional checks.
+  const driftScores = new DriftScores();
+  const shadowAgreement = new ShadowAgreement(metrics.registry);
   const rollouts = new RolloutService({
     engine,
     registry: metrics.registry,
     logger: logger.child({ component: 'rollout' }),
     redis: production?.redis,
+    signals: { driftScores, shadowAgreement },
   });
   rollouts.start();
   const experiments = new ExperimentService({ engine, redis: production?.redis });
@@ -84,7 +90,17 @@ export async function startService(
       modelConfig: (model: string) => engine.modelConfig(model),
       rollout: (model: string) => rollouts.route(model),
     }),
-    pipeline: composePipeline({ engine, metrics, logger, config, guards: production, rollouts, experiments }),
+    pipeline: composePipeline({
+      engine,
+      metrics,
+      logger,
+      config,
+      guards: production,
+      rollouts,
+      experiments,
+      driftScores,
+    }),
+    shadowAgreement,
     rollouts,
     experiments,
     metrics,

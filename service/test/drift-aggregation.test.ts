@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { AggregatorRegistry, Registry, type Gauge } from 'prom-client';
 import { createDriftObserver } from '../src/drift/drift-observer';
+import { DriftScores } from '../src/drift/drift-scores';
 
 /** What /metrics shows with WORKERS > 1: each worker's registry merged by the cluster primary. */
 test('drift_score across workers is the largest worker score, not their sum', async () => {
@@ -13,6 +14,7 @@ test('drift_score across workers is the largest worker score, not their sum', as
       },
       registry,
       logger: pino({ level: 'silent' }),
+      scores: new DriftScores(),
     });
     (registry.getSingleMetric('drift_score') as Gauge).set({ model: 'm', version: '1' }, score);
     return registry;

@@ -6,6 +6,7 @@ import { METRICS } from '@ml-platform/contract/names';
 import { defineGauge } from '../observability/metrics';
 import type { ObserveHook } from '../pipeline/phases';
 import type { ModelConfig } from '../repository/model-config';
+import type { DriftScores } from './drift-scores';
 import { DriftMonitor, validateProfile, type ReferenceProfile } from './psi';
 
 export interface DriftObserverDeps {
@@ -13,6 +14,8 @@ export interface DriftObserverDeps {
   modelConfig(model: string): ModelConfig;
   registry: Registry;
   logger: Logger;
+  /** Receives every closed window's score, for readers in this process (the rollout controller). */
+  scores: DriftScores;
 }
 
 /** One model config's reference profile (null: none usable) and its monitors by version. */
@@ -73,7 +76,10 @@ export function createDriftObserver(deps: DriftObserverDeps): ObserveHook {
       drift.monitors.set(version, monitor);
     }
     // The score only moves when a window closes; setting the gauge on every request would be waste.
-    if (monitor.observe(input.data as ArrayLike<number>, input.shape[input.shape.length - 1]))
-      gauge.set({ model, version }, monitor.score()!);
+    if (monitor.observe(input.data as ArrayLike<number>, input.shape[input.shape.length - 1])) {
+      const score = monitor.score()!;
+      gauge.set({ model, version }, score);
+      deps.scores.set(model, version, score);
+    }
   };
 }
