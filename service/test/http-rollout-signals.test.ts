@@ -75,23 +75,32 @@ describe('rollout signals: drift and shadow agreement roll a canary back', () =>
     throw new Error(`the rollout of ${model} was not decided within 30 s`);
   }
 
-  it('rolls back a canary whose inputs drift, naming the drift signal', async () => {
-    expect((await postRollout(svc.url, 'bc-drift', { action: 'start', version: '2' })).status).toBe(200);
-    const view = await driveUntilDecided('bc-drift', 5);
-    expect(view.state).toBe('rolled_back');
-    const last = view.history[view.history.length - 1];
-    expect(last).toMatchObject({ kind: 'rollback', by: 'controller', version: '2', weightPct: 0 });
-    expect(last.reason).toMatch(/^drift: canary drift PSI \d+\.\d{4} against the threshold 0\.25$/);
-  }, 45_000);
-
-  it('rolls back a shadowed canary that disagrees with stable, naming the shadow signal', async () => {
-    expect((await postRollout(svc.url, 'bc-shadow', { action: 'start', version: '2' })).status).toBe(200);
-    const view = await driveUntilDecided('bc-shadow', 1);
-    expect(view.state).toBe('rolled_back');
-    const last = view.history[view.history.length - 1];
-    expect(last).toMatchObject({ kind: 'rollback', by: 'controller', version: '2', weightPct: 0 });
-    expect(last.reason).toMatch(
-      /^shadow_agreement: canary agreed with stable on \d+\/\d+ shadow rows \(0\.9\d+\), minimum 0\.99$/,
-    );
-  }, 45_000);
+  it.each([
+    {
+      signal: 'drift',
+      why: 'whose inputs drift (every feature times 5)',
+      model: 'bc-drift',
+      scale: 5,
+      reason: /^drift: canary drift PSI \d+\.\d{4} against the threshold 0\.25$/,
+    },
+    {
+      signal: 'shadow_agreement',
+      why: 'that disagrees with stable on the shadow copies',
+      model: 'bc-shadow',
+      scale: 1,
+      reason:
+        /^shadow_agreement: canary agreed with stable on \d+\/\d+ shadow rows \(0\.9\d+\), minimum 0\.99$/,
+    },
+  ])(
+    'rolls back a canary $why, naming the $signal signal',
+    async ({ model, scale, reason }) => {
+      expect((await postRollout(svc.url, model, { action: 'start', version: '2' })).status).toBe(200);
+      const view = await driveUntilDecided(model, scale);
+      expect(view.state).toBe('rolled_back');
+      const last = view.history[view.history.length - 1];
+      expect(last).toMatchObject({ kind: 'rollback', by: 'controller', version: '2', weightPct: 0 });
+      expect(last.reason).toMatch(reason);
+    },
+    45_000,
+  );
 });
