@@ -154,7 +154,10 @@ describe('the optional signals of a window', () => {
     const early = judged(withShadow, { shadow: { rows: 99, agreed: 50 } });
     expect(early.verdict).toBe('healthy');
     expect(check(early, 'shadow_agreement')?.detail).toMatch(/99 shadow row\(s\) compared, 100 needed/);
-    expect(judged(withShadow, {}).verdict).toBe('healthy');
+    expect(check(judged(withShadow, {}), 'shadow_agreement')).toMatchObject({
+      passed: true,
+      detail: /not the shadow version/,
+    });
     expect(judged(policy, { shadow: { rows: 200, agreed: 0 } }).verdict).toBe('healthy');
   });
 

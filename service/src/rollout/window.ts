@@ -170,7 +170,14 @@ export function driftCheck(signals: CanarySignals, policy: JudgePolicy): CheckRe
 /** The shadow agreement check: judged only once enough rows were compared, else it passes. */
 export function shadowAgreementCheck(signals: CanarySignals, policy: JudgePolicy): CheckResult | undefined {
   if (!policy.checks.shadowAgreement) return undefined;
-  const { rows, agreed } = signals.shadow ?? { rows: 0, agreed: 0 };
+  if (!signals.shadow) {
+    return {
+      check: 'shadow_agreement',
+      passed: true,
+      detail: 'the canary is not the shadow version: nothing compared',
+    };
+  }
+  const { rows, agreed } = signals.shadow;
   if (rows < policy.minShadowRows) {
     return {
       check: 'shadow_agreement',
