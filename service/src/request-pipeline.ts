@@ -1,6 +1,7 @@
 import type { CostMeter } from './cost/cost-meter';
 import { createDriftObserver } from './drift/drift-observer';
 import { createQualityObserver } from './quality/quality-observer';
+import type { DriftScores } from './drift/drift-scores';
 import type { GuardContext, ProductionGuards } from './guards';
 import type { ObserveHook, RequestPipeline } from './pipeline/phases';
 
@@ -13,6 +14,8 @@ export interface PipelineContext extends GuardContext {
   rollouts?: { observe: ObserveHook };
   /** A/B outcomes: which variant served which request id (experiment/experiment-service.ts). */
   experiments?: { observe: ObserveHook };
+  /** Where the drift observer keeps each version's latest score for in-process readers. */
+  driftScores: DriftScores;
 }
 
 /**
@@ -28,6 +31,7 @@ export function composePipeline({
   cost,
   rollouts,
   experiments,
+  driftScores,
 }: PipelineContext): RequestPipeline {
   const modelConfig = (model: string) => engine.modelConfig(model);
   return {
@@ -44,6 +48,7 @@ export function composePipeline({
         modelConfig,
         registry: metrics.registry,
         logger: logger.child({ component: 'drift' }),
+        scores: driftScores,
       }),
       // Classifiers' outputs against their held-out profile; models without a scores output skip.
       createQualityObserver({

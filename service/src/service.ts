@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
 import { createCostMeter } from './cost/cost-meter';
+import { DriftScores } from './drift/drift-scores';
 import { createEngine, type Engine } from './engine';
 import { createFeatureServing } from './features/create';
 import type { GuardContext, ProductionGuards } from './guards';
@@ -15,6 +16,7 @@ import { createTracing, type Tracing } from './observability/tracing';
 import { composePipeline } from './request-pipeline';
 import { ExperimentService } from './experiment/experiment-service';
 import { RolloutService } from './rollout/rollout-service';
+import { ShadowAgreement } from './traffic/shadow-agreement';
 import { TrafficRouter } from './traffic/traffic-router';
 import pkg from '../package.json';
 
@@ -76,11 +78,15 @@ export async function startService(
     observer: metricsObserver(metrics, cost),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
+  // Written by the request path, read by the rollout controller's optional checks.
+  const driftScores = new DriftScores();
+  const shadowAgreement = new ShadowAgreement(metrics.registry);
   const rollouts = new RolloutService({
     engine,
     registry: metrics.registry,
     logger: logger.child({ component: 'rollout' }),
     redis: production?.redis,
+    signals: { driftScores, shadowAgreement },
   });
   rollouts.start();
   const experiments = new ExperimentService({ engine, redis: production?.redis });
@@ -100,7 +106,9 @@ export async function startService(
       cost,
       rollouts,
       experiments,
+      driftScores,
     }),
+    shadowAgreement,
     rollouts,
     experiments,
     metrics,

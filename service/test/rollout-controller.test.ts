@@ -28,8 +28,10 @@ const policy: RolloutPolicy = {
   healthyWindows: 2,
   errorMargin: 0.02,
   alpha: 0.05,
-  checks: { errorRatio: true, latency: true },
+  checks: { errorRatio: true, latency: true, drift: false, shadowAgreement: false },
   p99LatencyMs: 50,
+  minShadowAgreement: 0.95,
+  minShadowRows: 100,
   autoStart: false,
 };
 
@@ -94,7 +96,7 @@ describe('judging a window', () => {
     expect(
       judgeWindow(1, arm(200, 0), arm(40, 0, 80), none, {
         ...policy,
-        checks: { errorRatio: true, latency: false },
+        checks: { ...policy.checks, latency: false },
       }).verdict,
     ).toBe('healthy');
   });
@@ -103,6 +105,69 @@ describe('judging a window', () => {
     const report = judgeWindow(1, emptyArm(), arm(40, 20), { requests: 1000, errors: 0 }, policy);
     expect(report.verdict).toBe('unhealthy');
     expect(report.checks[0].detail).toContain('stable 0/1000');
+  });
+});
+
+describe('the optional signals of a window', () => {
+  const none = { requests: 0, errors: 0 };
+  const withDrift = {
+    ...policy,
+    checks: { ...policy.checks, drift: true },
+    driftThreshold: 0.25,
+  };
+  const withShadow = { ...policy, checks: { ...policy.checks, shadowAgreement: true } };
+  const judged = (p: typeof policy, signals: Parameters<typeof judgeWindow>[5]) =>
+    judgeWindow(1, arm(200, 0), arm(40, 0), none, p, signals);
+  const check = (r: ReturnType<typeof judgeWindow>, name: string) => r.checks.find((c) => c.check === name);
+
+  it('fails a canary whose drift PSI is above the threshold, and passes one at or below it', () => {
+    const drifted = judged(withDrift, { driftScore: 0.31 });
+    expect(drifted.verdict).toBe('unhealthy');
+    expect(check(drifted, 'drift')).toMatchObject({
+      passed: false,
+      detail: 'canary drift PSI 0.3100 against the threshold 0.25',
+    });
+    expect(judged(withDrift, { driftScore: 0.25 }).verdict).toBe('healthy');
+    expect(judged(withDrift, { driftScore: 0.02 }).verdict).toBe('healthy');
+    // No closed drift window yet is no evidence either way.
+    expect(check(judged(withDrift, {}), 'drift')).toMatchObject({
+      passed: true,
+      detail: /no complete drift window/,
+    });
+  });
+
+  it('ignores the drift score unless the drift check is on (and has a threshold)', () => {
+    expect(judged(policy, { driftScore: 9 })).toMatchObject({ verdict: 'healthy' });
+    expect(check(judged(policy, { driftScore: 9 }), 'drift')).toBeUndefined();
+    expect(judged({ ...withDrift, driftThreshold: undefined }, { driftScore: 9 }).verdict).toBe('healthy');
+  });
+
+  it('fails a canary that agrees with stable on too few shadow rows, once enough were compared', () => {
+    const low = judged(withShadow, { shadow: { rows: 200, agreed: 189 } });
+    expect(low.verdict).toBe('unhealthy');
+    expect(check(low, 'shadow_agreement')).toMatchObject({
+      passed: false,
+      detail: 'canary agreed with stable on 189/200 shadow rows (0.9450), minimum 0.95',
+    });
+    expect(judged(withShadow, { shadow: { rows: 200, agreed: 190 } }).verdict).toBe('healthy');
+    // 50% agreement on 99 rows is not judged yet: the minimum is 100 compared rows.
+    const early = judged(withShadow, { shadow: { rows: 99, agreed: 50 } });
+    expect(early.verdict).toBe('healthy');
+    expect(check(early, 'shadow_agreement')?.detail).toMatch(/99 shadow row\(s\) compared, 100 needed/);
+    expect(check(judged(withShadow, {}), 'shadow_agreement')).toMatchObject({
+      passed: true,
+      detail: /not the shadow version/,
+    });
+    expect(judged(policy, { shadow: { rows: 200, agreed: 0 } }).verdict).toBe('healthy');
+  });
+
+  it('rolls back naming the signal that failed', () => {
+    const s = start(initialState('m', '1'), '2', withShadow, 1000, 'api').state;
+    const judgedState = judge(s, 2, arm(200, 0), arm(40, 0), withShadow, 3000, true, {
+      shadow: { rows: 300, agreed: 240 },
+    })!;
+    expect(judgedState.state.phase).toBe('rolled_back');
+    expect(judgedState.decision?.reason).toMatch(/^shadow_agreement: canary agreed with stable on 240\/300/);
   });
 });
 
@@ -187,12 +252,44 @@ describe('the rollout and sla config blocks', () => {
     });
   });
 
+  it('switches the optional signals on only when asked, with the drift threshold from the drift block', () => {
+    const off = rolloutPolicyOf(parse({ rollout: {}, drift: {} }).data!);
+    expect(off).toMatchObject({
+      checks: { errorRatio: true, latency: true, drift: false, shadowAgreement: false },
+      driftThreshold: 0.25,
+      minShadowAgreement: 0.95,
+      minShadowRows: 100,
+    });
+    const on = parse({
+      drift: { psi_threshold: 0.4 },
+      traffic: { shadow: { version: '2', sample_pct: 100 } },
+      rollout: { checks: { drift: true, shadow_agreement: true }, min_shadow_agreement: 0.99 },
+    });
+    expect(on.success).toBe(true);
+    expect(rolloutPolicyOf(on.data!)).toMatchObject({
+      checks: { drift: true, shadowAgreement: true },
+      driftThreshold: 0.4,
+      minShadowAgreement: 0.99,
+    });
+    const own = parse({ drift: {}, rollout: { checks: { drift: true }, drift_psi_threshold: 0.1 } });
+    expect(rolloutPolicyOf(own.data!).driftThreshold).toBe(0.1);
+  });
+
   it('rejects bad blocks naming the field', () => {
     const bad: [Record<string, unknown>, string, RegExp][] = [
       [{ rollout: { steps: [50, 10] } }, 'rollout.steps', /steps must increase/],
       [{ rollout: { steps: [] } }, 'rollout.steps', /.+/],
       [{ rollout: { window_seconds: 0 } }, 'rollout.window_seconds', /.+/],
-      [{ rollout: { checks: { drift: true } } }, 'rollout.checks', /drift/],
+      [{ rollout: { checks: { confidence: true } } }, 'rollout.checks', /confidence/],
+      [{ rollout: { checks: { drift: true } } }, 'rollout.checks.drift', /needs a drift block/],
+      [
+        { rollout: { checks: { shadow_agreement: true } } },
+        'rollout.checks.shadow_agreement',
+        /needs traffic.shadow/,
+      ],
+      [{ rollout: { min_shadow_agreement: 1.5 } }, 'rollout.min_shadow_agreement', /share between 0 and 1/],
+      [{ rollout: { min_shadow_rows: 0 } }, 'rollout.min_shadow_rows', /.+/],
+      [{ rollout: { drift_psi_threshold: 0 } }, 'rollout.drift_psi_threshold', /.+/],
       [{ sla: { p99_latency_ms: -1 } }, 'sla.p99_latency_ms', /.+/],
     ];
     for (const [extra, path, message] of bad) {

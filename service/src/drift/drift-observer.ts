@@ -1,6 +1,7 @@
 import { METRICS } from '@ml-platform/contract/names';
 import { defineGauge } from '../observability/metrics';
 import type { ObserveHook } from '../pipeline/phases';
+import type { DriftScores } from './drift-scores';
 import { DriftMonitor, validateProfile, type ReferenceProfile } from './psi';
 import { profileReader, VersionMonitors, type ProfileObserverDeps } from './version-monitors';
 
@@ -10,7 +11,12 @@ import { profileReader, VersionMonitors, type ProfileObserverDeps } from './vers
  * answer is sent and never fails a request: a model without a usable profile is logged once per
  * load and skipped.
  */
-export function createDriftObserver(deps: ProfileObserverDeps): ObserveHook {
+export interface DriftObserverDeps extends ProfileObserverDeps {
+  /** Receives every closed window's score, for readers in this process (the rollout controller). */
+  scores: DriftScores;
+}
+
+export function createDriftObserver(deps: DriftObserverDeps): ObserveHook {
   const gauge = defineGauge(deps.registry, {
     ...METRICS.driftScore,
     // Across WORKERS the score is the worst worker's window, not a sum of PSIs.
@@ -32,7 +38,10 @@ export function createDriftObserver(deps: ProfileObserverDeps): ObserveHook {
     const input = request.inputs.find((t) => t.name === monitor.profile.input);
     if (!input || Array.isArray(input.data)) return;
     // The score only moves when a window closes; setting the gauge on every request would be waste.
-    if (monitor.observe(input.data as ArrayLike<number>, input.shape[input.shape.length - 1]))
-      gauge.set({ model, version }, monitor.score()!);
+    if (monitor.observe(input.data as ArrayLike<number>, input.shape[input.shape.length - 1])) {
+      const score = monitor.score()!;
+      gauge.set({ model, version }, score);
+      deps.scores.set(model, version, score);
+    }
   };
 }

@@ -27,7 +27,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InferRequest, InferResult } from '../core/engine';
 import { badRequest, clientClosedRequest } from '../core/errors';
 import type { RouteDecision } from '../traffic/router';
-import { ShadowAgreement } from '../traffic/shadow-agreement';
 import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-request';
 import { encodeInferResponse } from '../protocol/infer-response';
 import { createInferenceRecorder, type InferenceDeps } from '../pipeline/inference';
@@ -92,11 +91,14 @@ export type InferPipeline = (
  * from records, so it shares the cache, breakers, fallback and batcher with /infer.
  */
 export function createInferPipeline(
-  deps: Pick<InferHandlerDeps, 'engine' | 'router' | 'pipeline' | 'metrics' | 'requestTimeoutMs'>,
+  deps: Pick<
+    InferHandlerDeps,
+    'engine' | 'router' | 'pipeline' | 'metrics' | 'requestTimeoutMs' | 'shadowAgreement'
+  >,
 ): InferPipeline {
   const { engine, metrics } = deps;
   const execute = composeExecution(deps.pipeline.around, deps.pipeline.execute);
-  const agreement = new ShadowAgreement(metrics.registry);
+  const agreement = deps.shadowAgreement;
 
   /**
    * A fire-and-forget copy to the shadow version, in the check phase after the real answer was

@@ -8,6 +8,7 @@ import { createApiApp, type ApiDeps } from './api-app';
 import { answerClientError } from './client-error';
 import type { ClusterOps } from './cluster-ops';
 import type { RequestPipeline } from '../pipeline/phases';
+import type { ShadowAgreement } from '../traffic/shadow-agreement';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import { createInferHandler, createInferPipeline, matchInferRoute } from './infer-handler';
 import { createPredictHandler, matchPredictRoute } from '../features/predict-handler';
@@ -24,6 +25,8 @@ export interface ServerDeps {
   logger: Logger;
   maxBodyBytes: number;
   requestTimeoutMs: number;
+  /** Shared with the gRPC door and read by the rollout controller. */
+  shadowAgreement: ShadowAgreement;
   server: { name: string; version: string };
   /** Defaults to this process's registry and engine. */
   ops?: ClusterOps;

@@ -6,6 +6,7 @@ import { ServiceError } from '../core/errors';
 import type { ServiceMetrics } from '../observability/metrics';
 import { traceIdOf, type Tracing } from '../observability/tracing';
 import type { RouteDecision } from '../traffic/router';
+import type { ShadowAgreement } from '../traffic/shadow-agreement';
 import type { TrafficRouter } from '../traffic/traffic-router';
 import type { RequestPipeline } from './phases';
 import { deferredObservers } from './run';
@@ -22,6 +23,8 @@ export interface InferenceDeps {
   tracing: Tracing;
   logger: Logger;
   requestTimeoutMs: number;
+  /** One per process: every door's shadow copies count into it, and the rollout controller reads it. */
+  shadowAgreement: ShadowAgreement;
 }
 
 /** How one inference ended, for the record step; `status` is the HTTP status or its gRPC equivalent. */

@@ -179,10 +179,26 @@ const RolloutSchema = z
     /** Non-inferiority margin: how much higher the canary's error ratio may be than stable's. */
     error_margin: z.number().min(0).max(1).default(0.02),
     alpha: z.number().gt(0).lt(0.5).default(0.05),
+    /** Which checks judge a window; drift and shadow_agreement are optional signals, off by default. */
     checks: z
-      .object({ error_ratio: z.boolean().default(true), latency: z.boolean().default(true) })
+      .object({
+        error_ratio: z.boolean().default(true),
+        latency: z.boolean().default(true),
+        drift: z.boolean().default(false),
+        shadow_agreement: z.boolean().default(false),
+      })
       .strict()
-      .default({ error_ratio: true, latency: true }),
+      .default({ error_ratio: true, latency: true, drift: false, shadow_agreement: false }),
+    /** PSI above which the canary's drift score fails a window; default: the model's drift.psi_threshold. */
+    drift_psi_threshold: z.number().positive().optional(),
+    /** Share of shadow rows on which the canary must agree with stable. */
+    min_shadow_agreement: z
+      .number()
+      .min(0)
+      .max(1, 'must be a share between 0 and 1, e.g. 0.95')
+      .default(0.95),
+    /** Compared shadow rows needed before the agreement is judged. */
+    min_shadow_rows: z.number().int().min(1).default(100),
   })
   .strict();
 
@@ -234,6 +250,21 @@ export const ModelConfigSchema = z
           message: `must be <= max_batch_size (${cfg.max_batch_size}), got ${size}`,
         });
       }
+    }
+    const checks = cfg.rollout?.checks;
+    if (checks?.drift && !cfg.drift) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollout', 'checks', 'drift'],
+        message: 'needs a drift block: the canary drift score is computed against its reference profile',
+      });
+    }
+    if (checks?.shadow_agreement && !cfg.traffic?.shadow) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollout', 'checks', 'shadow_agreement'],
+        message: 'needs traffic.shadow: agreement is only measured while the canary version is shadowed',
+      });
     }
   });
 

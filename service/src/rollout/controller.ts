@@ -1,4 +1,10 @@
-import { judgeWindow, type ArmStats, type JudgePolicy, type WindowReport } from './window';
+import {
+  judgeWindow,
+  type ArmStats,
+  type CanarySignals,
+  type JudgePolicy,
+  type WindowReport,
+} from './window';
 
 /**
  * The rollout state machine of one model, pure: every transition takes a state and returns the next
@@ -193,7 +199,8 @@ export interface Judged {
 /**
  * Judges window `window` (already over) of a running rollout. `mayAdvance` false (per-process
  * fallback while the shared state is unreachable) lets the window roll back but never step up or
- * promote: a rollback is safe for one replica to take alone, an advance is not.
+ * promote: a rollback is safe for one replica to take alone, an advance is not. `signals` feed the
+ * optional checks (drift, shadow agreement) the policy switches on.
  */
 export function judge(
   state: RolloutState,
@@ -203,9 +210,10 @@ export function judge(
   policy: RolloutPolicy,
   nowMs: number,
   mayAdvance = true,
+  signals: CanarySignals = {},
 ): Judged | undefined {
   if (state.phase !== 'canary' || state.paused || window <= state.judgedWindow) return undefined;
-  const report = judgeWindow(window, stable, canary, state.baseline, policy);
+  const report = judgeWindow(window, stable, canary, state.baseline, policy, signals);
   const baseline = {
     requests: state.baseline.requests + stable.requests,
     errors: state.baseline.errors + stable.errors,

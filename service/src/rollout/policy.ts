@@ -20,8 +20,16 @@ export function rolloutPolicyOf(config: ModelConfig): RolloutPolicy {
     healthyWindows: r.healthy_windows,
     errorMargin: r.error_margin,
     alpha: r.alpha,
-    checks: { errorRatio: r.checks.error_ratio, latency: r.checks.latency },
+    checks: {
+      errorRatio: r.checks.error_ratio,
+      latency: r.checks.latency,
+      drift: r.checks.drift,
+      shadowAgreement: r.checks.shadow_agreement,
+    },
     p99LatencyMs: config.sla?.p99_latency_ms,
+    driftThreshold: r.drift_psi_threshold ?? config.drift?.psi_threshold,
+    minShadowAgreement: r.min_shadow_agreement,
+    minShadowRows: r.min_shadow_rows,
     autoStart: r.auto_start,
   };
 }

@@ -6,7 +6,9 @@ import type { Engine } from '../engine';
 import { defineCounter, defineGauge } from '../observability/metrics';
 import type { Observation } from '../pipeline/phases';
 import type { RedisConnection } from '../redis/connection';
+import type { DriftScores } from '../drift/drift-scores';
 import type { ModelConfig } from '../repository/model-config';
+import type { ShadowAgreement } from '../traffic/shadow-agreement';
 import {
   TransitionError,
   initialState,
@@ -23,7 +25,7 @@ import {
 import { rolloutPolicyOf } from './policy';
 import { RedisRolloutStore } from './redis-store';
 import { MemoryRolloutStore, type Arm, type PendingCounts, type RolloutStore } from './store';
-import { addSample, emptyArm, type WindowReport } from './window';
+import { addSample, emptyArm, type CanarySignals, type WindowReport } from './window';
 
 export interface RolloutServiceDeps {
   engine: Pick<Engine, 'index' | 'modelConfig' | 'metadata' | 'modelReady'>;
@@ -35,6 +37,11 @@ export interface RolloutServiceDeps {
   now?: () => number;
   /** How often counts are flushed and the state refreshed and judged. */
   tickMs?: number;
+  /** This process's readings for the optional checks; without them those checks see no evidence. */
+  signals?: {
+    driftScores: Pick<DriftScores, 'latest'>;
+    shadowAgreement: Pick<ShadowAgreement, 'compared'>;
+  };
 }
 
 /** What the router needs from a rollout: the versions and the live canary weight. */
@@ -185,6 +192,9 @@ export class RolloutService {
         alpha: policy.alpha,
         checks: policy.checks,
         p99LatencyMs: policy.p99LatencyMs ?? null,
+        driftThreshold: policy.driftThreshold ?? null,
+        minShadowAgreement: policy.minShadowAgreement,
+        minShadowRows: policy.minShadowRows,
         autoStart: policy.autoStart,
       },
       currentWindow: current && {
@@ -361,6 +371,7 @@ export class RolloutService {
           policy,
           now,
           store.scope === 'shared' || !this.remote,
+          this.signals(model, state),
         );
         if (judged && (await store.compareAndSet(model, state.revision, judged.state))) {
           state = judged.state;
@@ -371,6 +382,21 @@ export class RolloutService {
       }
     }
     if (state) this.adopt(model, state);
+  }
+
+  /**
+   * The canary's drift score and, while the config shadows the canary version, its agreement with
+   * stable. Both are this process's own readings: with Redis every replica judges on its own.
+   */
+  private signals(model: string, state: RolloutState): CanarySignals {
+    const canary = state.canary;
+    const signals = this.deps.signals;
+    if (canary === undefined || !signals) return {};
+    const shadowed = this.deps.engine.modelConfig(model).traffic?.shadow?.version === canary;
+    return {
+      driftScore: signals.driftScores.latest(model, canary),
+      shadow: shadowed ? signals.shadowAgreement.compared(model, state.stable, canary) : undefined,
+    };
   }
 
   /** A newer version than stable (and not the one last tried) starts a rollout, once. */

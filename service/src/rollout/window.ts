@@ -50,13 +50,31 @@ export interface JudgePolicy {
   /** Non-inferiority margin on the error ratio difference (canary − stable). */
   errorMargin: number;
   alpha: number;
-  checks: { errorRatio: boolean; latency: boolean };
+  checks: { errorRatio: boolean; latency: boolean; drift: boolean; shadowAgreement: boolean };
   /** The model's sla.p99_latency_ms; the latency check is off without it. */
   p99LatencyMs?: number;
+  /** PSI above which the canary's drift score fails the window; the drift check is off without it. */
+  driftThreshold?: number;
+  /** Share of compared shadow rows the canary must agree on with stable. */
+  minShadowAgreement: number;
+  /** Compared shadow rows needed before the agreement is judged at all. */
+  minShadowRows: number;
+}
+
+/**
+ * What is known about the canary besides its own answers, read when a window is judged. Each
+ * signal belongs to one optional check; a new signal (confidence shift, issue 14) is one more
+ * field here, one more flag in JudgePolicy.checks and one more function in SIGNAL_CHECKS.
+ */
+export interface CanarySignals {
+  /** The canary version's latest drift PSI (drift/drift-scores.ts); undefined until a drift window closes. */
+  driftScore?: number;
+  /** Rows the canary, shadowing stable, was compared on and agreed on (traffic/shadow-agreement.ts). */
+  shadow?: { rows: number; agreed: number };
 }
 
 export interface CheckResult {
-  check: 'error_ratio' | 'latency';
+  check: 'error_ratio' | 'latency' | 'drift' | 'shadow_agreement';
   passed: boolean;
   detail: string;
 }
@@ -87,6 +105,7 @@ export function judgeWindow(
   canary: ArmStats,
   baseline: { requests: number; errors: number },
   policy: JudgePolicy,
+  signals: CanarySignals = {},
 ): WindowReport {
   const report = { window, stable: summary(stable), canary: summary(canary) };
   if (canary.requests < policy.minRequests) {
@@ -127,5 +146,52 @@ export function judgeWindow(
       detail: `canary p99 in (${lower}, ${upper}] ms against the SLA p99 of ${policy.p99LatencyMs} ms`,
     });
   }
+  for (const check of SIGNAL_CHECKS) {
+    const result = check(signals, policy);
+    if (result) checks.push(result);
+  }
   return { ...report, verdict: checks.every((c) => c.passed) ? 'healthy' : 'unhealthy', checks };
 }
+
+/** The drift check: the canary's latest PSI against the threshold. No score yet is no evidence. */
+export function driftCheck(signals: CanarySignals, policy: JudgePolicy): CheckResult | undefined {
+  if (!policy.checks.drift || policy.driftThreshold === undefined) return undefined;
+  const score = signals.driftScore;
+  return {
+    check: 'drift',
+    passed: score === undefined || score <= policy.driftThreshold,
+    detail:
+      score === undefined
+        ? `no complete drift window of the canary's inputs yet (threshold PSI ${policy.driftThreshold})`
+        : `canary drift PSI ${score.toFixed(4)} against the threshold ${policy.driftThreshold}`,
+  };
+}
+
+/** The shadow agreement check: judged only once enough rows were compared, else it passes. */
+export function shadowAgreementCheck(signals: CanarySignals, policy: JudgePolicy): CheckResult | undefined {
+  if (!policy.checks.shadowAgreement) return undefined;
+  if (!signals.shadow) {
+    return {
+      check: 'shadow_agreement',
+      passed: true,
+      detail: 'the canary is not the shadow version: nothing compared',
+    };
+  }
+  const { rows, agreed } = signals.shadow;
+  if (rows < policy.minShadowRows) {
+    return {
+      check: 'shadow_agreement',
+      passed: true,
+      detail: `${rows} shadow row(s) compared, ${policy.minShadowRows} needed before the agreement is judged`,
+    };
+  }
+  const share = agreed / rows;
+  return {
+    check: 'shadow_agreement',
+    passed: share >= policy.minShadowAgreement,
+    detail: `canary agreed with stable on ${agreed}/${rows} shadow rows (${share.toFixed(4)}), minimum ${policy.minShadowAgreement}`,
+  };
+}
+
+/** The optional checks on CanarySignals, in report order. */
+const SIGNAL_CHECKS = [driftCheck, shadowAgreementCheck];

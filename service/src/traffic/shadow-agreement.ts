@@ -57,7 +57,7 @@ export class ShadowAgreement {
 
   record(model: string, primary: InferResult, shadow: InferResult): void {
     const labels = { model, primary: primary.modelVersion, shadow: shadow.modelVersion };
-    const key = `${model}\u0000${labels.primary}\u0000${labels.shadow}`;
+    const key = countsKey(model, labels.primary, labels.shadow);
     const c = this.counts.get(key) ?? { rows: 0, agreed: 0 };
     const a = agreement(primary, shadow);
     c.rows += a.rows;
@@ -65,4 +65,12 @@ export class ShadowAgreement {
     this.counts.set(key, c);
     if (c.rows > 0) this.gauge.set(labels, c.agreed / c.rows);
   }
+
+  /** Rows compared (and agreed) between these versions in this process since start; the rollout's read port. */
+  compared(model: string, primary: string, shadow: string): { rows: number; agreed: number } {
+    return { ...(this.counts.get(countsKey(model, primary, shadow)) ?? { rows: 0, agreed: 0 }) };
+  }
 }
+
+const countsKey = (model: string, primary: string, shadow: string) =>
+  `${model}\u0000${primary}\u0000${shadow}`;

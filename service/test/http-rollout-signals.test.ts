@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeModelRepo } from '../../test/support/model-repo';
+import { getRollout, postRollout, type RolloutView } from '../../test/support/rollout';
+import { BUNDLED_MODELS, postJson, startTestService, type TestService } from './http-support';
+
+const BC = path.join(BUNDLED_MODELS, 'breast-cancer');
+const heldOut = JSON.parse(readFileSync(path.join(BC, 'testdata', 'test.json'), 'utf8')) as {
+  inputs: number[][];
+};
+/** Short windows and a small sample so a canary at 10% is judged within a second or two. */
+const rollout = { steps: [10, 50, 100], window_seconds: 1, min_requests: 3, healthy_windows: 1 };
+
+/**
+ * The optional rollout signals over HTTP, on the bundled breast-cancer v1 (stable) and v2 (canary):
+ * neither fails a request nor breaks an SLA, so only the switched-on signal can roll the canary back.
+ */
+describe('rollout signals: drift and shadow agreement roll a canary back', () => {
+  let repo: ReturnType<typeof makeModelRepo>;
+  let svc: TestService;
+
+  beforeAll(async () => {
+    repo = makeModelRepo([
+      {
+        name: 'bc-drift',
+        from: BC,
+        versions: ['1', '2'],
+        config: {
+          cache: { enabled: false, ttl_seconds: 60 },
+          // Windows of 20 rows: the canary's 10% closes one within a few hundred requests.
+          drift: { reference_profile: 'reference-profile.json', window_rows: 20, psi_threshold: 0.25 },
+          rollout: { ...rollout, checks: { drift: true } },
+        },
+      },
+      {
+        name: 'bc-shadow',
+        from: BC,
+        versions: ['1', '2'],
+        config: {
+          cache: { enabled: false, ttl_seconds: 60 },
+          drift: undefined,
+          traffic: { stable: '1', shadow: { version: '2', sample_pct: 100 } },
+          // v1 and v2 disagree on at least 5 of the 143 held-out rows (testdata/metrics.json): < 0.99.
+          rollout: {
+            ...rollout,
+            checks: { shadow_agreement: true },
+            min_shadow_agreement: 0.99,
+            min_shadow_rows: 100,
+          },
+        },
+      },
+    ]);
+    svc = await startTestService({ MODEL_REPOSITORY: repo.path, RATE_LIMIT_RPS: '100000' });
+    await svc.loaded;
+  }, 60_000);
+  afterAll(async () => {
+    await svc?.stop(5000);
+    repo?.cleanup();
+  });
+
+  /** Held-out rows (each feature times `scale`) until the rollout leaves the canary state, at most 30 s. */
+  async function driveUntilDecided(model: string, scale: number): Promise<RolloutView> {
+    const stop = Date.now() + 30_000;
+    for (let i = 0; Date.now() < stop; i++) {
+      const row = heldOut.inputs[i % heldOut.inputs.length].map((x) => x * scale);
+      const res = await postJson(`${svc.url}/v2/models/${model}/infer`, {
+        inputs: [{ name: 'input', shape: [1, 30], datatype: 'FP32', data: row }],
+      });
+      expect(res.status).toBe(200);
+      if (i % 25 === 24) {
+        const view = await getRollout(svc.url, model);
+        if (view.state !== 'canary') return view;
+      }
+    }
+    throw new Error(`the rollout of ${model} was not decided within 30 s`);
+  }
+
+  it.each([
+    {
+      signal: 'drift',
+      why: 'whose inputs drift (every feature times 5)',
+      model: 'bc-drift',
+      scale: 5,
+      reason: /^drift: canary drift PSI \d+\.\d{4} against the threshold 0\.25$/,
+    },
+    {
+      signal: 'shadow_agreement',
+      why: 'that disagrees with stable on the shadow copies',
+      model: 'bc-shadow',
+      scale: 1,
+      reason:
+        /^shadow_agreement: canary agreed with stable on \d+\/\d+ shadow rows \(0\.9\d+\), minimum 0\.99$/,
+    },
+  ])(
+    'rolls back a canary $why, naming the $signal signal',
+    async ({ model, scale, reason }) => {
+      expect((await postRollout(svc.url, model, { action: 'start', version: '2' })).status).toBe(200);
+      const view = await driveUntilDecided(model, scale);
+      expect(view.state).toBe('rolled_back');
+      const last = view.history[view.history.length - 1];
+      expect(last).toMatchObject({ kind: 'rollback', by: 'controller', version: '2', weightPct: 0 });
+      expect(last.reason).toMatch(reason);
+    },
+    45_000,
+  );
+});
