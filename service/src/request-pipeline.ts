@@ -1,7 +1,7 @@
 import type { CostMeter } from './cost/cost-meter';
 import { createDriftObserver } from './drift/drift-observer';
 import { createQualityObserver } from './quality/quality-observer';
-import type { DriftScores } from './drift/drift-scores';
+import type { VersionScores } from './drift/version-scores';
 import type { GuardContext, ProductionGuards } from './guards';
 import type { ObserveHook, RequestPipeline } from './pipeline/phases';
 
@@ -15,7 +15,9 @@ export interface PipelineContext extends GuardContext {
   /** A/B outcomes: which variant served which request id (experiment/experiment-service.ts). */
   experiments?: { observe: ObserveHook };
   /** Where the drift observer keeps each version's latest score for in-process readers. */
-  driftScores: DriftScores;
+  driftScores: VersionScores;
+  /** Where the quality observer keeps each version's latest confidence shift. */
+  confidenceShifts: VersionScores;
 }
 
 /**
@@ -32,6 +34,7 @@ export function composePipeline({
   rollouts,
   experiments,
   driftScores,
+  confidenceShifts,
 }: PipelineContext): RequestPipeline {
   const modelConfig = (model: string) => engine.modelConfig(model);
   return {
@@ -56,6 +59,7 @@ export function composePipeline({
         modelConfig,
         registry: metrics.registry,
         logger: logger.child({ component: 'quality' }),
+        scores: confidenceShifts,
       }),
       // Answered requests share the pod's idle time (cost/attribution.ts).
       ...(cost ? [cost.observe] : []),

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
 import { createCostMeter } from './cost/cost-meter';
-import { DriftScores } from './drift/drift-scores';
+import { VersionScores } from './drift/version-scores';
 import { createEngine, type Engine } from './engine';
 import { createFeatureServing } from './features/create';
 import type { GuardContext, ProductionGuards } from './guards';
@@ -79,14 +79,15 @@ export async function startService(
   });
   const production = options.guards?.({ engine, metrics, logger, config });
   // Written by the request path, read by the rollout controller's optional checks.
-  const driftScores = new DriftScores();
+  const driftScores = new VersionScores();
+  const confidenceShifts = new VersionScores();
   const shadowAgreement = new ShadowAgreement(metrics.registry);
   const rollouts = new RolloutService({
     engine,
     registry: metrics.registry,
     logger: logger.child({ component: 'rollout' }),
     redis: production?.redis,
-    signals: { driftScores, shadowAgreement },
+    signals: { driftScores, confidenceShifts, shadowAgreement },
   });
   rollouts.start();
   const experiments = new ExperimentService({ engine, redis: production?.redis });
@@ -107,6 +108,7 @@ export async function startService(
       rollouts,
       experiments,
       driftScores,
+      confidenceShifts,
     }),
     shadowAgreement,
     rollouts,

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { AggregatorRegistry, Registry, type Gauge } from 'prom-client';
 import { createDriftObserver } from '../src/drift/drift-observer';
 import { createQualityObserver } from '../src/quality/quality-observer';
-import { DriftScores } from '../src/drift/drift-scores';
+import { VersionScores } from '../src/drift/version-scores';
 
 /** What /metrics shows with WORKERS > 1: each worker's registry merged by the cluster primary. */
 test.each([
@@ -19,7 +19,7 @@ test.each([
       },
       registry,
       logger: pino({ level: 'silent' }),
-      scores: new DriftScores(),
+      scores: new VersionScores(),
     });
     (registry.getSingleMetric(name) as Gauge).set({ model: 'm', version: '1' }, score);
     return registry;

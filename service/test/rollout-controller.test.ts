@@ -28,7 +28,7 @@ const policy: RolloutPolicy = {
   healthyWindows: 2,
   errorMargin: 0.02,
   alpha: 0.05,
-  checks: { errorRatio: true, latency: true, drift: false, shadowAgreement: false },
+  checks: { errorRatio: true, latency: true, drift: false, confidenceShift: false, shadowAgreement: false },
   p99LatencyMs: 50,
   minShadowAgreement: 0.95,
   minShadowRows: 100,
@@ -115,6 +115,11 @@ describe('the optional signals of a window', () => {
     checks: { ...policy.checks, drift: true },
     driftThreshold: 0.25,
   };
+  const withShift = {
+    ...policy,
+    checks: { ...policy.checks, confidenceShift: true },
+    confidenceShiftThreshold: 0.2,
+  };
   const withShadow = { ...policy, checks: { ...policy.checks, shadowAgreement: true } };
   const judged = (p: typeof policy, signals: Parameters<typeof judgeWindow>[5]) =>
     judgeWindow(1, arm(200, 0), arm(40, 0), none, p, signals);
@@ -140,6 +145,33 @@ describe('the optional signals of a window', () => {
     expect(judged(policy, { driftScore: 9 })).toMatchObject({ verdict: 'healthy' });
     expect(check(judged(policy, { driftScore: 9 }), 'drift')).toBeUndefined();
     expect(judged({ ...withDrift, driftThreshold: undefined }, { driftScore: 9 }).verdict).toBe('healthy');
+  });
+
+  it('fails a canary whose confidence shift is above the threshold, and passes one at or below it', () => {
+    const shifted = judged(withShift, { confidenceShift: 0.2001 });
+    expect(shifted.verdict).toBe('unhealthy');
+    expect(check(shifted, 'confidence_shift')).toMatchObject({
+      passed: false,
+      detail: 'canary confidence shift PSI 0.2001 against the threshold 0.2',
+    });
+    expect(judged(withShift, { confidenceShift: 0.2 }).verdict).toBe('healthy');
+    expect(judged(withShift, { confidenceShift: 0.01 }).verdict).toBe('healthy');
+    // No closed quality window yet is no evidence either way, and the report says so.
+    expect(check(judged(withShift, {}), 'confidence_shift')).toMatchObject({
+      passed: true,
+      detail: "no complete quality window of the canary's answers yet (threshold PSI 0.2)",
+    });
+    // Each PSI signal is judged by its own check only.
+    expect(check(judged(withShift, { driftScore: 9 }), 'drift')).toBeUndefined();
+    expect(judged(withDrift, { confidenceShift: 9 }).verdict).toBe('healthy');
+  });
+
+  it('ignores the confidence shift unless its check is on (and has a threshold)', () => {
+    expect(check(judged(policy, { confidenceShift: 9 }), 'confidence_shift')).toBeUndefined();
+    expect(judged(policy, { confidenceShift: 9 }).verdict).toBe('healthy');
+    expect(
+      judged({ ...withShift, confidenceShiftThreshold: undefined }, { confidenceShift: 9 }).verdict,
+    ).toBe('healthy');
   });
 
   it('fails a canary that agrees with stable on too few shadow rows, once enough were compared', () => {
@@ -255,7 +287,13 @@ describe('the rollout and sla config blocks', () => {
   it('switches the optional signals on only when asked, with the drift threshold from the drift block', () => {
     const off = rolloutPolicyOf(parse({ rollout: {}, drift: {} }).data!);
     expect(off).toMatchObject({
-      checks: { errorRatio: true, latency: true, drift: false, shadowAgreement: false },
+      checks: {
+        errorRatio: true,
+        latency: true,
+        drift: false,
+        confidenceShift: false,
+        shadowAgreement: false,
+      },
       driftThreshold: 0.25,
       minShadowAgreement: 0.95,
       minShadowRows: 100,
@@ -275,6 +313,22 @@ describe('the rollout and sla config blocks', () => {
     expect(rolloutPolicyOf(own.data!).driftThreshold).toBe(0.1);
   });
 
+  it('takes the confidence shift threshold from the quality block unless the rollout sets its own', () => {
+    const quality = { scores_output: 'probabilities', shift_threshold: 0.3 };
+    const inherited = parse({ quality, rollout: { checks: { confidence_shift: true } } });
+    expect(inherited.success).toBe(true);
+    expect(rolloutPolicyOf(inherited.data!)).toMatchObject({
+      checks: { confidenceShift: true },
+      confidenceShiftThreshold: 0.3,
+    });
+    const own = parse({
+      quality,
+      rollout: { checks: { confidence_shift: true }, confidence_shift_threshold: 0.1 },
+    });
+    expect(rolloutPolicyOf(own.data!).confidenceShiftThreshold).toBe(0.1);
+    expect(rolloutPolicyOf(parse({ quality, rollout: {} }).data!).checks.confidenceShift).toBe(false);
+  });
+
   it('rejects bad blocks naming the field', () => {
     const bad: [Record<string, unknown>, string, RegExp][] = [
       [{ rollout: { steps: [50, 10] } }, 'rollout.steps', /steps must increase/],
@@ -282,6 +336,12 @@ describe('the rollout and sla config blocks', () => {
       [{ rollout: { window_seconds: 0 } }, 'rollout.window_seconds', /.+/],
       [{ rollout: { checks: { confidence: true } } }, 'rollout.checks', /confidence/],
       [{ rollout: { checks: { drift: true } } }, 'rollout.checks.drift', /needs a drift block/],
+      [
+        { rollout: { checks: { confidence_shift: true } } },
+        'rollout.checks.confidence_shift',
+        /needs a quality block/,
+      ],
+      [{ rollout: { confidence_shift_threshold: -1 } }, 'rollout.confidence_shift_threshold', /.+/],
       [
         { rollout: { checks: { shadow_agreement: true } } },
         'rollout.checks.shadow_agreement',

@@ -1,7 +1,6 @@
 import { METRICS } from '@ml-platform/contract/names';
 import { defineGauge } from '../observability/metrics';
 import type { ObserveHook } from '../pipeline/phases';
-import type { DriftScores } from './drift-scores';
 import { DriftMonitor, validateProfile, type ReferenceProfile } from './psi';
 import { profileReader, VersionMonitors, type ProfileObserverDeps } from './version-monitors';
 
@@ -11,12 +10,7 @@ import { profileReader, VersionMonitors, type ProfileObserverDeps } from './vers
  * answer is sent and never fails a request: a model without a usable profile is logged once per
  * load and skipped.
  */
-export interface DriftObserverDeps extends ProfileObserverDeps {
-  /** Receives every closed window's score, for readers in this process (the rollout controller). */
-  scores: DriftScores;
-}
-
-export function createDriftObserver(deps: DriftObserverDeps): ObserveHook {
+export function createDriftObserver(deps: ProfileObserverDeps): ObserveHook {
   const gauge = defineGauge(deps.registry, {
     ...METRICS.driftScore,
     // Across WORKERS the score is the worst worker's window, not a sum of PSIs.

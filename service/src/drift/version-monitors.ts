@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ModelConfig } from '../repository/model-config';
+import type { VersionScores } from './version-scores';
 
 /** What an observer that scores traffic against per-model reference profiles needs. */
 export interface ProfileObserverDeps {
@@ -10,6 +11,8 @@ export interface ProfileObserverDeps {
   modelConfig(model: string): ModelConfig;
   registry: Registry;
   logger: Logger;
+  /** Receives every closed window's score, for readers in this process (the rollout controller). */
+  scores: VersionScores;
 }
 
 /**

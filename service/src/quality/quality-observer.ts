@@ -32,7 +32,8 @@ interface VersionQuality {
  * For classifiers whose config names a scores output: the top-1 score of every answered row goes
  * into `model_confidence{model,version}` (a histogram with fixed buckets), the predicted class into
  * `model_predicted_class_total{model,version,class}`, and both into a PSI monitor against the
- * version's held-out profile, exported as `model_confidence_shift` and `model_prediction_drift`.
+ * version's held-out profile, exported as `model_confidence_shift` and `model_prediction_drift`;
+ * the confidence shift also goes to `deps.scores`, where the rollout controller reads it.
  * Models without a scores output, a profile, or a profile for the version are skipped.
  */
 export function createQualityObserver(deps: ProfileObserverDeps): ObserveHook {
@@ -97,6 +98,7 @@ export function createQualityObserver(deps: ProfileObserverDeps): ObserveHook {
     if (quality.monitor.observe(rows, 2)) {
       const [confidenceShift, classDrift] = quality.monitor.scores()!;
       shift.set({ model, version }, confidenceShift);
+      deps.scores.set(model, version, confidenceShift);
       drift.set({ model, version }, classDrift);
     }
   };

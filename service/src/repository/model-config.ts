@@ -179,18 +179,27 @@ const RolloutSchema = z
     /** Non-inferiority margin: how much higher the canary's error ratio may be than stable's. */
     error_margin: z.number().min(0).max(1).default(0.02),
     alpha: z.number().gt(0).lt(0.5).default(0.05),
-    /** Which checks judge a window; drift and shadow_agreement are optional signals, off by default. */
+    /** Which checks judge a window; drift, confidence_shift and shadow_agreement are optional signals, off by default. */
     checks: z
       .object({
         error_ratio: z.boolean().default(true),
         latency: z.boolean().default(true),
         drift: z.boolean().default(false),
+        confidence_shift: z.boolean().default(false),
         shadow_agreement: z.boolean().default(false),
       })
       .strict()
-      .default({ error_ratio: true, latency: true, drift: false, shadow_agreement: false }),
+      .default({
+        error_ratio: true,
+        latency: true,
+        drift: false,
+        confidence_shift: false,
+        shadow_agreement: false,
+      }),
     /** PSI above which the canary's drift score fails a window; default: the model's drift.psi_threshold. */
     drift_psi_threshold: z.number().positive().optional(),
+    /** PSI above which the canary's confidence shift fails a window; default: the model's quality.shift_threshold. */
+    confidence_shift_threshold: z.number().positive().optional(),
     /** Share of shadow rows on which the canary must agree with stable. */
     min_shadow_agreement: z
       .number()
@@ -257,6 +266,14 @@ export const ModelConfigSchema = z
         code: 'custom',
         path: ['rollout', 'checks', 'drift'],
         message: 'needs a drift block: the canary drift score is computed against its reference profile',
+      });
+    }
+    if (checks?.confidence_shift && !cfg.quality) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollout', 'checks', 'confidence_shift'],
+        message:
+          'needs a quality block: the confidence shift is computed against its held-out reference profile',
       });
     }
     if (checks?.shadow_agreement && !cfg.traffic?.shadow) {

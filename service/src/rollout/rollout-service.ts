@@ -6,7 +6,7 @@ import type { Engine } from '../engine';
 import { defineCounter, defineGauge } from '../observability/metrics';
 import type { Observation } from '../pipeline/phases';
 import type { RedisConnection } from '../redis/connection';
-import type { DriftScores } from '../drift/drift-scores';
+import type { VersionScores } from '../drift/version-scores';
 import type { ModelConfig } from '../repository/model-config';
 import type { ShadowAgreement } from '../traffic/shadow-agreement';
 import {
@@ -39,7 +39,8 @@ export interface RolloutServiceDeps {
   tickMs?: number;
   /** This process's readings for the optional checks; without them those checks see no evidence. */
   signals?: {
-    driftScores: Pick<DriftScores, 'latest'>;
+    driftScores: Pick<VersionScores, 'latest'>;
+    confidenceShifts: Pick<VersionScores, 'latest'>;
     shadowAgreement: Pick<ShadowAgreement, 'compared'>;
   };
 }
@@ -385,7 +386,7 @@ export class RolloutService {
   }
 
   /**
-   * The canary's drift score and, while the config shadows the canary version, its agreement with
+   * The canary's drift score and confidence shift and, while the config shadows the canary version, its agreement with
    * stable. Both are this process's own readings: with Redis every replica judges on its own.
    */
   private signals(model: string, state: RolloutState): CanarySignals {
@@ -395,6 +396,7 @@ export class RolloutService {
     const shadowed = this.deps.engine.modelConfig(model).traffic?.shadow?.version === canary;
     return {
       driftScore: signals.driftScores.latest(model, canary),
+      confidenceShift: signals.confidenceShifts.latest(model, canary),
       shadow: shadowed ? signals.shadowAgreement.compared(model, state.stable, canary) : undefined,
     };
   }

@@ -50,11 +50,19 @@ export interface JudgePolicy {
   /** Non-inferiority margin on the error ratio difference (canary − stable). */
   errorMargin: number;
   alpha: number;
-  checks: { errorRatio: boolean; latency: boolean; drift: boolean; shadowAgreement: boolean };
+  checks: {
+    errorRatio: boolean;
+    latency: boolean;
+    drift: boolean;
+    confidenceShift: boolean;
+    shadowAgreement: boolean;
+  };
   /** The model's sla.p99_latency_ms; the latency check is off without it. */
   p99LatencyMs?: number;
   /** PSI above which the canary's drift score fails the window; the drift check is off without it. */
   driftThreshold?: number;
+  /** PSI above which the canary's confidence shift fails the window; the check is off without it. */
+  confidenceShiftThreshold?: number;
   /** Share of compared shadow rows the canary must agree on with stable. */
   minShadowAgreement: number;
   /** Compared shadow rows needed before the agreement is judged at all. */
@@ -63,18 +71,23 @@ export interface JudgePolicy {
 
 /**
  * What is known about the canary besides its own answers, read when a window is judged. Each
- * signal belongs to one optional check; a new signal (confidence shift, issue 14) is one more
- * field here, one more flag in JudgePolicy.checks and one more function in SIGNAL_CHECKS.
+ * signal belongs to one optional check; a new signal is one more field here, one more flag in
+ * JudgePolicy.checks and one more function in SIGNAL_CHECKS.
  */
 export interface CanarySignals {
-  /** The canary version's latest drift PSI (drift/drift-scores.ts); undefined until a drift window closes. */
+  /** The canary version's latest drift PSI (drift/version-scores.ts); undefined until a drift window closes. */
   driftScore?: number;
+  /**
+   * The canary version's latest PSI of its top-1 confidence against the held-out profile
+   * (quality/quality-observer.ts); undefined until a quality window closes.
+   */
+  confidenceShift?: number;
   /** Rows the canary, shadowing stable, was compared on and agreed on (traffic/shadow-agreement.ts). */
   shadow?: { rows: number; agreed: number };
 }
 
 export interface CheckResult {
-  check: 'error_ratio' | 'latency' | 'drift' | 'shadow_agreement';
+  check: 'error_ratio' | 'latency' | 'drift' | 'confidence_shift' | 'shadow_agreement';
   passed: boolean;
   detail: string;
 }
@@ -153,18 +166,42 @@ export function judgeWindow(
   return { ...report, verdict: checks.every((c) => c.passed) ? 'healthy' : 'unhealthy', checks };
 }
 
-/** The drift check: the canary's latest PSI against the threshold. No score yet is no evidence. */
-export function driftCheck(signals: CanarySignals, policy: JudgePolicy): CheckResult | undefined {
-  if (!policy.checks.drift || policy.driftThreshold === undefined) return undefined;
-  const score = signals.driftScore;
+/**
+ * A PSI signal against its threshold: fails only above it. No score yet (no window of the
+ * canary's rows has closed) is no evidence, and passes saying so.
+ */
+function psiCheck(
+  check: 'drift' | 'confidence_shift',
+  score: number | undefined,
+  threshold: number,
+  what: { score: string; window: string },
+): CheckResult {
   return {
-    check: 'drift',
-    passed: score === undefined || score <= policy.driftThreshold,
+    check,
+    passed: score === undefined || score <= threshold,
     detail:
       score === undefined
-        ? `no complete drift window of the canary's inputs yet (threshold PSI ${policy.driftThreshold})`
-        : `canary drift PSI ${score.toFixed(4)} against the threshold ${policy.driftThreshold}`,
+        ? `no complete ${what.window} yet (threshold PSI ${threshold})`
+        : `canary ${what.score} PSI ${score.toFixed(4)} against the threshold ${threshold}`,
   };
+}
+
+/** The drift check: the canary's latest input PSI against the threshold. */
+export function driftCheck(signals: CanarySignals, policy: JudgePolicy): CheckResult | undefined {
+  if (!policy.checks.drift || policy.driftThreshold === undefined) return undefined;
+  return psiCheck('drift', signals.driftScore, policy.driftThreshold, {
+    score: 'drift',
+    window: "drift window of the canary's inputs",
+  });
+}
+
+/** The confidence shift check: the canary's latest top-1 confidence PSI against the threshold. */
+export function confidenceShiftCheck(signals: CanarySignals, policy: JudgePolicy): CheckResult | undefined {
+  if (!policy.checks.confidenceShift || policy.confidenceShiftThreshold === undefined) return undefined;
+  return psiCheck('confidence_shift', signals.confidenceShift, policy.confidenceShiftThreshold, {
+    score: 'confidence shift',
+    window: "quality window of the canary's answers",
+  });
 }
 
 /** The shadow agreement check: judged only once enough rows were compared, else it passes. */
@@ -194,4 +231,4 @@ export function shadowAgreementCheck(signals: CanarySignals, policy: JudgePolicy
 }
 
 /** The optional checks on CanarySignals, in report order. */
-const SIGNAL_CHECKS = [driftCheck, shadowAgreementCheck];
+const SIGNAL_CHECKS = [driftCheck, confidenceShiftCheck, shadowAgreementCheck];
