@@ -15,7 +15,7 @@ const rollout = { steps: [10, 50, 100], window_seconds: 1, min_requests: 3, heal
  * The optional rollout signals over HTTP, on the bundled breast-cancer v1 (stable) and v2 (canary):
  * neither fails a request nor breaks an SLA, so only the switched-on signal can roll the canary back.
  */
-describe('rollout signals: drift and shadow agreement roll a canary back', () => {
+describe('rollout signals: drift, confidence shift and shadow agreement roll a canary back', () => {
   let repo: ReturnType<typeof makeModelRepo>;
   let svc: TestService;
 
@@ -30,6 +30,23 @@ describe('rollout signals: drift and shadow agreement roll a canary back', () =>
           // Windows of 20 rows: the canary's 10% closes one within a few hundred requests.
           drift: { reference_profile: 'reference-profile.json', window_rows: 20, psi_threshold: 0.25 },
           rollout: { ...rollout, checks: { drift: true } },
+        },
+      },
+      {
+        name: 'bc-confidence',
+        from: BC,
+        versions: ['1', '2'],
+        config: {
+          cache: { enabled: false, ttl_seconds: 60 },
+          drift: undefined,
+          // Windows of 20 answered rows against each version's held-out confidence profile.
+          quality: {
+            scores_output: 'probabilities',
+            reference_profile: 'quality-profile.json',
+            window_rows: 20,
+            shift_threshold: 0.25,
+          },
+          rollout: { ...rollout, checks: { confidence_shift: true } },
         },
       },
       {
@@ -58,11 +75,11 @@ describe('rollout signals: drift and shadow agreement roll a canary back', () =>
     repo?.cleanup();
   });
 
-  /** Held-out rows (each feature times `scale`) until the rollout leaves the canary state, at most 30 s. */
-  async function driveUntilDecided(model: string, scale: number): Promise<RolloutView> {
+  /** Held-out rows (each feature through `degrade`) until the rollout leaves the canary state, at most 30 s. */
+  async function driveUntilDecided(model: string, degrade: (x: number) => number): Promise<RolloutView> {
     const stop = Date.now() + 30_000;
     for (let i = 0; Date.now() < stop; i++) {
-      const row = heldOut.inputs[i % heldOut.inputs.length].map((x) => x * scale);
+      const row = heldOut.inputs[i % heldOut.inputs.length].map(degrade);
       const res = await postJson(`${svc.url}/v2/models/${model}/infer`, {
         inputs: [{ name: 'input', shape: [1, 30], datatype: 'FP32', data: row }],
       });
@@ -80,22 +97,30 @@ describe('rollout signals: drift and shadow agreement roll a canary back', () =>
       signal: 'drift',
       why: 'whose inputs drift (every feature times 5)',
       model: 'bc-drift',
-      scale: 5,
+      degrade: (x: number) => x * 5,
       reason: /^drift: canary drift PSI \d+\.\d{4} against the threshold 0\.25$/,
+    },
+    {
+      signal: 'confidence_shift',
+      // The degraded stream of service/test/quality-http.test.ts, which raises the shift.
+      why: 'whose confidence shifts on a degraded stream (every feature times 3, plus 100)',
+      model: 'bc-confidence',
+      degrade: (x: number) => x * 3 + 100,
+      reason: /^confidence_shift: canary confidence shift PSI \d+\.\d{4} against the threshold 0\.25$/,
     },
     {
       signal: 'shadow_agreement',
       why: 'that disagrees with stable on the shadow copies',
       model: 'bc-shadow',
-      scale: 1,
+      degrade: (x: number) => x,
       reason:
         /^shadow_agreement: canary agreed with stable on \d+\/\d+ shadow rows \(0\.9\d+\), minimum 0\.99$/,
     },
   ])(
     'rolls back a canary $why, naming the $signal signal',
-    async ({ model, scale, reason }) => {
+    async ({ model, degrade, reason }) => {
       expect((await postRollout(svc.url, model, { action: 'start', version: '2' })).status).toBe(200);
-      const view = await driveUntilDecided(model, scale);
+      const view = await driveUntilDecided(model, degrade);
       expect(view.state).toBe('rolled_back');
       const last = view.history[view.history.length - 1];
       expect(last).toMatchObject({ kind: 'rollback', by: 'controller', version: '2', weightPct: 0 });
