@@ -11,9 +11,17 @@ const heldOut = JSON.parse(readFileSync(path.join(BC, 'testdata', 'test.json'), 
 /** Short windows and a small sample so a canary at 10% is judged within a second or two. */
 const rollout = { steps: [10, 50, 100], window_seconds: 1, min_requests: 3, healthy_windows: 1 };
 
+/** Breast-cancer v1 and v2 under `name`, uncached, with `config` over the bundled one. */
+const bc = (name: string, config: Record<string, unknown>) => ({
+  name,
+  from: BC,
+  versions: ['1', '2'],
+  config: { cache: { enabled: false, ttl_seconds: 60 }, ...config },
+});
+
 /**
  * The optional rollout signals over HTTP, on the bundled breast-cancer v1 (stable) and v2 (canary):
- * neither fails a request nor breaks an SLA, so only the switched-on signal can roll the canary back.
+ * v2 fails no request and breaks no SLA, so only the switched-on signal can roll the canary back.
  */
 describe('rollout signals: drift, confidence shift and shadow agreement roll a canary back', () => {
   let repo: ReturnType<typeof makeModelRepo>;
@@ -21,51 +29,33 @@ describe('rollout signals: drift, confidence shift and shadow agreement roll a c
 
   beforeAll(async () => {
     repo = makeModelRepo([
-      {
-        name: 'bc-drift',
-        from: BC,
-        versions: ['1', '2'],
-        config: {
-          cache: { enabled: false, ttl_seconds: 60 },
-          // Windows of 20 rows: the canary's 10% closes one within a few hundred requests.
-          drift: { reference_profile: 'reference-profile.json', window_rows: 20, psi_threshold: 0.25 },
-          rollout: { ...rollout, checks: { drift: true } },
+      bc('bc-drift', {
+        // Windows of 20 rows: the canary's 10% closes one within a few hundred requests.
+        drift: { reference_profile: 'reference-profile.json', window_rows: 20, psi_threshold: 0.25 },
+        rollout: { ...rollout, checks: { drift: true } },
+      }),
+      bc('bc-confidence', {
+        drift: undefined,
+        // Windows of 20 answered rows against each version's held-out confidence profile.
+        quality: {
+          scores_output: 'probabilities',
+          reference_profile: 'quality-profile.json',
+          window_rows: 20,
+          shift_threshold: 0.25,
         },
-      },
-      {
-        name: 'bc-confidence',
-        from: BC,
-        versions: ['1', '2'],
-        config: {
-          cache: { enabled: false, ttl_seconds: 60 },
-          drift: undefined,
-          // Windows of 20 answered rows against each version's held-out confidence profile.
-          quality: {
-            scores_output: 'probabilities',
-            reference_profile: 'quality-profile.json',
-            window_rows: 20,
-            shift_threshold: 0.25,
-          },
-          rollout: { ...rollout, checks: { confidence_shift: true } },
+        rollout: { ...rollout, checks: { confidence_shift: true } },
+      }),
+      bc('bc-shadow', {
+        drift: undefined,
+        traffic: { stable: '1', shadow: { version: '2', sample_pct: 100 } },
+        // v1 and v2 disagree on at least 5 of the 143 held-out rows (testdata/metrics.json): < 0.99.
+        rollout: {
+          ...rollout,
+          checks: { shadow_agreement: true },
+          min_shadow_agreement: 0.99,
+          min_shadow_rows: 100,
         },
-      },
-      {
-        name: 'bc-shadow',
-        from: BC,
-        versions: ['1', '2'],
-        config: {
-          cache: { enabled: false, ttl_seconds: 60 },
-          drift: undefined,
-          traffic: { stable: '1', shadow: { version: '2', sample_pct: 100 } },
-          // v1 and v2 disagree on at least 5 of the 143 held-out rows (testdata/metrics.json): < 0.99.
-          rollout: {
-            ...rollout,
-            checks: { shadow_agreement: true },
-            min_shadow_agreement: 0.99,
-            min_shadow_rows: 100,
-          },
-        },
-      },
+      }),
     ]);
     svc = await startTestService({ MODEL_REPOSITORY: repo.path, RATE_LIMIT_RPS: '100000' });
     await svc.loaded;

@@ -19,7 +19,14 @@ import {
 } from '../src/rollout/statistics';
 import { rolloutPolicyOf } from '../src/rollout/policy';
 import { ModelConfigSchema } from '../src/repository/model-config';
-import { addSample, emptyArm, judgeWindow, p99Ms, type ArmStats } from '../src/rollout/window';
+import {
+  addSample,
+  emptyArm,
+  judgeWindow,
+  p99Ms,
+  type ArmStats,
+  type CanarySignals,
+} from '../src/rollout/window';
 
 const policy: RolloutPolicy = {
   steps: [10, 50, 100],
@@ -110,68 +117,67 @@ describe('judging a window', () => {
 
 describe('the optional signals of a window', () => {
   const none = { requests: 0, errors: 0 };
-  const withDrift = {
-    ...policy,
-    checks: { ...policy.checks, drift: true },
-    driftThreshold: 0.25,
-  };
-  const withShift = {
-    ...policy,
-    checks: { ...policy.checks, confidenceShift: true },
-    confidenceShiftThreshold: 0.2,
-  };
   const withShadow = { ...policy, checks: { ...policy.checks, shadowAgreement: true } };
   const judged = (p: typeof policy, signals: Parameters<typeof judgeWindow>[5]) =>
     judgeWindow(1, arm(200, 0), arm(40, 0), none, p, signals);
   const check = (r: ReturnType<typeof judgeWindow>, name: string) => r.checks.find((c) => c.check === name);
 
-  it('fails a canary whose drift PSI is above the threshold, and passes one at or below it', () => {
-    const drifted = judged(withDrift, { driftScore: 0.31 });
-    expect(drifted.verdict).toBe('unhealthy');
-    expect(check(drifted, 'drift')).toMatchObject({
-      passed: false,
-      detail: 'canary drift PSI 0.3100 against the threshold 0.25',
-    });
-    expect(judged(withDrift, { driftScore: 0.25 }).verdict).toBe('healthy');
-    expect(judged(withDrift, { driftScore: 0.02 }).verdict).toBe('healthy');
-    // No closed drift window yet is no evidence either way.
-    expect(check(judged(withDrift, {}), 'drift')).toMatchObject({
-      passed: true,
-      detail: /no complete drift window/,
-    });
-  });
+  /** The two PSI signals, judged alike: each by its own flag, threshold and reading. */
+  const PSI_SIGNALS = [
+    {
+      name: 'drift',
+      label: 'drift',
+      on: (p: RolloutPolicy, t?: number) => ({
+        ...p,
+        checks: { ...p.checks, drift: true },
+        driftThreshold: t,
+      }),
+      signal: (score: number): CanarySignals => ({ driftScore: score }),
+      noScore: /^no complete drift window of the canary's inputs yet \(threshold PSI 0\.25\)$/,
+    },
+    {
+      name: 'confidence_shift',
+      label: 'confidence shift',
+      on: (p: RolloutPolicy, t?: number) => ({
+        ...p,
+        checks: { ...p.checks, confidenceShift: true },
+        confidenceShiftThreshold: t,
+      }),
+      signal: (score: number): CanarySignals => ({ confidenceShift: score }),
+      noScore: /^no complete quality window of the canary's answers yet \(threshold PSI 0\.25\)$/,
+    },
+  ];
 
-  it('ignores the drift score unless the drift check is on (and has a threshold)', () => {
-    expect(judged(policy, { driftScore: 9 })).toMatchObject({ verdict: 'healthy' });
-    expect(check(judged(policy, { driftScore: 9 }), 'drift')).toBeUndefined();
-    expect(judged({ ...withDrift, driftThreshold: undefined }, { driftScore: 9 }).verdict).toBe('healthy');
-  });
+  it.each(PSI_SIGNALS)(
+    'fails a canary whose $label PSI is above the threshold, passes one at or below it or with no score yet',
+    ({ name, label, on, signal, noScore }) => {
+      const switchedOn = on(policy, 0.25);
+      const above = judged(switchedOn, signal(0.2501));
+      expect(above.verdict).toBe('unhealthy');
+      expect(check(above, name)).toMatchObject({
+        passed: false,
+        detail: `canary ${label} PSI 0.2501 against the threshold 0.25`,
+      });
+      expect(judged(switchedOn, signal(0.25)).verdict).toBe('healthy');
+      expect(judged(switchedOn, signal(0.02)).verdict).toBe('healthy');
+      // No closed window yet is no evidence either way, and the report says so.
+      expect(check(judged(switchedOn, {}), name)).toMatchObject({ passed: true, detail: noScore });
+    },
+  );
 
-  it('fails a canary whose confidence shift is above the threshold, and passes one at or below it', () => {
-    const shifted = judged(withShift, { confidenceShift: 0.2001 });
-    expect(shifted.verdict).toBe('unhealthy');
-    expect(check(shifted, 'confidence_shift')).toMatchObject({
-      passed: false,
-      detail: 'canary confidence shift PSI 0.2001 against the threshold 0.2',
-    });
-    expect(judged(withShift, { confidenceShift: 0.2 }).verdict).toBe('healthy');
-    expect(judged(withShift, { confidenceShift: 0.01 }).verdict).toBe('healthy');
-    // No closed quality window yet is no evidence either way, and the report says so.
-    expect(check(judged(withShift, {}), 'confidence_shift')).toMatchObject({
-      passed: true,
-      detail: "no complete quality window of the canary's answers yet (threshold PSI 0.2)",
-    });
-    // Each PSI signal is judged by its own check only.
-    expect(check(judged(withShift, { driftScore: 9 }), 'drift')).toBeUndefined();
-    expect(judged(withDrift, { confidenceShift: 9 }).verdict).toBe('healthy');
-  });
+  it.each(PSI_SIGNALS)(
+    'ignores the $label score unless its check is on (and has a threshold)',
+    ({ name, on, signal }) => {
+      expect(judged(policy, signal(9)).verdict).toBe('healthy');
+      expect(check(judged(policy, signal(9)), name)).toBeUndefined();
+      expect(judged(on(policy, undefined), signal(9)).verdict).toBe('healthy');
+    },
+  );
 
-  it('ignores the confidence shift unless its check is on (and has a threshold)', () => {
-    expect(check(judged(policy, { confidenceShift: 9 }), 'confidence_shift')).toBeUndefined();
-    expect(judged(policy, { confidenceShift: 9 }).verdict).toBe('healthy');
-    expect(
-      judged({ ...withShift, confidenceShiftThreshold: undefined }, { confidenceShift: 9 }).verdict,
-    ).toBe('healthy');
+  it('judges each PSI signal by its own check only', () => {
+    const [drift, shift] = PSI_SIGNALS;
+    expect(judged(drift.on(policy, 0.25), shift.signal(9)).verdict).toBe('healthy');
+    expect(judged(shift.on(policy, 0.25), drift.signal(9)).verdict).toBe('healthy');
   });
 
   it('fails a canary that agrees with stable on too few shadow rows, once enough were compared', () => {
