@@ -111,9 +111,26 @@ describe('snapshot and points', () => {
       { name: 'redis_up', labels: {}, value: 0 },
       { name: 'service_worker_processes', labels: {}, value: 3 },
       { name: 'drift_score', labels: { model: 'm', version: '1' }, value: 0.4 },
+      { name: 'model_confidence_shift', labels: { model: 'm', version: '1' }, value: 0.2 },
     ]);
     expect(gauges).toMatchObject({ redisUp: 0, workers: 3 });
-    expect(pointOf(gauges.versions.get(versionKey('m', '1'))!, 1).driftScore).toBe(0.4);
+    const point = pointOf(gauges.versions.get(versionKey('m', '1'))!, 1);
+    expect(point).toMatchObject({ driftScore: 0.4, confidenceShift: 0.2, costPer1k: null });
+  });
+
+  it('charts attributed cost per 1k answers over the interval, and none without a pod cost', () => {
+    const at = (requests: number, costUsd: number) =>
+      snapshotOf([
+        {
+          name: 'inference_requests_total',
+          labels: { model: 'm', version: '1', status: '200' },
+          value: requests,
+        },
+        { name: 'inference_cost_usd_total', labels: { model: 'm', version: '1' }, value: costUsd },
+      ]).versions.get(versionKey('m', '1'))!;
+    // 2000 answers that cost $0.05 between the two scrapes: $0.025 per 1000.
+    expect(pointOf(difference(at(1000, 0.01), at(3000, 0.06)), 2).costPer1k).toBeCloseTo(0.025, 10);
+    expect(pointOf(difference(at(1000, 0), at(3000, 0)), 2).costPer1k).toBeNull();
   });
 
   it('restarts a count that went down (a restarted cluster worker) instead of going negative', () => {

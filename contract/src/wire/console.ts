@@ -13,6 +13,8 @@ export const CONSOLE_POINT_FIELDS = [
   'cacheHitRatio',
   'meanBatchSize',
   'driftScore',
+  'confidenceShift',
+  'costPer1k',
 ] as const;
 
 const perField = <T extends z.ZodType>(schema: T) =>

@@ -8,16 +8,23 @@ export interface Panel {
   /** The point field of GET /v2/console/status it charts. */
   field: PointField;
   title: string;
-  unit: 'req/s' | 'ms' | '%' | 'rows' | 'PSI';
+  unit: 'req/s' | 'ms' | '%' | 'rows' | 'PSI' | 'USD';
 }
 
 /** The smallest y range per unit, so a flat line at zero sits at the bottom of a readable axis. */
-const MIN_SPAN: Record<Panel['unit'], number> = { 'req/s': 1, ms: 1, '%': 0.01, rows: 1, PSI: 0.3 };
+const MIN_SPAN: Record<Panel['unit'], number> = {
+  'req/s': 1,
+  ms: 1,
+  '%': 0.01,
+  rows: 1,
+  PSI: 0.3,
+  USD: 0.0001,
+};
 
 /**
  * The charts, in page order. A panel is drawn only when the status carries values for its field,
- * so a metric the service does not produce yet leaves no empty box; confidence shift and cost per
- * 1k predictions become panels by adding their field here once the status reports them.
+ * so a metric the service does not produce (a model without a quality profile, a pod without a
+ * cost) leaves no empty box.
  */
 export const PANELS: readonly Panel[] = [
   { field: 'reqPerSec', title: 'Requests per second', unit: 'req/s' },
@@ -28,6 +35,8 @@ export const PANELS: readonly Panel[] = [
   { field: 'cacheHitRatio', title: 'Cache hit ratio', unit: '%' },
   { field: 'meanBatchSize', title: 'Mean batch size', unit: 'rows' },
   { field: 'driftScore', title: 'Input drift, largest feature', unit: 'PSI' },
+  { field: 'confidenceShift', title: 'Confidence shift (top-1 score)', unit: 'PSI' },
+  { field: 'costPer1k', title: 'Cost per 1k predictions', unit: 'USD' },
 ];
 
 /** Eight hues that stay apart on white and on near-black (Okabe–Ito, colour-blind safe). */

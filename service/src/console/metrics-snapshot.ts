@@ -19,6 +19,10 @@ export interface VersionCounters {
   cacheLookups: number;
   /** The drift gauge (largest per-feature PSI of the last full window); null before one. */
   driftScore: number | null;
+  /** The confidence-shift gauge (PSI of top-1 scores against the held-out profile); null before one. */
+  confidenceShift: number | null;
+  /** The pod's cost attributed to this version so far (cost/attribution.ts). */
+  costUsd: number;
 }
 
 export type BreakerState = 'closed' | 'half-open' | 'open';
@@ -58,6 +62,8 @@ export function emptyCounters(): VersionCounters {
     cacheHits: 0,
     cacheLookups: 0,
     driftScore: null,
+    confidenceShift: null,
+    costUsd: 0,
   };
 }
 
@@ -119,6 +125,16 @@ export function snapshotOf(samples: readonly PromSample[]): MetricsSnapshot {
       case METRICS.driftScore.name: {
         const c = counters(s.labels);
         if (c) c.driftScore = s.value;
+        break;
+      }
+      case METRICS.confidenceShift.name: {
+        const c = counters(s.labels);
+        if (c) c.confidenceShift = s.value;
+        break;
+      }
+      case METRICS.cost.name: {
+        const c = counters(s.labels);
+        if (c) c.costUsd = s.value;
         break;
       }
       case METRICS.breakerState.name: {

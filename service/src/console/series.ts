@@ -11,6 +11,10 @@ export interface Point {
   meanBatchSize: number | null;
   /** A gauge: its value at the end of the interval. */
   driftScore: number | null;
+  /** A gauge: its value at the end of the interval. */
+  confidenceShift: number | null;
+  /** Attributed cost per 1000 answers in the interval; null without a pod cost or answers. */
+  costPer1k: number | null;
 }
 
 export type PointField = keyof Point;
@@ -26,6 +30,8 @@ export function perField<T>(f: (field: PointField) => T): Record<PointField, T> 
     cacheHitRatio: f('cacheHitRatio'),
     meanBatchSize: f('meanBatchSize'),
     driftScore: f('driftScore'),
+    confidenceShift: f('confidenceShift'),
+    costPer1k: f('costPer1k'),
   };
 }
 
@@ -71,6 +77,8 @@ export function difference(before: VersionCounters | undefined, after: VersionCo
     cacheHits: minus(after.cacheHits, before.cacheHits),
     cacheLookups: minus(after.cacheLookups, before.cacheLookups),
     driftScore: after.driftScore,
+    confidenceShift: after.confidenceShift,
+    costUsd: minus(after.costUsd, before.costUsd),
   };
 }
 
@@ -88,5 +96,8 @@ export function pointOf(d: VersionCounters, seconds: number): Point {
     cacheHitRatio: ratio(d.cacheHits, d.cacheLookups),
     meanBatchSize: ratio(d.batchRows, d.batches),
     driftScore: d.driftScore,
+    confidenceShift: d.confidenceShift,
+    // Zero cost means POD_COST_PER_HOUR_USD is unset: no panel rather than a flat zero.
+    costPer1k: d.costUsd > 0 && d.requests > 0 ? (d.costUsd / d.requests) * 1000 : null,
   };
 }
