@@ -1,11 +1,7 @@
-import { Writable } from 'node:stream';
 import { status as Code } from '@grpc/grpc-js';
-import { loadConfig } from '../src/config/env';
-import { createProductionGuards } from '../src/guards';
-import { createLogger } from '../src/observability/logger';
-import { startService, type RunningService } from '../src/service';
+import type { RunningService } from '../src/service';
 import type { makeModelRepo } from '../../test/support/model-repo';
-import { ADMIN_KEY, guardedRepository, INFER_KEY, TINY_KEY } from './guards-support';
+import { ADMIN_KEY, INFER_KEY, startGuardedService, TINY_KEY } from './guards-support';
 import { freePort, OipClient } from './grpc-support';
 
 const request = (index: number, parameters: Record<string, unknown> = {}) => ({
@@ -23,31 +19,10 @@ describe('guards over gRPC (in-process service, real models)', () => {
   let repo: ReturnType<typeof makeModelRepo>;
   let service: RunningService;
   let client: OipClient;
-  const logLines: string[] = [];
+  let logLines: string[] = [];
 
   beforeAll(async () => {
-    let keysFile: string;
-    ({ repo, keysFile } = guardedRepository());
-    const config = loadConfig({
-      PORT: '0',
-      GRPC_PORT: String(await freePort()),
-      HOST: '127.0.0.1',
-      MODEL_REPOSITORY: repo.path,
-      API_KEYS_FILE: keysFile,
-      RATE_LIMIT_RPS: '1000',
-      RATE_LIMIT_BURST: '1000',
-    });
-    const sink = new Writable({
-      write(chunk, _enc, cb) {
-        logLines.push(chunk.toString());
-        cb();
-      },
-    });
-    service = await startService(config, {
-      logger: createLogger('debug', sink),
-      guards: createProductionGuards,
-    });
-    await service.loaded;
+    ({ service, repo, logLines } = await startGuardedService({ GRPC_PORT: String(await freePort()) }));
     client = new OipClient(`127.0.0.1:${service.grpcPort}`);
   }, 60_000);
   afterAll(async () => {

@@ -1,11 +1,7 @@
 import http from 'node:http';
-import { Writable } from 'node:stream';
-import { loadConfig } from '../src/config/env';
-import { createProductionGuards } from '../src/guards';
-import { createLogger } from '../src/observability/logger';
-import { startService, type RunningService } from '../src/service';
+import type { RunningService } from '../src/service';
 import type { makeModelRepo } from '../../test/support/model-repo';
-import { ADMIN_KEY, guardedRepository, INFER_KEY, TINY_KEY } from './guards-support';
+import { ADMIN_KEY, INFER_KEY, startGuardedService, TINY_KEY } from './guards-support';
 
 const body = (index: number, parameters?: Record<string, unknown>) =>
   JSON.stringify({
@@ -17,32 +13,10 @@ describe('guards in the HTTP pipeline (in-process service, real models)', () => 
   let repo: ReturnType<typeof makeModelRepo>;
   let service: RunningService;
   let url: string;
-  const logLines: string[] = [];
+  let logLines: string[] = [];
 
   beforeAll(async () => {
-    let keysFile: string;
-    ({ repo, keysFile } = guardedRepository());
-    const config = loadConfig({
-      PORT: '0',
-      GRPC_PORT: '0',
-      HOST: '127.0.0.1',
-      MODEL_REPOSITORY: repo.path,
-      API_KEYS_FILE: keysFile,
-      RATE_LIMIT_RPS: '1000',
-      RATE_LIMIT_BURST: '1000',
-      MAX_IN_FLIGHT: '2',
-    });
-    const sink = new Writable({
-      write(chunk, _enc, cb) {
-        logLines.push(chunk.toString());
-        cb();
-      },
-    });
-    service = await startService(config, {
-      logger: createLogger('debug', sink),
-      guards: createProductionGuards,
-    });
-    await service.loaded;
+    ({ service, repo, logLines } = await startGuardedService({ MAX_IN_FLIGHT: '2' }));
     url = `http://127.0.0.1:${service.address.port}`;
   });
   afterAll(async () => {

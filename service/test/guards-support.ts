@@ -2,6 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../src/config/env';
+import { createProductionGuards } from '../src/guards';
+import { createLogger } from '../src/observability/logger';
+import { startService } from '../src/service';
 import { FIXTURE_MODELS, makeModelRepo } from '../../test/support/model-repo';
 
 export const INFER_KEY = 'infer-key-0123456789';
@@ -33,4 +38,35 @@ export function guardedRepository(): { repo: ReturnType<typeof makeModelRepo>; k
     ]),
   );
   return { repo, keysFile };
+}
+
+/**
+ * An in-process service on `guardedRepository()` with the production guards and every log line
+ * kept, for the guard tests of both doors; `env` adds to or overrides the base configuration.
+ */
+export async function startGuardedService(env: Record<string, string>) {
+  const { repo, keysFile } = guardedRepository();
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logLines.push(chunk.toString());
+      cb();
+    },
+  });
+  const config = loadConfig({
+    PORT: '0',
+    GRPC_PORT: '0',
+    HOST: '127.0.0.1',
+    MODEL_REPOSITORY: repo.path,
+    API_KEYS_FILE: keysFile,
+    RATE_LIMIT_RPS: '1000',
+    RATE_LIMIT_BURST: '1000',
+    ...env,
+  });
+  const service = await startService(config, {
+    logger: createLogger('debug', sink),
+    guards: createProductionGuards,
+  });
+  await service.loaded;
+  return { service, repo, logLines };
 }
