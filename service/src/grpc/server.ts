@@ -2,7 +2,7 @@ import { HEADERS } from '@ml-platform/contract/names';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { InferRequest, InferResult } from '../core/engine';
-import { ServiceError, badRequest } from '../core/errors';
+import { ServiceError, badRequest, clientClosedRequest } from '../core/errors';
 import { EXTENSIONS } from '../http/api-app';
 import type { ClusterOps } from '../http/cluster-ops';
 import { createInferPipeline } from '../http/infer-handler';
@@ -117,7 +117,11 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
     }
     ctx.finish();
     // A caller that gave up (its deadline passed, or it cancelled) got nothing: 499, as REST counts it.
-    if (call.cancelled) status = 499;
+    if (call.cancelled) {
+      status = 499;
+      // An answer computed after the caller left is a 499 too, and the record needs its reason.
+      failure ??= clientClosedRequest('the caller cancelled or its deadline passed before the answer');
+    }
     record({
       protocol: 'grpc',
       model,

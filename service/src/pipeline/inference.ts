@@ -46,6 +46,12 @@ export interface InferenceOutcome {
   servedBy?: string;
 }
 
+/** A rejection's reason for the log; a door that records a 4xx without an Error must not crash the record step. */
+function messageOf(failure: unknown): string {
+  if (failure instanceof Error) return failure.message;
+  return failure === undefined ? 'no reason recorded' : String(failure);
+}
+
 /** Label for a model or version that does not exist: names from a request must not become label values. */
 const UNKNOWN = '(unknown)';
 
@@ -54,7 +60,11 @@ const UNKNOWN = '(unknown)';
  * protocol, a log line and the span's end; then the deferred observe phase. (Steps 5 and 6 are
  * http/infer-handler.ts's createInferPipeline, which gRPC calls as well.)
  */
-export function createInferenceRecorder(deps: InferenceDeps): (outcome: InferenceOutcome) => void {
+export function createInferenceRecorder(
+  deps: Pick<InferenceDeps, 'engine' | 'metrics' | 'tracing' | 'logger'> & {
+    pipeline: Pick<RequestPipeline, 'observe'>;
+  },
+): (outcome: InferenceOutcome) => void {
   const { engine, metrics, tracing, logger } = deps;
   const observe = deferredObservers(deps.pipeline.observe, (err) =>
     logger.error({ err }, 'an observe hook failed'),
@@ -94,7 +104,7 @@ export function createInferenceRecorder(deps: InferenceDeps): (outcome: Inferenc
           'inference failed',
         );
       } else if (status >= 400) {
-        logger.info({ ...fields, error: (failure as Error).message }, 'inference rejected');
+        logger.info({ ...fields, error: messageOf(failure) }, 'inference rejected');
       } else {
         logger.debug({ ...fields, version, ms: seconds * 1000 }, 'inference');
       }
