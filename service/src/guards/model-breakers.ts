@@ -118,6 +118,10 @@ export class ModelBreakers {
       rollingCountTimeout: s.rolling_count_timeout_ms,
       errorFilter: (err: unknown) => !countsAsModelFailure(err),
       name: `${model}:${version}`,
+      // Only the error rate decides; opossum would otherwise keep every call's latency in its
+      // window and concatenate and sort them all each second for snapshots nothing here reads.
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
     });
     const created: Entry = { breaker, openedAt: 0, resetMs: s.reset_timeout_ms };
     const labels = { model, version };

@@ -15,8 +15,12 @@ export function inferCallContext(
     res.setHeader('allow', 'POST');
     throw new ServiceError(405, `${req.method} is not allowed on ${req.url}; use POST`);
   }
+  // Every field spelt out: V8 copies an object spread into a literal that also holds fresh
+  // closures on a slow path, measured at microseconds per request (docs/benchmarks.md).
   return {
-    ...call,
+    requestId: call.requestId,
+    model: call.model,
+    version: call.version,
     scope: 'infer',
     headers: req.headers,
     setHeader: (name: string, value: string) => res.setHeader(name, value),

@@ -130,12 +130,28 @@ export function createInferPipeline(
       timeoutMs: decoded.timeoutMs,
     };
     // 6. around, execute
-    const inferCall: InferCallContext = { ...call, scope: 'infer', version: decision.version, decoded };
-    const run = async () => {
-      const result = await execute({ call: inferCall, request });
-      if (decision.shadowVersion !== undefined) shadow(call.model, decision.shadowVersion, request, result);
-      return result;
+    // Spelt out rather than spread: a spread of an object holding closures is V8's slow path
+    // (admit-call.ts).
+    const inferCall: InferCallContext = {
+      requestId: call.requestId,
+      scope: 'infer',
+      headers: call.headers,
+      model: call.model,
+      version: decision.version,
+      decoded,
+      setHeader: call.setHeader,
+      onFinish: call.onFinish,
     };
+    const exec = { call: inferCall, request };
+    const shadowVersion = decision.shadowVersion;
+    const run =
+      shadowVersion === undefined
+        ? () => execute(exec)
+        : () =>
+            execute(exec).then((result) => {
+              shadow(call.model, shadowVersion, request, result);
+              return result;
+            });
     return { request, decision, run };
   };
 }

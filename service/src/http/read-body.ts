@@ -9,16 +9,33 @@ const clientGone = () =>
  * limit is refused before reading, a body that grows past it is cut off as soon as it does. A body
  * not complete within `timeoutMs` is a 408; a client that goes away mid-body is a 499.
  */
-export function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   const tooLarge = () => payloadTooLarge(`request body exceeds the ${limit}-byte limit (MAX_BODY_BYTES)`);
   if (declared > limit) {
     req.resume();
-    return Promise.reject(tooLarge());
+    throw tooLarge();
   }
-  if (req.socket.destroyed && !req.complete) {
-    return Promise.reject(clientGone());
+  // The handler runs while the parser is still inside the socket read that brought the headers. A
+  // small body usually came in that same read: one microtask later the parser has pushed all of it,
+  // and it is taken from the stream's buffer without a timer or listeners.
+  await undefined;
+  if (req.complete) {
+    const body = (req.read() as Buffer | null) ?? Buffer.alloc(0);
+    if (body.length > limit) throw tooLarge();
+    return body;
   }
+  if (req.socket.destroyed) throw clientGone();
+  return streamBody(req, limit, timeoutMs, tooLarge);
+}
+
+/** The body still arriving: collected as it comes, within `timeoutMs`. */
+function streamBody(
+  req: IncomingMessage,
+  limit: number,
+  timeoutMs: number,
+  tooLarge: () => Error,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
