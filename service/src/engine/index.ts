@@ -123,13 +123,24 @@ export function createEngine(options: EngineOptions): Engine {
     ],
     inRepository: (model, version) => registry.holds(model, version),
 
-    async infer(model: string, version: string | undefined, request: InferRequest): Promise<InferResult> {
+    infer(model: string, version: string | undefined, request: InferRequest): Promise<InferResult> {
       // Resolve and enqueue in one synchronous step: a reload swapping versions cannot slip in between.
-      const target = registry.resolve(model, version);
-      const rows = validateInferRequest(target.signature, request.inputs, request.outputs);
-      const deadline = queueDeadline(request, target.config, clock.now());
-      const outputs = await target.submit(request.inputs, rows, deadline);
-      return { modelName: model, modelVersion: target.version, outputs: pick(outputs, request.outputs) };
+      let target: ReturnType<typeof registry.resolve>;
+      let queued: Promise<Tensor[]>;
+      try {
+        target = registry.resolve(model, version);
+        const rows = validateInferRequest(target.signature, request.inputs, request.outputs);
+        const deadline = queueDeadline(request, target.config, clock.now());
+        queued = target.submit(request.inputs, rows, deadline);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      // One reaction rather than an async function's await: this runs for every request.
+      return queued.then((outputs) => ({
+        modelName: model,
+        modelVersion: target.version,
+        outputs: pick(outputs, request.outputs),
+      }));
     },
 
     metadata(model: string, version?: string): ModelMetadata {

@@ -2,7 +2,7 @@ import { HEADERS } from '@ml-platform/contract/names';
 import type { InferResult } from '../core/engine';
 import { badRequest } from '../core/errors';
 import type { Tensor } from '../core/tensor';
-import type { AroundHook } from '../pipeline/phases';
+import type { AroundHook, Execution, Executor, ServingVersion } from '../pipeline/phases';
 import { predictionCacheKey } from './cache-key';
 import type { PredictionCache } from './prediction-cache';
 import { servingOf, type ServingEngine } from './serving';
@@ -36,23 +36,41 @@ export function selectOutputs(result: InferResult, wanted: string[] | undefined,
  * executor for every output and answers the requested ones from that. Sets `x-cache`.
  */
 export function predictionCacheHook(deps: { engine: ServingEngine; cache: PredictionCache }): AroundHook {
-  return async (exec, next) => {
-    const allowed = cacheAllowedBy(exec.call.decoded.parameters);
-    const { model } = exec.call;
-    const { config, version } = servingOf(exec, deps.engine);
-    if (!allowed || !config.cache.enabled) {
-      const result = await next(exec);
-      exec.call.setHeader(HEADERS.cache, 'bypass');
-      return result;
+  return (exec, next) => {
+    let allowed: boolean;
+    let serving: ServingVersion;
+    try {
+      allowed = cacheAllowedBy(exec.call.decoded.parameters);
+      serving = servingOf(exec, deps.engine);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const { request } = exec;
-    const hit = await deps.cache.getOrCompute(
-      predictionCacheKey(model, version, request.inputs),
-      { model, version },
-      { ttlSeconds: config.cache.ttl_seconds },
-      () => next({ ...exec, request: { ...request, outputs: undefined } }),
-    );
-    exec.call.setHeader(HEADERS.cache, hit.outcome);
-    return selectOutputs(hit.result, request.outputs, model);
+    if (!allowed || !serving.config.cache.enabled) {
+      // One reaction, not an async function's await: most traffic of an uncached model passes here.
+      return next(exec).then((result) => {
+        exec.call.setHeader(HEADERS.cache, 'bypass');
+        return result;
+      });
+    }
+    return throughCache(deps.cache, exec, next, serving);
   };
+}
+
+/** A cacheable request: answered from a tier, or computed once for every identical one in flight. */
+async function throughCache(
+  cache: PredictionCache,
+  exec: Execution,
+  next: Executor,
+  { config, version }: ServingVersion,
+): Promise<InferResult> {
+  const { model } = exec.call;
+  const { request } = exec;
+  const hit = await cache.getOrCompute(
+    predictionCacheKey(model, version, request.inputs),
+    { model, version },
+    { ttlSeconds: config.cache.ttl_seconds },
+    () => next({ ...exec, request: { ...request, outputs: undefined } }),
+  );
+  exec.call.setHeader(HEADERS.cache, hit.outcome);
+  return selectOutputs(hit.result, request.outputs, model);
 }

@@ -83,22 +83,26 @@ export class ModelBreakers {
   }
 
   /** Runs `call` through the version's breaker; BreakerOpenError without running it while open. */
-  async fire<T>(
+  fire<T>(
     model: string,
     version: string,
     settings: BreakerSettings | undefined,
     call: () => Promise<T>,
   ): Promise<T> {
-    const entry = this.entry(model, version, settings ?? DEFAULT_BREAKER);
+    let entry: Entry;
     try {
-      return (await entry.breaker.fire(call)) as T;
+      entry = this.entry(model, version, settings ?? DEFAULT_BREAKER);
     } catch (err) {
+      return Promise.reject(err);
+    }
+    // A rejection handler only, not an async function's await: every request passes here.
+    return (entry.breaker.fire(call) as Promise<T>).catch((err: unknown) => {
       if ((err as { code?: string }).code === 'EOPENBREAKER') {
         const remainingMs = Math.max(0, entry.openedAt + entry.resetMs - Date.now());
         throw new BreakerOpenError(model, version, Math.max(1, Math.ceil(remainingMs / 1000)));
       }
       throw err;
-    }
+    });
   }
 
   shutdown(): void {
