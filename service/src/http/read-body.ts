@@ -16,16 +16,17 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs: n
     req.resume();
     throw tooLarge();
   }
-  // The handler runs while the parser is still inside the socket read that brought the headers. A
-  // small body usually came in that same read: one microtask later the parser has pushed all of it,
-  // and it is taken from the stream's buffer without a timer or listeners.
-  await undefined;
+  // The handler runs from the parser's headers callback, inside the socket read that brought them
+  // (microtasks and ticks run right after that callback, before the body's). A small body usually
+  // came in that same read: by the check phase the parser has pushed all of it, and it is taken
+  // from the stream's buffer without a timer or listeners.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   if (req.complete) {
     const body = (req.read() as Buffer | null) ?? Buffer.alloc(0);
     if (body.length > limit) throw tooLarge();
     return body;
   }
-  if (req.socket.destroyed) throw clientGone();
+  if (req.socket.destroyed || req.destroyed) throw clientGone();
   return streamBody(req, limit, timeoutMs, tooLarge);
 }
 
