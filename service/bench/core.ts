@@ -12,10 +12,10 @@
  * cold start to ready. p95 needs every latency, so they come from autocannon's response events
  * (fractional ms) rather than its summary.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
+import { startBenchScript } from './bench-processes';
 import { CONNECTIONS, drive as driveFor, fmt, type Run } from './closed-loop';
 import { measureRawThroughput } from './raw-throughput';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
@@ -112,20 +112,13 @@ async function serviceScenarios(layout: Layout) {
   }
 }
 
-/** Spawns a bench server script that prints `{"port": N}`, drives it with `body`, stops it. */
+/** Starts a bench server script (bench-script.ts), drives it with `body`, stops it. */
 async function driveScript(script: string, args: string[], urlPath: string, body: string): Promise<Run> {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, script), ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const server = await startBenchScript(script, args);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()).port));
-      child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-    });
-    return await drive(`http://127.0.0.1:${port}${urlPath}`, body);
+    return await drive(server.url + urlPath, body);
   } finally {
-    child.kill('SIGTERM');
+    server.stop();
   }
 }
 

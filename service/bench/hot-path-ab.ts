@@ -11,12 +11,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { percentile } from '../../test/support/load';
-import {
-  REPO_ROOT,
-  startServiceProcess,
-  waitReady,
-  type ServiceProcess,
-} from '../../test/support/service-process';
+import { REPO_ROOT, type ServiceProcess } from '../../test/support/service-process';
+import { startCheckoutService } from './bench-processes';
 import { openLoop } from './open-loop';
 import { processCpuMs } from './process-cpu';
 
@@ -47,16 +43,6 @@ interface Round {
   failures: number;
 }
 
-async function start(root: string): Promise<ServiceProcess> {
-  const svc = await startServiceProcess(
-    { WORKERS: '1', LOG_LEVEL: 'info', MODEL_REPOSITORY: path.join(root, 'models') },
-    60_000,
-    ['-r', 'tsx/cjs', path.join(root, 'service', 'src', 'main.ts')],
-  );
-  await waitReady(svc, 60_000);
-  return svc;
-}
-
 async function round(svc: ServiceProcess): Promise<Round> {
   const cpu = processCpuMs(svc.child.pid!);
   const r = await openLoop({
@@ -79,7 +65,10 @@ async function round(svc: ServiceProcess): Promise<Round> {
 const median = (xs: number[]) => percentile(xs, 50);
 
 async function main() {
-  const services = { this: await start(REPO_ROOT), baseline: await start(BASELINE) };
+  const services = {
+    this: await startCheckoutService(REPO_ROOT),
+    baseline: await startCheckoutService(BASELINE),
+  };
   const rounds: Record<keyof typeof services, Round[]> = { this: [], baseline: [] };
   try {
     for (const svc of Object.values(services)) await round(svc); // warm-up, not counted
