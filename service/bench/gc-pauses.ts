@@ -68,6 +68,22 @@ export function gcPausesBetween(before: string, after: string): GcPauses[] {
   return out.sort((a, b) => b.totalMs - a.totalMs);
 }
 
+/** Several runs' pauses as one, by kind: counts and totals add up, the longest is the longest. */
+export function mergeGcPauses(runs: readonly (readonly GcPauses[])[]): GcPauses[] {
+  const kinds = new Map<string, GcPauses>();
+  for (const p of runs.flat()) {
+    const k = kinds.get(p.kind);
+    if (!k) kinds.set(p.kind, { ...p });
+    else {
+      k.count += p.count;
+      k.totalMs += p.totalMs;
+      k.over1Ms += p.over1Ms;
+      k.longestAtMostMs = Math.max(k.longestAtMostMs, p.longestAtMostMs);
+    }
+  }
+  return [...kinds.values()].sort((a, b) => b.totalMs - a.totalMs);
+}
+
 /** `minor 12 pauses, 9.1 ms in all, longest <= 2 ms (3 over 1 ms)`, one kind per clause. */
 export function describeGcPauses(pauses: readonly GcPauses[]): string {
   if (pauses.length === 0) return 'no GC pause';

@@ -2,17 +2,19 @@
  * The inference hot path of this checkout against another checkout of the repository (say, main
  * before a change), on a shared machine where one closed-loop run swings by a factor of several.
  * Both services run at once as their own processes, WORKERS=1 with the production guards, and take
- * turns under the same open-loop offered load of classifier requests (cache off, as in core.ts);
- * per round it reads each service's CPU per answered request and its latencies. The medians over
+ * turns under the same open-loop offered load of classifier requests (cache off, as in core.ts, or
+ * with --hits one repeated cacheable request: memory-tier hits after the warm-up); per round it
+ * reads each service's CPU per answered request, its latencies and its GC pauses. The medians over
  * many short alternating rounds compare the two under the same noise.
  *
- *   npx tsx service/bench/hot-path-ab.ts --baseline <other checkout> [--rounds 12] [--seconds 3] [--rate 1500]
+ *   npx tsx service/bench/hot-path-ab.ts --baseline <other checkout> [--rounds 12] [--seconds 3] [--rate 1500] [--hits]
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { percentile } from '../../test/support/load';
 import { REPO_ROOT, type ServiceProcess } from '../../test/support/service-process';
 import { startCheckoutService } from './bench-processes';
+import { describeGcPauses, gcPausesBetween, mergeGcPauses, type GcPauses } from './gc-pauses';
 import { openLoop } from './open-loop';
 import { processCpuMs } from './process-cpu';
 
@@ -26,24 +28,29 @@ const BASELINE = path.resolve(arg('baseline'));
 const ROUNDS = Number(arg('rounds', '12'));
 const SECONDS = Number(arg('seconds', '3'));
 const RATE = Number(arg('rate', '1500'));
+const HITS = process.argv.includes('--hits');
 const PATH = '/v2/models/breast-cancer/versions/1/infer';
 
 const row: number[] = JSON.parse(
   readFileSync(path.join(REPO_ROOT, 'models', 'breast-cancer', 'testdata', 'test.json'), 'utf8'),
 ).inputs[0];
 const body = JSON.stringify({
-  parameters: { cache: false },
+  parameters: { cache: !HITS },
   inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: row }],
 });
 
 interface Round {
+  gc: GcPauses[];
   cpuUsPerRequest: number;
   p50: number;
   p99: number;
   failures: number;
 }
 
+const metricsText = async (svc: ServiceProcess) => (await fetch(`${svc.url}/metrics`)).text();
+
 async function round(svc: ServiceProcess): Promise<Round> {
+  const before = await metricsText(svc);
   const cpu = processCpuMs(svc.child.pid!);
   const r = await openLoop({
     origin: svc.url,
@@ -54,8 +61,10 @@ async function round(svc: ServiceProcess): Promise<Round> {
     seconds: SECONDS,
   });
   const answered = r.latenciesMs.length;
+  const cpuUsPerRequest = ((processCpuMs(svc.child.pid!) - cpu) * 1000) / answered;
   return {
-    cpuUsPerRequest: ((processCpuMs(svc.child.pid!) - cpu) * 1000) / answered,
+    gc: gcPausesBetween(before, await metricsText(svc)),
+    cpuUsPerRequest,
     p50: percentile(r.latenciesMs, 50),
     p99: percentile(r.latenciesMs, 99),
     failures: r.failures,
@@ -80,7 +89,10 @@ async function main() {
   } finally {
     await Promise.all(Object.values(services).map((s) => s.stop()));
   }
-  console.log(`# hot path A/B: ${ROUNDS} rounds x ${SECONDS} s at ${RATE} req/s offered, 64 connections`);
+  console.log(
+    `# hot path A/B: ${ROUNDS} rounds x ${SECONDS} s at ${RATE} req/s offered, 64 connections, ` +
+      (HITS ? 'memory-tier cache hits' : 'cache off'),
+  );
   console.log(`baseline: ${BASELINE}`);
   for (const [name, rs] of Object.entries(rounds)) {
     console.log(
@@ -88,6 +100,7 @@ async function main() {
         `p50 ${median(rs.map((r) => r.p50)).toFixed(2)} ms   p99 ${median(rs.map((r) => r.p99)).toFixed(2)} ms   ` +
         `(medians; ${rs.reduce((s, r) => s + r.failures, 0)} failures)`,
     );
+    console.log(`          GC over the rounds: ${describeGcPauses(mergeGcPauses(rs.map((r) => r.gc)))}`);
   }
 }
 

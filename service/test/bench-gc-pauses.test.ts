@@ -1,5 +1,5 @@
 import { createRegistry } from '../src/observability/metrics';
-import { describeGcPauses, gcPausesBetween } from '../bench/gc-pauses';
+import { describeGcPauses, gcPausesBetween, mergeGcPauses } from '../bench/gc-pauses';
 
 const histogram = (kind: string, buckets: [string, number][], sum: number) =>
   [
@@ -76,6 +76,20 @@ describe('gcPausesBetween (the bench GC reading)', () => {
     );
     expect(describeGcPauses(gcPausesBetween(text, text))).toBe('no GC pause');
     expect(gcPausesBetween('', text)[0]).toMatchObject({ kind: 'minor', count: 3, over1Ms: 0 });
+  });
+
+  it('adds several runs up by kind, keeping the longest pause', () => {
+    const merged = mergeGcPauses([
+      [{ kind: 'minor', count: 3, totalMs: 2.5, longestAtMostMs: 1, over1Ms: 0 }],
+      [
+        { kind: 'major', count: 1, totalMs: 6, longestAtMostMs: 10, over1Ms: 1 },
+        { kind: 'minor', count: 2, totalMs: 3, longestAtMostMs: 2, over1Ms: 1 },
+      ],
+    ]);
+    expect(merged).toEqual([
+      { kind: 'major', count: 1, totalMs: 6, longestAtMostMs: 10, over1Ms: 1 },
+      { kind: 'minor', count: 5, totalMs: 5.5, longestAtMostMs: 2, over1Ms: 1 },
+    ]);
   });
 
   it("reads the service registry's own GC histogram after real collections", async () => {
