@@ -10,50 +10,25 @@ const histogram = (kind: string, buckets: [string, number][], sum: number) =>
 
 describe('gcPausesBetween (the bench GC reading)', () => {
   it('takes one run’s pauses by kind from two /metrics readings', () => {
-    const before = [
+    // One major pause before the run and none during it; eight minor ones during it.
+    const major = histogram(
+      'major',
+      [
+        ['0.001', 0],
+        ['0.002', 0],
+        ['0.005', 1],
+        ['+Inf', 1],
+      ],
+      0.004,
+    );
+    const minor = (counts: number[], sum: number) =>
       histogram(
         'minor',
-        [
-          ['0.001', 10],
-          ['0.002', 12],
-          ['0.005', 12],
-          ['+Inf', 12],
-        ],
-        0.011,
-      ),
-      histogram(
-        'major',
-        [
-          ['0.001', 0],
-          ['0.002', 0],
-          ['0.005', 1],
-          ['+Inf', 1],
-        ],
-        0.004,
-      ),
-    ].join('\n');
-    const after = [
-      histogram(
-        'minor',
-        [
-          ['0.001', 14],
-          ['0.002', 19],
-          ['0.005', 20],
-          ['+Inf', 20],
-        ],
-        0.023,
-      ),
-      histogram(
-        'major',
-        [
-          ['0.001', 0],
-          ['0.002', 0],
-          ['0.005', 1],
-          ['+Inf', 1],
-        ],
-        0.004,
-      ),
-    ].join('\n');
+        ['0.001', '0.002', '0.005', '+Inf'].map((le, i): [string, number] => [le, counts[i]]),
+        sum,
+      );
+    const before = `${minor([10, 12, 12, 12], 0.011)}\n${major}`;
+    const after = `${minor([14, 19, 20, 20], 0.023)}\n${major}`;
     const pauses = gcPausesBetween(before, after);
     expect(pauses).toHaveLength(1);
     expect(pauses[0].kind).toBe('minor');
