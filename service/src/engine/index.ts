@@ -57,6 +57,7 @@ import type { EngineObserver } from '../core/observer';
 export type { EngineLogger } from '../core/logger';
 export type { EngineObserver, BatchEvent } from '../core/observer';
 export type { ModelSignature } from '../repository/signature';
+export { defaultPoolThreads, SessionPool } from '../runtime/session-pool';
 
 export interface EngineOptions {
   repositoryPath: string;

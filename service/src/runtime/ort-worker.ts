@@ -28,8 +28,6 @@ export class OrtWorker {
   private closed = false;
   /** Sessions open on this thread, for placing the next one. */
   sessions = 0;
-  /** Runs sent and not yet answered: a run sent now would wait for these. */
-  runsQueued = 0;
 
   constructor(private readonly logger: EngineLogger) {
     this.worker = spawnSessionWorker();
@@ -53,13 +51,8 @@ export class OrtWorker {
       ok.io as OnnxIo,
       ok.provider!,
       async (inputs: readonly Tensor[], outputs: readonly string[]) => {
-        this.runsQueued++;
-        try {
-          const reply = await this.ask({ op: 'run', handle, inputs: inputs as Tensor[], outputs });
-          return { outputs: reply.outputs!.map(reviveTensor), busySeconds: reply.busySeconds! };
-        } finally {
-          this.runsQueued--;
-        }
+        const reply = await this.ask({ op: 'run', handle, inputs: inputs as Tensor[], outputs });
+        return { outputs: reply.outputs!.map(reviveTensor), busySeconds: reply.busySeconds! };
       },
       async () => {
         if (released) return;

@@ -15,7 +15,10 @@ import type { SessionConfig } from './session';
  * Scheduling, so that a slow model cannot stall the others (a session runs synchronously and holds
  * its thread until the batch is done, and sessions cannot move between threads):
  * - every model version is opened on TWO shared threads (the two holding the fewest sessions), and
- *   its first instance runs on whichever of them has the fewer runs queued;
+ *   its first instance runs on whichever of them has the least compute queued: the sum, over the
+ *   runs sent there and not yet answered, of each one's version's recent run time (a moving
+ *   average, seeded by the warm-up). Counting runs would not do: one 250 ms batch of a slow model
+ *   and one 0.2 ms batch of a tree weigh the same;
  * - a version has at most one batch on the shared threads at a time; its further instances run
  *   only on their own dedicated threads (the batcher keeps at most `concurrency` batches in flight).
  * So any one model, however slow, occupies at most one shared thread, and every other model still
@@ -27,6 +30,8 @@ import type { SessionConfig } from './session';
 export class SessionPool {
   private readonly shared: OrtWorker[];
   private readonly dedicated = new Set<OrtWorker>();
+  /** Expected seconds of compute sent to each thread and not yet answered. */
+  private readonly queued = new Map<OrtWorker, number>();
 
   constructor(
     private readonly logger: EngineLogger,
@@ -60,7 +65,14 @@ export class SessionPool {
     if (homes.length === 0) throw new Error('every onnxruntime thread has failed');
     const own = Array.from({ length: instances - 1 }, () => new OrtWorker(this.logger));
     for (const t of own) this.dedicated.add(t);
-    const closeOwn = () => Promise.all(own.map((t) => (this.dedicated.delete(t), t.close())));
+    const closeOwn = () =>
+      Promise.all(
+        own.map((t) => {
+          this.dedicated.delete(t);
+          this.queued.delete(t);
+          return t.close();
+        }),
+      );
     const opening = [...homes, ...own].map((t) => t.open(file, config, logger));
     const opened = await Promise.allSettled(opening);
     const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -76,21 +88,32 @@ export class SessionPool {
       dedicated: i >= homes.length,
       running: false,
     }));
+    const cost = { seconds: 0 };
+    const runOn = async (lane: Lane, inputs: readonly Tensor[], outputs: readonly string[]) => {
+      const expected = cost.seconds;
+      lane.running = true;
+      this.queued.set(lane.thread, (this.queued.get(lane.thread) ?? 0) + expected);
+      try {
+        const ran = await lane.session.run(inputs, outputs);
+        cost.seconds = cost.seconds === 0 ? ran.busySeconds : 0.7 * cost.seconds + 0.3 * ran.busySeconds;
+        return ran;
+      } finally {
+        lane.running = false;
+        this.queued.set(lane.thread, (this.queued.get(lane.thread) ?? 0) - expected);
+      }
+    };
     return {
       io: sessions[0].io,
       provider: sessions[0].provider,
       concurrency: instances,
-      run: async (inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunOutput> => {
-        const lane = pickLane(lanes);
-        lane.running = true;
-        try {
-          return await lane.session.run(inputs, outputs);
-        } finally {
-          lane.running = false;
-        }
-      },
+      run: async (inputs, outputs): Promise<RunOutput> =>
+        runOn(
+          pickLane(lanes, (t) => this.queued.get(t) ?? 0),
+          inputs,
+          outputs,
+        ),
       warm: async (inputs, outputs) => {
-        await Promise.all(lanes.map((l) => l.session.warm(inputs, outputs)));
+        await Promise.all(lanes.map((l) => runOn(l, inputs, outputs)));
       },
       release: async () => {
         await Promise.all(sessions.map((s) => s.release()));
@@ -109,8 +132,8 @@ export class SessionPool {
 const SHARED_REPLICAS = 2;
 
 /** One of a version's sessions and the thread it lives on. */
-export interface Lane {
-  readonly thread: Pick<OrtWorker, 'failure' | 'runsQueued'>;
+export interface Lane<Thread extends Pick<OrtWorker, 'failure'> = OrtWorker> {
+  readonly thread: Thread;
   readonly session: OpenedModel;
   /** On a thread of its own (an instance beyond the first), rather than a shared one. */
   readonly dedicated: boolean;
@@ -119,10 +142,14 @@ export interface Lane {
 
 /**
  * Where a version's next batch runs: an idle dedicated instance; else, when the version has no
- * batch on a shared thread yet, its shared replica with the fewest runs queued (the first on a
- * tie, for a warm cache). A lane on a failed thread is skipped; with none left, the thread's error.
+ * batch on a shared thread yet, its shared replica whose thread has the least compute queued
+ * (`queuedSeconds`; the first on a tie, for a warm cache). A lane on a failed thread is skipped;
+ * with none left, the thread's error.
  */
-export function pickLane(lanes: readonly Lane[]): Lane {
+export function pickLane<Thread extends Pick<OrtWorker, 'failure'>>(
+  lanes: readonly Lane<Thread>[],
+  queuedSeconds: (thread: Thread) => number,
+): Lane<Thread> {
   const live = lanes.filter((l) => !l.thread.failure);
   if (live.length === 0) throw lanes[0].thread.failure!;
   const idleOwn = live.find((l) => l.dedicated && !l.running);
@@ -130,7 +157,7 @@ export function pickLane(lanes: readonly Lane[]): Lane {
   const shared = live.filter((l) => !l.dedicated);
   // More batches than instances only after a dedicated thread died: they queue on the least busy.
   const candidates = shared.length > 0 && !shared.some((l) => l.running) ? shared : live;
-  return candidates.reduce((best, l) => (l.thread.runsQueued < best.thread.runsQueued ? l : best));
+  return candidates.reduce((best, l) => (queuedSeconds(l.thread) < queuedSeconds(best.thread) ? l : best));
 }
 
 /**
