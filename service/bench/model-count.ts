@@ -5,14 +5,16 @@
  *   npx tsx service/bench/model-count.ts [--models 1,20,200] [--rounds 3] [--entry <main.ts>]
  *
  * Per N and round, a fresh service process: ready = spawn to the first 200 from /v2/health/ready;
- * RSS and threads = VmRSS and Threads of its /proc/<pid>/status once ready (after a GC-free idle
- * second, so that load-time garbage does not count). Prints the median of the rounds per N and the
- * cost of one more model between the smallest and the largest N. `--entry` runs another checkout's
+ * CPU = the CPU time its threads used until then (./process-cpu), which the shared machine's load
+ * moves far less than the wall time; RSS and threads = VmRSS and Threads of its /proc/<pid>/status
+ * one idle second later. Prints the median of the rounds per N and the cost of one more model
+ * between the smallest and the largest N. `--entry` runs another checkout's
  * service/src/main.ts, for a before/after comparison.
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
+import { processCpuMs } from './process-cpu';
 import { BUNDLED_MODELS, makeModelRepo } from '../../test/support/model-repo';
 import { startServiceProcess, waitReady } from '../../test/support/service-process';
 
@@ -26,6 +28,7 @@ const ENTRY = arg('entry', '');
 
 interface Sample {
   readySeconds: number;
+  cpuSeconds: number;
   rssMiB: number;
   threads: number;
 }
@@ -52,8 +55,9 @@ async function sample(models: number): Promise<Sample> {
   try {
     await waitReady(svc, 300_000);
     const readySeconds = (performance.now() - started) / 1000;
+    const cpuSeconds = processCpuMs(svc.child.pid!) / 1000;
     await new Promise((r) => setTimeout(r, 1000));
-    return { readySeconds, ...procStatus(svc.child.pid!) };
+    return { readySeconds, cpuSeconds, ...procStatus(svc.child.pid!) };
   } finally {
     await svc.stop();
     repo.cleanup();
@@ -75,21 +79,23 @@ async function main(): Promise<void> {
       const s = await sample(models);
       samples.push(s);
       console.log(
-        `  ${models} models, round ${r + 1}: ready ${s.readySeconds.toFixed(2)} s, ` +
+        `  ${models} models, round ${r + 1}: ready ${s.readySeconds.toFixed(2)} s ` +
+          `(CPU ${s.cpuSeconds.toFixed(2)} s), ` +
           `RSS ${s.rssMiB.toFixed(0)} MiB, ${s.threads} threads`,
       );
     }
     rows.push({
       models,
       readySeconds: median(samples.map((s) => s.readySeconds)),
+      cpuSeconds: median(samples.map((s) => s.cpuSeconds)),
       rssMiB: median(samples.map((s) => s.rssMiB)),
       threads: median(samples.map((s) => s.threads)),
     });
   }
-  console.log('\n| models | ready | RSS | threads |\n| --- | --- | --- | --- |');
+  console.log('\n| models | ready | CPU to ready | RSS | threads |\n| --- | --- | --- | --- | --- |');
   for (const r of rows) {
     console.log(
-      `| ${r.models} | ${r.readySeconds.toFixed(2)} s | ${r.rssMiB.toFixed(0)} MiB | ${r.threads} |`,
+      `| ${r.models} | ${r.readySeconds.toFixed(2)} s | ${r.cpuSeconds.toFixed(2)} s | ${r.rssMiB.toFixed(0)} MiB | ${r.threads} |`,
     );
   }
   const [first, last] = [rows[0], rows[rows.length - 1]];
@@ -98,6 +104,7 @@ async function main(): Promise<void> {
     console.log(
       `\nper model beyond the first ${first.models}: ` +
         `${((1000 * (last.readySeconds - first.readySeconds)) / extra).toFixed(1)} ms ready, ` +
+        `${((1000 * (last.cpuSeconds - first.cpuSeconds)) / extra).toFixed(1)} ms CPU, ` +
         `${((last.rssMiB - first.rssMiB) / extra).toFixed(2)} MiB RSS, ` +
         `${((last.threads - first.threads) / extra).toFixed(2)} threads`,
     );
