@@ -11,11 +11,11 @@
  * medians of rows/s, p50 and p99 and the mean batch the service formed.
  */
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import path from 'node:path';
 import { closedLoop, meanBatchSize, type LatencyRun } from './closed-loop';
-import { BUNDLED_MODELS, makeModelRepo } from '../../test/support/model-repo';
-import { startServiceProcess, waitReady } from '../../test/support/service-process';
+import { loadAverage, withTempService } from './temp-service';
+import { percentile } from '../../test/support/load';
+import { BUNDLED_MODELS } from '../../test/support/model-repo';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,35 +51,26 @@ interface Result extends LatencyRun {
 async function measure(instances: number, threads: number): Promise<Result> {
   const source = path.join(BUNDLED_MODELS, 'heavy-mlp');
   const { session } = JSON.parse(readFileSync(path.join(source, 'config.json'), 'utf8'));
-  const repo = makeModelRepo([
-    {
-      name: 'heavy-mlp',
-      from: source,
-      config: {
-        instance_group: [{ count: instances, kind: 'KIND_CPU' }],
-        session: { ...session, intra_op_num_threads: threads },
-      },
+  const model = {
+    name: 'heavy-mlp',
+    from: source,
+    config: {
+      instance_group: [{ count: instances, kind: 'KIND_CPU' }],
+      session: { ...session, intra_op_num_threads: threads },
     },
-  ]);
-  const svc = await startServiceProcess({ MODEL_REPOSITORY: repo.path });
-  try {
-    await waitReady(svc, 60_000);
+  };
+  return withTempService([model], async (svc) => {
     const run = await closedLoop(svc.url, body, CONNECTIONS, SECONDS, {}, '/v2/models/heavy-mlp/infer');
     return { ...run, rowsPerSecond: run.rps * ROWS, meanBatch: await meanBatchSize(svc.url, 'heavy-mlp') };
-  } finally {
-    await svc.stop();
-    repo.cleanup();
-  }
+  });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => percentile(xs, 50);
 
 async function main(): Promise<void> {
   console.log(
     `heavy-mlp, ${ROWS} rows per request, ${CONNECTIONS} connections, ${SECONDS} s per run; ` +
-      `load average ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
+      `load average ${loadAverage()}`,
   );
   const results = new Map<string, Result[]>(LAYOUTS.map((l) => [l.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
@@ -104,11 +95,7 @@ async function main(): Promise<void> {
         `${m((r) => r.p50).toFixed(1)} ms | ${m((r) => r.p99).toFixed(1)} ms | ${m((r) => r.meanBatch).toFixed(1)} |`,
     );
   }
-  console.log(
-    `load average after: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
+  console.log(`load average after: ${loadAverage()}`);
 }
 
 void main();

@@ -4,7 +4,7 @@
  *
  *   npx tsx service/bench/model-count.ts [--models 1,20,200] [--rounds 3] [--entry <main.ts>]
  *
- * Per N and round, a fresh service process: ready = spawn to the first 200 from /v2/health/ready;
+ * Per round and N (rounds interleave the counts), a fresh service process: ready = spawn to the first 200 from /v2/health/ready;
  * CPU = the CPU time its threads used until then (./process-cpu), which the shared machine's load
  * moves far less than the wall time; RSS and threads = VmRSS and Threads of its /proc/<pid>/status
  * one idle second later. Prints the median of the rounds per N and the cost of one more model
@@ -12,11 +12,11 @@
  * service/src/main.ts, for a before/after comparison.
  */
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import path from 'node:path';
 import { processCpuMs } from './process-cpu';
-import { BUNDLED_MODELS, makeModelRepo } from '../../test/support/model-repo';
-import { startServiceProcess, waitReady } from '../../test/support/service-process';
+import { loadAverage, withTempService } from './temp-service';
+import { percentile } from '../../test/support/load';
+import { BUNDLED_MODELS } from '../../test/support/model-repo';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,59 +39,49 @@ function procStatus(pid: number): { rssMiB: number; threads: number } {
   return { rssMiB: field('VmRSS') / 1024, threads: field('Threads') };
 }
 
-async function sample(models: number): Promise<Sample> {
-  const repo = makeModelRepo(
-    Array.from({ length: models }, (_, i) => ({
-      name: `bcl-${String(i).padStart(3, '0')}`,
-      from: path.join(BUNDLED_MODELS, 'breast-cancer-lite'),
-    })),
+function sample(models: number): Promise<Sample> {
+  const copies = Array.from({ length: models }, (_, i) => ({
+    name: `bcl-${String(i).padStart(3, '0')}`,
+    from: path.join(BUNDLED_MODELS, 'breast-cancer-lite'),
+  }));
+  const entry = ENTRY ? ['-r', 'tsx/cjs', path.resolve(ENTRY)] : undefined;
+  return withTempService(
+    copies,
+    async (svc, readySeconds) => {
+      const cpuSeconds = processCpuMs(svc.child.pid!) / 1000;
+      await new Promise((r) => setTimeout(r, 1000));
+      return { readySeconds, cpuSeconds, ...procStatus(svc.child.pid!) };
+    },
+    entry,
   );
-  const started = performance.now();
-  const svc = await startServiceProcess(
-    { MODEL_REPOSITORY: repo.path },
-    120_000,
-    ENTRY ? ['-r', 'tsx/cjs', path.resolve(ENTRY)] : undefined,
-  );
-  try {
-    await waitReady(svc, 300_000);
-    const readySeconds = (performance.now() - started) / 1000;
-    const cpuSeconds = processCpuMs(svc.child.pid!) / 1000;
-    await new Promise((r) => setTimeout(r, 1000));
-    return { readySeconds, cpuSeconds, ...procStatus(svc.child.pid!) };
-  } finally {
-    await svc.stop();
-    repo.cleanup();
-  }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => percentile(xs, 50);
 
 async function main(): Promise<void> {
-  console.log(
-    `load average before: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
-  const rows: (Sample & { models: number })[] = [];
-  for (const models of COUNTS) {
-    const samples: Sample[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
+  console.log(`load average before: ${loadAverage()}`);
+  // Rounds interleave the counts, so that the shared machine's drift hits every count alike.
+  const samples = new Map<number, Sample[]>(COUNTS.map((n) => [n, []]));
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (const models of COUNTS) {
       const s = await sample(models);
-      samples.push(s);
+      samples.get(models)!.push(s);
       console.log(
-        `  ${models} models, round ${r + 1}: ready ${s.readySeconds.toFixed(2)} s ` +
-          `(CPU ${s.cpuSeconds.toFixed(2)} s), ` +
-          `RSS ${s.rssMiB.toFixed(0)} MiB, ${s.threads} threads`,
+        `  round ${r}, ${models} models: ready ${s.readySeconds.toFixed(2)} s ` +
+          `(CPU ${s.cpuSeconds.toFixed(2)} s), RSS ${s.rssMiB.toFixed(0)} MiB, ${s.threads} threads`,
       );
     }
-    rows.push({
-      models,
-      readySeconds: median(samples.map((s) => s.readySeconds)),
-      cpuSeconds: median(samples.map((s) => s.cpuSeconds)),
-      rssMiB: median(samples.map((s) => s.rssMiB)),
-      threads: median(samples.map((s) => s.threads)),
-    });
   }
+  const rows = COUNTS.map((models) => {
+    const of = (f: (s: Sample) => number) => median(samples.get(models)!.map(f));
+    return {
+      models,
+      readySeconds: of((s) => s.readySeconds),
+      cpuSeconds: of((s) => s.cpuSeconds),
+      rssMiB: of((s) => s.rssMiB),
+      threads: of((s) => s.threads),
+    };
+  });
   console.log('\n| models | ready | CPU to ready | RSS | threads |\n| --- | --- | --- | --- | --- |');
   for (const r of rows) {
     console.log(
@@ -109,11 +99,7 @@ async function main(): Promise<void> {
         `${((last.threads - first.threads) / extra).toFixed(2)} threads`,
     );
   }
-  console.log(
-    `load average after: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
+  console.log(`load average after: ${loadAverage()}`);
 }
 
 void main();
