@@ -7,7 +7,8 @@ import type { SessionConfig } from './session';
 
 /**
  * A bounded set of onnxruntime threads shared by every loaded model, so that a model costs its
- * sessions and not a thread (a Node worker thread is an isolate: about 10 MiB and 60 ms to start).
+ * sessions and not a thread (a Node worker thread is an isolate: about 10 MiB and 150 ms of CPU to
+ * start, docs/benchmarks.md).
  *
  * Threads: `size` shared ones (default: the cores, at least 2), plus one dedicated thread for each
  * instance a model's instance_group asks for beyond the first. 200 models on 2 cores use 2 threads.
@@ -86,19 +87,19 @@ export class SessionPool {
       thread: i < homes.length ? homes[i] : own[i - homes.length],
       session,
       dedicated: i >= homes.length,
-      running: false,
+      running: 0,
     }));
     const cost = { seconds: 0 };
     const runOn = async (lane: Lane, inputs: readonly Tensor[], outputs: readonly string[]) => {
       const expected = cost.seconds;
-      lane.running = true;
+      lane.running++;
       this.queued.set(lane.thread, (this.queued.get(lane.thread) ?? 0) + expected);
       try {
         const ran = await lane.session.run(inputs, outputs);
         cost.seconds = cost.seconds === 0 ? ran.busySeconds : 0.7 * cost.seconds + 0.3 * ran.busySeconds;
         return ran;
       } finally {
-        lane.running = false;
+        lane.running--;
         this.queued.set(lane.thread, (this.queued.get(lane.thread) ?? 0) - expected);
       }
     };
@@ -108,7 +109,7 @@ export class SessionPool {
       concurrency: instances,
       run: async (inputs, outputs): Promise<RunOutput> =>
         runOn(
-          pickLane(lanes, (t) => this.queued.get(t) ?? 0),
+          pickLane(lanes, (l) => this.queued.get(l.thread) ?? 0),
           inputs,
           outputs,
         ),
@@ -131,13 +132,19 @@ export class SessionPool {
 /** Shared threads each version is opened on: two, so that one busy model never leaves it none. */
 const SHARED_REPLICAS = 2;
 
-/** One of a version's sessions and the thread it lives on. */
-export interface Lane<Thread extends Pick<OrtWorker, 'failure'> = OrtWorker> {
-  readonly thread: Thread;
-  readonly session: OpenedModel;
+/** What the choice of a lane looks at. */
+export interface LaneState {
+  readonly thread: { readonly failure?: Error };
   /** On a thread of its own (an instance beyond the first), rather than a shared one. */
   readonly dedicated: boolean;
-  running: boolean;
+  /** This version's batches running on it. */
+  running: number;
+}
+
+/** One of a version's sessions and the thread it lives on. */
+interface Lane extends LaneState {
+  readonly thread: OrtWorker;
+  readonly session: OpenedModel;
 }
 
 /**
@@ -146,18 +153,15 @@ export interface Lane<Thread extends Pick<OrtWorker, 'failure'> = OrtWorker> {
  * (`queuedSeconds`; the first on a tie, for a warm cache). A lane on a failed thread is skipped;
  * with none left, the thread's error.
  */
-export function pickLane<Thread extends Pick<OrtWorker, 'failure'>>(
-  lanes: readonly Lane<Thread>[],
-  queuedSeconds: (thread: Thread) => number,
-): Lane<Thread> {
+export function pickLane<L extends LaneState>(lanes: readonly L[], queuedSeconds: (lane: L) => number): L {
   const live = lanes.filter((l) => !l.thread.failure);
   if (live.length === 0) throw lanes[0].thread.failure!;
-  const idleOwn = live.find((l) => l.dedicated && !l.running);
+  const idleOwn = live.find((l) => l.dedicated && l.running === 0);
   if (idleOwn) return idleOwn;
   const shared = live.filter((l) => !l.dedicated);
   // More batches than instances only after a dedicated thread died: they queue on the least busy.
-  const candidates = shared.length > 0 && !shared.some((l) => l.running) ? shared : live;
-  return candidates.reduce((best, l) => (queuedSeconds(l.thread) < queuedSeconds(best.thread) ? l : best));
+  const candidates = shared.length > 0 && shared.every((l) => l.running === 0) ? shared : live;
+  return candidates.reduce((best, l) => (queuedSeconds(l) < queuedSeconds(best) ? l : best));
 }
 
 /**
