@@ -74,17 +74,3 @@ export const fmt = (r: LatencyRun) =>
     .padStart(
       7,
     )} ms   p99 ${r.p99.toFixed(2).padStart(7)} ms   (${r.requests} requests, ${r.failures} not 200)`;
-
-/** Mean rows per executed batch, over every version of `model`, from the service's own histogram. */
-export async function meanBatchSize(url: string, model: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const total = (suffix: string) =>
-    [
-      ...text.matchAll(
-        new RegExp(`^inference_batch_size_${suffix}\\{model="${model}",[^}]*\\} ([\\d.e+]+)$`, 'gm'),
-      ),
-    ]
-      .map((m) => Number(m[1]))
-      .reduce((x, y) => x + y, 0);
-  return total('sum') / total('count');
-}

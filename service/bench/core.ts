@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
-import { CONNECTIONS, drive as driveFor, fmt, meanBatchSize, type Run } from './closed-loop';
+import { CONNECTIONS, drive as driveFor, fmt, type Run } from './closed-loop';
 import { measureRawThroughput } from './raw-throughput';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 
@@ -69,6 +69,20 @@ const classifierBody = JSON.stringify({
   parameters: { cache: false },
   inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: split.inputs[0] }],
 });
+
+/** Mean rows per executed batch, over every version of `model`, from the service's own histogram. */
+async function meanBatchSize(url: string, model: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const total = (suffix: string) =>
+    [
+      ...text.matchAll(
+        new RegExp(`^inference_batch_size_${suffix}\\{model="${model}",[^}]*\\} ([\\d.e+]+)$`, 'gm'),
+      ),
+    ]
+      .map((m) => Number(m[1]))
+      .reduce((x, y) => x + y, 0);
+  return total('sum') / total('count');
+}
 
 interface Layout {
   name: string;

@@ -12,9 +12,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { closedLoop, meanBatchSize, type LatencyRun } from './closed-loop';
+import { closedLoop, type LatencyRun } from './closed-loop';
 import { loadAverage, withTempService } from './temp-service';
-import { percentile } from '../../test/support/load';
+import { percentile, scrapeMetric } from '../../test/support/load';
 import { BUNDLED_MODELS } from '../../test/support/model-repo';
 
 const arg = (name: string, fallback: string) => {
@@ -61,7 +61,11 @@ async function measure(instances: number, threads: number): Promise<Result> {
   };
   return withTempService([model], async (svc) => {
     const run = await closedLoop(svc.url, body, CONNECTIONS, SECONDS, {}, '/v2/models/heavy-mlp/infer');
-    return { ...run, rowsPerSecond: run.rps * ROWS, meanBatch: await meanBatchSize(svc.url, 'heavy-mlp') };
+    // The service's own batch-size histogram: rows per executed batch (one version here).
+    const batches = (part: string) =>
+      scrapeMetric(svc.url, `inference_batch_size_${part}`, { model: 'heavy-mlp' });
+    const meanBatch = (await batches('sum'))! / (await batches('count'))!;
+    return { ...run, rowsPerSecond: run.rps * ROWS, meanBatch };
   });
 }
 
