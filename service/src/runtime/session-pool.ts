@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { MIN_ORT_THREADS } from '@ml-platform/contract/names';
 import type { EngineLogger } from '../core/logger';
 import type { Tensor } from '../core/tensor';
 import type { OpenedModel, RunOutput } from './ort-runner';
@@ -169,5 +170,5 @@ export function pickLane<L extends LaneState>(lanes: readonly L[], queuedSeconds
  * two, the least that keeps one slow model from stalling the rest (see SessionPool).
  */
 export function defaultPoolThreads(processes = 1): number {
-  return Math.max(2, Math.floor(availableParallelism() / processes));
+  return Math.max(MIN_ORT_THREADS, Math.floor(availableParallelism() / processes));
 }
