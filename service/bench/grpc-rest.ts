@@ -1,19 +1,21 @@
 /**
  * gRPC with raw contents against REST JSON and REST binary (the binary tensor extension), on the
  * classifier and on heavy-mlp, on one service process (WORKERS=1, production guards, cache off).
- * Each mode gets the same open-loop offered load over 64 concurrent connections or streams, in
- * short rounds that rotate the order of the modes, so that the shared machine's noise hits all of
- * them alike; the medians over the rounds are printed with the server's CPU per answered request.
+ * Each mode gets the same open-loop offered load over 64 concurrent connections or streams (on one
+ * HTTP/2 connection, or spread over `--channels`), from clients that cost about the same CPU per
+ * request (open-loop.ts, grpc-open-loop.ts), in short rounds that rotate the order of the modes, so
+ * that the shared machine's noise hits all of them alike; the medians over the rounds are printed
+ * with the server's CPU per answered request.
  *
- *   npx tsx service/bench/grpc-rest.ts [--rounds 8] [--seconds 3] [--rate-classifier 1500] [--rate-heavy 300]
+ *   npx tsx service/bench/grpc-rest.ts [--rounds 8] [--seconds 3] [--rate-classifier 1500] [--rate-heavy 300] [--channels 1]
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadProtos } from '../src/grpc/proto';
 import { freePort } from '../../test/support/redis-server';
 import { percentile } from '../../test/support/load';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 import { grpcOpenLoop } from './grpc-open-loop';
+import { modelInferRequest, MODEL_INFER_PATH, type Fp32Call } from './grpc-requests';
 import { openLoop, type OpenLoopResult } from './open-loop';
 import { processCpuMs } from './process-cpu';
 
@@ -24,15 +26,11 @@ const arg = (name: string, fallback: string) => {
 const ROUNDS = arg('rounds', '8');
 const SECONDS = arg('seconds', '3');
 const STREAMS = 64;
+const CHANNELS = arg('channels', '1');
 
-interface Workload {
+interface Workload extends Fp32Call {
   name: string;
   path: string;
-  model: string;
-  version: string;
-  input: string;
-  shape: number[];
-  values: number[];
   rate: number;
 }
 
@@ -65,10 +63,6 @@ const WORKLOADS: Workload[] = [
 type Mode = 'rest-json' | 'rest-binary' | 'grpc-raw';
 const MODES: Mode[] = ['rest-json', 'rest-binary', 'grpc-raw'];
 
-const modelInfer = loadProtos()['inference.GRPCInferenceService'] as unknown as {
-  ModelInfer: { path: string; requestSerialize(value: unknown): Buffer };
-};
-
 function restJson(w: Workload): string {
   return JSON.stringify({
     parameters: { cache: false },
@@ -87,16 +81,6 @@ function restBinary(w: Workload): { body: Buffer; headerLength: number } {
     }),
   );
   return { body: Buffer.concat([header, tensor]), headerLength: header.length };
-}
-
-function grpcRaw(w: Workload): Buffer {
-  return modelInfer.ModelInfer.requestSerialize({
-    model_name: w.model,
-    model_version: w.version,
-    parameters: { cache: { bool_param: false } },
-    inputs: [{ name: w.input, datatype: 'FP32', shape: w.shape }],
-    raw_input_contents: [Buffer.from(Float32Array.from(w.values).buffer)],
-  });
 }
 
 interface Round {
@@ -122,9 +106,10 @@ async function main() {
       return grpcOpenLoop({
         ...common,
         target: `127.0.0.1:${grpcPort}`,
-        method: modelInfer.ModelInfer.path,
-        request: grpcRaw(w),
+        method: MODEL_INFER_PATH,
+        request: modelInferRequest(w),
         streams: STREAMS,
+        channels: CHANNELS,
       });
     }
     const path = `/v2/models/${w.path}/infer`;
@@ -165,7 +150,7 @@ async function main() {
         for (const mode of order) rounds[mode].push(await round(w, mode));
       }
       console.log(
-        `\n# ${w.name}: ${ROUNDS} rounds x ${SECONDS} s at ${w.rate}/s offered, ${STREAMS} connections/streams`,
+        `\n# ${w.name}: ${ROUNDS} rounds x ${SECONDS} s at ${w.rate}/s offered, ${STREAMS} connections/streams, ${CHANNELS} gRPC channel(s)`,
       );
       console.log('| mode | answered/s | server CPU us/request | p50 ms | p99 ms | failures |');
       console.log('|---|---|---|---|---|---|');
