@@ -53,6 +53,8 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
     'grpc.max_receive_message_length': deps.maxMessageBytes,
     // Keeps an idle client's connection open across gaps in traffic without letting it ping-flood.
     'grpc.keepalive_permit_without_calls': 1,
+    // Channelz's per-call and per-session counters feed a channelz service this server does not offer.
+    'grpc.enable_channelz': 0,
   });
   const health = healthService(deps.isReady);
 
@@ -96,7 +98,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
       const decoded = decodeModelInferRequest(msg);
       const deadline = call.getDeadline();
       const budgetMs = deadline === Infinity ? Infinity : new Date(deadline).getTime() - Date.now();
-      const prepared = execute({ ...ctx, model }, version, decoded, budgetMs);
+      const prepared = execute(ctx, version, decoded, budgetMs);
       request = prepared.request;
       decision = prepared.decision;
       const answered = await prepared.run();
