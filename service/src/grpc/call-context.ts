@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import { requestIdFrom } from '../http/request-id';
 import type { CallContext, Scope } from '../pipeline/phases';
 
@@ -22,11 +22,12 @@ export interface GrpcCall extends CallContext {
 }
 
 export function grpcCallContext<Model extends string | undefined>(
-  headers: IncomingHttpHeaders,
+  call: ServerUnaryCall<unknown, unknown>,
   scope: Scope,
   model: Model,
   version?: string,
 ): GrpcCall & { readonly model: Model } {
+  const headers = headersOf(call.metadata);
   const requestId = requestIdFrom(headers['x-request-id']);
   const trailers = new Metadata();
   trailers.set('x-request-id', requestId);

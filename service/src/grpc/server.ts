@@ -10,8 +10,7 @@ import { createInferenceRecorder, type InferenceDeps } from '../pipeline/inferen
 import type { Scope } from '../pipeline/phases';
 import { runAdmit } from '../pipeline/run';
 import type { RouteDecision } from '../traffic/router';
-import { grpcCallContext, headersOf, type GrpcCall } from './call-context';
-import { serveFastUnary, type UnaryCall, type UnaryReply } from './fast-unary';
+import { grpcCallContext, type GrpcCall } from './call-context';
 import { healthService } from './health';
 import { decodeModelInferRequest, encodeModelInferResponse } from './infer-codec';
 import { loadProtos, withFastModelInfer, type ModelInferRequestMessage } from './proto';
@@ -64,12 +63,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
     <Req extends NamedRequest>(scope: Scope | undefined, handler: (req: Req, call: GrpcCall) => unknown) =>
     (call: grpc.ServerUnaryCall<Req, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const model = call.request.name || call.request.model_name || undefined;
-      const ctx = grpcCallContext(
-        headersOf(call.metadata),
-        scope ?? 'read',
-        model,
-        call.request.version || undefined,
-      );
+      const ctx = grpcCallContext(call, scope ?? 'read', model, call.request.version || undefined);
       (async () => {
         if (scope) await runAdmit(pipeline.admit, ctx);
         return handler(call.request, ctx);
@@ -79,12 +73,15 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
       );
     };
 
-  const modelInfer = async (call: UnaryCall<ModelInferRequestMessage>, callback: UnaryReply<unknown>) => {
+  const modelInfer = async (
+    call: grpc.ServerUnaryCall<ModelInferRequestMessage, unknown>,
+    callback: grpc.sendUnaryData<unknown>,
+  ) => {
     const started = performance.now();
     const msg = call.request;
     const model = msg.model_name ?? '';
     const version = msg.model_version || undefined;
-    const ctx = grpcCallContext(call.headers, 'infer', model, version);
+    const ctx = grpcCallContext(call, 'infer', model, version);
     const span = tracing.startSpan('inference.GRPCInferenceService/ModelInfer', ctx.headers, {
       'rpc.system': 'grpc',
       'inference.model': model,
@@ -99,7 +96,8 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
       const admitted = runAdmit(pipeline.admit, ctx);
       if (admitted) await admitted;
       const decoded = decodeModelInferRequest(msg);
-      const budgetMs = call.deadline - Date.now();
+      const deadline = call.getDeadline();
+      const budgetMs = deadline === Infinity ? Infinity : new Date(deadline).getTime() - Date.now();
       const prepared = execute(ctx, version, decoded, budgetMs);
       request = prepared.request;
       decision = prepared.decision;
@@ -143,8 +141,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
     });
   };
 
-  const service = withFastModelInfer(definition);
-  server.addService(service, {
+  server.addService(withFastModelInfer(definition), {
     ServerLive: guarded<NamedRequest>(undefined, () => ({ live: true })),
     ServerReady: guarded<NamedRequest>(undefined, () => ({ ready: deps.isReady() })),
     ServerMetadata: guarded<NamedRequest>('read', () => ({
@@ -166,19 +163,10 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
       }
       return { ready: engine.modelReady(req.name ?? '', version) };
     }),
-    // Compressed requests and malformed deadlines; the rest take the fast path (listen below).
-    ModelInfer: ((call, callback) => {
-      const deadline = call.getDeadline();
-      const unary: UnaryCall<ModelInferRequestMessage> = {
-        request: call.request,
-        headers: headersOf(call.metadata),
-        deadline: deadline === Infinity ? Infinity : new Date(deadline).getTime(),
-        get cancelled() {
-          return call.cancelled;
-        },
-      };
-      void modelInfer(unary, callback);
-    }) as grpc.handleUnaryCall<ModelInferRequestMessage, unknown>,
+    ModelInfer: ((call, callback) => void modelInfer(call, callback)) as grpc.handleUnaryCall<
+      ModelInferRequestMessage,
+      unknown
+    >,
     RepositoryIndex: guarded<{ ready?: boolean }>('admin', (req) => ({
       models: engine
         .index()
@@ -201,19 +189,9 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
     listen(port, host) {
       const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
       return new Promise((resolve, reject) =>
-        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-          if (err) return reject(err);
-          const fast = serveFastUnary(server, {
-            path: service.ModelInfer.path,
-            deserialize: service.ModelInfer.requestDeserialize as (b: Buffer) => ModelInferRequestMessage,
-            serialize: service.ModelInfer.responseSerialize,
-            maxReceiveBytes: deps.maxMessageBytes,
-            handle: (call, reply) => void modelInfer(call, reply),
-          });
-          if (!fast)
-            deps.logger.warn('grpc-js is not built as expected: ModelInfer runs through its handler');
-          resolve(bound);
-        }),
+        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+          err ? reject(err) : resolve(bound),
+        ),
       );
     },
     drain(timeoutMs) {
