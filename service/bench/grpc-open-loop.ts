@@ -13,8 +13,11 @@
  * answered with its message (a DATA frame) and then trailers; a call that fails is answered with
  * trailers only (gRPC's "Trailers-Only" response, which grpc-js sends for every error before a
  * message). A call that ends without a message, or is reset, counts as a failure.
+ *
+ * grpcJsOpenLoop drives the same slots with @grpc/grpc-js as the client, for comparison.
  */
 import net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import type { OpenLoopResult } from './open-loop';
 
 export interface GrpcOpenLoopOptions {
@@ -222,17 +225,24 @@ class Channel {
   }
 }
 
-export async function grpcOpenLoop(o: GrpcOpenLoopOptions): Promise<OpenLoopResult> {
+/** How a run's calls reach the server: `send(slot)` starts one call, whose end is reported to `onEnd`. */
+export interface CallTransport {
+  send(slot: number): void;
+  close(): void;
+}
+
+type Connect = (onEnd: (slot: number, ok: boolean) => void) => CallTransport;
+
+function checkOptions(o: GrpcOpenLoopOptions): RegExpExecArray {
   const target = /^(127\.0\.0\.1|\[::1\]):(\d+)$/.exec(o.target);
   if (!target) throw new Error(`gRPC open-loop load targets loopback only, got ${o.target}`);
   if (!(o.rate > 0) || !(o.seconds > 0) || !(o.streams >= 1))
     throw new Error('gRPC open-loop load needs a positive rate, duration and stream count');
-  const message = grpcMessage(o.request);
-  if (message.length > MAX_FRAME)
-    throw new Error(`gRPC open-loop sends one DATA frame per call: at most ${MAX_FRAME - 5} request bytes`);
-  const headers = frame(FRAME.HEADERS, FLAG.END_HEADERS, 0, requestHeaderBlock(o.target, o.method));
-  const call = Buffer.concat([headers, frame(FRAME.DATA, FLAG.END_STREAM, 0, message)]);
+  return target;
+}
 
+/** The open loop over call slots, whatever carries the calls. */
+export async function slotOpenLoop(o: GrpcOpenLoopOptions, connect: Connect): Promise<OpenLoopResult> {
   const latenciesMs: number[] = [];
   let failures = 0;
   let completed = 0;
@@ -240,19 +250,14 @@ export async function grpcOpenLoop(o: GrpcOpenLoopOptions): Promise<OpenLoopResu
   let settle: (() => void) | undefined;
   let offered = 0;
   let sentAll = false;
-  const onEnd = (slot: number, ok: boolean) => {
+  const transport = connect((slot, ok) => {
     const arrived = queues[slot].shift()!;
     completed++;
     if (ok) latenciesMs.push(performance.now() - arrived);
     else failures++;
-    if (queues[slot].length > 0) channels[slot % channels.length].send(slot);
+    if (queues[slot].length > 0) transport.send(slot);
     else if (sentAll && completed === offered) settle?.();
-  };
-  const host = target[1].replace(/^\[|\]$/g, '');
-  const channels = Array.from(
-    { length: o.channels ?? 1 },
-    () => new Channel(host, Number(target[2]), call, headers.length, onEnd),
-  );
+  });
 
   const start = performance.now();
   const total = Math.round(o.rate * o.seconds);
@@ -263,7 +268,7 @@ export async function grpcOpenLoop(o: GrpcOpenLoopOptions): Promise<OpenLoopResu
       for (; offered < due; offered++) {
         const slot = offered % o.streams;
         queues[slot].push(now);
-        if (queues[slot].length === 1) channels[slot % channels.length].send(slot);
+        if (queues[slot].length === 1) transport.send(slot);
       }
       if (offered >= total) {
         clearInterval(timer);
@@ -281,6 +286,50 @@ export async function grpcOpenLoop(o: GrpcOpenLoopOptions): Promise<OpenLoopResu
     clearTimeout(drain);
   }
   const elapsedS = (performance.now() - start) / 1000;
-  for (const c of channels) c.close();
+  transport.close();
   return { offered, completed, failures: failures + (offered - completed), latenciesMs, elapsedS };
+}
+
+export async function grpcOpenLoop(o: GrpcOpenLoopOptions): Promise<OpenLoopResult> {
+  const target = checkOptions(o);
+  const message = grpcMessage(o.request);
+  if (message.length > MAX_FRAME)
+    throw new Error(`gRPC open-loop sends one DATA frame per call: at most ${MAX_FRAME - 5} request bytes`);
+  const headers = frame(FRAME.HEADERS, FLAG.END_HEADERS, 0, requestHeaderBlock(o.target, o.method));
+  const call = Buffer.concat([headers, frame(FRAME.DATA, FLAG.END_STREAM, 0, message)]);
+  const host = target[1].replace(/^\[|\]$/g, '');
+  return slotOpenLoop(o, (onEnd) => {
+    const channels = Array.from(
+      { length: o.channels ?? 1 },
+      () => new Channel(host, Number(target[2]), call, headers.length, onEnd),
+    );
+    return {
+      send: (slot) => channels[slot % channels.length].send(slot),
+      close: () => channels.forEach((c) => c.close()),
+    };
+  });
+}
+
+const identity = (b: Buffer) => b;
+
+/**
+ * The same load with @grpc/grpc-js as the client (one grpc.Client per channel), for comparison:
+ * what a general-purpose client costs the shared cores, and what that does to the server's tail.
+ */
+export async function grpcJsOpenLoop(o: GrpcOpenLoopOptions): Promise<OpenLoopResult> {
+  checkOptions(o);
+  return slotOpenLoop(o, (onEnd) => {
+    // Distinct channel options keep grpc-js from sharing one connection between the clients.
+    const clients = Array.from(
+      { length: o.channels ?? 1 },
+      (_, i) => new grpc.Client(o.target, grpc.credentials.createInsecure(), { 'bench.channel': i }),
+    );
+    return {
+      send: (slot) =>
+        clients[slot % clients.length].makeUnaryRequest(o.method, identity, identity, o.request, (err) =>
+          onEnd(slot, !err),
+        ),
+      close: () => clients.forEach((c) => c.close()),
+    };
+  });
 }

@@ -7,17 +7,17 @@
  * that the shared machine's noise hits all of them alike; the medians over the rounds are printed
  * with the server's CPU per answered request.
  *
- *   npx tsx service/bench/grpc-rest.ts [--rounds 8] [--seconds 3] [--rate-classifier 1500] [--rate-heavy 300] [--channels 1]
+ *   npx tsx service/bench/grpc-rest.ts [--rounds 8] [--seconds 3] [--rate-classifier 1500] [--rate-heavy 300] [--channels 1] [--grpc-js-client]
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../test/support/redis-server';
 import { percentile } from '../../test/support/load';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
-import { grpcOpenLoop } from './grpc-open-loop';
+import { grpcJsOpenLoop, grpcOpenLoop } from './grpc-open-loop';
 import { modelInferRequest, MODEL_INFER_PATH, type Fp32Call } from './grpc-requests';
 import { openLoop, type OpenLoopResult } from './open-loop';
-import { processCpuMs } from './process-cpu';
+import { mainThreadCpuMs, processCpuMs } from './process-cpu';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,8 +60,14 @@ const WORKLOADS: Workload[] = [
   },
 ];
 
-type Mode = 'rest-json' | 'rest-binary' | 'grpc-raw';
-const MODES: Mode[] = ['rest-json', 'rest-binary', 'grpc-raw'];
+type Mode = 'rest-json' | 'rest-binary' | 'grpc-raw' | 'grpc-raw, grpc-js client';
+/** `--grpc-js-client` adds the same gRPC load sent by @grpc/grpc-js, to show what the client costs. */
+const MODES: Mode[] = [
+  'rest-json',
+  'rest-binary',
+  'grpc-raw',
+  ...(process.argv.includes('--grpc-js-client') ? (['grpc-raw, grpc-js client'] as const) : []),
+];
 
 function restJson(w: Workload): string {
   return JSON.stringify({
@@ -86,6 +92,9 @@ function restBinary(w: Workload): { body: Buffer; headerLength: number } {
 interface Round {
   throughput: number;
   cpuUsPerRequest: number;
+  mainThreadUsPerRequest: number;
+  /** This process's CPU, the load generator's, per answered request. */
+  clientUsPerRequest: number;
   p50: number;
   p99: number;
   failures: number;
@@ -102,8 +111,9 @@ async function main() {
   await waitReady(svc, 60_000);
   const run = (w: Workload, mode: Mode): Promise<OpenLoopResult> => {
     const common = { rate: w.rate, seconds: SECONDS };
-    if (mode === 'grpc-raw') {
-      return grpcOpenLoop({
+    if (mode.startsWith('grpc-raw')) {
+      const generator = mode === 'grpc-raw' ? grpcOpenLoop : grpcJsOpenLoop;
+      return generator({
         ...common,
         target: `127.0.0.1:${grpcPort}`,
         method: MODEL_INFER_PATH,
@@ -130,11 +140,16 @@ async function main() {
   };
   const round = async (w: Workload, mode: Mode): Promise<Round> => {
     const cpu = processCpuMs(svc.child.pid!);
+    const main = mainThreadCpuMs(svc.child.pid!);
+    const client = process.cpuUsage();
     const r = await run(w, mode);
     const answered = r.latenciesMs.length;
+    const clientUs = process.cpuUsage(client);
     return {
       throughput: answered / r.elapsedS,
       cpuUsPerRequest: ((processCpuMs(svc.child.pid!) - cpu) * 1000) / answered,
+      mainThreadUsPerRequest: ((mainThreadCpuMs(svc.child.pid!) - main) * 1000) / answered,
+      clientUsPerRequest: (clientUs.user + clientUs.system) / answered,
       p50: percentile(r.latenciesMs, 50),
       p99: percentile(r.latenciesMs, 99),
       failures: r.failures,
@@ -142,7 +157,7 @@ async function main() {
   };
   try {
     for (const w of WORKLOADS) {
-      const rounds: Record<Mode, Round[]> = { 'rest-json': [], 'rest-binary': [], 'grpc-raw': [] };
+      const rounds = Object.fromEntries(MODES.map((m) => [m, [] as Round[]])) as Record<Mode, Round[]>;
       for (const mode of MODES) await round(w, mode); // warm-up, not counted
       for (let i = 0; i < ROUNDS; i++) {
         // Rotate the order so that no mode always runs first after a pause, or last.
@@ -152,15 +167,21 @@ async function main() {
       console.log(
         `\n# ${w.name}: ${ROUNDS} rounds x ${SECONDS} s at ${w.rate}/s offered, ${STREAMS} connections/streams, ${CHANNELS} gRPC channel(s)`,
       );
-      console.log('| mode | answered/s | server CPU us/request | p50 ms | p99 ms | failures |');
-      console.log('|---|---|---|---|---|---|');
+      console.log(
+        '| mode | answered/s | server CPU µs/request | of it main thread | client CPU µs/request | p50 ms | p99 ms | failures |',
+      );
+      console.log('|---|---|---|---|---|---|---|---|');
       for (const mode of MODES) {
         const rs = rounds[mode];
+        const m = (f: (r: Round) => number, digits: number) => median(rs.map(f)).toFixed(digits);
         console.log(
-          `| ${mode} | ${median(rs.map((r) => r.throughput)).toFixed(0)} | ${median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1)} | ` +
-            `${median(rs.map((r) => r.p50)).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} | ${rs.reduce((s, r) => s + r.failures, 0)} |`,
+          `| ${mode} | ${m((r) => r.throughput, 0)} | ${m((r) => r.cpuUsPerRequest, 1)} | ${m((r) => r.mainThreadUsPerRequest, 1)} | ` +
+            `${m((r) => r.clientUsPerRequest, 1)} | ${m((r) => r.p50, 2)} | ${m((r) => r.p99, 2)} | ${rs.reduce((s, r) => s + r.failures, 0)} |`,
         );
       }
+      console.log(
+        `p99 per round, ms: ${MODES.map((mode) => `${mode} [${rounds[mode].map((r) => r.p99.toFixed(0)).join(' ')}]`).join('; ')}`,
+      );
     }
   } finally {
     await svc.stop();

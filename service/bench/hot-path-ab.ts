@@ -22,7 +22,7 @@ import {
 import { grpcOpenLoop } from './grpc-open-loop';
 import { modelInferRequest, MODEL_INFER_PATH } from './grpc-requests';
 import { openLoop, type OpenLoopResult } from './open-loop';
-import { processCpuMs } from './process-cpu';
+import { mainThreadCpuMs, processCpuMs } from './process-cpu';
 
 const arg = (name: string, fallback?: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,6 +55,7 @@ const grpcRequest = modelInferRequest({
 
 interface Round {
   cpuUsPerRequest: number;
+  mainThreadUsPerRequest: number;
   p50: number;
   p99: number;
   failures: number;
@@ -89,10 +90,12 @@ function load(svc: Service): Promise<OpenLoopResult> {
 
 async function round(svc: Service): Promise<Round> {
   const cpu = processCpuMs(svc.child.pid!);
+  const main = mainThreadCpuMs(svc.child.pid!);
   const r = await load(svc);
   const answered = r.latenciesMs.length;
   return {
     cpuUsPerRequest: ((processCpuMs(svc.child.pid!) - cpu) * 1000) / answered,
+    mainThreadUsPerRequest: ((mainThreadCpuMs(svc.child.pid!) - main) * 1000) / answered,
     p50: percentile(r.latenciesMs, 50),
     p99: percentile(r.latenciesMs, 99),
     failures: r.failures,
@@ -120,7 +123,8 @@ async function main() {
   console.log(`baseline: ${BASELINE}`);
   for (const [name, rs] of Object.entries(rounds)) {
     console.log(
-      `${name.padEnd(9)} CPU ${median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1)} us/request   ` +
+      `${name.padEnd(9)} CPU ${median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1)} us/request ` +
+        `(main thread ${median(rs.map((r) => r.mainThreadUsPerRequest)).toFixed(1)})   ` +
         `p50 ${median(rs.map((r) => r.p50)).toFixed(2)} ms   p99 ${median(rs.map((r) => r.p99)).toFixed(2)} ms   ` +
         `(medians; ${rs.reduce((s, r) => s + r.failures, 0)} failures)`,
     );

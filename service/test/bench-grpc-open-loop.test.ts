@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { grpcOpenLoop, type GrpcOpenLoopOptions } from '../bench/grpc-open-loop';
+import { grpcJsOpenLoop, grpcOpenLoop, type GrpcOpenLoopOptions } from '../bench/grpc-open-loop';
 
 interface ServerOptions {
   delayMs?: number;
@@ -115,6 +115,34 @@ describe('grpcOpenLoop (the gRPC bench load generator)', () => {
     const r = await load(target, { streams: 2, channels: 2, rate: 50 });
     expect(r.failures).toBe(10);
     expect(r.latenciesMs).toHaveLength(0);
+  });
+
+  it('the grpc-js client comparison: the same calls, the same accounting', async () => {
+    await withServer({}, async (target, peers) => {
+      const r = await grpcJsOpenLoop({
+        target,
+        method: METHOD,
+        request: Buffer.from('ping'),
+        streams: 4,
+        channels: 2,
+        rate: 100,
+        seconds: 0.3,
+      });
+      expect(r.latenciesMs).toHaveLength(30);
+      expect(r.failures).toBe(0);
+      expect(peers.size).toBe(2);
+    });
+    await withServer({ code: grpc.status.UNAVAILABLE }, async (target) => {
+      const r = await grpcJsOpenLoop({
+        target,
+        method: METHOD,
+        request: Buffer.from('ping'),
+        streams: 1,
+        rate: 50,
+        seconds: 0.2,
+      });
+      expect(r.failures).toBe(10);
+    });
   });
 
   it('refuses a request that does not fit one HTTP/2 frame, and any target off loopback', async () => {
