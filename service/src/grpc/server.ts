@@ -2,6 +2,7 @@ import { HEADERS } from '@ml-platform/contract/names';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { InferRequest, InferResult } from '../core/engine';
+import type { Engine } from '../engine';
 import { ServiceError, badRequest, clientClosedRequest } from '../core/errors';
 import { EXTENSIONS } from '../http/api-app';
 import type { ClusterOps } from '../http/cluster-ops';
@@ -13,10 +14,12 @@ import type { RouteDecision } from '../traffic/router';
 import { grpcCallContext, type GrpcCall } from './call-context';
 import { healthService } from './health';
 import { decodeModelInferRequest, encodeModelInferResponse } from './infer-codec';
+import { modelConfigMessage } from './model-config-message';
 import { loadProtos, withFastModelInfer, type ModelInferRequestMessage } from './proto';
 import { toGrpcError } from './status';
 
 export interface GrpcServerDeps extends InferenceDeps {
+  engine: InferenceDeps['engine'] & Pick<Engine, 'modelConfig'>;
   /** MAX_BODY_BYTES: the largest request message accepted (RESOURCE_EXHAUSTED above it). */
   maxMessageBytes: number;
   server: { name: string; version: string };
@@ -152,6 +155,12 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
     ModelMetadata: guarded<{ name?: string; version?: string }>('read', (req) =>
       engine.metadata(req.name ?? '', req.version || undefined),
     ),
+    // NOT_FOUND for an unknown model or version, UNAVAILABLE when none is ready, as ModelMetadata.
+    ModelConfig: guarded<{ name?: string; version?: string }>('read', (req) => {
+      const name = req.name ?? '';
+      const metadata = engine.metadata(name, req.version || undefined);
+      return { config: modelConfigMessage(engine.modelConfig(name), metadata) };
+    }),
     ModelReady: guarded<{ name?: string; version?: string }>('read', (req) => {
       const version = req.version || undefined;
       try {
