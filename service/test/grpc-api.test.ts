@@ -94,6 +94,66 @@ describe('server and model RPCs', () => {
     },
   );
 
+  it('ModelStatistics counts REST and gRPC answers per version; every ready version without a name', async () => {
+    type Stats = {
+      name: string;
+      version: string;
+      last_inference?: string;
+      inference_count?: string;
+      execution_count?: string;
+      inference_stats: { success: { count?: string; ns?: string } };
+      batch_stats?: { batch_size: string }[];
+    };
+    const read = async () =>
+      (
+        await client.call<{ model_stats: Stats[] }>('ModelStatistics', {
+          name: 'breast-cancer',
+          version: '1',
+        })
+      ).response!.model_stats;
+    const n = (v: string | undefined) => Number(v ?? 0);
+    const [before] = await read();
+    const started = Date.now();
+    const body = { ...breastCancerRequest(1), parameters: { cache: false } };
+    for (let i = 0; i < 3; i++) {
+      await postJson(`${svc.url}/v2/models/breast-cancer/versions/1/infer`, body);
+      await client.call('ModelInfer', {
+        model_name: 'breast-cancer',
+        model_version: '1',
+        parameters: { cache: { bool_param: false } },
+        inputs: [
+          {
+            name: 'input',
+            datatype: 'FP32',
+            shape: [1, 30],
+            contents: { fp32_contents: body.inputs[0].data },
+          },
+        ],
+      });
+    }
+    const [after] = await read();
+    expect(after).toMatchObject({ name: 'breast-cancer', version: '1' });
+    expect(n(after.inference_stats.success.count) - n(before.inference_stats.success.count)).toBe(6);
+    expect(n(after.inference_stats.success.ns)).toBeGreaterThan(n(before.inference_stats.success.ns));
+    expect(n(after.inference_count) - n(before.inference_count)).toBe(6);
+    const executions = n(after.execution_count) - n(before.execution_count);
+    expect(executions).toBeGreaterThanOrEqual(1);
+    expect(executions).toBeLessThanOrEqual(6);
+    expect(n(after.last_inference)).toBeGreaterThanOrEqual(started);
+    expect(after.batch_stats!.length).toBeGreaterThan(0);
+
+    const all = (await client.call<{ model_stats: Stats[] }>('ModelStatistics', {})).response!.model_stats;
+    const ready = (
+      await client.call<{ models: { name: string; version: string; state: string }[] }>('RepositoryIndex', {
+        ready: true,
+      })
+    ).response!.models;
+    expect(all.map((s) => `${s.name}/${s.version}`).sort()).toEqual(
+      ready.map((m) => `${m.name}/${m.version}`).sort(),
+    );
+    expect((await client.call('ModelStatistics', { name: 'nope' })).error?.code).toBe(Code.NOT_FOUND);
+  });
+
   it('ModelConfig: NOT_FOUND for an unknown model or version', async () => {
     expect((await client.call('ModelConfig', { name: 'nope' })).error?.code).toBe(Code.NOT_FOUND);
     expect((await client.call('ModelConfig', { name: 'breast-cancer', version: '9' })).error?.code).toBe(

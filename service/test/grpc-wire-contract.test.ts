@@ -3,7 +3,7 @@ import * as protobuf from 'protobufjs';
 import { PROTO_DIR } from '../src/grpc/proto';
 
 /**
- * Field numbers of the ModelConfig messages as Triton's grpc_service.proto and model_config.proto
+ * Field numbers of the ModelConfig and ModelStatistics messages as Triton's grpc_service.proto and model_config.proto
  * define them: a client compiled against those reads whatever numbers we send, so a renumbered or
  * retyped field here would be read as another one there.
  */
@@ -38,6 +38,34 @@ const TRITON: Record<string, Record<string, [number, string]>> = {
   },
   ModelQueuePolicy: { default_timeout_microseconds: [2, 'uint64'], max_queue_size: [4, 'uint32'] },
   ModelResponseCache: { enable: [1, 'bool'] },
+  ModelStatisticsRequest: { name: [1, 'string'], version: [2, 'string'] },
+  StatisticDuration: { count: [1, 'uint64'], ns: [2, 'uint64'] },
+  InferStatistics: {
+    success: [1, 'StatisticDuration'],
+    fail: [2, 'StatisticDuration'],
+    queue: [3, 'StatisticDuration'],
+    compute_input: [4, 'StatisticDuration'],
+    compute_infer: [5, 'StatisticDuration'],
+    compute_output: [6, 'StatisticDuration'],
+    cache_hit: [7, 'StatisticDuration'],
+    cache_miss: [8, 'StatisticDuration'],
+  },
+  InferBatchStatistics: {
+    batch_size: [1, 'uint64'],
+    compute_input: [2, 'StatisticDuration'],
+    compute_infer: [3, 'StatisticDuration'],
+    compute_output: [4, 'StatisticDuration'],
+  },
+  ModelStatistics: {
+    name: [1, 'string'],
+    version: [2, 'string'],
+    last_inference: [3, 'uint64'],
+    inference_count: [4, 'uint64'],
+    execution_count: [5, 'uint64'],
+    inference_stats: [6, 'InferStatistics'],
+    batch_stats: [7, 'InferBatchStatistics'],
+  },
+  ModelStatisticsResponse: { model_stats: [1, 'ModelStatistics'] },
 };
 
 describe('inference.proto against Triton', () => {
@@ -64,8 +92,8 @@ describe('inference.proto against Triton', () => {
     expect(Object.values(values)).toEqual([...Array(15).keys()]);
   });
 
-  it('ModelConfig is an RPC of inference.GRPCInferenceService', () => {
-    const method = root.lookupService('inference.GRPCInferenceService').methods.ModelConfig;
-    expect([method.requestType, method.responseType]).toEqual(['ModelConfigRequest', 'ModelConfigResponse']);
+  it.each(['ModelConfig', 'ModelStatistics'])('%s is an RPC of inference.GRPCInferenceService', (rpc) => {
+    const method = root.lookupService('inference.GRPCInferenceService').methods[rpc];
+    expect([method.requestType, method.responseType]).toEqual([`${rpc}Request`, `${rpc}Response`]);
   });
 });

@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { InferRequest, InferResult } from '../core/engine';
 import type { Engine } from '../engine';
+import type { ModelStatistics } from '../observability/model-statistics';
 import { ServiceError, badRequest, clientClosedRequest } from '../core/errors';
 import { EXTENSIONS } from '../http/api-app';
 import type { ClusterOps } from '../http/cluster-ops';
@@ -24,6 +25,8 @@ export interface GrpcServerDeps extends InferenceDeps {
   maxMessageBytes: number;
   server: { name: string; version: string };
   ops: ClusterOps;
+  /** Per-version counts and durations since start, REST and gRPC alike (ModelStatistics). */
+  statistics: Pick<ModelStatistics, 'report'>;
   /** The REST server's readiness (engine ready, not draining): ServerReady and health follow it. */
   isReady(): boolean;
 }
@@ -160,6 +163,17 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
       const name = req.name ?? '';
       const metadata = engine.metadata(name, req.version || undefined);
       return { config: modelConfigMessage(engine.modelConfig(name), metadata) };
+    }),
+    // Every ready version of the model named, or of every model when none is; NOT_FOUND as ModelMetadata.
+    ModelStatistics: guarded<{ name?: string; version?: string }>('read', (req) => {
+      const version = req.version || undefined;
+      if (req.name) engine.metadata(req.name, version);
+      const versions = engine
+        .index()
+        .filter((e) => e.state === 'READY' && (!req.name || e.name === req.name))
+        .filter((e) => version === undefined || e.version === version)
+        .map((e) => ({ name: e.name, version: e.version ?? '' }));
+      return { model_stats: deps.statistics.report(versions) };
     }),
     ModelReady: guarded<{ name?: string; version?: string }>('read', (req) => {
       const version = req.version || undefined;
