@@ -38,7 +38,8 @@ const zero = (): Duration => ({ count: 0, ns: 0 });
  * Per model version, since the process started: the answers (from the observe phase, so REST and
  * gRPC alike) and the batches (from the engine), as Triton's statistics extension reports them.
  * A request that failed before traffic routing picked a version (bad input, unknown model) has no
- * version to count under and is left out.
+ * version to count under and is left out. Each process counts its own calls: with WORKERS > 1 a
+ * worker reports its own share.
  */
 export class ModelStatistics {
   private readonly byVersion = new Map<
