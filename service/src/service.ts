@@ -4,7 +4,7 @@ import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
 import { createCostMeter } from './cost/cost-meter';
 import { VersionScores } from './drift/version-scores';
-import { createEngine, type Engine } from './engine';
+import { createEngine, defaultPoolThreads, type Engine } from './engine';
 import { createFeatureServing } from './features/create';
 import type { GuardContext, ProductionGuards } from './guards';
 import { createGrpcServer } from './grpc/server';
@@ -78,6 +78,7 @@ export async function startService(
     repositoryPath: config.MODEL_REPOSITORY,
     logger: logger.child({ component: 'engine' }),
     observer: metricsObserver(metrics, cost, statistics),
+    threads: config.ORT_THREADS ?? defaultPoolThreads(config.WORKERS),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
   // Written by the request path, read by the rollout controller's optional checks.
