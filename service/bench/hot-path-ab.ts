@@ -4,21 +4,25 @@
  * Both services run at once as their own processes, WORKERS=1 with the production guards, and take
  * turns under the same open-loop offered load of classifier requests (cache off, as in core.ts);
  * per round it reads each service's CPU per answered request and its latencies. The medians over
- * many short alternating rounds compare the two under the same noise.
+ * many short alternating rounds compare the two under the same noise. `--protocol grpc` sends the
+ * same request as a gRPC ModelInfer call with raw contents (64 call slots on one channel) instead.
  *
- *   npx tsx service/bench/hot-path-ab.ts --baseline <other checkout> [--rounds 12] [--seconds 3] [--rate 1500]
+ *   npx tsx service/bench/hot-path-ab.ts --baseline <other checkout> [--rounds 12] [--seconds 3] [--rate 1500] [--protocol rest|grpc]
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { percentile } from '../../test/support/load';
+import { freePort } from '../../test/support/redis-server';
 import {
   REPO_ROOT,
   startServiceProcess,
   waitReady,
   type ServiceProcess,
 } from '../../test/support/service-process';
-import { openLoop } from './open-loop';
-import { processCpuMs } from './process-cpu';
+import { grpcOpenLoop } from './grpc-open-loop';
+import { modelInferRequest, MODEL_INFER_PATH } from './grpc-requests';
+import { openLoop, type OpenLoopResult } from './open-loop';
+import { mainThreadCpuMs, processCpuMs } from './process-cpu';
 
 const arg = (name: string, fallback?: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,6 +34,8 @@ const BASELINE = path.resolve(arg('baseline'));
 const ROUNDS = Number(arg('rounds', '12'));
 const SECONDS = Number(arg('seconds', '3'));
 const RATE = Number(arg('rate', '1500'));
+const PROTOCOL = arg('protocol', 'rest');
+if (PROTOCOL !== 'rest' && PROTOCOL !== 'grpc') throw new Error('--protocol is rest or grpc');
 const PATH = '/v2/models/breast-cancer/versions/1/infer';
 
 const row: number[] = JSON.parse(
@@ -39,37 +45,57 @@ const body = JSON.stringify({
   parameters: { cache: false },
   inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: row }],
 });
+const grpcRequest = modelInferRequest({
+  model: 'breast-cancer',
+  version: '1',
+  input: 'input',
+  shape: [1, 30],
+  values: row,
+});
 
 interface Round {
   cpuUsPerRequest: number;
+  mainThreadUsPerRequest: number;
   p50: number;
   p99: number;
   failures: number;
 }
 
-async function start(root: string): Promise<ServiceProcess> {
+type Service = ServiceProcess & { grpcPort: number };
+
+async function start(root: string): Promise<Service> {
+  const grpcPort = await freePort();
   const svc = await startServiceProcess(
-    { WORKERS: '1', LOG_LEVEL: 'info', MODEL_REPOSITORY: path.join(root, 'models') },
+    {
+      WORKERS: '1',
+      LOG_LEVEL: 'info',
+      MODEL_REPOSITORY: path.join(root, 'models'),
+      GRPC_PORT: String(grpcPort),
+    },
     60_000,
     ['-r', 'tsx/cjs', path.join(root, 'service', 'src', 'main.ts')],
   );
   await waitReady(svc, 60_000);
-  return svc;
+  return { ...svc, grpcPort };
 }
 
-async function round(svc: ServiceProcess): Promise<Round> {
+function load(svc: Service): Promise<OpenLoopResult> {
+  const common = { rate: RATE, seconds: SECONDS };
+  if (PROTOCOL === 'grpc') {
+    const target = `127.0.0.1:${svc.grpcPort}`;
+    return grpcOpenLoop({ ...common, target, method: MODEL_INFER_PATH, request: grpcRequest, streams: 64 });
+  }
+  return openLoop({ ...common, origin: svc.url, path: PATH, body, connections: 64 });
+}
+
+async function round(svc: Service): Promise<Round> {
   const cpu = processCpuMs(svc.child.pid!);
-  const r = await openLoop({
-    origin: svc.url,
-    path: PATH,
-    body,
-    connections: 64,
-    rate: RATE,
-    seconds: SECONDS,
-  });
+  const main = mainThreadCpuMs(svc.child.pid!);
+  const r = await load(svc);
   const answered = r.latenciesMs.length;
   return {
     cpuUsPerRequest: ((processCpuMs(svc.child.pid!) - cpu) * 1000) / answered,
+    mainThreadUsPerRequest: ((mainThreadCpuMs(svc.child.pid!) - main) * 1000) / answered,
     p50: percentile(r.latenciesMs, 50),
     p99: percentile(r.latenciesMs, 99),
     failures: r.failures,
@@ -91,11 +117,14 @@ async function main() {
   } finally {
     await Promise.all(Object.values(services).map((s) => s.stop()));
   }
-  console.log(`# hot path A/B: ${ROUNDS} rounds x ${SECONDS} s at ${RATE} req/s offered, 64 connections`);
+  console.log(
+    `# hot path A/B over ${PROTOCOL}: ${ROUNDS} rounds x ${SECONDS} s at ${RATE} req/s offered, 64 connections or streams`,
+  );
   console.log(`baseline: ${BASELINE}`);
   for (const [name, rs] of Object.entries(rounds)) {
     console.log(
-      `${name.padEnd(9)} CPU ${median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1)} us/request   ` +
+      `${name.padEnd(9)} CPU ${median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1)} us/request ` +
+        `(main thread ${median(rs.map((r) => r.mainThreadUsPerRequest)).toFixed(1)})   ` +
         `p50 ${median(rs.map((r) => r.p50)).toFixed(2)} ms   p99 ${median(rs.map((r) => r.p99)).toFixed(2)} ms   ` +
         `(medians; ${rs.reduce((s, r) => s + r.failures, 0)} failures)`,
     );
