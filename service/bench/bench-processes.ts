@@ -37,9 +37,12 @@ export async function startBenchScript(script: string, args: string[]): Promise<
  * The service of a checkout of this repository (this one or another, e.g. main before a change) as
  * its own process: WORKERS=1, the production guards, that checkout's models and source.
  */
-export async function startCheckoutService(root: string): Promise<ServiceProcess> {
+export async function startCheckoutService(
+  root: string,
+  env: Record<string, string> = {},
+): Promise<ServiceProcess> {
   const svc = await startServiceProcess(
-    { WORKERS: '1', LOG_LEVEL: 'info', MODEL_REPOSITORY: path.join(root, 'models') },
+    { WORKERS: '1', LOG_LEVEL: 'info', MODEL_REPOSITORY: path.join(root, 'models'), ...env },
     60_000,
     ['-r', 'tsx/cjs', path.join(root, 'service', 'src', 'main.ts')],
   );

@@ -5,18 +5,22 @@
  * turns under the same open-loop offered load of classifier requests (cache off, as in core.ts, or
  * with --hits one repeated cacheable request: memory-tier hits after the warm-up); per round it
  * reads each service's CPU per answered request, its latencies and its GC pauses. The medians over
- * many short alternating rounds compare the two under the same noise.
+ * many short alternating rounds compare the two under the same noise. `--protocol grpc` sends the
+ * same request as a gRPC ModelInfer call with raw contents (64 call slots on one channel) instead.
  *
- *   npx tsx service/bench/hot-path-ab.ts --baseline <other checkout> [--rounds 12] [--seconds 3] [--rate 1500] [--hits]
+ *   npx tsx service/bench/hot-path-ab.ts --baseline <other checkout> [--rounds 12] [--seconds 3] [--rate 1500] [--protocol rest|grpc] [--hits]
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { percentile } from '../../test/support/load';
+import { freePort } from '../../test/support/redis-server';
 import { REPO_ROOT, type ServiceProcess } from '../../test/support/service-process';
 import { startCheckoutService } from './bench-processes';
 import { describeGcPauses, gcPausesBetween, mergeGcPauses, type GcPauses } from './gc-pauses';
-import { openLoop } from './open-loop';
-import { processCpuMs } from './process-cpu';
+import { grpcOpenLoop } from './grpc-open-loop';
+import { modelInferRequest, MODEL_INFER_PATH } from './grpc-requests';
+import { openLoop, type OpenLoopResult } from './open-loop';
+import { mainThreadCpuMs, processCpuMs } from './process-cpu';
 
 const arg = (name: string, fallback?: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,6 +33,8 @@ const ROUNDS = Number(arg('rounds', '12'));
 const SECONDS = Number(arg('seconds', '3'));
 const RATE = Number(arg('rate', '1500'));
 const HITS = process.argv.includes('--hits');
+const PROTOCOL = arg('protocol', 'rest');
+if (PROTOCOL !== 'rest' && PROTOCOL !== 'grpc') throw new Error('--protocol is rest or grpc');
 const PATH = '/v2/models/breast-cancer/versions/1/infer';
 
 const row: number[] = JSON.parse(
@@ -38,33 +44,51 @@ const body = JSON.stringify({
   parameters: { cache: !HITS },
   inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: row }],
 });
+const grpcRequest = modelInferRequest({
+  model: 'breast-cancer',
+  version: '1',
+  input: 'input',
+  shape: [1, 30],
+  values: row,
+});
 
 interface Round {
   gc: GcPauses[];
   cpuUsPerRequest: number;
+  mainThreadUsPerRequest: number;
   p50: number;
   p99: number;
   failures: number;
 }
 
+type Service = ServiceProcess & { grpcPort: number };
+
+async function start(root: string): Promise<Service> {
+  const grpcPort = await freePort();
+  return { ...(await startCheckoutService(root, { GRPC_PORT: String(grpcPort) })), grpcPort };
+}
+
+function load(svc: Service): Promise<OpenLoopResult> {
+  const common = { rate: RATE, seconds: SECONDS };
+  if (PROTOCOL === 'grpc') {
+    const target = `127.0.0.1:${svc.grpcPort}`;
+    return grpcOpenLoop({ ...common, target, method: MODEL_INFER_PATH, request: grpcRequest, streams: 64 });
+  }
+  return openLoop({ ...common, origin: svc.url, path: PATH, body, connections: 64 });
+}
+
 const metricsText = async (svc: ServiceProcess) => (await fetch(`${svc.url}/metrics`)).text();
 
-async function round(svc: ServiceProcess): Promise<Round> {
+async function round(svc: Service): Promise<Round> {
   const before = await metricsText(svc);
   const cpu = processCpuMs(svc.child.pid!);
-  const r = await openLoop({
-    origin: svc.url,
-    path: PATH,
-    body,
-    connections: 64,
-    rate: RATE,
-    seconds: SECONDS,
-  });
+  const main = mainThreadCpuMs(svc.child.pid!);
+  const r = await load(svc);
   const answered = r.latenciesMs.length;
-  const cpuUsPerRequest = ((processCpuMs(svc.child.pid!) - cpu) * 1000) / answered;
   return {
     gc: gcPausesBetween(before, await metricsText(svc)),
-    cpuUsPerRequest,
+    cpuUsPerRequest: ((processCpuMs(svc.child.pid!) - cpu) * 1000) / answered,
+    mainThreadUsPerRequest: ((mainThreadCpuMs(svc.child.pid!) - main) * 1000) / answered,
     p50: percentile(r.latenciesMs, 50),
     p99: percentile(r.latenciesMs, 99),
     failures: r.failures,
@@ -74,10 +98,7 @@ async function round(svc: ServiceProcess): Promise<Round> {
 const median = (xs: number[]) => percentile(xs, 50);
 
 async function main() {
-  const services = {
-    this: await startCheckoutService(REPO_ROOT),
-    baseline: await startCheckoutService(BASELINE),
-  };
+  const services = { this: await start(REPO_ROOT), baseline: await start(BASELINE) };
   const rounds: Record<keyof typeof services, Round[]> = { this: [], baseline: [] };
   try {
     for (const svc of Object.values(services)) await round(svc); // warm-up, not counted
@@ -90,13 +111,14 @@ async function main() {
     await Promise.all(Object.values(services).map((s) => s.stop()));
   }
   console.log(
-    `# hot path A/B: ${ROUNDS} rounds x ${SECONDS} s at ${RATE} req/s offered, 64 connections, ` +
+    `# hot path A/B over ${PROTOCOL}: ${ROUNDS} rounds x ${SECONDS} s at ${RATE} req/s offered, 64 connections or streams, ` +
       (HITS ? 'memory-tier cache hits' : 'cache off'),
   );
   console.log(`baseline: ${BASELINE}`);
   for (const [name, rs] of Object.entries(rounds)) {
     console.log(
-      `${name.padEnd(9)} CPU ${median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1)} us/request   ` +
+      `${name.padEnd(9)} CPU ${median(rs.map((r) => r.cpuUsPerRequest)).toFixed(1)} us/request ` +
+        `(main thread ${median(rs.map((r) => r.mainThreadUsPerRequest)).toFixed(1)})   ` +
         `p50 ${median(rs.map((r) => r.p50)).toFixed(2)} ms   p99 ${median(rs.map((r) => r.p99)).toFixed(2)} ms   ` +
         `(medians; ${rs.reduce((s, r) => s + r.failures, 0)} failures)`,
     );

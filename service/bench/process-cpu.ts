@@ -11,10 +11,22 @@ export function processCpuMs(pid: number): number {
   let ns = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      ns += threadNs(pid, tid);
     } catch {
       // The thread exited between the listing and the read.
     }
   }
   return ns / 1e6;
 }
+
+/**
+ * The same for the main thread alone: the event loop, where the front doors (HTTP parsing, gRPC
+ * framing) and the request pipeline run, without onnxruntime's compute, whose cost per request
+ * follows the batch sizes that arrival timing produces.
+ */
+export function mainThreadCpuMs(pid: number): number {
+  return threadNs(pid, String(pid)) / 1e6;
+}
+
+const threadNs = (pid: number, tid: string) =>
+  Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);

@@ -14,6 +14,8 @@ export interface PipelineContext extends GuardContext {
   rollouts?: { observe: ObserveHook };
   /** A/B outcomes: which variant served which request id (experiment/experiment-service.ts). */
   experiments?: { observe: ObserveHook };
+  /** Per-version counts and durations for the ModelStatistics RPC (observability/model-statistics.ts). */
+  statistics?: { observe: ObserveHook };
   /** Where the drift observer keeps each version's latest score for in-process readers. */
   driftScores: VersionScores;
   /** Where the quality observer keeps each version's latest confidence shift. */
@@ -33,6 +35,7 @@ export function composePipeline({
   cost,
   rollouts,
   experiments,
+  statistics,
   driftScores,
   confidenceShifts,
 }: PipelineContext): RequestPipeline {
@@ -65,6 +68,7 @@ export function composePipeline({
       ...(cost ? [cost.observe] : []),
       ...(rollouts ? [rollouts.observe] : []),
       ...(experiments ? [experiments.observe] : []),
+      ...(statistics ? [statistics.observe] : []),
     ],
   };
 }

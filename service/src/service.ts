@@ -4,12 +4,13 @@ import { workerClusterOps } from './cluster/worker';
 import type { ServiceConfig } from './config/env';
 import { createCostMeter } from './cost/cost-meter';
 import { VersionScores } from './drift/version-scores';
-import { createEngine, type Engine } from './engine';
+import { createEngine, defaultPoolThreads, type Engine } from './engine';
 import { createFeatureServing } from './features/create';
 import type { GuardContext, ProductionGuards } from './guards';
 import { createGrpcServer } from './grpc/server';
 import { SERVER_TIMEOUTS, createInferenceServer, type InferenceServer } from './http/server';
 import { metricsObserver } from './observability/engine-observer';
+import { ModelStatistics } from './observability/model-statistics';
 import { createLogger } from './observability/logger';
 import { ServiceMetrics, createRegistry } from './observability/metrics';
 import { createTracing, type Tracing } from './observability/tracing';
@@ -72,10 +73,12 @@ export async function startService(
     usdPerHour: config.POD_COST_PER_HOUR_USD / config.WORKERS,
     now: () => performance.now(),
   });
+  const statistics = new ModelStatistics();
   const engine = createEngine({
     repositoryPath: config.MODEL_REPOSITORY,
     logger: logger.child({ component: 'engine' }),
-    observer: metricsObserver(metrics, cost),
+    observer: metricsObserver(metrics, cost, statistics),
+    threads: config.ORT_THREADS ?? defaultPoolThreads(config.WORKERS),
   });
   const production = options.guards?.({ engine, metrics, logger, config });
   // Written by the request path, read by the rollout controller's optional checks.
@@ -107,6 +110,7 @@ export async function startService(
       cost,
       rollouts,
       experiments,
+      statistics,
       driftScores,
       confidenceShifts,
     }),
@@ -132,6 +136,7 @@ export async function startService(
       : createGrpcServer({
           ...shared,
           ops: http.ops,
+          statistics,
           maxMessageBytes: config.MAX_BODY_BYTES,
           isReady: http.isReady,
           logger: logger.child({ component: 'grpc' }),

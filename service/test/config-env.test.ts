@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/env';
 import { cgroupMemoryLimit, defaultCacheMemoryBytes } from '../src/config/memory-limit';
 import { MAIN, REPO_ROOT } from './http-support';
+import { BUNDLED_MODELS } from '../../test/support/model-repo';
+import { startServiceProcess, waitReady } from '../../test/support/service-process';
 
 function issuesOf(env: Record<string, string>): string[] {
   try {
@@ -58,6 +60,7 @@ describe('loadConfig', () => {
       /^MODEL_REPOSITORY="\/definitely\/not\/here": must be an existing directory$/,
     ],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', 'not a url', /^OTEL_EXPORTER_OTLP_ENDPOINT="not a url": /],
+    ['ORT_THREADS', '0', /^ORT_THREADS="0": must be an integer from 1 to 256$/],
   ])('names %s, its value and the rule when it is %p', (key, value, pattern) => {
     const issues = issuesOf({ [key]: value });
     expect(issues).toHaveLength(1);
@@ -106,6 +109,25 @@ describe('process start-up with a bad environment', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 40_000);
+});
+
+describe('ORT_THREADS', () => {
+  const threadsOf = (pid: number) =>
+    Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+  const threadsWith = async (ortThreads: string) => {
+    const svc = await startServiceProcess({ ORT_THREADS: ortThreads, MODEL_REPOSITORY: BUNDLED_MODELS });
+    try {
+      await waitReady(svc, 60_000);
+      return threadsOf(svc.child.pid!);
+    } finally {
+      await svc.stop();
+    }
+  };
+
+  it('sets how many onnxruntime threads the process shares among its models', async () => {
+    const [two, five] = [await threadsWith('2'), await threadsWith('5')];
+    expect(five - two).toBe(3);
+  }, 120_000);
 });
 
 describe('CACHE_MEMORY_BYTES default from the container memory limit', () => {

@@ -1,6 +1,14 @@
 import { status as Code } from '@grpc/grpc-js';
 import { freePort, listServices, OipClient } from './grpc-support';
-import { breastCancerRequest, postJson, startTestService, type TestService } from './http-support';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  BUNDLED_MODELS,
+  breastCancerRequest,
+  postJson,
+  startTestService,
+  type TestService,
+} from './http-support';
 
 /** The real service on the bundled models, REST and gRPC side by side on loopback. */
 let svc: TestService;
@@ -44,6 +52,113 @@ describe('server and model RPCs', () => {
     const { error } = await client.call('ModelMetadata', { name: 'nope' });
     expect(error?.code).toBe(Code.NOT_FOUND);
     expect(error?.details).toMatch(/nope/);
+  });
+
+  it.each(['breast-cancer', 'heavy-mlp'])(
+    'ModelConfig of %s: config.json and the served tensors',
+    async (name) => {
+      const file = JSON.parse(readFileSync(path.join(BUNDLED_MODELS, name, 'config.json'), 'utf8'));
+      const { response } = await client.call<{ config: Record<string, unknown> }>('ModelConfig', { name });
+      const config = response!.config;
+      // proto3 leaves empty lists and strings off the wire, and the client reads them as absent.
+      const numbers = (xs: unknown) => ((xs ?? []) as (string | number)[]).map(Number);
+      expect(config).toMatchObject({
+        name,
+        platform: 'onnxruntime_onnx',
+        backend: 'onnxruntime',
+        max_batch_size: file.max_batch_size,
+        response_cache: { enable: file.cache.enabled },
+      });
+      expect(config.version_policy).toMatchObject(file.version_policy ?? { latest: { num_versions: 1 } });
+      const batching = config.dynamic_batching as Record<string, unknown>;
+      expect(batching.preferred_batch_size).toEqual(file.dynamic_batching.preferred_batch_size);
+      expect(Number(batching.max_queue_delay_microseconds)).toBe(
+        file.dynamic_batching.max_queue_delay_microseconds,
+      );
+      expect((batching.default_queue_policy as { max_queue_size: number }).max_queue_size).toBe(
+        file.dynamic_batching.max_queue_size,
+      );
+      // The tensors config.json declares, with Triton's DataType names and dims without the batch dimension.
+      type Tensor = { name: string; data_type: string; dims: string[]; label_filename?: string };
+      const tensors = (ts: Tensor[]) =>
+        ts.map((t) => ({ name: t.name, datatype: t.data_type.replace('TYPE_', ''), dims: numbers(t.dims) }));
+      const declared = (ts: { name: string; datatype: string; dims: number[] }[]) =>
+        ts.map(({ name: n, datatype, dims }) => ({ name: n, datatype, dims }));
+      expect(tensors(config.input as Tensor[])).toEqual(declared(file.input));
+      expect(tensors(config.output as Tensor[])).toEqual(declared(file.output));
+      for (const o of config.output as Tensor[]) {
+        expect(o.label_filename || undefined).toBe(
+          file.output.find((f: { name: string }) => f.name === o.name).label_filename,
+        );
+      }
+    },
+  );
+
+  it('ModelStatistics counts REST and gRPC answers per version; every ready version without a name', async () => {
+    type Stats = {
+      name: string;
+      version: string;
+      last_inference?: string;
+      inference_count?: string;
+      execution_count?: string;
+      inference_stats: { success: { count?: string; ns?: string } };
+      batch_stats?: { batch_size: string }[];
+    };
+    const read = async () =>
+      (
+        await client.call<{ model_stats: Stats[] }>('ModelStatistics', {
+          name: 'breast-cancer',
+          version: '1',
+        })
+      ).response!.model_stats;
+    const n = (v: string | undefined) => Number(v ?? 0);
+    const [before] = await read();
+    const started = Date.now();
+    const body = { ...breastCancerRequest(1), parameters: { cache: false } };
+    for (let i = 0; i < 3; i++) {
+      await postJson(`${svc.url}/v2/models/breast-cancer/versions/1/infer`, body);
+      await client.call('ModelInfer', {
+        model_name: 'breast-cancer',
+        model_version: '1',
+        parameters: { cache: { bool_param: false } },
+        inputs: [
+          {
+            name: 'input',
+            datatype: 'FP32',
+            shape: [1, 30],
+            contents: { fp32_contents: body.inputs[0].data },
+          },
+        ],
+      });
+    }
+    const [after] = await read();
+    expect(after).toMatchObject({ name: 'breast-cancer', version: '1' });
+    expect(n(after.inference_stats.success.count) - n(before.inference_stats.success.count)).toBe(6);
+    expect(n(after.inference_stats.success.ns)).toBeGreaterThan(n(before.inference_stats.success.ns));
+    expect(n(after.inference_count) - n(before.inference_count)).toBe(6);
+    const executions = n(after.execution_count) - n(before.execution_count);
+    expect(executions).toBeGreaterThanOrEqual(1);
+    expect(executions).toBeLessThanOrEqual(6);
+    expect(n(after.last_inference)).toBeGreaterThanOrEqual(started);
+    expect(after.batch_stats!.length).toBeGreaterThan(0);
+
+    const all = (await client.call<{ model_stats: Stats[] }>('ModelStatistics', {})).response!.model_stats;
+    const ready = (
+      await client.call<{ models: { name: string; version: string; state: string }[] }>('RepositoryIndex', {
+        ready: true,
+      })
+    ).response!.models;
+    expect(all.map((s) => `${s.name}/${s.version}`).sort()).toEqual(
+      ready.map((m) => `${m.name}/${m.version}`).sort(),
+    );
+    expect((await client.call('ModelStatistics', { name: 'nope' })).error?.code).toBe(Code.NOT_FOUND);
+  });
+
+  it('ModelConfig: NOT_FOUND for an unknown model or version', async () => {
+    expect((await client.call('ModelConfig', { name: 'nope' })).error?.code).toBe(Code.NOT_FOUND);
+    expect((await client.call('ModelConfig', { name: 'breast-cancer', version: '9' })).error?.code).toBe(
+      Code.NOT_FOUND,
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelConfigError, readModelConfig } from '../src/repository/config-file';
+import { instanceCount } from '../src/repository/model-config';
 import { parseVersionDir, selectVersions } from '../src/repository/version-policy';
 
 describe('readModelConfig', () => {
@@ -64,6 +65,29 @@ describe('readModelConfig', () => {
     expect(failure(write('{"name":'))).toMatch(/not valid JSON/);
     expect(failure(write('{"name":"other","max_batch_size":1}'))).toMatch(
       /name: got "other", expected "m" \(the model's directory name\)/,
+    );
+  });
+
+  test("instance_group: Triton's fields, counts added up, and a clear error for each bad value", () => {
+    const config = (group: unknown) =>
+      write(JSON.stringify({ name: 'm', max_batch_size: 4, instance_group: group }));
+    expect(instanceCount(readModelConfig(write('{"name":"m","max_batch_size":4}'), 'm'))).toBe(1);
+    const two = readModelConfig(config([{ count: 2, kind: 'KIND_CPU' }, { name: 'spare' }]), 'm');
+    expect(two.instance_group).toEqual([
+      { count: 2, kind: 'KIND_CPU' },
+      { name: 'spare', count: 1, kind: 'KIND_AUTO' },
+    ]);
+    expect(instanceCount(two)).toBe(3);
+    expect(failure(config([{ count: 1.5 }]))).toMatch(
+      /instance_group\.0\.count: got 1\.5; must be an integer number of instances/,
+    );
+    expect(failure(config([{ count: 2, kind: 'KIND_GPU' }]))).toMatch(
+      /instance_group\.0\.kind: got "KIND_GPU"; must be "KIND_CPU" or "KIND_AUTO" \(GPU use is session\.execution_providers/,
+    );
+    expect(failure(config([{ count: 2, gpus: [0] }]))).toMatch(/instance_group\.0: got .*gpus/);
+    expect(failure(config([]))).toMatch(/instance_group: got \[\]/);
+    expect(failure(config([{ count: 10 }, { count: 10 }]))).toMatch(
+      /instance_group: got .*; the counts add up to 20 instances; at most 16 per version/,
     );
   });
 

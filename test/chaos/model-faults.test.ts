@@ -109,8 +109,9 @@ describe('chaos: failing and slow models', () => {
       0,
     );
     expect(fast.every((r) => r.status === 200)).toBe(true);
-    // Each model has its own onnxruntime thread, so a fast request never waits out a slow batch
-    // (about 250 ms at the slow model's batch of 4): even its p99 stays well below one.
+    // The slow model holds at most one of the shared onnxruntime threads and the fast one has a
+    // session on two (service/src/runtime/session-pool.ts), so a fast request never waits out a slow
+    // batch (about 250 ms at the slow model's batch of 4): even its p99 stays well below one.
     expect(
       percentile(
         fast.map((r) => r.ms),

@@ -18,6 +18,7 @@ export const ENV = {
   LOG_LEVEL: 'LOG_LEVEL',
   MAX_BODY_BYTES: 'MAX_BODY_BYTES',
   WORKERS: 'WORKERS',
+  ORT_THREADS: 'ORT_THREADS',
   MAX_IN_FLIGHT: 'MAX_IN_FLIGHT',
   CACHE_MEMORY_BYTES: 'CACHE_MEMORY_BYTES',
   SHUTDOWN_TIMEOUT_MS: 'SHUTDOWN_TIMEOUT_MS',
@@ -32,3 +33,9 @@ export type EnvName = keyof typeof ENV;
 
 /** Variables whose values are secrets: set from a Secret, never echoed, not even in a validation error. */
 export const SECRET_ENV: readonly EnvName[] = [ENV.API_KEYS, ENV.REDIS_URL, ENV.FEATURE_STORE_URL];
+
+/**
+ * Fewest shared onnxruntime threads a service process runs: with two, one slow model cannot stall
+ * the others (service/src/runtime/session-pool.ts). The workload never sizes ORT_THREADS below it.
+ */
+export const MIN_ORT_THREADS = 2;

@@ -2,7 +2,8 @@ import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { ITopologySpreadConstraint } from 'kubernetes-models/v1/TopologySpreadConstraint';
-import { ENV, PATHS } from '@ml-platform/contract/names';
+import { ENV, MIN_ORT_THREADS, PATHS } from '@ml-platform/contract/names';
+import { cpuCores } from '@ml-platform/stack-config';
 import { GPU_RESOURCE, GPU_TOLERATION } from '../k8s/scheduling';
 
 /** grpc.health.v1 service names the gRPC health service answers (service/src/grpc/health.ts). */
@@ -71,6 +72,14 @@ export function terminationGraceSeconds(requestTimeoutMs: number): number {
   return Math.ceil(requestTimeoutMs / 1000) + 15;
 }
 
+/**
+ * onnxruntime threads for a pod's CPU request. Node counts the node's cores, not the pod's share,
+ * so unset the service would run a thread per node core; floored so that slow-model isolation holds.
+ */
+export function ortThreads(cpu: string): number {
+  return Math.max(MIN_ORT_THREADS, Math.floor(cpuCores(cpu)));
+}
+
 /** The service's environment, by the names of its public interface in the contract. */
 export function serviceEnv(o: InferencePodOptions): IEnvVar[] {
   const env: IEnvVar[] = [
@@ -87,6 +96,7 @@ export function serviceEnv(o: InferencePodOptions): IEnvVar[] {
     { name: ENV.LOG_LEVEL, value: 'info' },
     { name: ENV.OTEL_SERVICE_NAME, value: 'inference' },
     { name: ENV.POD_COST_PER_HOUR_USD, value: String(o.podCostPerHourUsd) },
+    { name: ENV.ORT_THREADS, value: String(ortThreads(o.resources.cpu)) },
   ];
   if (o.modelSync) env.push({ name: ENV.MODEL_REPOSITORY, value: MODEL_DIR });
   if (o.redisSecret)

@@ -92,6 +92,15 @@ describe('inference pod', () => {
     expect(() => cacheBytes('1.5Gi')).toThrow(/1\.5Gi/);
   });
 
+  it("runs as many onnxruntime threads as the pod's whole CPUs, never fewer than two", () => {
+    const threads = (cpu: string) =>
+      serviceEnv({ ...base, resources: { cpu, memory: '8Gi' } }).find((e) => e.name === 'ORT_THREADS')?.value;
+    expect(threads('4')).toBe('4');
+    expect(threads('3500m')).toBe('3');
+    expect(threads('250m')).toBe('2');
+    expect(threads('1')).toBe('2');
+  });
+
   it('gives slow requests their timeout before the kill', () => {
     expect(terminationGraceSeconds(10_000)).toBe(25);
     expect(

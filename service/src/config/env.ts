@@ -69,6 +69,12 @@ const EnvSchema = z.object({
   MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /** 1: one process (onnxruntime uses the cores); >1: that many node:cluster workers. */
   WORKERS: int(1, 64).default(1),
+  /**
+   * onnxruntime threads each process shares among its models (runtime/session-pool.ts), besides one
+   * per extra instance_group instance. Unset: the cores divided among WORKERS, at least 2; set it
+   * to the pod's CPU limit where the node has more cores than the pod may use.
+   */
+  ORT_THREADS: int(1, 256).optional(),
   /** Inference requests worked on at once before new ones are shed with 503 (guards/load-shedder). */
   MAX_IN_FLIGHT: int(1, 1_000_000).default(1024),
   /** Byte budget of the in-process prediction cache tier (guards/prediction-cache); default: memory-limit.ts. */

@@ -6,7 +6,8 @@
  *   createEngine({ repositoryPath, logger?, observer?, clock?, execution? }): Engine
  *     Throws at once for a missing repository directory. Starts loading every model and returns
  *     immediately; `engine.loaded` resolves when that first load has settled (failures: index()).
- *     execution 'worker' (default) runs onnxruntime on a worker thread per model; 'inline' on this thread.
+ *     execution 'worker' (default) runs onnxruntime on a bounded pool of worker threads shared by the
+ *     models (../runtime/session-pool); 'inline' on this thread.
  *   engine.isReady(): boolean                       every model not explicitly unloaded has a warm version
  *   engine.notReadyReasons(): string[]               why not ready: models loading, failed ones and why
  *   engine.inRepository(model, version?): boolean    the repository holds it, loaded or not (metric labels)
@@ -33,7 +34,6 @@
  * Every error thrown is a ServiceError carrying its HTTP status.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type {
   InferenceEngine,
   InferRequest,
@@ -48,7 +48,7 @@ import type { ModelConfig } from '../repository/model-config';
 import { ModelRegistry } from '../repository/model-registry';
 import type { ModelSignature } from '../repository/signature';
 import { openInline, type ModelOpener } from '../runtime/ort-runner';
-import { OrtWorker } from '../runtime/ort-worker';
+import { SessionPool } from '../runtime/session-pool';
 import { validateInferRequest } from '../validation/validate-request';
 import { loadVersion } from './load-version';
 import { silentLogger, type EngineLogger } from '../core/logger';
@@ -57,6 +57,7 @@ import type { EngineObserver } from '../core/observer';
 export type { EngineLogger } from '../core/logger';
 export type { EngineObserver, BatchEvent } from '../core/observer';
 export type { ModelSignature } from '../repository/signature';
+export { defaultPoolThreads, SessionPool } from '../runtime/session-pool';
 
 export interface EngineOptions {
   repositoryPath: string;
@@ -64,12 +65,16 @@ export interface EngineOptions {
   observer?: EngineObserver;
   clock?: Clock;
   /**
-   * Where onnxruntime runs. 'worker' (default): a worker thread per model owns its sessions, so the
-   * event loop keeps parsing, batching and firing deadlines while a batch computes, and one model's
-   * slow batch does not queue behind another's. 'inline': on the
+   * Where onnxruntime runs. 'worker' (default): on a pool of worker threads shared by every model
+   * (../runtime/session-pool), so the event loop keeps parsing, batching and firing deadlines while
+   * a batch computes, and one model's slow batch does not hold up the others. 'inline': on the
    * event loop's thread, which blocks for the length of each run.
    */
   execution?: 'worker' | 'inline';
+  /** Shared onnxruntime threads of the default pool; default: defaultPoolThreads(). */
+  threads?: number;
+  /** The pool to open sessions in, instead of one of `threads` threads; engine.close() closes it. */
+  pool?: SessionPool;
 }
 
 export interface Engine extends InferenceEngine {
@@ -87,22 +92,9 @@ export function createEngine(options: EngineOptions): Engine {
     throw new Error(`model repository ${options.repositoryPath} is not a directory`);
   }
   const logger = options.logger ?? silentLogger;
-  // One onnxruntime thread per model: a slow model's batch must not hold up the other models,
-  // while the versions of one model (which share its traffic) share a thread.
-  const workers = new Map<string, OrtWorker>();
-  const workerFor = (modelFile: string): OrtWorker => {
-    const modelDir = dirname(dirname(modelFile));
-    let worker = workers.get(modelDir);
-    if (!worker) {
-      worker = new OrtWorker(logger);
-      workers.set(modelDir, worker);
-    }
-    return worker;
-  };
-  const open: ModelOpener =
-    options.execution === 'inline'
-      ? openInline
-      : (file, session, log) => workerFor(file).open(file, session, log);
+  const pool =
+    options.execution === 'inline' ? undefined : (options.pool ?? new SessionPool(logger, options.threads));
+  const open: ModelOpener = pool ? (...args) => pool.open(...args) : openInline;
   const clock = options.clock ?? systemClock;
   const deps = { logger, observer: options.observer ?? {}, clock, open };
   const registry = new ModelRegistry(
@@ -114,12 +106,10 @@ export function createEngine(options: EngineOptions): Engine {
 
   return {
     loaded,
-    isReady: () => registry.isReady() && [...workers.values()].every((w) => !w.failure),
+    isReady: () => registry.isReady() && (pool?.failures.length ?? 0) === 0,
     notReadyReasons: () => [
       ...registry.notReadyReasons(),
-      ...[...workers.values()].flatMap((w) =>
-        w.failure ? [`onnxruntime worker failed: ${w.failure.message}`] : [],
-      ),
+      ...(pool?.failures ?? []).map((e) => `onnxruntime worker failed: ${e.message}`),
     ],
     inRepository: (model, version) => registry.holds(model, version),
 
@@ -173,7 +163,7 @@ export function createEngine(options: EngineOptions): Engine {
     unload: (model) => registry.unload(model),
     close: async () => {
       await registry.close();
-      await Promise.all([...workers.values()].map((w) => w.close()));
+      await pool?.close();
     },
   };
 }

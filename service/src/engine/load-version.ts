@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Batcher } from '../batching/batcher';
 import type { Clock } from '../batching/clock';
-import type { ModelConfig } from '../repository/model-config';
+import { instanceCount, type ModelConfig } from '../repository/model-config';
 import type { LoadedVersion } from '../repository/model-registry';
 import { resolveSignature, type ModelSignature } from '../repository/signature';
 import { bindOutputs, type ModelOpener, type ModelRunner } from '../runtime/ort-runner';
@@ -41,9 +41,11 @@ export async function loadVersion(
     });
   try {
     if (!existsSync(modelFile)) throw new Error(`${modelFile} does not exist`);
-    const opened = await deps.open(modelFile, config.session, deps.logger).catch((e: Error) => {
-      throw new Error(`${modelFile}: onnxruntime cannot load it: ${e.message.split('\n')[0]}`);
-    });
+    const opened = await deps
+      .open(modelFile, config.session, deps.logger, instanceCount(config))
+      .catch((e: Error) => {
+        throw new Error(`${modelFile}: onnxruntime cannot load it: ${e.message.split('\n')[0]}`);
+      });
     try {
       const signature = resolveSignature(opened.io, config);
       const runner = bindOutputs(
@@ -51,7 +53,12 @@ export async function loadVersion(
         signature.outputs.map((o) => o.name),
       );
       await warmUp(runner, signature, config.warmup);
-      const batcher = new Batcher(batcherOptions(model, version, config), runner, deps.clock, deps.observer);
+      const batcher = new Batcher(
+        batcherOptions(model, version, config, runner.concurrency),
+        runner,
+        deps.clock,
+        deps.observer,
+      );
       const loadSeconds = (performance.now() - started) / 1000;
       deps.logger.info({ model, version, provider: opened.provider, loadSeconds }, 'model version ready');
       report(true);
@@ -87,14 +94,14 @@ async function warmUp(
   for (const rows of sizes) {
     const inputs = syntheticInputs(signature.inputs, hasBatchDim, rows);
     for (let i = 0; i < warmup.iterations; i++) {
-      await runner.run(inputs).catch((e: Error) => {
+      await runner.warm(inputs).catch((e: Error) => {
         throw new Error(`warm-up with ${rows} generated row(s) failed: ${e.message.split('\n')[0]}`);
       });
     }
   }
 }
 
-function batcherOptions(model: string, version: string, config: ModelConfig) {
+function batcherOptions(model: string, version: string, config: ModelConfig, instances: number) {
   const db = config.dynamic_batching;
   const hasBatchDim = config.max_batch_size > 0;
   return {
@@ -106,7 +113,8 @@ function batcherOptions(model: string, version: string, config: ModelConfig) {
     preferredBatchSizes: db?.preferred_batch_size ?? [],
     maxQueueDelayMs: (db?.max_queue_delay_microseconds ?? 0) / 1000,
     maxQueueSize: db?.max_queue_size ?? DEFAULT_MAX_QUEUE_SIZE,
-    // onnxruntime-node runs a session on one thread at a time, so a second batch in flight would only wait.
-    maxInFlight: 1,
+    // One batch per instance: a session runs one batch at a time, so a further one would only wait
+    // on its thread, while its requests could still have joined a later, larger batch.
+    maxInFlight: instances,
   };
 }

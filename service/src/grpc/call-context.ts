@@ -8,11 +8,10 @@ import type { CallContext, Scope } from '../pipeline/phases';
  * A/B key, `traceparent`); binary (-bin) entries are not headers and are left out.
  */
 export function headersOf(metadata: Metadata): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = {};
-  for (const [key, value] of Object.entries(metadata.getMap())) {
-    if (typeof value === 'string') headers[key] = value;
-  }
-  return headers;
+  // getMap builds a fresh object on every call: it becomes the header map once the binary entries are out.
+  const headers = metadata.getMap();
+  for (const key in headers) if (typeof headers[key] !== 'string') delete headers[key];
+  return headers as IncomingHttpHeaders;
 }
 
 /** One gRPC call as the phases see it; what they set (RateLimit-*, x-cache...) becomes trailing metadata. */
@@ -22,12 +21,12 @@ export interface GrpcCall extends CallContext {
   finish(): void;
 }
 
-export function grpcCallContext(
+export function grpcCallContext<Model extends string | undefined>(
   call: ServerUnaryCall<unknown, unknown>,
   scope: Scope,
-  model?: string,
+  model: Model,
   version?: string,
-): GrpcCall {
+): GrpcCall & { readonly model: Model } {
   const headers = headersOf(call.metadata);
   const requestId = requestIdFrom(headers['x-request-id']);
   const trailers = new Metadata();

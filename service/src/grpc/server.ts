@@ -2,6 +2,8 @@ import { HEADERS } from '@ml-platform/contract/names';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { InferRequest, InferResult } from '../core/engine';
+import type { Engine } from '../engine';
+import type { ModelStatistics } from '../observability/model-statistics';
 import { ServiceError, badRequest, clientClosedRequest } from '../core/errors';
 import { EXTENSIONS } from '../http/api-app';
 import type { ClusterOps } from '../http/cluster-ops';
@@ -13,14 +15,18 @@ import type { RouteDecision } from '../traffic/router';
 import { grpcCallContext, type GrpcCall } from './call-context';
 import { healthService } from './health';
 import { decodeModelInferRequest, encodeModelInferResponse } from './infer-codec';
+import { modelConfigMessage } from './model-config-message';
 import { loadProtos, withFastModelInfer, type ModelInferRequestMessage } from './proto';
 import { toGrpcError } from './status';
 
 export interface GrpcServerDeps extends InferenceDeps {
+  engine: InferenceDeps['engine'] & Pick<Engine, 'modelConfig'>;
   /** MAX_BODY_BYTES: the largest request message accepted (RESOURCE_EXHAUSTED above it). */
   maxMessageBytes: number;
   server: { name: string; version: string };
   ops: ClusterOps;
+  /** Per-version counts and durations since start, REST and gRPC alike (ModelStatistics). */
+  statistics: Pick<ModelStatistics, 'report'>;
   /** The REST server's readiness (engine ready, not draining): ServerReady and health follow it. */
   isReady(): boolean;
 }
@@ -53,6 +59,8 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
     'grpc.max_receive_message_length': deps.maxMessageBytes,
     // Keeps an idle client's connection open across gaps in traffic without letting it ping-flood.
     'grpc.keepalive_permit_without_calls': 1,
+    // Channelz's per-call and per-session counters feed a channelz service this server does not offer.
+    'grpc.enable_channelz': 0,
   });
   const health = healthService(deps.isReady);
 
@@ -96,7 +104,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
       const decoded = decodeModelInferRequest(msg);
       const deadline = call.getDeadline();
       const budgetMs = deadline === Infinity ? Infinity : new Date(deadline).getTime() - Date.now();
-      const prepared = execute({ ...ctx, model }, version, decoded, budgetMs);
+      const prepared = execute(ctx, version, decoded, budgetMs);
       request = prepared.request;
       decision = prepared.decision;
       const answered = await prepared.run();
@@ -150,6 +158,23 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
     ModelMetadata: guarded<{ name?: string; version?: string }>('read', (req) =>
       engine.metadata(req.name ?? '', req.version || undefined),
     ),
+    // NOT_FOUND for an unknown model or version, UNAVAILABLE when none is ready, as ModelMetadata.
+    ModelConfig: guarded<{ name?: string; version?: string }>('read', (req) => {
+      const name = req.name ?? '';
+      const metadata = engine.metadata(name, req.version || undefined);
+      return { config: modelConfigMessage(engine.modelConfig(name), metadata) };
+    }),
+    // Every ready version of the model named, or of every model when none is; NOT_FOUND as ModelMetadata.
+    ModelStatistics: guarded<{ name?: string; version?: string }>('read', (req) => {
+      const version = req.version || undefined;
+      if (req.name) engine.metadata(req.name, version);
+      const versions = engine
+        .index()
+        .filter((e) => e.state === 'READY' && (!req.name || e.name === req.name))
+        .filter((e) => version === undefined || e.version === version)
+        .map((e) => ({ name: e.name, version: e.version ?? '' }));
+      return { model_stats: deps.statistics.report(versions) };
+    }),
     ModelReady: guarded<{ name?: string; version?: string }>('read', (req) => {
       const version = req.version || undefined;
       try {

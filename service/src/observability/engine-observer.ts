@@ -1,11 +1,21 @@
 import type { EngineObserver } from '../core/observer';
 import type { CostMeter } from '../cost/cost-meter';
 import type { ServiceMetrics } from './metrics';
+import type { ModelStatistics } from './model-statistics';
 
-/** Feeds the engine's batch, queue and load events into the Prometheus metrics and the cost meter. */
-export function metricsObserver(metrics: ServiceMetrics, cost?: Pick<CostMeter, 'addBusy'>): EngineObserver {
+/**
+ * Feeds the engine's batch, queue and load events into the Prometheus metrics, the cost meter and
+ * the per-version statistics.
+ */
+export function metricsObserver(
+  metrics: ServiceMetrics,
+  cost?: Pick<CostMeter, 'addBusy'>,
+  statistics?: Pick<ModelStatistics, 'onBatch'>,
+): EngineObserver {
   return {
-    onBatch({ model, version, size, queueSeconds, computeSeconds, busySeconds }) {
+    onBatch(batch) {
+      const { model, version, size, queueSeconds, computeSeconds, busySeconds } = batch;
+      statistics?.onBatch(batch);
       const labels = { model, version };
       cost?.addBusy(model, version, busySeconds);
       metrics.batchSize.observe(labels, size);

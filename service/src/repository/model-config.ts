@@ -47,6 +47,31 @@ const SessionSchema = z
   })
   .strict();
 
+/** Sessions per version, summed over the groups: each runs a batch at the same time as the others. */
+const MAX_INSTANCES = 16;
+
+/**
+ * Triton's instance_group: `count` sessions of every version, fed by its one batcher, each on an
+ * onnxruntime thread of its own beyond the first (runtime/session-pool.ts). CPU only here: the
+ * execution provider is chosen by session.execution_providers, not by the group.
+ */
+const InstanceGroupSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    kind: z
+      .enum(['KIND_AUTO', 'KIND_CPU'], {
+        error: 'must be "KIND_CPU" or "KIND_AUTO" (GPU use is session.execution_providers: ["cuda"])',
+      })
+      .default('KIND_AUTO'),
+    count: z
+      .number({ error: 'must be an integer number of instances' })
+      .int({ error: 'must be an integer number of instances' })
+      .min(1, { error: 'must be at least 1 instance' })
+      .max(MAX_INSTANCES, { error: `must be at most ${MAX_INSTANCES} instances` })
+      .default(1),
+  })
+  .strict();
+
 const WarmupSchema = z
   .object({
     /** Batch sizes to run with generated inputs before the version reports ready. */
@@ -230,6 +255,7 @@ export const ModelConfigSchema = z
       graph_optimization_level: 'all',
       execution_providers: ['cpu'],
     }),
+    instance_group: z.array(InstanceGroupSchema).min(1).optional(),
     warmup: WarmupSchema.default({ batch_sizes: [1], iterations: 1 }),
     cache: CacheSchema.default({ enabled: false, ttl_seconds: 300 }),
     fallback: FallbackSchema.optional(),
@@ -260,6 +286,13 @@ export const ModelConfigSchema = z
         });
       }
     }
+    if (cfg.instance_group && instanceCount(cfg) > MAX_INSTANCES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['instance_group'],
+        message: `the counts add up to ${instanceCount(cfg)} instances; at most ${MAX_INSTANCES} per version`,
+      });
+    }
     const checks = cfg.rollout?.checks;
     if (checks?.drift && !cfg.drift) {
       ctx.addIssue({
@@ -286,3 +319,8 @@ export const ModelConfigSchema = z
   });
 
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** Sessions per version that run batches at once: the instance_group counts added up, 1 without one. */
+export function instanceCount(config: Pick<ModelConfig, 'instance_group'>): number {
+  return (config.instance_group ?? [{ count: 1 }]).reduce((sum, g) => sum + g.count, 0);
+}

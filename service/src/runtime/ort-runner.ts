@@ -13,25 +13,52 @@ export interface RunOutput {
   busySeconds: number;
 }
 
-/** An open model, wherever its session lives (this thread or an onnxruntime worker thread). */
+/** An open model, wherever its sessions live (this thread or onnxruntime worker threads). */
 export interface OpenedModel {
   readonly io: OnnxIo;
   readonly provider: 'cpu' | 'cuda';
+  /** Runs it can execute at the same time (its instances): more in flight would only wait. */
+  readonly concurrency: number;
   /** Runs one (already batched) set of inputs, fetching only `outputs`, in that order. */
   run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunOutput>;
+  /** Runs once on every session it holds, so that none meets its first request cold. */
+  warm(inputs: readonly Tensor[], outputs: readonly string[]): Promise<void>;
   release(): Promise<void>;
 }
 
-export type ModelOpener = (file: string, config: SessionConfig, logger: EngineLogger) => Promise<OpenedModel>;
+/** `instances`: sessions that may run at once (Triton's instance_group count); an opener may hold fewer. */
+export type ModelOpener = (
+  file: string,
+  config: SessionConfig,
+  logger: EngineLogger,
+  instances: number,
+) => Promise<OpenedModel>;
+
+/** An OpenedModel of one session: one run at a time, warmed by one run. */
+export function singleSession(
+  io: OnnxIo,
+  provider: OpenedModel['provider'],
+  run: OpenedModel['run'],
+  release: () => Promise<void>,
+): OpenedModel {
+  return { io, provider, concurrency: 1, run, warm: (i, o) => run(i, o).then(() => undefined), release };
+}
 
 /** What the batcher runs: a model with its exposed outputs bound. Knows nothing of onnxruntime. */
 export interface ModelRunner {
+  readonly concurrency: number;
   run(inputs: readonly Tensor[]): Promise<RunOutput>;
+  warm(inputs: readonly Tensor[]): Promise<void>;
   release(): Promise<void>;
 }
 
 export function bindOutputs(model: OpenedModel, outputs: readonly string[]): ModelRunner {
-  return { run: (inputs) => model.run(inputs, outputs), release: () => model.release() };
+  return {
+    concurrency: model.concurrency,
+    run: (inputs) => model.run(inputs, outputs),
+    warm: (inputs) => model.warm(inputs, outputs),
+    release: () => model.release(),
+  };
 }
 
 /**
@@ -51,13 +78,20 @@ export async function runSession(
   return { outputs: outputs.map((name) => fromOrtTensor(name, result[name] as ort.Tensor)), busySeconds };
 }
 
-/** Opens the session on this thread: onnxruntime-node then blocks the event loop while it runs. */
-export const openInline: ModelOpener = async (file, config, logger) => {
+/**
+ * Opens the session on this thread: onnxruntime-node then blocks the event loop while it runs, so
+ * one session is all it can use, whatever the instances asked for.
+ */
+export async function openInline(
+  file: string,
+  config: SessionConfig,
+  logger: EngineLogger,
+): Promise<OpenedModel> {
   const { session, provider } = await openSession(file, config, logger);
-  return {
-    io: onnxIo(session),
+  return singleSession(
+    onnxIo(session),
     provider,
-    run: (inputs, outputs) => runSession(session, inputs, outputs),
-    release: () => session.release(),
-  };
-};
+    (inputs, outputs) => runSession(session, inputs, outputs),
+    () => session.release(),
+  );
+}

@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 import type { Tensor } from '../core/tensor';
 import type { EngineLogger } from '../core/logger';
 import type { OnnxIo } from '../repository/signature';
-import type { ModelOpener, OpenedModel } from './ort-runner';
+import { singleSession, type OpenedModel } from './ort-runner';
+import type { SessionConfig } from './session';
 import { reviveTensor, type WorkerReply, type WorkerRequest } from './worker-protocol';
 
 type Ask = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
@@ -16,15 +17,17 @@ interface Pending {
 
 /**
  * One worker thread that owns onnxruntime sessions and runs them, so that a batch computing never
- * blocks the engine's event loop. With one such thread next to the main thread a process uses two
- * cores: one parses and batches, the other computes.
+ * blocks the engine's event loop. The session pool (./session-pool) places sessions on a few of them.
  */
 export class OrtWorker {
-  private readonly worker: Worker;
+  /** The thread itself: its exit, whatever the cause, fails every session it held. */
+  readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private exited?: Error;
   private closed = false;
+  /** Sessions open on this thread, for placing the next one. */
+  sessions = 0;
 
   constructor(private readonly logger: EngineLogger) {
     this.worker = spawnSessionWorker();
@@ -35,22 +38,30 @@ export class OrtWorker {
     this.worker.unref();
   }
 
-  readonly open: ModelOpener = async (file, config, logger) => {
-    const ok = await this.ask({ op: 'open', file, config }, logger);
+  /** Opens one session on this thread. Counted from the start, so that concurrent placements see it. */
+  async open(file: string, config: SessionConfig, logger?: EngineLogger): Promise<OpenedModel> {
+    this.sessions++;
+    const ok = await this.ask({ op: 'open', file, config }, logger).catch((e: Error) => {
+      this.sessions--;
+      throw e;
+    });
     const handle = ok.handle!;
-    const model: OpenedModel = {
-      io: ok.io as OnnxIo,
-      provider: ok.provider!,
-      run: async (inputs: readonly Tensor[], outputs: readonly string[]) => {
+    let released = false;
+    return singleSession(
+      ok.io as OnnxIo,
+      ok.provider!,
+      async (inputs: readonly Tensor[], outputs: readonly string[]) => {
         const reply = await this.ask({ op: 'run', handle, inputs: inputs as Tensor[], outputs });
         return { outputs: reply.outputs!.map(reviveTensor), busySeconds: reply.busySeconds! };
       },
-      release: async () => {
+      async () => {
+        if (released) return;
+        released = true;
+        this.sessions--;
         if (!this.exited) await this.ask({ op: 'release', handle });
       },
-    };
-    return model;
-  };
+    );
+  }
 
   /** Set once the thread is gone: every session it held is gone with it. */
   get failure(): Error | undefined {

@@ -1,0 +1,30 @@
+import { loadProtos } from '../src/grpc/proto';
+
+const modelInfer = (
+  loadProtos()['inference.GRPCInferenceService'] as unknown as {
+    ModelInfer: { path: string; requestSerialize(value: unknown): Buffer };
+  }
+).ModelInfer;
+
+/** /inference.GRPCInferenceService/ModelInfer */
+export const MODEL_INFER_PATH = modelInfer.path;
+
+export interface Fp32Call {
+  model: string;
+  /** '' for the newest ready version. */
+  version: string;
+  input: string;
+  shape: number[];
+  values: number[];
+}
+
+/** A serialized ModelInferRequest: one FP32 input as raw_input_contents, cache off as in every bench. */
+export function modelInferRequest(c: Fp32Call): Buffer {
+  return modelInfer.requestSerialize({
+    model_name: c.model,
+    model_version: c.version,
+    parameters: { cache: { bool_param: false } },
+    inputs: [{ name: c.input, datatype: 'FP32', shape: c.shape }],
+    raw_input_contents: [Buffer.from(Float32Array.from(c.values).buffer)],
+  });
+}
