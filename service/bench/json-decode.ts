@@ -1,0 +1,99 @@
+/**
+ * JSON decoding of large float tensors on its own: the REST decoder (protocol/infer-request.ts)
+ * with and without the numeric-array scan, on the same bodies, in interleaved rounds. Prints
+ * CPU ns per value and µs per request (CPU time, as the machine is shared).
+ *
+ *   npx tsx service/bench/json-decode.ts [--rounds 5] [--iterations 400]
+ */
+import { decodeInferRequest } from '../src/protocol/infer-request';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ROUNDS = arg('rounds', 5);
+const ITERATIONS = arg('iterations', 400);
+
+/** Deterministic values in [-1, 1) so every run decodes the same bytes. */
+function values(n: number, seed: number): number[] {
+  let x = seed;
+  return Array.from({ length: n }, () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x / 2 ** 30 - 1;
+  });
+}
+
+interface Case {
+  name: string;
+  body: Buffer;
+  values: number;
+}
+
+function body(rows: number, cols: number, format: (v: number) => number, nested: boolean): Buffer {
+  const flat = values(rows * cols, 7).map(format);
+  const data = nested ? Array.from({ length: rows }, (_, r) => flat.slice(r * cols, (r + 1) * cols)) : flat;
+  return Buffer.from(
+    JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [rows, cols], data }] }),
+  );
+}
+
+// What clients send: FP32 values printed as the shortest double (numpy's tolist() of a float32
+// array, about 17 digits), and values rounded to 6 decimals.
+const CASES: Case[] = [
+  {
+    name: '32x256 FP32, float32 printed as double, flat',
+    body: body(32, 256, Math.fround, false),
+    values: 8192,
+  },
+  {
+    name: '32x256 FP32, float32 printed as double, nested',
+    body: body(32, 256, Math.fround, true),
+    values: 8192,
+  },
+  {
+    name: '32x256 FP32, 6 decimals, flat',
+    body: body(32, 256, (v) => Number(v.toFixed(6)), false),
+    values: 8192,
+  },
+  { name: '1x256 FP32, float32 printed as double', body: body(1, 256, Math.fround, false), values: 256 },
+  { name: '1x30 FP32 (classifier)', body: body(1, 30, Math.fround, false), values: 30 },
+];
+
+/** CPU time (not wall time: the machine is shared) per decode, in ns. */
+function nsPerRequest(b: Buffer, scanFrom: number): number {
+  const started = process.cpuUsage();
+  for (let i = 0; i < ITERATIONS; i++) decodeInferRequest(b, undefined, scanFrom);
+  const used = process.cpuUsage(started);
+  return ((used.user + used.system) * 1000) / ITERATIONS;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function main() {
+  console.log(`# JSON decode (${ROUNDS} interleaved rounds x ${ITERATIONS} decodes, median)`);
+  for (const c of CASES) {
+    // Same tensor both ways before timing anything.
+    const plain = decodeInferRequest(c.body, undefined, Infinity).inputs[0].data as Float32Array;
+    const scanned = decodeInferRequest(c.body, undefined, 0).inputs[0].data as Float32Array;
+    if (!Buffer.from(plain.buffer).equals(Buffer.from(scanned.buffer))) {
+      throw new Error(`${c.name}: the scan decodes different values`);
+    }
+    nsPerRequest(c.body, Infinity);
+    nsPerRequest(c.body, 0);
+    const runs = { plain: [] as number[], scan: [] as number[] };
+    for (let r = 0; r < ROUNDS; r++) {
+      runs.plain.push(nsPerRequest(c.body, Infinity));
+      runs.scan.push(nsPerRequest(c.body, 0));
+    }
+    const line = (label: string, xs: number[]) =>
+      `  ${label.padEnd(6)} ${(median(xs) / c.values).toFixed(1).padStart(6)} ns/value ${(median(xs) / 1000)
+        .toFixed(1)
+        .padStart(8)} us/request   rounds: ${xs.map((x) => (x / c.values).toFixed(1)).join(' ')}`;
+    console.log(`${c.name} (${c.body.length} bytes)`);
+    console.log(line('plain', runs.plain));
+    console.log(line('scan', runs.scan));
+    console.log(`  scan / plain ${(median(runs.scan) / median(runs.plain)).toFixed(2)}`);
+  }
+}
+
+main();
