@@ -6,6 +6,7 @@
  *   npx tsx service/bench/json-decode.ts [--rounds 5] [--iterations 400]
  */
 import { decodeInferRequest } from '../src/protocol/infer-request';
+import { median } from './rounds';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -66,8 +67,6 @@ function nsPerRequest(b: Buffer, scanFrom: number): number {
   const used = process.cpuUsage(started);
   return ((used.user + used.system) * 1000) / ITERATIONS;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function main() {
   console.log(`# JSON decode (${ROUNDS} interleaved rounds x ${ITERATIONS} decodes, median)`);
