@@ -7,6 +7,7 @@
  *
  *   npx tsx service/bench/batch-sizes.ts [--seconds 6] [--rounds 3] [--caps 64,128,256,512]
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { closedLoop } from './closed-loop';
 import { measureRawThroughput } from './raw-throughput';
@@ -27,6 +28,7 @@ const RAW_SIZES = [32, 64, 128, 256, 512];
 const ROWS = 32;
 const CONNECTIONS = 16;
 const HEAVY = path.join(BUNDLED_MODELS, 'heavy-mlp');
+const heavyConfig = JSON.parse(readFileSync(path.join(HEAVY, 'config.json'), 'utf8'));
 
 async function main() {
   console.log(`# batch formation, heavy-mlp, ${ROWS} rows per request, ${CONNECTIONS} connections`);
@@ -54,12 +56,8 @@ async function main() {
       name: `heavy-mlp-rows${cap}`,
       from: HEAVY,
       config: {
-        dynamic_batching: {
-          max_queue_delay_microseconds: 2000,
-          preferred_batch_size: [16, 32, 64],
-          max_queue_size: 4096,
-          max_batch_rows: cap,
-        },
+        // The bundled config with only the cap changed.
+        dynamic_batching: { ...heavyConfig.dynamic_batching, max_batch_rows: cap },
         warmup: { batch_sizes: [1, 32, 64, cap], iterations: 2 },
       },
     })),
