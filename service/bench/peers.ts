@@ -3,8 +3,10 @@
  * a FastAPI + onnxruntime peer (`async def`, 2 uvicorn workers, orjson, one intra-op thread, the
  * same ONNX files; service/bench/peer/) and the bare node:http ceiling (ceiling-server.ts), all
  * fed the same request bytes over loopback. The peer must answer as the service does before
- * anything is timed. Prints every round, medians and ratios; for heavy-mlp also the batch the
- * service formed and raw onnxruntime's rows/s at that batch.
+ * anything is timed. Prints every round, medians and per-round ratios; for heavy-mlp also the
+ * batch the service formed and raw onnxruntime at that batch, in rows per wall second and per
+ * CPU-second (the service process's, onnxruntime's threads included), and the 32-row requests once
+ * more in the binary tensor extension.
  *
  *   npm run bench:peers -- [--seconds 5] [--rounds 3] [--workers 1]
  *
@@ -18,7 +20,8 @@ import { closedLoop, type LatencyRun } from './closed-loop';
 import { outputDifferences } from './peer-equality';
 import { startPeer, type Peer } from './peer-process';
 import { measureRawThroughput } from './raw-throughput';
-import { batchTotals, classifierBody, heavyBody } from './requests';
+import { batchTotals, classifierBody, heavyBinaryBody, heavyBody } from './requests';
+import { processCpuMs } from './process-cpu';
 import { median } from './rounds';
 import {
   REPO_ROOT,
@@ -44,6 +47,8 @@ interface Scenario {
   rows: number;
   /** heavy-mlp: report the batch the service formed and raw onnxruntime at it. */
   batched?: string;
+  /** Also drive the service with the same tensor in the binary tensor extension. */
+  binary?: { body: Buffer; headerLength: number };
 }
 
 const SCENARIOS: Scenario[] = [
@@ -69,16 +74,20 @@ const SCENARIOS: Scenario[] = [
     connections: 16,
     rows: 32,
     batched: 'heavy-mlp',
+    binary: heavyBinaryBody(32),
   },
 ];
 
-type Target = 'service' | 'peer' | 'node:http';
+type Target = 'service' | 'peer' | 'node:http' | 'service, binary';
 const TARGETS: Target[] = ['service', 'peer', 'node:http'];
+const targetsOf = (s: Scenario): Target[] => (s.binary ? [...TARGETS, 'service, binary'] : TARGETS);
 
 interface Sample {
   run: LatencyRun;
   /** The service's mean batch over the run (heavy-mlp). */
   batch?: number;
+  /** Service runs: rows per second of the service process's CPU time. */
+  rowsPerCpuSecond?: number;
 }
 
 function machine(): string {
@@ -128,48 +137,108 @@ async function main() {
     });
     ceiling = await startBenchServer('ceiling-server.ts', ['http']);
     await checkEquality(svc.url, peer.url);
-    const urls: Record<Target, string> = { service: svc.url, peer: peer.url, 'node:http': ceiling.url };
+    const urls: Record<Target, string> = {
+      service: svc.url,
+      peer: peer.url,
+      'node:http': ceiling.url,
+      'service, binary': svc.url,
+    };
+    const drive = (s: Scenario, t: Target, seconds: number) =>
+      t === 'service, binary'
+        ? closedLoop(
+            urls[t],
+            s.binary!.body,
+            s.connections,
+            seconds,
+            {
+              'content-type': 'application/octet-stream',
+              'inference-header-content-length': String(s.binary!.headerLength),
+            },
+            s.path,
+          )
+        : closedLoop(urls[t], s.body, s.connections, seconds, {}, s.path);
 
     // Every server answers each scenario for a second before the rounds: JIT, pools, both workers.
     for (const s of SCENARIOS) {
-      for (const t of TARGETS) await closedLoop(urls[t], s.body, s.connections, 1, {}, s.path);
+      for (const t of targetsOf(s)) await drive(s, t, 1);
     }
 
     const samples = new Map<string, Sample[]>();
-    const raw = new Map<string, number[]>();
+    /** Per scenario, per round: the service's ratios to the others. */
+    const ratios = new Map<string, Record<string, number[]>>();
     const key = (s: Scenario, t: Target) => `${s.name}|${t}`;
+    const addRatio = (s: Scenario, what: string, value: number) => {
+      const r = ratios.get(s.name) ?? {};
+      (r[what] ??= []).push(value);
+      ratios.set(s.name, r);
+    };
     for (let r = 0; r < ROUNDS; r++) {
       console.log(`## round ${r + 1} (load average ${load()})`);
       for (const s of SCENARIOS) {
         // Rotate who goes first, so that no server always runs on a machine warmed by another.
-        const order = TARGETS.map((_, i) => TARGETS[(i + r) % TARGETS.length]);
+        const targets = targetsOf(s);
+        const order = targets.map((_, i) => targets[(i + r) % targets.length]);
+        const round = new Map<Target, Sample>();
         for (const t of order) {
-          const before = s.batched && t === 'service' ? await batchTotals(svc.url, s.batched) : undefined;
-          const run = await closedLoop(urls[t], s.body, s.connections, SECONDS, {}, s.path);
-          let batch: number | undefined;
+          const service = t.startsWith('service');
+          const before = s.batched && service ? await batchTotals(svc.url, s.batched) : undefined;
+          const cpuBefore = service ? processCpuMs(svc.child.pid!) : 0;
+          const run = await drive(s, t, SECONDS);
+          const sample: Sample = { run };
+          if (service)
+            sample.rowsPerCpuSecond =
+              (run.requests * s.rows * 1000) / (processCpuMs(svc.child.pid!) - cpuBefore);
           if (before) {
             const after = await batchTotals(svc.url, s.batched!);
-            batch = (after.sum - before.sum) / (after.count - before.count);
+            sample.batch = (after.sum - before.sum) / (after.count - before.count);
           }
-          const list = samples.get(key(s, t)) ?? [];
-          list.push({ run, batch });
-          samples.set(key(s, t), list);
+          round.set(t, sample);
+          samples.set(key(s, t), [...(samples.get(key(s, t)) ?? []), sample]);
           console.log(
-            `${s.name} | ${t.padEnd(9)} ${run.rps.toFixed(0).padStart(6)} req/s ${(run.rps * s.rows).toFixed(0).padStart(6)} rows/s` +
-              `  p50 ${run.p50.toFixed(1)} ms  p99 ${run.p99.toFixed(1)} ms${batch === undefined ? '' : `  mean batch ${batch.toFixed(1)}`}` +
+            `${s.name} | ${t.padEnd(15)} ${run.rps.toFixed(0).padStart(6)} req/s ${(run.rps * s.rows).toFixed(0).padStart(6)} rows/s` +
+              `  p50 ${run.p50.toFixed(1)} ms  p99 ${run.p99.toFixed(1)} ms` +
+              `${sample.batch === undefined ? '' : `  mean batch ${sample.batch.toFixed(1)}`}` +
+              `${sample.rowsPerCpuSecond === undefined ? '' : `  ${sample.rowsPerCpuSecond.toFixed(0)} rows/CPU-s`}` +
               `  (${run.failures} not 200)`,
           );
         }
+        const svcRun = round.get('service')!;
+        addRatio(s, 'service / peer', svcRun.run.rps / round.get('peer')!.run.rps);
+        addRatio(s, 'service / node:http', svcRun.run.rps / round.get('node:http')!.run.rps);
         if (s.rows > 1) {
           // Raw onnxruntime at the batch the service just formed: the ceiling the target is judged by.
-          const batch = Math.max(1, Math.round(samples.get(key(s, 'service'))!.at(-1)!.batch!));
+          const batch = Math.max(1, Math.round(svcRun.batch!));
           const m = await measureRawThroughput({
             modelDir: path.join(MODELS, 'heavy-mlp'),
             batchSize: batch,
             durationMs: 2000,
           });
-          raw.set(s.name, [...(raw.get(s.name) ?? []), m.rowsPerSecond]);
-          console.log(`${s.name} | raw onnxruntime at batch ${batch}: ${m.rowsPerSecond.toFixed(0)} rows/s`);
+          console.log(
+            `${s.name} | raw onnxruntime at batch ${batch}: ${m.rowsPerSecond.toFixed(0)} rows/s, ${m.rowsPerCpuSecond.toFixed(0)} rows/CPU-s`,
+          );
+          addRatio(
+            s,
+            'service / raw onnxruntime at its batch (rows/s)',
+            (svcRun.run.rps * s.rows) / m.rowsPerSecond,
+          );
+          addRatio(
+            s,
+            'service / raw onnxruntime at its batch (rows/CPU-s)',
+            svcRun.rowsPerCpuSecond! / m.rowsPerCpuSecond,
+          );
+          const bin = round.get('service, binary');
+          if (bin) {
+            addRatio(
+              s,
+              'service, binary / raw at its batch (rows/s)',
+              (bin.run.rps * s.rows) / m.rowsPerSecond,
+            );
+            addRatio(
+              s,
+              'service, binary / raw at its batch (rows/CPU-s)',
+              bin.rowsPerCpuSecond! / m.rowsPerCpuSecond,
+            );
+          }
         }
       }
       console.log('');
@@ -177,35 +246,25 @@ async function main() {
 
     console.log(`## medians (load average at the end ${load()})`);
     for (const s of SCENARIOS) {
-      const med = (t: Target) => {
-        const list = samples.get(key(s, t))!;
-        return {
-          rps: median(list.map((x) => x.run.rps)),
-          p99: median(list.map((x) => x.run.p99)),
-          batch: list[0].batch === undefined ? undefined : median(list.map((x) => x.batch!)),
-          failures: list.reduce((n, x) => n + x.run.failures, 0),
-        };
-      };
-      const [service, p, c] = TARGETS.map(med);
       console.log(s.name);
-      for (const [t, m] of [
-        ['service', service],
-        ['peer', p],
-        ['node:http', c],
-      ] as const) {
+      for (const t of targetsOf(s)) {
+        const list = samples.get(key(s, t))!;
+        const rps = median(list.map((x) => x.run.rps));
+        const batch =
+          list[0].batch === undefined ? '' : `  mean batch ${median(list.map((x) => x.batch!)).toFixed(1)}`;
+        const cpu =
+          list[0].rowsPerCpuSecond === undefined
+            ? ''
+            : `  ${median(list.map((x) => x.rowsPerCpuSecond!)).toFixed(0)} rows/CPU-s`;
+        const failures = list.reduce((n, x) => n + x.run.failures, 0);
         console.log(
-          `  ${t.padEnd(9)} ${m.rps.toFixed(0).padStart(6)} req/s ${(m.rps * s.rows).toFixed(0).padStart(6)} rows/s  p99 ${m.p99.toFixed(1)} ms` +
-            `${m.batch === undefined ? '' : `  mean batch ${m.batch.toFixed(1)}`}  (${m.failures} not 200)`,
+          `  ${t.padEnd(15)} ${rps.toFixed(0).padStart(6)} req/s ${(rps * s.rows).toFixed(0).padStart(6)} rows/s` +
+            `  p99 ${median(list.map((x) => x.run.p99)).toFixed(1)} ms${batch}${cpu}  (${failures} not 200)`,
         );
       }
-      console.log(
-        `  service / peer        ${(service.rps / p.rps).toFixed(2)}x  (p99 ${service.p99.toFixed(1)} vs ${p.p99.toFixed(1)} ms)`,
-      );
-      console.log(`  service / node:http   ${(service.rps / c.rps).toFixed(2)}`);
-      const ceilingRows = raw.get(s.name);
-      if (ceilingRows) {
+      for (const [what, xs] of Object.entries(ratios.get(s.name)!)) {
         console.log(
-          `  service / raw onnxruntime at its batch   ${((service.rps * s.rows) / median(ceilingRows)).toFixed(2)}  (raw ${median(ceilingRows).toFixed(0)} rows/s)`,
+          `  ${what.padEnd(52)} ${median(xs).toFixed(2)}   rounds ${xs.map((x) => x.toFixed(2)).join(' ')}`,
         );
       }
     }

@@ -8,11 +8,33 @@ import { REPO_ROOT } from '../../test/support/service-process';
 
 const MODELS = path.join(REPO_ROOT, 'models');
 
+const heavyRow = (r: number) => Array.from({ length: 256 }, (_, i) => ((i + r) % 17) / 17);
+
 /** heavy-mlp inputs: `rows` × 256 FP32 values in [0, 1), nested row by row as numpy's tolist() gives them. */
 export function heavyBody(rows: number): string {
-  const row = (r: number) => Array.from({ length: 256 }, (_, i) => ((i + r) % 17) / 17);
-  const data = rows === 1 ? row(0) : Array.from({ length: rows }, (_, r) => row(r));
+  const data = rows === 1 ? heavyRow(0) : Array.from({ length: rows }, (_, r) => heavyRow(r));
   return JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [rows, 256], data }] });
+}
+
+/**
+ * The same rows in the binary tensor extension: a JSON header, then the FP32 values little-endian;
+ * `headerLength` goes in Inference-Header-Content-Length.
+ */
+export function heavyBinaryBody(rows: number): { body: Buffer; headerLength: number } {
+  const values = Float32Array.from(Array.from({ length: rows }, (_, r) => heavyRow(r)).flat());
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        {
+          name: 'input',
+          datatype: 'FP32',
+          shape: [rows, 256],
+          parameters: { binary_data_size: values.byteLength },
+        },
+      ],
+    }),
+  );
+  return { body: Buffer.concat([header, Buffer.from(values.buffer)]), headerLength: header.length };
 }
 
 const split = JSON.parse(readFileSync(path.join(MODELS, 'breast-cancer', 'testdata', 'test.json'), 'utf8'));
