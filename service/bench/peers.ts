@@ -216,27 +216,18 @@ async function main() {
           console.log(
             `${s.name} | raw onnxruntime at batch ${batch}: ${m.rowsPerSecond.toFixed(0)} rows/s, ${m.rowsPerCpuSecond.toFixed(0)} rows/CPU-s`,
           );
-          addRatio(
-            s,
-            'service / raw onnxruntime at its batch (rows/s)',
-            (svcRun.run.rps * s.rows) / m.rowsPerSecond,
-          );
-          addRatio(
-            s,
-            'service / raw onnxruntime at its batch (rows/CPU-s)',
-            svcRun.rowsPerCpuSecond! / m.rowsPerCpuSecond,
-          );
-          const bin = round.get('service, binary');
-          if (bin) {
+          for (const t of ['service', 'service, binary'] as const) {
+            const x = round.get(t);
+            if (!x) continue;
             addRatio(
               s,
-              'service, binary / raw at its batch (rows/s)',
-              (bin.run.rps * s.rows) / m.rowsPerSecond,
+              `${t} / raw onnxruntime at its batch (rows/s)`,
+              (x.run.rps * s.rows) / m.rowsPerSecond,
             );
             addRatio(
               s,
-              'service, binary / raw at its batch (rows/CPU-s)',
-              bin.rowsPerCpuSecond! / m.rowsPerCpuSecond,
+              `${t} / raw onnxruntime at its batch (rows/CPU-s)`,
+              x.rowsPerCpuSecond! / m.rowsPerCpuSecond,
             );
           }
         }
