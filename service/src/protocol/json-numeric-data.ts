@@ -73,9 +73,9 @@ function skipString(b: Uint8Array, i: number, end: number): number {
   return -1;
 }
 
-function hasByte(b: Buffer, from: number, to: number, byte: number): boolean {
-  const at = b.indexOf(byte, from);
-  return at >= 0 && at < to;
+function hasByte(b: Uint8Array, from: number, to: number, byte: number): boolean {
+  for (let i = from; i < to; i++) if (b[i] === byte) return true;
+  return false;
 }
 
 /** What a container is: the root object, its `inputs` array, one of its input objects, or anything else. */
@@ -140,7 +140,7 @@ export function extractNumericData(body: Buffer, end: number): ExtractedBody | u
       if (c !== QUOTE) return undefined;
       const after = skipString(b, i, end);
       if (after < 0) return undefined;
-      if ((top.role === 'root' || top.role === 'input') && hasByte(buf, i, after, BACKSLASH)) {
+      if ((top.role === 'root' || top.role === 'input') && hasByte(b, i, after, BACKSLASH)) {
         return undefined; // an escaped key could spell "inputs" or "data" under JSON.parse
       }
       const colon = skipWs(b, after, end);
