@@ -6,8 +6,9 @@ import type { Clock } from './clock';
  * requests it holds. It never runs anything itself; the sink executes a dispatched batch and calls
  * `complete()` when done. Modelled on Triton's dynamic batcher:
  *
- * - requests leave in FIFO order and a request is never split across batches (a split request
- *   would wait for two batches, and past 64 rows a bigger batch gains little: docs/benchmarks.md);
+ * - requests leave in FIFO order and a request is never split across batches: a split request
+ *   would wait for two batches, and whole requests already fill batches to within a few percent
+ *   of the cap (docs/benchmarks.md, "How batches of multi-row requests form");
  * - a batch leaves at once when it is full (`maxBatchRows` rows, or the next request does not fit)
  *   or when a prefix of the queue adds up to a preferred batch size (the largest such prefix);
  * - otherwise it leaves when the oldest queued request has waited max_queue_delay;
