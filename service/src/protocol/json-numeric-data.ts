@@ -244,19 +244,30 @@ function readNumber(b: Uint8Array, i: number, sink: NumberSink): number {
   let digits = 0;
   let dropped = false;
   let exponent = 0;
-  if (c === ZERO) {
+  // Digits are read in three runs, each with one bound: up to 9 into `high`, up to 8 more into
+  // `low`, the rest only counted.
+  let d = c - ZERO;
+  if (d === 0) {
     c = b[++i] | 0;
-  } else if (c > ZERO && c <= NINE) {
+  } else if (d > 0 && d <= 9) {
+    const stop = i + 9;
     do {
-      if (digits < 9) high = high * 10 + c - ZERO;
-      else if (digits < KEPT_DIGITS) low = low * 10 + c - ZERO;
-      else {
+      high = high * 10 + d;
+      d = (c = b[++i] | 0) - ZERO;
+    } while (d >= 0 && d <= 9 && i < stop);
+    digits = 9 - (stop - i);
+    if (d >= 0 && d <= 9) {
+      const stopLow = i + 8;
+      do {
+        low = low * 10 + d;
+        d = (c = b[++i] | 0) - ZERO;
+      } while (d >= 0 && d <= 9 && i < stopLow);
+      digits = 17 - (stopLow - i);
+      for (; d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) {
         exponent++;
         dropped = true;
       }
-      if (digits < KEPT_DIGITS) digits++;
-      c = b[++i] | 0;
-    } while (c >= ZERO && c <= NINE);
+    }
   } else {
     return -1;
   }
@@ -266,16 +277,18 @@ function readNumber(b: Uint8Array, i: number, sink: NumberSink): number {
     if (digits === 0) {
       for (; c === ZERO; c = b[++i] | 0) exponent--;
     }
-    for (; c >= ZERO && c <= NINE; c = b[++i] | 0) {
-      if (digits < 9) high = high * 10 + c - ZERO;
-      else if (digits < KEPT_DIGITS) low = low * 10 + c - ZERO;
-      else {
-        dropped = true;
-        continue;
-      }
+    d = c - ZERO;
+    const start9 = i;
+    for (; digits < 9 && d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) {
+      high = high * 10 + d;
       digits++;
-      exponent--;
     }
+    for (; digits < KEPT_DIGITS && d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) {
+      low = low * 10 + d;
+      digits++;
+    }
+    exponent -= i - start9;
+    for (; d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) dropped = true;
   }
   if (c === 0x65 || c === 0x45) {
     c = b[++i] | 0;
