@@ -5,8 +5,23 @@ import { join, resolve } from 'node:path';
 import { OptimizeError } from './errors';
 
 const HERE = __dirname;
-const REQUIREMENTS = join(HERE, 'requirements.txt');
 const STAMP = '.requirements.sha256';
+
+/** What a venv is for: its pinned requirements, and what to say when there is no Python to make it. */
+export interface VenvSpec {
+  requirements: string;
+  /** Why Python is needed, e.g. "INT8 quantisation needs Python 3 (onnxruntime.quantization)". */
+  need: string;
+  /** What to do instead, after "install python3 (with its venv module), or set …". */
+  otherwise: string;
+}
+
+/** The INT8 quantiser's venv (models/optimize/requirements.txt). */
+export const QUANTISER_VENV: VenvSpec = {
+  requirements: join(HERE, 'requirements.txt'),
+  need: 'INT8 quantisation needs Python 3 (onnxruntime.quantization)',
+  otherwise: 'or set OPTIMIZE_PYTHON; --mode graph needs no Python',
+};
 
 export interface PythonEnv {
   /** The interpreter that creates the venv (OPTIMIZE_PYTHON, default python3). */
@@ -48,26 +63,31 @@ const tail = (text: string) => text.trim().split('\n').slice(-5).join('\n');
 
 /**
  * The venv's interpreter, creating the venv and installing the pinned requirements on first use (or
- * when requirements.txt changed since). Python is needed only here, never to serve.
+ * when the requirements file changed since). Python is needed only here, never to serve.
  */
-export async function ensureVenv(env: PythonEnv, log: (line: string) => void): Promise<string> {
+export async function ensureVenv(
+  env: PythonEnv,
+  log: (line: string) => void,
+  spec: VenvSpec = QUANTISER_VENV,
+): Promise<string> {
+  const { requirements } = spec;
   const bin = join(env.venv, 'bin', 'python');
-  const wanted = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
+  const wanted = createHash('sha256').update(readFileSync(requirements)).digest('hex');
   const stamp = join(env.venv, STAMP);
   if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === wanted) return bin;
   if (!existsSync(bin)) {
-    log(`creating a Python venv in ${env.venv} for onnxruntime.quantization (first use)`);
+    log(`creating a Python venv in ${env.venv} for ${requirements} (first use)`);
     const made = await run(env.python, ['-m', 'venv', env.venv]);
     if (made.spawnError?.code === 'ENOENT') {
       throw new OptimizeError(
-        `INT8 quantisation needs Python 3 (onnxruntime.quantization), but '${env.python}' was not found on PATH. ` +
-          'Install python3 (with its venv module), or set OPTIMIZE_PYTHON; --mode graph needs no Python.',
+        `${spec.need}, but '${env.python}' was not found on PATH. ` +
+          `Install python3 (with its venv module), ${spec.otherwise}.`,
       );
     }
     if (made.code !== 0)
       throw new OptimizeError(`${env.python} -m venv ${env.venv} failed:\n${tail(made.stderr)}`);
   }
-  log(`installing ${REQUIREMENTS} into ${env.venv}`);
+  log(`installing ${requirements} into ${env.venv}`);
   const pip = await run(bin, [
     '-m',
     'pip',
@@ -75,9 +95,9 @@ export async function ensureVenv(env: PythonEnv, log: (line: string) => void): P
     '--disable-pip-version-check',
     '-q',
     '-r',
-    REQUIREMENTS,
+    requirements,
   ]);
-  if (pip.code !== 0) throw new OptimizeError(`pip install -r ${REQUIREMENTS} failed:\n${tail(pip.stderr)}`);
+  if (pip.code !== 0) throw new OptimizeError(`pip install -r ${requirements} failed:\n${tail(pip.stderr)}`);
   writeFileSync(stamp, `${wanted}\n`);
   return bin;
 }

@@ -11,13 +11,14 @@
  *
  * With --baseline, that checkout's service takes its turn too (hot-path-ab.ts starts it the same way).
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { percentile } from '../../test/support/load';
 import { REPO_ROOT } from '../../test/support/service-process';
-import { startBenchScript, startCheckoutService } from './bench-processes';
+import { startCheckoutService } from './bench-processes';
+import { startBenchServer } from './bench-server';
 import { CONNECTIONS, closedLoop } from './closed-loop';
 import { processCpuMs } from './process-cpu';
+import { classifierBody } from './requests';
+import { median } from './rounds';
 
 const arg = (name: string, fallback?: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,13 +28,8 @@ const ROUNDS = Number(arg('rounds', '10'));
 const SECONDS = Number(arg('seconds', '3'));
 const BASELINE = arg('baseline');
 
-const row: number[] = JSON.parse(
-  readFileSync(path.join(REPO_ROOT, 'models', 'breast-cancer', 'testdata', 'test.json'), 'utf8'),
-).inputs[0];
-const body = JSON.stringify({
-  parameters: { cache: false },
-  inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: row }],
-});
+// The classifier request core.ts and peers.ts send: one held-out row, `"cache": false`.
+const body = classifierBody;
 
 interface Target {
   url: string;
@@ -62,11 +58,9 @@ async function round(target: Target): Promise<Round> {
   };
 }
 
-const median = (xs: number[]) => percentile(xs, 50);
-
 async function main() {
   const targets: Record<string, Target> = {
-    ceiling: await startBenchScript('ceiling-server.ts', ['http']),
+    ceiling: await startBenchServer('ceiling-server.ts', ['http']),
     this: await service(REPO_ROOT),
   };
   if (BASELINE) targets.baseline = await service(path.resolve(BASELINE));

@@ -33,7 +33,7 @@ export const CLASSIFIER_PATH = '/v2/models/breast-cancer/infer';
  */
 export async function closedLoop(
   url: string,
-  payload: string,
+  payload: string | Buffer,
   connections: number,
   seconds: number,
   headers: Record<string, string> = {},

@@ -15,9 +15,10 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
-import { startBenchScript } from './bench-processes';
 import { CONNECTIONS, drive as driveFor, fmt, type Run } from './closed-loop';
 import { measureRawThroughput } from './raw-throughput';
+import { startBenchServer } from './bench-server';
+import { batchTotals, classifierBody, heavyBody } from './requests';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 
 const arg = (name: string, fallback: string) => {
@@ -53,35 +54,12 @@ function benchRepository(intraOpThreads: number): string {
   return dir;
 }
 
-const heavyBody = JSON.stringify({
-  inputs: [
-    {
-      name: 'input',
-      datatype: 'FP32',
-      shape: [1, 256],
-      data: Array.from({ length: 256 }, (_, i) => (i % 17) / 17),
-    },
-  ],
-});
-const split = JSON.parse(readFileSync(path.join(MODELS, 'breast-cancer', 'testdata', 'test.json'), 'utf8'));
-// The prediction cache would answer a repeated body without running the model; this measures the model.
-const classifierBody = JSON.stringify({
-  parameters: { cache: false },
-  inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: split.inputs[0] }],
-});
+const heavy = heavyBody(1);
 
 /** Mean rows per executed batch, over every version of `model`, from the service's own histogram. */
 async function meanBatchSize(url: string, model: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const total = (suffix: string) =>
-    [
-      ...text.matchAll(
-        new RegExp(`^inference_batch_size_${suffix}\\{model="${model}",[^}]*\\} ([\\d.e+]+)$`, 'gm'),
-      ),
-    ]
-      .map((m) => Number(m[1]))
-      .reduce((x, y) => x + y, 0);
-  return total('sum') / total('count');
+  const { sum, count } = await batchTotals(url, model);
+  return sum / count;
 }
 
 interface Layout {
@@ -100,9 +78,9 @@ async function serviceScenarios(layout: Layout) {
   try {
     await waitReady(svc, 60_000);
     const infer = (model: string) => `${svc.url}/v2/models/${model}/infer`;
-    const batched = await drive(infer('heavy-mlp'), heavyBody);
+    const batched = await drive(infer('heavy-mlp'), heavy);
     const formed = await meanBatchSize(svc.url, 'heavy-mlp');
-    const unbatched = await drive(infer('heavy-mlp-unbatched'), heavyBody);
+    const unbatched = await drive(infer('heavy-mlp-unbatched'), heavy);
     const classifier = await drive(infer('breast-cancer'), classifierBody);
     const classifierBatch = await meanBatchSize(svc.url, 'breast-cancer');
     return { layout, batched, formed, unbatched, classifier, classifierBatch };
@@ -112,11 +90,11 @@ async function serviceScenarios(layout: Layout) {
   }
 }
 
-/** Starts a bench server script (bench-script.ts), drives it with `body`, stops it. */
+/** Starts a bench server script, drives it with `body`, stops it. */
 async function driveScript(script: string, args: string[], urlPath: string, body: string): Promise<Run> {
-  const server = await startBenchScript(script, args);
+  const server = await startBenchServer(script, args);
   try {
-    return await drive(server.url + urlPath, body);
+    return await drive(`${server.url}${urlPath}`, body);
   } finally {
     server.stop();
   }

@@ -204,6 +204,41 @@ describe('BatchScheduler batch formation', () => {
     expect(h.batches.map((b) => b.items)).toEqual([['a'], ['b']]);
   });
 
+  test('max_batch_rows lets many multi-row requests share a batch, whole, up to that many rows', () => {
+    const h = harness({ maxBatchSize: 32, maxBatchRows: 128, maxQueueDelayMs: 100 });
+    h.scheduler.enqueue('busy', 32, FAR);
+    h.clock.advance(100); // 'busy' executes; the rest queue behind it
+    for (const x of ['a', 'b', 'c', 'd', 'e']) h.scheduler.enqueue(x, 32, FAR);
+    h.scheduler.enqueue('f', 20, FAR);
+    h.scheduler.complete();
+    // 4 x 32 = 128 rows fill the batch; 'e' would make 160 and waits for the next one.
+    expect(h.batches.map((b) => b.items)).toEqual([['busy'], ['a', 'b', 'c', 'd']]);
+    h.scheduler.complete();
+    h.clock.advance(100);
+    expect(h.batches.map((b) => b.items)[2]).toEqual(['e', 'f']);
+    // max_batch_size still bounds one request.
+    expect(statusOf(() => h.scheduler.enqueue('big', 33, FAR))).toBe(400);
+  });
+
+  test('a preferred size above max_batch_size is reached by whole requests', () => {
+    const h = harness({
+      maxBatchSize: 32,
+      maxBatchRows: 256,
+      preferredBatchSizes: [64],
+      maxQueueDelayMs: 100,
+    });
+    h.scheduler.enqueue('a', 32, FAR);
+    expect(h.batches).toEqual([]);
+    h.scheduler.enqueue('b', 32, FAR);
+    expect(h.batches.map((b) => b.items)).toEqual([['a', 'b']]);
+  });
+
+  test('without max_batch_rows a batch holds at most max_batch_size rows, as in Triton', () => {
+    const h = harness({ maxBatchSize: 64, maxQueueDelayMs: 100 });
+    for (const x of ['a', 'b', 'c']) h.scheduler.enqueue(x, 32, FAR);
+    expect(h.batches.map((b) => b.items)).toEqual([['a', 'b']]);
+  });
+
   test('maxInFlight 2 keeps two batches executing', () => {
     const h = harness({ maxBatchSize: 2, maxQueueDelayMs: 0, maxInFlight: 2 });
     for (const x of ['a', 'b', 'c']) h.scheduler.enqueue(x, 2, FAR);

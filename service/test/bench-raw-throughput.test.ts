@@ -15,6 +15,9 @@ describe('measureRawThroughput', () => {
     expect(r.seconds).toBeGreaterThanOrEqual(0.1);
     expect(r.rowsPerSecond).toBeCloseTo((r.runs * 8) / r.seconds, 6);
     expect(r.meanRunMs).toBeCloseTo((r.seconds * 1000) / r.runs, 6);
+    // One intra-op thread cannot use more than the wall time, plus the event loop's share.
+    expect(r.rowsPerCpuSecond).toBeGreaterThan(r.rowsPerSecond * 0.5);
+    expect(Number.isFinite(r.rowsPerCpuSecond)).toBe(true);
   });
 
   test('a model without a batch dimension runs one request per run', async () => {

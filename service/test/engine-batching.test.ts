@@ -92,6 +92,14 @@ describe('engine: dynamic batching on real models', () => {
     await batchedEqualsUnbatched('heavy-mlp', '1', 256, [1, 3, 2, 1, 4, 1, 2]);
   });
 
+  test('heavy-mlp: whole 64-row requests share batches of up to max_batch_rows (256), row for row', async () => {
+    await batchedEqualsUnbatched('heavy-mlp', '1', 256, [64, 64, 64, 64, 32]);
+    const sizes = observer.batches.filter((b) => b.model === 'heavy-mlp' && b.size > 1).map((b) => b.size);
+    expect(Math.max(...sizes)).toBeGreaterThan(64);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(256);
+    expect(sizes.every((n) => n % 32 === 0)).toBe(true);
+  });
+
   test.each(['1', '2'])(
     'breast-cancer v%s: batched outputs equal unbatched outputs row for row',
     async (v) => {

@@ -61,6 +61,22 @@ describe('readModelConfig', () => {
     );
   });
 
+  test('max_batch_rows below max_batch_size, and a preferred size above max_batch_rows', () => {
+    const below = failure(write('{"name":"m","max_batch_size":32,"dynamic_batching":{"max_batch_rows":16}}'));
+    expect(below).toMatch(
+      /dynamic_batching\.max_batch_rows: got 16; must be >= max_batch_size \(32\) so that a whole request fits in a batch/,
+    );
+    const above = failure(
+      write(
+        '{"name":"m","max_batch_size":32,"dynamic_batching":{"max_batch_rows":128,"preferred_batch_size":[64,256]}}',
+      ),
+    );
+    expect(above).toMatch(
+      /dynamic_batching\.preferred_batch_size\.1: got 256; must be <= max_batch_rows \(128\)/,
+    );
+    expect(above).not.toMatch(/preferred_batch_size\.0/);
+  });
+
   test('invalid JSON and a name that does not match the directory', () => {
     expect(failure(write('{"name":'))).toMatch(/not valid JSON/);
     expect(failure(write('{"name":"other","max_batch_size":1}'))).toMatch(

@@ -6,16 +6,23 @@ import type { Clock } from './clock';
  * requests it holds. It never runs anything itself; the sink executes a dispatched batch and calls
  * `complete()` when done. Modelled on Triton's dynamic batcher:
  *
- * - requests leave in FIFO order and a request is never split across batches;
- * - a batch leaves at once when it is full (max_batch_size rows, or the next request does not fit)
+ * - requests leave in FIFO order and a request is never split across batches: a split request
+ *   would wait for two batches, and whole requests already fill batches to within a few percent
+ *   of the cap (docs/benchmarks.md, "How batches of multi-row requests form");
+ * - a batch leaves at once when it is full (`maxBatchRows` rows, or the next request does not fit)
  *   or when a prefix of the queue adds up to a preferred batch size (the largest such prefix);
  * - otherwise it leaves when the oldest queued request has waited max_queue_delay;
  * - a request whose deadline passes while it is queued is expired (answered 504), never executed;
  * - a full queue rejects new requests with 503 + Retry-After.
  */
 export interface SchedulerOptions {
-  /** Rows per batch. With `batching` off this only bounds the rows of one request. */
+  /** Rows per request (max_batch_size). */
   maxBatchSize: number;
+  /**
+   * Rows per batch, summed over its requests (dynamic_batching.max_batch_rows); at least
+   * `maxBatchSize`. Defaults to `maxBatchSize`, as in Triton.
+   */
+  maxBatchRows?: number;
   /** Off: every request is its own batch (models without a batch dimension, or no dynamic_batching). */
   batching: boolean;
   preferredBatchSizes: readonly number[];
@@ -59,6 +66,7 @@ export class BatchScheduler<T> {
   private pumping = false;
   private idleWaiters: (() => void)[] = [];
   private readonly preferred: Set<number>;
+  private readonly maxBatchRows: number;
 
   constructor(
     private readonly options: SchedulerOptions,
@@ -66,6 +74,7 @@ export class BatchScheduler<T> {
     private readonly sink: SchedulerSink<T>,
   ) {
     this.preferred = new Set(options.preferredBatchSizes);
+    this.maxBatchRows = Math.max(options.maxBatchRows ?? 0, options.maxBatchSize);
   }
 
   get depth(): number {
@@ -173,18 +182,19 @@ export class BatchScheduler<T> {
 
   /** How many requests from the head of the queue to send now; 0 means wait. */
   private batchLength(now: number): number {
-    const { batching, maxBatchSize, maxQueueDelayMs } = this.options;
+    const { batching, maxQueueDelayMs } = this.options;
     if (!batching) return 1;
+    const cap = this.maxBatchRows;
     let fit = 0;
     let rows = 0;
     let preferredFit = 0;
     for (const q of this.queue) {
-      if (rows + q.rows > maxBatchSize) break;
+      if (rows + q.rows > cap) break;
       rows += q.rows;
       fit++;
       if (this.preferred.has(rows)) preferredFit = fit;
     }
-    const full = rows === maxBatchSize || fit < this.queue.length;
+    const full = rows === cap || fit < this.queue.length;
     if (full || this.closing) return fit;
     if (preferredFit > 0) return preferredFit;
     if (now - this.queue[0].enqueuedAt >= maxQueueDelayMs) return fit;

@@ -52,7 +52,7 @@ export async function loadVersion(
         opened,
         signature.outputs.map((o) => o.name),
       );
-      await warmUp(runner, signature, config.warmup);
+      await warmUp(runner, signature, config.warmup, config.dynamic_batching?.max_batch_rows);
       const batcher = new Batcher(
         batcherOptions(model, version, config, runner.concurrency),
         runner,
@@ -86,11 +86,12 @@ async function warmUp(
   runner: ModelRunner,
   signature: ModelSignature,
   warmup: ModelConfig['warmup'],
+  maxBatchRows = 0,
 ): Promise<void> {
   const hasBatchDim = signature.maxBatchSize > 0;
-  const sizes = hasBatchDim
-    ? [...new Set(warmup.batch_sizes.map((b) => Math.min(b, signature.maxBatchSize)))]
-    : [1];
+  // A batch may hold more rows than one request (dynamic_batching.max_batch_rows).
+  const cap = Math.max(maxBatchRows, signature.maxBatchSize);
+  const sizes = hasBatchDim ? [...new Set(warmup.batch_sizes.map((b) => Math.min(b, cap)))] : [1];
   for (const rows of sizes) {
     const inputs = syntheticInputs(signature.inputs, hasBatchDim, rows);
     for (let i = 0; i < warmup.iterations; i++) {
@@ -110,6 +111,7 @@ function batcherOptions(model: string, version: string, config: ModelConfig, ins
     hasBatchDim,
     batching: hasBatchDim && db !== undefined,
     maxBatchSize: config.max_batch_size,
+    maxBatchRows: db?.max_batch_rows,
     preferredBatchSizes: db?.preferred_batch_size ?? [],
     maxQueueDelayMs: (db?.max_queue_delay_microseconds ?? 0) / 1000,
     maxQueueSize: db?.max_queue_size ?? DEFAULT_MAX_QUEUE_SIZE,

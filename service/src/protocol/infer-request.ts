@@ -4,6 +4,13 @@ import { badRequest } from '../core/errors';
 import type { Datatype, Tensor, TensorData } from '../core/tensor';
 import { tensorDataFromBinary } from './binary-tensor';
 import { flattenData, tensorDataFromJson } from './json-tensor';
+import {
+  extractNumericData,
+  float32Values,
+  float64Values,
+  type ExtractedBody,
+  type NumericArray,
+} from './json-numeric-data';
 
 export type Parameters = Record<string, string | number | boolean>;
 
@@ -91,20 +98,50 @@ export type InputDataSource = (
 ) => TensorData;
 
 /**
+ * Below this many JSON bytes JSON.parse alone is as fast as the numeric-array scan
+ * (service/bench/json-decode.ts measures both).
+ */
+export const NUMERIC_SCAN_MIN_BYTES = 2048;
+
+/**
  * Decodes an inference request body. `headerLength` is the `Inference-Header-Content-Length`
  * header: when present the JSON is that many leading bytes and the rest is the binary section,
  * consumed in input order by the inputs that carry `binary_data_size`.
+ *
+ * A large body first goes the cheap way (protocol/json-numeric-data.ts); if that decode fails for
+ * any reason the body is decoded again the plain way, which alone words the error.
+ * `numericScanMinBytes` moves that size (Infinity: always the plain way), for the tests and the
+ * bench that compare the two.
  */
-export function decodeInferRequest(body: Buffer, headerLength?: number): DecodedInferRequest {
+export function decodeInferRequest(
+  body: Buffer,
+  headerLength?: number,
+  numericScanMinBytes = NUMERIC_SCAN_MIN_BYTES,
+): DecodedInferRequest {
   if (headerLength !== undefined && (headerLength < 0 || headerLength > body.length)) {
     throw badRequest(
       `Inference-Header-Content-Length is ${headerLength}, must be between 0 and the body size ${body.length}`,
     );
   }
   const jsonEnd = headerLength ?? body.length;
-  const root = parseJson(body.toString('utf8', 0, jsonEnd));
+  const extracted = jsonEnd >= numericScanMinBytes ? extractNumericData(body, jsonEnd) : undefined;
+  if (extracted) {
+    try {
+      return decodeBody(body, jsonEnd, extracted);
+    } catch {
+      // The plain decode below reports it.
+    }
+  }
+  return decodeBody(body, jsonEnd);
+}
+
+function decodeBody(body: Buffer, jsonEnd: number, extracted?: ExtractedBody): DecodedInferRequest {
+  const root = parseJson(extracted ? extracted.text : body.toString('utf8', 0, jsonEnd));
   let offset = jsonEnd;
-  const decoded = decodeInferObject(root, (raw, { name, datatype, shape, elements, parameters }) => {
+  const decoded = decodeInferObject(root, (raw, header, index) => {
+    const { name, datatype, shape, elements, parameters } = header;
+    const numeric = extracted?.arrays.get(index);
+    if (numeric) return numericData(numeric, header);
     const binarySize = parameters.binary_data_size;
     if (binarySize !== undefined) {
       if (typeof binarySize !== 'number' || !Number.isSafeInteger(binarySize) || binarySize < 0) {
@@ -136,6 +173,25 @@ export function decodeInferRequest(body: Buffer, headerLength?: number): Decoded
     );
   }
   return decoded;
+}
+
+/**
+ * A scanned `data` array as the plain path would have decoded it. It only takes the cases where
+ * the plain path succeeds the same way (flat data of the right length, or nesting equal to the
+ * shape); anything else throws, and the plain decode then words the error.
+ */
+function numericData(numeric: NumericArray, header: InputHeader): TensorData {
+  const { name, datatype, shape, elements, parameters } = header;
+  const { dims } = numeric;
+  const flat = dims.length === 1 && dims[0] === elements;
+  const nested = dims.length === shape.length && dims.every((d, k) => d === shape[k]);
+  if (parameters.binary_data_size !== undefined || !(flat || nested)) {
+    throw new Error(`input '${name}': left to the plain decode`);
+  }
+  if (datatype === 'FP32') return float32Values(numeric);
+  const exact = float64Values(numeric);
+  if (!exact) throw new Error(`input '${name}': ${datatype} text beyond the cheap path`);
+  return datatype === 'FP64' ? exact : tensorDataFromJson(name, datatype, Array.from(exact));
 }
 
 /**

@@ -30,6 +30,12 @@ const DynamicBatchingSchema = z
   .object({
     max_queue_delay_microseconds: z.number().int().min(0).max(1_000_000).default(1000),
     preferred_batch_size: z.array(z.number().int().min(1)).default([]),
+    /**
+     * Rows one batch may hold, summed over its requests, which are never split; at least
+     * max_batch_size, which still bounds each request. Defaults to max_batch_size (Triton's rule).
+     * Raising it lets many multi-row requests share one onnxruntime run (docs/benchmarks.md).
+     */
+    max_batch_rows: z.number().int().min(1).max(65_536).optional(),
     max_queue_size: z.number().int().min(1).max(100_000).default(1024),
     default_timeout_microseconds: z.number().int().min(1).max(600_000_000).optional(),
   })
@@ -277,12 +283,22 @@ export const ModelConfigSchema = z
         message: 'needs max_batch_size >= 1: a model without a batch dimension cannot batch',
       });
     }
+    const rowsCap = b?.max_batch_rows;
+    if (rowsCap !== undefined && rowsCap < cfg.max_batch_size) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dynamic_batching', 'max_batch_rows'],
+        message: `must be >= max_batch_size (${cfg.max_batch_size}) so that a whole request fits in a batch, got ${rowsCap}`,
+      });
+    }
+    const cap =
+      rowsCap === undefined ? `max_batch_size (${cfg.max_batch_size})` : `max_batch_rows (${rowsCap})`;
     for (const [i, size] of (b?.preferred_batch_size ?? []).entries()) {
-      if (size > cfg.max_batch_size) {
+      if (size > Math.max(rowsCap ?? 0, cfg.max_batch_size)) {
         ctx.addIssue({
           code: 'custom',
           path: ['dynamic_batching', 'preferred_batch_size', i],
-          message: `must be <= max_batch_size (${cfg.max_batch_size}), got ${size}`,
+          message: `must be <= ${cap}, got ${size}`,
         });
       }
     }

@@ -1,0 +1,109 @@
+/**
+ * JSON decoding of large float tensors on its own: the REST decoder (protocol/infer-request.ts)
+ * with and without the numeric-array scan, and the same tensor in the binary tensor extension, in
+ * interleaved rounds. Prints CPU ns per value and µs per request (CPU time, as the machine is
+ * shared).
+ *
+ *   npx tsx service/bench/json-decode.ts [--rounds 5] [--iterations 400]
+ */
+import { decodeInferRequest } from '../src/protocol/infer-request';
+import { median } from './rounds';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ROUNDS = arg('rounds', 5);
+const ITERATIONS = arg('iterations', 400);
+
+/** Deterministic values in [-1, 1) so every run decodes the same bytes. */
+function values(n: number, seed: number): number[] {
+  let x = seed;
+  return Array.from({ length: n }, () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x / 2 ** 30 - 1;
+  });
+}
+
+interface Case {
+  name: string;
+  body: Buffer;
+  values: number;
+  /** The same tensor in the binary tensor extension: JSON header, then little-endian FP32. */
+  binary: { body: Buffer; headerLength: number };
+}
+
+function body(rows: number, cols: number, format: (v: number) => number, nested: boolean) {
+  const flat = values(rows * cols, 7).map(format);
+  const data = nested ? Array.from({ length: rows }, (_, r) => flat.slice(r * cols, (r + 1) * cols)) : flat;
+  const input = { name: 'input', datatype: 'FP32', shape: [rows, cols] };
+  const bytes = Buffer.from(Float32Array.from(flat).buffer);
+  const header = Buffer.from(
+    JSON.stringify({ inputs: [{ ...input, parameters: { binary_data_size: bytes.length } }] }),
+  );
+  return {
+    body: Buffer.from(JSON.stringify({ inputs: [{ ...input, data }] })),
+    values: rows * cols,
+    binary: { body: Buffer.concat([header, bytes]), headerLength: header.length },
+  };
+}
+
+// What clients send: FP32 values printed as the shortest double (numpy's tolist() of a float32
+// array, about 17 digits), and values rounded to 6 decimals.
+const CASES: Case[] = [
+  {
+    name: '32x256 FP32, float32 printed as double, flat',
+    ...body(32, 256, Math.fround, false),
+  },
+  {
+    name: '32x256 FP32, float32 printed as double, nested',
+    ...body(32, 256, Math.fround, true),
+  },
+  {
+    name: '32x256 FP32, 6 decimals, flat',
+    ...body(32, 256, (v) => Number(v.toFixed(6)), false),
+  },
+  { name: '1x256 FP32, float32 printed as double', ...body(1, 256, Math.fround, false) },
+  { name: '1x30 FP32 (classifier)', ...body(1, 30, Math.fround, false) },
+];
+
+/** CPU time (not wall time: the machine is shared) per decode, in ns. */
+function nsPerRequest(b: Buffer, scanFrom: number, headerLength?: number): number {
+  const started = process.cpuUsage();
+  for (let i = 0; i < ITERATIONS; i++) decodeInferRequest(b, headerLength, scanFrom);
+  const used = process.cpuUsage(started);
+  return ((used.user + used.system) * 1000) / ITERATIONS;
+}
+
+function main() {
+  console.log(`# JSON decode (${ROUNDS} interleaved rounds x ${ITERATIONS} decodes, median)`);
+  for (const c of CASES) {
+    // Same tensor both ways before timing anything.
+    const plain = decodeInferRequest(c.body, undefined, Infinity).inputs[0].data as Float32Array;
+    const scanned = decodeInferRequest(c.body, undefined, 0).inputs[0].data as Float32Array;
+    if (!Buffer.from(plain.buffer).equals(Buffer.from(scanned.buffer))) {
+      throw new Error(`${c.name}: the scan decodes different values`);
+    }
+    const { body: bin, headerLength } = c.binary;
+    nsPerRequest(c.body, Infinity);
+    nsPerRequest(c.body, 0);
+    nsPerRequest(bin, 0, headerLength);
+    const runs = { plain: [] as number[], scan: [] as number[], binary: [] as number[] };
+    for (let r = 0; r < ROUNDS; r++) {
+      runs.plain.push(nsPerRequest(c.body, Infinity));
+      runs.scan.push(nsPerRequest(c.body, 0));
+      runs.binary.push(nsPerRequest(bin, 0, headerLength));
+    }
+    const line = (label: string, xs: number[]) =>
+      `  ${label.padEnd(6)} ${(median(xs) / c.values).toFixed(1).padStart(6)} ns/value ${(median(xs) / 1000)
+        .toFixed(1)
+        .padStart(8)} us/request   rounds: ${xs.map((x) => (x / c.values).toFixed(1)).join(' ')}`;
+    console.log(`${c.name} (JSON ${c.body.length} bytes, binary ${bin.length} bytes)`);
+    console.log(line('plain', runs.plain));
+    console.log(line('scan', runs.scan));
+    console.log(line('binary', runs.binary));
+    console.log(`  scan / plain ${(median(runs.scan) / median(runs.plain)).toFixed(2)}`);
+  }
+}
+
+main();

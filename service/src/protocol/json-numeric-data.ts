@@ -1,0 +1,403 @@
+/**
+ * The cheap way through a JSON request that carries large numeric tensors. JSON.parse turns every
+ * element of `inputs[i].data` into a heap number that is then copied into a typed array; for a 32×256
+ * FP32 request that is most of the decoding time. This scanner reads the `data` arrays that hold
+ * only numbers straight from the bytes into a Float64Array and hands JSON.parse the rest of the
+ * body with each such array replaced by `null`.
+ *
+ * It is an accelerator only: whenever it is unsure (escaped or repeated keys, an array holding
+ * anything but numbers, ragged nesting) it leaves the array, or the whole body, to JSON.parse, and
+ * the caller decodes the plain way whenever the fast decode fails, so errors come out exactly as
+ * before.
+ */
+
+/** A `data` array read from the bytes: its numbers row-major, and its nesting. */
+export interface NumericArray {
+  /** Each element as a double; exact except at the indices listed in `inexact`. */
+  readonly values: Float64Array;
+  /** Length at each nesting level, outermost first: [256] for flat data, [32, 256] for nested. */
+  readonly dims: readonly number[];
+  /**
+   * Elements whose decimal text did not give an exact double on the cheap path (more than 15
+   * significant digits, or a large exponent): `values` holds an approximation within 2^-40 of the
+   * true value, or NaN when there is none.
+   */
+  readonly approximate: number;
+  /**
+   * Triples (index, start, end) of the approximate elements whose FP32 value the approximation
+   * does not settle (see `float32Values`); their text must be parsed exactly.
+   */
+  readonly unsettled: readonly number[];
+  readonly source: Buffer;
+}
+
+export interface ExtractedBody {
+  /** The JSON text with every extracted array replaced by `null`. */
+  readonly text: string;
+  /** Extracted arrays by their input's index in `inputs`. */
+  readonly arrays: ReadonlyMap<number, NumericArray>;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+const KEY_INPUTS = Buffer.from('"inputs"');
+const KEY_DATA = Buffer.from('"data"');
+
+const isWs = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+function skipWs(b: Uint8Array, i: number, end: number): number {
+  while (i < end && isWs(b[i])) i++;
+  return i;
+}
+
+/** Index just past the string starting at `i` (a quote), or -1 when it is unterminated or holds raw control characters. */
+function skipString(b: Uint8Array, i: number, end: number): number {
+  for (i++; i < end; i++) {
+    const c = b[i];
+    if (c === QUOTE) return i + 1;
+    if (c === BACKSLASH) i++;
+    else if (c < 0x20) return -1;
+  }
+  return -1;
+}
+
+function hasByte(b: Uint8Array, from: number, to: number, byte: number): boolean {
+  for (let i = from; i < to; i++) if (b[i] === byte) return true;
+  return false;
+}
+
+/** What a container is: the root object, its `inputs` array, one of its input objects, or anything else. */
+type Role = 'other' | 'root' | 'inputs' | 'input';
+
+interface Frame {
+  object: boolean;
+  role: Role;
+  /** Objects: the next string is a key. */
+  expectKey: boolean;
+  /** Role of the value that follows the key just read. */
+  valueRole: Role | 'data';
+  /** The Inputs array: elements seen; an Input object: its index. */
+  index: number;
+  /** An Input object: a `data` key was seen (a second one makes the scan give up). */
+  sawData: boolean;
+}
+
+const frame = (object: boolean, role: Role, index = 0): Frame => ({
+  object,
+  role,
+  expectKey: object,
+  valueRole: 'other',
+  index,
+  sawData: false,
+});
+
+/**
+ * Finds the numeric `inputs[i].data` arrays of a JSON request body (bytes [0, end)). Undefined when
+ * there is none, or when the body's structure is anything the scan does not follow exactly.
+ */
+export function extractNumericData(body: Buffer, end: number): ExtractedBody | undefined {
+  // Reads past `end` (the binary section of a binary request) must see nothing.
+  const buf = body.subarray(0, end);
+  // A plain Uint8Array view: V8 reads its bytes faster than a Buffer's.
+  const b = new Uint8Array(buf.buffer, buf.byteOffset, end);
+  const arrays = new Map<number, NumericArray>();
+  const spans: number[] = [];
+  const stack: Frame[] = [];
+  let sawInputs = false;
+  let i = skipWs(b, 0, end);
+  if (b[i] !== OPEN_BRACE) return undefined;
+  while (i < end) {
+    const c = b[i];
+    const top = stack[stack.length - 1];
+    if (isWs(c) || c === COLON) {
+      i++;
+      continue;
+    }
+    if (c === COMMA) {
+      if (top?.object) top.expectKey = true;
+      i++;
+      continue;
+    }
+    if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      stack.pop();
+      i++;
+      continue;
+    }
+    if (top?.object && top.expectKey) {
+      // A key: the only place where structure is decided.
+      if (c !== QUOTE) return undefined;
+      const after = skipString(b, i, end);
+      if (after < 0) return undefined;
+      if ((top.role === 'root' || top.role === 'input') && hasByte(b, i, after, BACKSLASH)) {
+        return undefined; // an escaped key could spell "inputs" or "data" under JSON.parse
+      }
+      const colon = skipWs(b, after, end);
+      if (b[colon] !== COLON) return undefined;
+      top.expectKey = false;
+      top.valueRole = 'other';
+      if (top.role === 'root' && buf.compare(KEY_INPUTS, 0, KEY_INPUTS.length, i, after) === 0) {
+        if (sawInputs) return undefined;
+        sawInputs = true;
+        top.valueRole = 'inputs';
+      } else if (top.role === 'input' && buf.compare(KEY_DATA, 0, KEY_DATA.length, i, after) === 0) {
+        if (top.sawData) return undefined;
+        top.sawData = true;
+        top.valueRole = 'data';
+      }
+      i = colon + 1;
+      continue;
+    }
+    // A value.
+    let role: Role | 'data' = 'other';
+    let index = 0;
+    if (top === undefined) role = 'root';
+    else if (top.object) role = top.valueRole;
+    else if (top.role === 'inputs') index = top.index++;
+    if (c === OPEN_BRACE) {
+      const inInputs = top !== undefined && !top.object && top.role === 'inputs';
+      stack.push(frame(true, role === 'root' ? 'root' : inInputs ? 'input' : 'other', index));
+      i++;
+    } else if (c === OPEN_BRACKET) {
+      if (role === 'data') {
+        const numeric = readNumericArray(b, buf, i, end);
+        if (numeric) {
+          arrays.set(top!.index, numeric.array);
+          spans.push(i, numeric.end);
+          i = numeric.end;
+          continue;
+        }
+      }
+      stack.push(frame(false, role === 'inputs' ? 'inputs' : 'other'));
+      i++;
+    } else if (c === QUOTE) {
+      i = skipString(b, i, end);
+      if (i < 0) return undefined;
+    } else {
+      // A number or literal: JSON.parse judges it.
+      while (i < end && !isWs(b[i]) && b[i] !== COMMA && b[i] !== CLOSE_BRACE && b[i] !== CLOSE_BRACKET) {
+        i++;
+      }
+    }
+  }
+  if (arrays.size === 0) return undefined;
+  let text = '';
+  let from = 0;
+  for (let s = 0; s < spans.length; s += 2) {
+    text += buf.toString('utf8', from, spans[s]) + 'null';
+    from = spans[s + 1];
+  }
+  text += buf.toString('utf8', from, end);
+  return { text, arrays };
+}
+
+/** Exact powers of ten as doubles (10^22 is the largest). */
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+/** Relative error bound used for approximate doubles, far above what `scale` can accumulate. */
+const MARGIN = 2 ** -40;
+/** Digits kept in the mantissa; the rest only move the exponent. */
+const KEPT_DIGITS = 17;
+
+class NumberSink {
+  values = new Float64Array(256);
+  length = 0;
+  approximate = 0;
+  unsettled: number[] = [];
+
+  push(v: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = v;
+  }
+}
+
+/**
+ * Reads the JSON number at `i` into `sink`; returns the index past it, or -1 when the text there
+ * is not a JSON number. Up to 15 significant digits and a power of ten up to 22 give the exact
+ * double with one correctly rounded operation (Clinger's fast path); anything else is recorded as
+ * inexact for the caller to settle.
+ */
+function readNumber(b: Uint8Array, i: number, sink: NumberSink): number {
+  // Past the end `b[i]` is undefined; `| 0` reads it as NUL, which ends any number, and keeps
+  // `c` a small integer for the optimiser. The first 9 significant
+  // digits go to `high` and the next 8 to `low`: small-integer arithmetic, cheaper than doubles.
+  const start = i;
+  let c = b[i] | 0;
+  const negative = c === MINUS;
+  if (negative) c = b[++i] | 0;
+  let high = 0;
+  let low = 0;
+  let digits = 0;
+  let dropped = false;
+  let exponent = 0;
+  // Digits are read in three runs, each with one bound: up to 9 into `high`, up to 8 more into
+  // `low`, the rest only counted.
+  let d = c - ZERO;
+  if (d === 0) {
+    c = b[++i] | 0;
+  } else if (d > 0 && d <= 9) {
+    const stop = i + 9;
+    do {
+      high = high * 10 + d;
+      d = (c = b[++i] | 0) - ZERO;
+    } while (d >= 0 && d <= 9 && i < stop);
+    digits = 9 - (stop - i);
+    if (d >= 0 && d <= 9) {
+      const stopLow = i + 8;
+      do {
+        low = low * 10 + d;
+        d = (c = b[++i] | 0) - ZERO;
+      } while (d >= 0 && d <= 9 && i < stopLow);
+      digits = 17 - (stopLow - i);
+      for (; d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) {
+        exponent++;
+        dropped = true;
+      }
+    }
+  } else {
+    return -1;
+  }
+  if (c === DOT) {
+    c = b[++i] | 0;
+    if (!(c >= ZERO && c <= NINE)) return -1;
+    if (digits === 0) {
+      for (; c === ZERO; c = b[++i] | 0) exponent--;
+    }
+    d = c - ZERO;
+    const start9 = i;
+    for (; digits < 9 && d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) {
+      high = high * 10 + d;
+      digits++;
+    }
+    for (; digits < KEPT_DIGITS && d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) {
+      low = low * 10 + d;
+      digits++;
+    }
+    exponent -= i - start9;
+    for (; d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) dropped = true;
+  }
+  if (c === 0x65 || c === 0x45) {
+    c = b[++i] | 0;
+    let sign = 1;
+    if (c === MINUS || c === PLUS) {
+      if (c === MINUS) sign = -1;
+      c = b[++i] | 0;
+    }
+    if (!(c >= ZERO && c <= NINE)) return -1;
+    let e = 0;
+    // Far past any double's range either way; the cap only keeps `e` a small integer.
+    for (; c >= ZERO && c <= NINE; c = b[++i] | 0) if (e < 100_000) e = e * 10 + (c - ZERO);
+    exponent += sign * e;
+  }
+  const mantissa = digits > 9 ? high * POW10[digits - 9] + low : high;
+  let v: number;
+  if (mantissa === 0) {
+    v = 0; // JSON.parse reads 0e999999 as 0 too
+  } else if (digits <= 15 && !dropped && exponent >= -22 && exponent <= 22) {
+    v = exponent >= 0 ? mantissa * POW10[exponent] : mantissa / POW10[-exponent];
+  } else {
+    v = digits + exponent > -300 && digits + exponent < 300 ? scale(mantissa, exponent) : NaN;
+    sink.approximate++;
+    // Rounding is monotonic: when both ends of the error interval round to one float, so does the
+    // true value. Recording only the others keeps the common 17-digit FP32 text cheap.
+    const r = v * MARGIN;
+    if (!(Math.fround(v - r) === Math.fround(v + r))) sink.unsettled.push(sink.length, start, i);
+  }
+  sink.push(negative ? -v : v);
+  return i;
+}
+
+/** mantissa × 10^exponent within a few ulps; only called where no step under- or overflows. */
+function scale(mantissa: number, exponent: number): number {
+  let v = mantissa;
+  for (; exponent > 22; exponent -= 22) v *= POW10[22];
+  for (; exponent < -22; exponent += 22) v /= POW10[22];
+  return exponent >= 0 ? v * POW10[exponent] : v / POW10[-exponent];
+}
+
+/**
+ * The array at `i` when it holds only numbers, at one depth, in equally long rows at every level,
+ * and no empty array; undefined otherwise (JSON.parse and the shape check then judge it).
+ */
+function readNumericArray(
+  b: Uint8Array,
+  source: Buffer,
+  i: number,
+  end: number,
+): { array: NumericArray; end: number } | undefined {
+  const sink = new NumberSink();
+  const dims: number[] = [];
+  const counts: number[] = [];
+  let depth = 0;
+  let leafDepth = -1;
+  for (;;) {
+    // At a value.
+    i = skipWs(b, i, end);
+    if (b[i] === OPEN_BRACKET) {
+      if (leafDepth >= 0 && depth >= leafDepth) return undefined;
+      counts[depth++] = 0;
+      i++;
+      continue;
+    }
+    if (leafDepth < 0) leafDepth = depth;
+    else if (depth !== leafDepth) return undefined;
+    i = readNumber(b, i, sink);
+    if (i < 0) return undefined;
+    // After a value: close arrays until a comma.
+    for (;;) {
+      counts[depth - 1]++;
+      i = skipWs(b, i, end);
+      if (b[i] === COMMA) {
+        i++;
+        break;
+      }
+      if (b[i] !== CLOSE_BRACKET) return undefined;
+      i++;
+      const level = depth - 1;
+      if (dims[level] === undefined) dims[level] = counts[level];
+      else if (dims[level] !== counts[level]) return undefined;
+      depth--;
+      if (depth === 0) {
+        return {
+          array: {
+            values: sink.values.subarray(0, sink.length),
+            dims,
+            approximate: sink.approximate,
+            unsettled: sink.unsettled,
+            source,
+          },
+          end: i,
+        };
+      }
+    }
+  }
+}
+
+/** The elements as FP32, each exactly what JSON.parse's double rounds to. */
+export function float32Values(a: NumericArray): Float32Array {
+  const out = new Float32Array(a.values);
+  const { unsettled, source } = a;
+  for (let k = 0; k < unsettled.length; k += 3) {
+    out[unsettled[k]] = Number(source.toString('latin1', unsettled[k + 1], unsettled[k + 2]));
+  }
+  return out;
+}
+
+/** The elements as the exact doubles JSON.parse gives; undefined when some are only approximate. */
+export function float64Values(a: NumericArray): Float64Array | undefined {
+  return a.approximate === 0 ? a.values : undefined;
+}

@@ -1,0 +1,222 @@
+import fc from 'fast-check';
+import { ServiceError } from '../src/core/errors';
+import type { Datatype } from '../src/core/tensor';
+import { decodeInferRequest } from '../src/protocol/infer-request';
+import { extractNumericData } from '../src/protocol/json-numeric-data';
+
+/** The outcome of one decode: the decoded request, or the error's status and message. */
+function outcome(body: Buffer, numericScanMinBytes: number, headerLength?: number): unknown {
+  try {
+    const d = decodeInferRequest(body, headerLength, numericScanMinBytes);
+    // Typed arrays element by element with Object.is, so -0 and 0 differ.
+    return {
+      ...d,
+      inputs: d.inputs.map((t) => ({ ...t, data: Array.from(t.data as ArrayLike<unknown>, String) })),
+      kinds: d.inputs.map((t) => t.data.constructor.name),
+      signs: d.inputs.map((t) => Array.from(t.data as ArrayLike<unknown>, (v) => Object.is(v, -0))),
+    };
+  } catch (e) {
+    if (!(e instanceof ServiceError)) throw e;
+    return { status: e.status, message: e.message };
+  }
+}
+
+/** Decoded with the numeric scan forced on, and the plain way. */
+const both = (body: Buffer, headerLength?: number) => ({
+  scanned: outcome(body, 0, headerLength),
+  plain: outcome(body, Infinity, headerLength),
+});
+
+const request = (data: unknown, shape: number[], datatype = 'FP32', extra: Record<string, unknown> = {}) =>
+  Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype, shape, data, ...extra }] }));
+
+/** Decimal texts of every kind a client prints: short, 17 digits, exponents, -0, huge, tiny. */
+const numberText = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+  fc.float({ noNaN: true, noDefaultInfinity: true }).map((x) => String(x)),
+  fc.integer({ min: -1_000_000, max: 1_000_000 }).map(String),
+  fc
+    .tuple(fc.integer({ min: -99999, max: 99999 }), fc.integer({ min: 0, max: 12 }))
+    .map(([m, k]) => (m / 10 ** k).toFixed(k)),
+  fc
+    .tuple(
+      fc.stringMatching(/^-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,30})?$/),
+      fc.constantFrom('', 'e', 'E', 'e+', 'e-', 'E-'),
+      fc.integer({ min: 0, max: 400 }),
+    )
+    .map(([m, e, x]) => (e === '' ? m : `${m}${e}${x}`)),
+  fc.constantFrom('-0', '0', '0.0', '-0.0e5', '1e400', '-1e400', '1e-400', '3.4028235677973366e38', '1e39'),
+  // Around the mantissa's 9- and 17-digit runs.
+  fc.constantFrom(
+    '123456789',
+    '123456789.5',
+    '1234567891.25',
+    '12345678901234567',
+    '12345678901234567.5',
+    '123456789012345678',
+    '0.000123456789012345678901',
+    '9007199254740993',
+    '4.9406564584124654e-324',
+  ),
+);
+
+describe('the numeric-array scan of JSON requests', () => {
+  it('decodes exactly the tensors the plain decoder does, flat and nested, for every datatype', () => {
+    const datatypes: Datatype[] = ['FP32', 'FP64', 'FP16', 'INT32', 'INT64', 'UINT8', 'BOOL', 'BYTES'];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...datatypes),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.boolean(),
+        fc.array(numberText, { minLength: 24, maxLength: 24 }),
+        fc.constantFrom('', ' ', '\n  '),
+        (datatype, rows, cols, nested, texts, ws) => {
+          const cells = texts.slice(0, rows * cols);
+          while (cells.length < rows * cols) cells.push('1');
+          const row = (r: number) => `[${ws}${cells.slice(r * cols, (r + 1) * cols).join(`,${ws}`)}${ws}]`;
+          const data = nested
+            ? `[${Array.from({ length: rows }, (_, r) => row(r)).join(',')}]`
+            : `[${cells.join(`${ws},`)}]`;
+          const body = Buffer.from(
+            `{"inputs":[{"name":"x","datatype":"${datatype}","shape":[${rows},${cols}],"data":${ws}${data}}]}`,
+          );
+          const { scanned, plain } = both(body);
+          expect(scanned).toEqual(plain);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('rounds long texts at an FP32 tie as JSON.parse and Float32Array do', () => {
+    // The midpoint of two neighbouring floats, written out in full and nudged either way: a mantissa
+    // cut to 17 digits lands on the wrong side of the tie.
+    const f32 = new Float32Array(1);
+    const u32 = new Uint32Array(f32.buffer);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0x3f000000, max: 0x447a0000 }),
+        fc.constantFrom('', '0000000001', '9999'),
+        (bits, tail) => {
+          u32[0] = bits;
+          const low = f32[0];
+          u32[0] = bits + 1;
+          const mid = (low + f32[0]) / 2;
+          const text = mid.toFixed(60).replace(/0+$/, '') + tail;
+          const { scanned, plain } = both(
+            Buffer.from(`{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[${text}]}]}`),
+          );
+          expect(scanned).toEqual(plain);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('takes the fast path on the bodies clients send, and leaves everything it does not follow', () => {
+    const flat = request([1, 2.5, -3e-7, 0.30000001192092896], [1, 4]);
+    expect(extractNumericData(flat, flat.length)?.arrays.get(0)?.dims).toEqual([4]);
+    const nested = request(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [2, 2],
+    );
+    expect(extractNumericData(nested, nested.length)?.arrays.get(0)?.dims).toEqual([2, 2]);
+    const second = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          { name: 's', datatype: 'BYTES', shape: [1], data: ['a'] },
+          { name: 'x', datatype: 'FP32', shape: [2], data: [1, 2] },
+        ],
+      }),
+    );
+    expect([...extractNumericData(second, second.length)!.arrays.keys()]).toEqual([1]);
+    for (const text of [
+      '{"inputs":[{"name":"x","d\\u0061ta":[1],"data":[2]}]}',
+      '{"inputs":[{"name":"x","data":[1],"data":[2]}]}',
+      '{"inputs":[],"inputs":[{"name":"x","data":[1]}]}',
+      '{"inputs":[{"name":"x","data":["1"]}]}',
+      '{"inputs":[{"name":"x","data":[[1,2],[3]]}]}',
+      '{"inputs":[{"name":"x","data":[]}]}',
+      '{"parameters":{"data":[1]},"other":[{"data":[1]}]}',
+    ]) {
+      expect(extractNumericData(Buffer.from(text), text.length)).toBeUndefined();
+    }
+  });
+
+  it('gives the same 400 as the plain decoder on every malformed tensor', () => {
+    const bad: Buffer[] = [
+      request([1, 'NaN', 3, 4], [1, 4]),
+      request([1, null, 3, 4], [1, 4]),
+      request([1, 2, 3], [1, 4]),
+      request([1, 2, 3, 4, 5], [1, 4]),
+      request([[1, 2], [3]], [2, 2]),
+      request([[1, 2, 3, 4]], [2, 2]),
+      request([[[1, 2]], [[3, 4]]], [2, 2]),
+      request([1.5, 2, 3, 4], [1, 4], 'INT32'),
+      request([1, 2, 3, 4], [1, 4], 'BOOL'),
+      request([1, 2, 3, 4], [1, 4], 'BYTES'),
+      request([300, 2, 3, 4], [1, 4], 'UINT8'),
+      request([2 ** 60, 2, 3, 4], [1, 4], 'INT64'),
+      request([1, 2, 3, 4], [1, 4], 'FP32', { parameters: { binary_data_size: 16 } }),
+      request([1, 2, 3, 4], [-1, 4]),
+      request([1, 2, 3, 4], [1, 4], 'FLOAT'),
+      Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,NaN,4]}]}'),
+      Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,Infinity,4]}]}'),
+      Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,-Infinity,4]}]}'),
+      Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}'),
+      Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[01,2,3,4]}]}'),
+      Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1.,2,3,4]}]}'),
+      Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4,]}]}'),
+      Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]},]}'),
+      Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data" [1,2,3,4]}]}'),
+      Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]} x'),
+      Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]},{"name":"x"}]}'),
+    ];
+    for (const body of bad) {
+      const { scanned, plain } = both(body);
+      expect(plain).toHaveProperty('status', 400);
+      expect(scanned).toEqual(plain);
+    }
+  });
+
+  it('agrees with the plain decoder on any corruption of a valid body', () => {
+    const valid = request(
+      Array.from({ length: 3 }, (_, r) => Array.from({ length: 4 }, (_, c) => (r * 4 + c) / 7 - 0.5)),
+      [3, 4],
+    ).toString('latin1');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: valid.length }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.constantFrom('', '[', ']', '{', '}', ',', ':', '"', '\\', '-', '.', 'e', '0', '7', ' ', 'n'),
+        (at, remove, insert) => {
+          const body = Buffer.from(valid.slice(0, at) + insert + valid.slice(at + remove), 'latin1');
+          const { scanned, plain } = both(body);
+          expect(scanned).toEqual(plain);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('stops at the JSON header of a binary request and leaves the binary section alone', () => {
+    const header = Buffer.from(
+      '{"inputs":[{"name":"x","datatype":"FP32","shape":[1,2],"data":[1,2]},' +
+        '{"name":"y","datatype":"FP32","shape":[1],"parameters":{"binary_data_size":4}}]}',
+    );
+    const binary = Buffer.alloc(4);
+    binary.writeFloatLE(3.5);
+    const { scanned, plain } = both(Buffer.concat([header, binary]), header.length);
+    expect(scanned).toEqual(plain);
+    expect(plain).toHaveProperty('inputs.1.data', ['3.5']);
+    // A header cut inside an array must not borrow digits from the binary section.
+    const cut = Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[2],"data":[1,2');
+    const { scanned: s2, plain: p2 } = both(Buffer.concat([cut, Buffer.from(']}]}')]), cut.length);
+    expect(s2).toEqual(p2);
+    expect(p2).toHaveProperty('status', 400);
+  });
+});
