@@ -16,11 +16,8 @@ import { BUNDLED_MODELS, makeModelRepo } from '../../test/support/model-repo';
 import { startServiceProcess, waitReady } from '../../test/support/service-process';
 import { median } from './rounds';
 import { processCpuMs } from './process-cpu';
+import { arg } from './args';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const SECONDS = Number(arg('seconds', '6'));
 const ROUNDS = Number(arg('rounds', '3'));
 const CAPS = arg('caps', '64,128,256,512').split(',').map(Number);

@@ -19,11 +19,8 @@ import { CONNECTIONS, closedLoop } from './closed-loop';
 import { processCpuMs } from './process-cpu';
 import { classifierBody } from './requests';
 import { median } from './rounds';
+import { arg } from './args';
 
-const arg = (name: string, fallback?: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const ROUNDS = Number(arg('rounds', '10'));
 const SECONDS = Number(arg('seconds', '3'));
 const BASELINE = arg('baseline');

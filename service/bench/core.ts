@@ -20,11 +20,8 @@ import { measureRawThroughput } from './raw-throughput';
 import { startBenchServer } from './bench-server';
 import { batchTotals, classifierBody, heavyBody } from './requests';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
+import { arg } from './args';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const SECONDS = Number(arg('seconds', '8'));
 const drive = (url: string, body: string) => driveFor(url, body, SECONDS);
 const MODELS = path.join(REPO_ROOT, 'models');

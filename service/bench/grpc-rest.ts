@@ -18,15 +18,12 @@ import { grpcJsOpenLoop, grpcOpenLoop } from './grpc-open-loop';
 import { modelInferRequest, MODEL_INFER_PATH, type Fp32Call } from './grpc-requests';
 import { openLoop, type OpenLoopResult } from './open-loop';
 import { mainThreadCpuMs, processCpuMs } from './process-cpu';
+import { numberArg } from './args';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return Number(i > 0 ? process.argv[i + 1] : fallback);
-};
-const ROUNDS = arg('rounds', '8');
-const SECONDS = arg('seconds', '3');
+const ROUNDS = numberArg('rounds', 8);
+const SECONDS = numberArg('seconds', 3);
 const STREAMS = 64;
-const CHANNELS = arg('channels', '1');
+const CHANNELS = numberArg('channels', 1);
 
 interface Workload extends Fp32Call {
   name: string;
@@ -46,7 +43,7 @@ const WORKLOADS: Workload[] = [
     input: 'input',
     shape: [1, 30],
     values: row,
-    rate: arg('rate-classifier', '1500'),
+    rate: numberArg('rate-classifier', 1500),
   },
   {
     name: 'heavy-mlp (1x256 FP32)',
@@ -56,7 +53,7 @@ const WORKLOADS: Workload[] = [
     input: 'input',
     shape: [1, 256],
     values: Array.from({ length: 256 }, (_, i) => ((i % 13) - 6) / 10),
-    rate: arg('rate-heavy', '300'),
+    rate: numberArg('rate-heavy', 300),
   },
 ];
 

@@ -21,14 +21,9 @@ import { grpcOpenLoop } from './grpc-open-loop';
 import { modelInferRequest, MODEL_INFER_PATH } from './grpc-requests';
 import { openLoop, type OpenLoopResult } from './open-loop';
 import { mainThreadCpuMs, processCpuMs } from './process-cpu';
+import { arg, requiredArg } from './args';
 
-const arg = (name: string, fallback?: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i > 0 ? process.argv[i + 1] : fallback;
-  if (value === undefined) throw new Error(`--${name} is required`);
-  return value;
-};
-const BASELINE = path.resolve(arg('baseline'));
+const BASELINE = path.resolve(requiredArg('baseline'));
 const ROUNDS = Number(arg('rounds', '12'));
 const SECONDS = Number(arg('seconds', '3'));
 const RATE = Number(arg('rate', '1500'));

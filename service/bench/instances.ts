@@ -16,11 +16,8 @@ import { closedLoop, type LatencyRun } from './closed-loop';
 import { loadAverage, withTempService } from './temp-service';
 import { percentile, scrapeMetric } from '../../test/support/load';
 import { BUNDLED_MODELS } from '../../test/support/model-repo';
+import { arg } from './args';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const SECONDS = Number(arg('seconds', '8'));
 const ROUNDS = Number(arg('rounds', '3'));
 const ROWS = Number(arg('rows', '32'));

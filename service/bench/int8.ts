@@ -18,11 +18,8 @@ import { percentile } from '../../test/support/load';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 import { drive, fmt, type Run } from './closed-loop';
 import { processCpuMs } from './process-cpu';
+import { arg } from './args';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const ROUNDS = Number(arg('rounds', '3'));
 const SECONDS = Number(arg('seconds', '5'));
 const MODELS = path.join(REPO_ROOT, 'models');

@@ -8,13 +8,10 @@
  */
 import { decodeInferRequest } from '../src/protocol/infer-request';
 import { median } from './rounds';
+import { numberArg } from './args';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const ROUNDS = arg('rounds', 5);
-const ITERATIONS = arg('iterations', 400);
+const ROUNDS = numberArg('rounds', 5);
+const ITERATIONS = numberArg('iterations', 400);
 
 /** Deterministic values in [-1, 1) so every run decodes the same bytes. */
 function values(n: number, seed: number): number[] {

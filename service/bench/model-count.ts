@@ -17,11 +17,8 @@ import { processCpuMs } from './process-cpu';
 import { loadAverage, withTempService } from './temp-service';
 import { percentile } from '../../test/support/load';
 import { BUNDLED_MODELS } from '../../test/support/model-repo';
+import { arg } from './args';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const COUNTS = arg('models', '1,20,200').split(',').map(Number);
 const ROUNDS = Number(arg('rounds', '3'));
 const ENTRY = arg('entry', '');

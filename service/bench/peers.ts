@@ -29,11 +29,8 @@ import {
   waitReady,
   type ServiceProcess,
 } from '../../test/support/service-process';
+import { arg } from './args';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const SECONDS = Number(arg('seconds', '5'));
 const ROUNDS = Number(arg('rounds', '3'));
 const WORKERS = arg('workers', '1');

@@ -16,14 +16,11 @@ import { percentile, runLoad } from '../../test/support/load';
 import { BUNDLED_MODELS, makeModelRepo } from '../../test/support/model-repo';
 import { RedisServer } from '../../test/support/redis-server';
 import { startServiceProcess, waitReady } from '../../test/support/service-process';
+import { numberArg } from './args';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SECONDS = arg('seconds', 5);
-const ROUNDS = arg('rounds', 3);
-const CONNECTIONS = arg('connections', 16);
+const SECONDS = numberArg('seconds', 5);
+const ROUNDS = numberArg('rounds', 3);
+const CONNECTIONS = numberArg('connections', 16);
 
 async function round(url: string, bodies: string[]) {
   const started = performance.now();

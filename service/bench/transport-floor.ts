@@ -18,16 +18,12 @@ import { percentile } from '../../test/support/load';
 import { grpcOpenLoop } from './grpc-open-loop';
 import { openLoop } from './open-loop';
 import { processCpuMs } from './process-cpu';
+import { numberArg } from './args';
 
 type Transport = 'grpc-js' | 'node:http2' | 'node:http';
 const TRANSPORTS: Transport[] = ['grpc-js', 'node:http2', 'node:http'];
 const METHOD = '/bench.Floor/Call';
 const ANSWER = Buffer.alloc(120, 1);
-
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return Number(i > 0 ? process.argv[i + 1] : fallback);
-};
 
 /** The server side, in the child process: listens on loopback and prints its port. */
 function serve(transport: Transport): void {
@@ -104,9 +100,9 @@ async function start(transport: Transport): Promise<{ child: ChildProcess; port:
 }
 
 async function main() {
-  const rounds = arg('rounds', '7');
-  const seconds = arg('seconds', '2');
-  const rate = arg('rate', '1500');
+  const rounds = numberArg('rounds', 7);
+  const seconds = numberArg('seconds', 2);
+  const rate = numberArg('rate', 1500);
   const request = Buffer.alloc(150, 2);
   const servers = await Promise.all(TRANSPORTS.map(async (t) => ({ transport: t, ...(await start(t)) })));
   const cpu: Record<Transport, number[]> = { 'grpc-js': [], 'node:http2': [], 'node:http': [] };
