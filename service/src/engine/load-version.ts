@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Batcher } from '../batching/batcher';
 import type { Clock } from '../batching/clock';
-import { instanceCount, type ModelConfig } from '../repository/model-config';
+import { batchRowCap, instanceCount, type ModelConfig } from '../repository/model-config';
 import type { LoadedVersion } from '../repository/model-registry';
 import { resolveSignature, type ModelSignature } from '../repository/signature';
 import { bindOutputs, type ModelOpener, type ModelRunner } from '../runtime/ort-runner';
@@ -52,7 +52,7 @@ export async function loadVersion(
         opened,
         signature.outputs.map((o) => o.name),
       );
-      await warmUp(runner, signature, config.warmup, config.dynamic_batching?.max_batch_rows);
+      await warmUp(runner, signature, config.warmup, batchRowCap(config));
       const batcher = new Batcher(
         batcherOptions(model, version, config, runner.concurrency),
         runner,
@@ -86,12 +86,11 @@ async function warmUp(
   runner: ModelRunner,
   signature: ModelSignature,
   warmup: ModelConfig['warmup'],
-  maxBatchRows = 0,
+  batchRows: number,
 ): Promise<void> {
   const hasBatchDim = signature.maxBatchSize > 0;
-  // A batch may hold more rows than one request (dynamic_batching.max_batch_rows).
-  const cap = Math.max(maxBatchRows, signature.maxBatchSize);
-  const sizes = hasBatchDim ? [...new Set(warmup.batch_sizes.map((b) => Math.min(b, cap)))] : [1];
+  // Up to the rows of a whole batch, which may hold more than one request's (max_batch_rows).
+  const sizes = hasBatchDim ? [...new Set(warmup.batch_sizes.map((b) => Math.min(b, batchRows)))] : [1];
   for (const rows of sizes) {
     const inputs = syntheticInputs(signature.inputs, hasBatchDim, rows);
     for (let i = 0; i < warmup.iterations; i++) {
@@ -111,7 +110,7 @@ function batcherOptions(model: string, version: string, config: ModelConfig, ins
     hasBatchDim,
     batching: hasBatchDim && db !== undefined,
     maxBatchSize: config.max_batch_size,
-    maxBatchRows: db?.max_batch_rows,
+    maxBatchRows: batchRowCap(config),
     preferredBatchSizes: db?.preferred_batch_size ?? [],
     maxQueueDelayMs: (db?.max_queue_delay_microseconds ?? 0) / 1000,
     maxQueueSize: db?.max_queue_size ?? DEFAULT_MAX_QUEUE_SIZE,

@@ -294,7 +294,7 @@ export const ModelConfigSchema = z
     const cap =
       rowsCap === undefined ? `max_batch_size (${cfg.max_batch_size})` : `max_batch_rows (${rowsCap})`;
     for (const [i, size] of (b?.preferred_batch_size ?? []).entries()) {
-      if (size > Math.max(rowsCap ?? 0, cfg.max_batch_size)) {
+      if (size > batchRowCap(cfg)) {
         ctx.addIssue({
           code: 'custom',
           path: ['dynamic_batching', 'preferred_batch_size', i],
@@ -339,4 +339,12 @@ export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 /** Sessions per version that run batches at once: the instance_group counts added up, 1 without one. */
 export function instanceCount(config: Pick<ModelConfig, 'instance_group'>): number {
   return (config.instance_group ?? [{ count: 1 }]).reduce((sum, g) => sum + g.count, 0);
+}
+
+/**
+ * Rows one batch may hold: dynamic_batching.max_batch_rows, else max_batch_size (Triton's rule);
+ * never below max_batch_size, so that a whole request always fits.
+ */
+export function batchRowCap(config: Pick<ModelConfig, 'max_batch_size' | 'dynamic_batching'>): number {
+  return Math.max(config.dynamic_batching?.max_batch_rows ?? 0, config.max_batch_size);
 }
