@@ -34,6 +34,20 @@ const add = (d: Duration, count: number, seconds: number) => {
 };
 const zero = (): Duration => ({ count: 0, ns: 0 });
 
+const keyOf = (name: string, version: string) => `${name}\u0000${version}`;
+
+type Counts = Omit<VersionStatistics, 'batch_stats'> & { batches: Map<number, Duration> };
+
+const emptyCounts = (name: string, version: string): Counts => ({
+  name,
+  version,
+  last_inference: 0,
+  inference_count: 0,
+  execution_count: 0,
+  inference_stats: { success: zero(), fail: zero(), queue: zero(), compute_infer: zero(), cache_hit: zero() },
+  batches: new Map(),
+});
+
 /**
  * Per model version, since the process started: the answers (from the observe phase, so REST and
  * gRPC alike) and the batches (from the engine), as Triton's statistics extension reports them.
@@ -42,32 +56,12 @@ const zero = (): Duration => ({ count: 0, ns: 0 });
  * worker reports its own share.
  */
 export class ModelStatistics {
-  private readonly byVersion = new Map<
-    string,
-    Omit<VersionStatistics, 'batch_stats'> & { batches: Map<number, Duration> }
-  >();
+  private readonly byVersion = new Map<string, Counts>();
 
-  private entry(name: string, version: string) {
-    const key = `${name}\u0000${version}`;
+  private entry(name: string, version: string): Counts {
+    const key = keyOf(name, version);
     let e = this.byVersion.get(key);
-    if (!e) {
-      e = {
-        name,
-        version,
-        last_inference: 0,
-        inference_count: 0,
-        execution_count: 0,
-        inference_stats: {
-          success: zero(),
-          fail: zero(),
-          queue: zero(),
-          compute_infer: zero(),
-          cache_hit: zero(),
-        },
-        batches: new Map(),
-      };
-      this.byVersion.set(key, e);
-    }
+    if (!e) this.byVersion.set(key, (e = emptyCounts(name, version)));
     return e;
   }
 
@@ -104,7 +98,8 @@ export class ModelStatistics {
   /** The statistics of each version listed, zero for one that has seen nothing yet. */
   report(versions: { name: string; version: string }[]): VersionStatistics[] {
     return versions.map(({ name, version }) => {
-      const { batches, ...stats } = this.entry(name, version);
+      // A version that has seen nothing reports zeros without taking a place in the map.
+      const { batches, ...stats } = this.byVersion.get(keyOf(name, version)) ?? emptyCounts(name, version);
       return {
         ...stats,
         batch_stats: [...batches]
