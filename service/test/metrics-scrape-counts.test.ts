@@ -118,6 +118,7 @@ describe('a scrape after known requests', () => {
     expect(histogram('inference_queue_duration_seconds', v1).count).toBe(ran);
     expect(histogram('inference_batch_size', v2)).toMatchObject({ count: 1, sum: 1 });
     expect(value('inference_queue_depth', v1)).toBe(0);
+    expect(value('inference_in_flight_requests', {})).toBe(0);
   });
 
   it("counts the classifier's answered rows by confidence and predicted class", () => {
