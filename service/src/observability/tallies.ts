@@ -110,15 +110,9 @@ abstract class Tally<L extends string, S extends Series<L>> {
   }
 }
 
-export class CounterSeries<L extends string> extends Series<L> {
+/** A series that is one number, as prom-client's counters and gauges export it. */
+abstract class ValueSeries<L extends string> extends Series<L> {
   value = 0;
-
-  inc(amount = 1): void {
-    if (!(amount >= 0 && amount < Infinity))
-      throw new Error(`a counter only grows, by a finite amount: ${amount}`);
-    this.value += amount;
-    this.touch();
-  }
 
   protected clear(): void {
     this.value = 0;
@@ -129,20 +123,19 @@ export class CounterSeries<L extends string> extends Series<L> {
   }
 }
 
-export class GaugeSeries<L extends string> extends Series<L> {
-  value = 0;
+export class CounterSeries<L extends string> extends ValueSeries<L> {
+  inc(amount = 1): void {
+    if (!(amount >= 0 && amount < Infinity))
+      throw new Error(`a counter only grows, by a finite amount: ${amount}`);
+    this.value += amount;
+    this.touch();
+  }
+}
 
+export class GaugeSeries<L extends string> extends ValueSeries<L> {
   set(value: number): void {
     this.value = value;
     this.touch();
-  }
-
-  protected clear(): void {
-    this.value = 0;
-  }
-
-  values(): Exported[] {
-    return [{ value: this.value, labels: this.labels }];
   }
 }
 
