@@ -17,13 +17,13 @@ export function metricsObserver(
       const { model, version, size, queueSeconds, computeSeconds, busySeconds } = batch;
       statistics?.onBatch(batch);
       cost?.addBusy(model, version, busySeconds);
-      const series = metrics.version.get(model, version);
+      const series = metrics.byVersion.get(model, version);
       series.batchSize.observe(size);
       series.computeDuration.observe(computeSeconds);
       for (const s of queueSeconds) series.queueDuration.observe(s);
     },
     onQueueDepth({ model, version, depth }) {
-      metrics.version.get(model, version).queueDepth.set(depth);
+      metrics.byVersion.get(model, version).queueDepth.set(depth);
     },
     onModelLoad({ model, version, seconds, ok }) {
       if (ok) metrics.modelLoadDuration.observe({ model, version }, seconds);

@@ -131,7 +131,7 @@ export class ServiceMetrics {
   readonly featureLookups: Counter<'model' | 'result'>;
   readonly featureAge: Histogram<'model'>;
   /** One model version's request-path series, resolved once per version. */
-  readonly version = new PerVersion((model, version) => new VersionSeries(this, model, version));
+  readonly byVersion = new PerVersion((model, version) => new VersionSeries(this, model, version));
 
   constructor(readonly registry: Registry) {
     this.requests = defineCounterTally(registry, {
