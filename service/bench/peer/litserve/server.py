@@ -70,7 +70,13 @@ class OnnxApi(ls.LitAPI):
 if __name__ == "__main__":
     apis = [OnnxApi(**spec) for spec in json.loads(os.environ["PEER_SPEC"])]
     server = ls.LitServer(
-        apis, accelerator="cpu", devices=1, workers_per_device=int(os.environ["PEER_WORKERS"])
+        apis,
+        accelerator="cpu",
+        devices=1,
+        workers_per_device=int(os.environ["PEER_WORKERS"]),
+        # ZeroMQ between the API servers and the workers rather than multiprocessing queues:
+        # LitServe's own speed option, which gave it more rows/s with 32-row requests here.
+        fast_queue=True,
     )
     server.run(
         host="127.0.0.1",
