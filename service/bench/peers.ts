@@ -165,15 +165,8 @@ async function main() {
       'service, binary': svc.url,
       ...Object.fromEntries(peers.map((p) => [p.name, p.url])),
     } as Record<Target, string>;
-    const only = (t: Target) => {
-      for (const p of peers) {
-        if (p.name === t) p.resume();
-        else p.pause();
-      }
-    };
-    const drive = (s: Scenario, t: Target, seconds: number) => {
-      only(t);
-      return t === 'service, binary'
+    const closedLoopOn = (s: Scenario, t: Target, seconds: number) =>
+      t === 'service, binary'
         ? closedLoop(
             urls[t],
             s.binary!.body,
@@ -186,6 +179,15 @@ async function main() {
             s.path,
           )
         : closedLoop(urls[t], s.body, s.connections, seconds, {}, s.path);
+    /** A peer runs only while it is driven: paused, it takes nothing from the others' runs. */
+    const drive = async (s: Scenario, t: Target, seconds: number) => {
+      const peer = peers.find((p) => p.name === t);
+      peer?.resume();
+      try {
+        return await closedLoopOn(s, t, seconds);
+      } finally {
+        peer?.pause();
+      }
     };
 
     // Every server answers each scenario for a second before the rounds: JIT, pools, both workers.
@@ -302,7 +304,8 @@ async function main() {
 
 // A peer runs in a process group of its own, out of reach of the terminal's Ctrl-C: exiting runs
 // peer-process.ts's exit handler, which kills each group.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 
 main().then(
   () => process.exit(0),
