@@ -94,8 +94,8 @@ const PEER_DIR = path.join(__dirname, 'peer');
  * The workers each peer runs, chosen for this 2-core machine: two inference processes, two
  * onnxruntime sessions of one thread each, as FastAPI's 2 uvicorn workers have and as the service's
  * heavy-mlp has in two instances. MLServer parses HTTP in its main process and runs `parallel_workers`
- * inference processes beside it (1 worker formed 2.3k and 0.5k rows/s with 32-row requests where 2
- * formed 6.5k and 6.3k, docs/benchmarks.md); LitServe runs `workers_per_device` per model and, by
+ * inference processes beside it (1 worker made 2.3k and 0.5k rows/s with 32-row requests where 2
+ * made 6.5k and 6.3k, docs/benchmarks.md); LitServe runs `workers_per_device` per model and, by
  * default, one uvicorn API process per worker, 4 for two models, so it is held to 2 as well.
  */
 export const PEER_WORKERS = 2;
