@@ -3,7 +3,7 @@
  * as the model optimiser's (models/optimize/python.ts), then its server runs until `stop()`, which
  * ends the whole group, as this process's exit does, so that no peer outlives a failed bench.
  * `pause()` stops the group (SIGSTOP) while other servers are timed: an idle LitServe polls its
- * queues with about 40% of a core, which would be taken from whoever is being measured. The peer's
+ * queues with about 30% of a core, which would be taken from whoever is being measured. The peer's
  * own output goes to a log file (LitServe logs a traceback for every connection the load generator
  * drops at the end of a run), whose tail is shown if the peer does not start.
  */
