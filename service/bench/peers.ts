@@ -1,16 +1,17 @@
 /**
  * The service against what its users would otherwise run, in interleaved rounds on this machine:
- * a FastAPI + onnxruntime peer (`async def`, 2 uvicorn workers, orjson, one intra-op thread, the
- * same ONNX files; service/bench/peer/) and the bare node:http ceiling (ceiling-server.ts), all
- * fed the same request bytes over loopback. The peer must answer as the service does before
- * anything is timed. Prints every round, medians and per-round ratios; for heavy-mlp also the
- * batch the service formed and raw onnxruntime at that batch, in rows per wall second and per
+ * the peers of peer-kinds.ts (FastAPI, MLServer and LitServe, each on onnxruntime with one intra-op
+ * thread, two inference workers and the same ONNX files; service/bench/peer/) and the bare
+ * node:http ceiling (ceiling-server.ts), all fed the same request bytes over loopback. Every peer
+ * must answer as the service does before anything is timed, and only the server being timed runs:
+ * the other peers are paused. Prints every round, medians and per-round ratios; for heavy-mlp also
+ * the batch the service formed and raw onnxruntime at that batch, in rows per wall second and per
  * CPU-second (the service process's, onnxruntime's threads included), and the 32-row requests once
  * more in the binary tensor extension.
  *
- *   npm run bench:peers -- [--seconds 5] [--rounds 3] [--workers 1]
+ *   npm run bench:peers -- [--seconds 5] [--rounds 3] [--workers 1] [--peers fastapi,mlserver,litserve]
  *
- * The first run creates the peer's venv (.venv-peer/, pinned by service/bench/peer/requirements.txt).
+ * The first run creates each peer's venv (.venv-peer*, pinned by service/bench/peer/**requirements.txt).
  */
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -18,6 +19,7 @@ import path from 'node:path';
 import { startBenchServer, type BenchServer } from './bench-server';
 import { closedLoop, type LatencyRun } from './closed-loop';
 import { outputDifferences } from './peer-equality';
+import { parsePeers, type PeerName } from './peer-kinds';
 import { startPeer, type Peer } from './peer-process';
 import { measureRawThroughput } from './raw-throughput';
 import { batchTotals, classifierBody, heavyBinaryBody, heavyBody } from './requests';
@@ -35,6 +37,7 @@ const SECONDS = Number(arg('seconds', '5'));
 const ROUNDS = Number(arg('rounds', '3'));
 const WORKERS = arg('workers', '1');
 const MODELS = path.join(REPO_ROOT, 'models');
+const PEERS = parsePeers(arg('peers', 'fastapi,mlserver,litserve'));
 
 interface Scenario {
   name: string;
@@ -75,8 +78,8 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-type Target = 'service' | 'peer' | 'node:http' | 'service, binary';
-const TARGETS: Target[] = ['service', 'peer', 'node:http'];
+type Target = 'service' | PeerName | 'node:http' | 'service, binary';
+const TARGETS: Target[] = ['service', ...PEERS, 'node:http'];
 const targetsOf = (s: Scenario): Target[] => (s.binary ? [...TARGETS, 'service, binary'] : TARGETS);
 
 interface Sample {
@@ -104,43 +107,65 @@ async function post(url: string, body: string): Promise<unknown> {
   return res.json();
 }
 
-/** The peer must compute what the service computes, scenario by scenario, before any timing. */
-async function checkEquality(service: string, peer: string): Promise<void> {
+/** Every peer must compute what the service computes, scenario by scenario, before any timing. */
+async function checkEquality(service: string, peer: Peer): Promise<void> {
   for (const s of SCENARIOS) {
     const differences = outputDifferences(
       await post(service + s.path, s.body),
-      await post(peer + s.path, s.body),
+      await post(peer.url + s.path, s.body),
     );
     if (differences.length > 0) {
-      throw new Error(`the peer answers '${s.name}' differently:\n  ${differences.join('\n  ')}`);
+      throw new Error(
+        `the ${peer.name} peer answers '${s.name}' differently:\n  ${differences.join('\n  ')}`,
+      );
     }
   }
-  console.log(`equality: the peer returns the service's outputs for all ${SCENARIOS.length} requests\n`);
+  console.log(`equality: ${peer.name} returns the service's outputs for all ${SCENARIOS.length} requests`);
 }
 
+/** Seconds of load the bench will drive, warm-up and raw onnxruntime included. */
+const plannedSeconds = () =>
+  SCENARIOS.reduce(
+    (sum, s) => sum + targetsOf(s).length * (1 + ROUNDS * SECONDS) + (s.rows > 1 ? ROUNDS * 2 : 0),
+    0,
+  );
+
 async function main() {
-  console.log(`# peers: ${ROUNDS} interleaved rounds, ${SECONDS} s per run, loopback`);
+  console.log(
+    `# peers: ${PEERS.join(', ')}; ${ROUNDS} interleaved rounds, ${SECONDS} s per run, loopback; ` +
+      `about ${Math.ceil(plannedSeconds() / 60)} min of load after start-up`,
+  );
   console.log(`machine: ${machine()}; node ${process.version}; load average at start ${load()}\n`);
   let svc: ServiceProcess | undefined;
-  let peer: Peer | undefined;
+  const peers: Peer[] = [];
   let ceiling: BenchServer | undefined;
   try {
     svc = await startServiceProcess({ MODEL_REPOSITORY: MODELS, WORKERS });
     await waitReady(svc, 120_000);
-    peer = await startPeer({
-      models: MODELS,
-      serve: ['breast-cancer/1', 'heavy-mlp/1'],
-      log: (line) => console.log(`peer: ${line}`),
-    });
+    for (const name of PEERS) {
+      const peer = await startPeer(name, {
+        models: MODELS,
+        serve: ['breast-cancer/1', 'heavy-mlp/1'],
+        log: (line) => console.log(`${name}: ${line}`),
+      });
+      peers.push(peer);
+      // Paused until its turn, from here on: its start-up and idle polling stay out of others' runs.
+      peer.pause();
+    }
     ceiling = await startBenchServer('ceiling-server.ts', ['http']);
-    await checkEquality(svc.url, peer.url);
-    const urls: Record<Target, string> = {
+    for (const peer of peers) {
+      peer.resume();
+      await checkEquality(svc.url, peer);
+      peer.pause();
+    }
+    console.log('');
+    const urls = {
       service: svc.url,
-      peer: peer.url,
       'node:http': ceiling.url,
       'service, binary': svc.url,
-    };
-    const drive = (s: Scenario, t: Target, seconds: number) =>
+      ...Object.fromEntries(peers.map((p) => [p.name, p.url])),
+    } as Record<Target, string>;
+    const closedLoopOn = (s: Scenario, t: Target, seconds: number) =>
       t === 'service, binary'
         ? closedLoop(
             urls[t],
@@ -154,6 +179,16 @@ async function main() {
             s.path,
           )
         : closedLoop(urls[t], s.body, s.connections, seconds, {}, s.path);
+    /** A peer runs only while it is driven: paused, it takes nothing from the others' runs. */
+    const drive = async (s: Scenario, t: Target, seconds: number) => {
+      const peer = peers.find((p) => p.name === t);
+      peer?.resume();
+      try {
+        return await closedLoopOn(s, t, seconds);
+      } finally {
+        peer?.pause();
+      }
+    };
 
     // Every server answers each scenario for a second before the rounds: JIT, pools, both workers.
     for (const s of SCENARIOS) {
@@ -200,7 +235,11 @@ async function main() {
           );
         }
         const svcRun = round.get('service')!;
-        addRatio(s, 'service / peer', svcRun.run.rps / round.get('peer')!.run.rps);
+        for (const p of PEERS) addRatio(s, `service / ${p}`, svcRun.run.rps / round.get(p)!.run.rps);
+        if (PEERS.length > 1) {
+          const best = Math.max(...PEERS.map((p) => round.get(p)!.run.rps));
+          addRatio(s, 'service / best peer of the round', svcRun.run.rps / best);
+        }
         addRatio(s, 'service / node:http', svcRun.run.rps / round.get('node:http')!.run.rps);
         if (s.rows > 1) {
           // Raw onnxruntime at the batch the service just formed: the ceiling the target is judged by.
@@ -258,10 +297,15 @@ async function main() {
     }
   } finally {
     ceiling?.stop();
-    await peer?.stop();
+    for (const peer of peers) await peer.stop();
     await svc?.stop('SIGTERM');
   }
 }
+
+// A peer runs in a process group of its own, out of reach of the terminal's Ctrl-C: exiting runs
+// peer-process.ts's exit handler, which kills each group.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 
 main().then(
   () => process.exit(0),

@@ -52,6 +52,20 @@ describe('outputDifferences (the peers bench checks answers before timing)', () 
     );
   });
 
+  it("ignores what is not an output: MLServer's id, model_version and per-output parameters", () => {
+    const mlserver = {
+      model_name: 'm',
+      model_version: '1',
+      id: 'c0ffee',
+      parameters: {},
+      outputs: [
+        { name: 'label', shape: [2], datatype: 'INT64', data: [1, 0], parameters: { content_type: 'np' } },
+        { name: 'probabilities', shape: [2, 2], datatype: 'FP32', data: [0.25, 0.75, 0.9, 0.1] },
+      ],
+    };
+    expect(outputDifferences(service, mlserver)).toEqual([]);
+  });
+
   it('never lets a NaN pass for a number', () => {
     const peer = answer([
       { name: 'label', datatype: 'INT64', shape: [2], data: [1, 0] },
