@@ -37,6 +37,8 @@ interface Run {
   rowsPerSecond: number;
   rowsPerCpuSecond: number;
   mainThreadUsPerRequest: number;
+  /** The other threads (onnxruntime's, V8's helpers): the CPU per request the main thread does not explain. */
+  otherThreadsUsPerRequest: number;
   batch: number;
   /** rowsPerCpuSecond over raw onnxruntime's at `batch`. */
   ofRaw: number;
@@ -76,6 +78,7 @@ async function run(svc: ServiceProcess, encoding: Encoding): Promise<Run> {
     rowsPerSecond: r.rps * ROWS,
     rowsPerCpuSecond,
     mainThreadUsPerRequest: (mainMs * 1000) / r.requests,
+    otherThreadsUsPerRequest: ((cpuMs - mainMs) * 1000) / r.requests,
     batch,
     ofRaw: rowsPerCpuSecond / raw.rowsPerCpuSecond,
     failures: r.failures,
@@ -107,7 +110,8 @@ async function main(): Promise<void> {
           console.log(
             `round ${round + 1} ${side.padEnd(8)} ${e.padEnd(6)} ${r.rowsPerSecond.toFixed(0).padStart(6)} rows/s ` +
               `${r.rowsPerCpuSecond.toFixed(0).padStart(6)} rows/CPU-s (${r.ofRaw.toFixed(2)} of raw) ` +
-              `main thread ${r.mainThreadUsPerRequest.toFixed(0)} us/request, batch ${r.batch.toFixed(1)}, ` +
+              `main thread ${r.mainThreadUsPerRequest.toFixed(0)} us/request, other threads ` +
+              `${r.otherThreadsUsPerRequest.toFixed(0)}, batch ${r.batch.toFixed(1)}, ` +
               `${r.failures} not 200; load ${loadAverage()}`,
           );
         }
@@ -117,16 +121,17 @@ async function main(): Promise<void> {
     await Promise.all(Object.values(services).map((s) => s.stop()));
   }
   console.log(
-    '\n| checkout | encoding | rows/s | rows per CPU-second | of raw onnxruntime, per CPU-second (rounds) | main thread per request | mean batch |',
+    '\n| checkout | encoding | rows/s | rows per CPU-second | of raw onnxruntime, per CPU-second (rounds) | main thread per request | other threads per request | mean batch |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const [key, rs] of runs) {
     const m = (f: (r: Run) => number) => median(rs.map(f));
     const [side, e] = key.split(' ');
     console.log(
       `| ${side} | ${e} | ${m((r) => r.rowsPerSecond).toFixed(0)} | ${m((r) => r.rowsPerCpuSecond).toFixed(0)} | ` +
         `${m((r) => r.ofRaw).toFixed(2)} (${rs.map((r) => r.ofRaw.toFixed(2)).join(' ')}) | ` +
-        `${m((r) => r.mainThreadUsPerRequest).toFixed(0)} us | ${m((r) => r.batch).toFixed(0)} |`,
+        `${m((r) => r.mainThreadUsPerRequest).toFixed(0)} us | ${m((r) => r.otherThreadsUsPerRequest).toFixed(0)} us | ` +
+        `${m((r) => r.batch).toFixed(0)} |`,
     );
   }
   console.log(`load average after: ${loadAverage()}`);
