@@ -19,6 +19,7 @@ import { mainThreadCpuMs, processCpuMs } from './process-cpu';
 import { measureRawThroughput } from './raw-throughput';
 import { batchTotals, heavyBinaryBody, heavyBody } from './requests';
 import { median } from './rounds';
+import { runMain } from './run-main';
 import { loadAverage } from './temp-service';
 
 const BASELINE = path.resolve(requiredArg('baseline'));
@@ -137,10 +138,4 @@ async function main(): Promise<void> {
   console.log(`load average after: ${loadAverage()}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -60,6 +60,16 @@ const numberText = fc.oneof(
   ),
 );
 
+/** The double halfway between the FP32 value with these bits and the next one up. */
+function float32Midpoint(bits: number): number {
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  u32[0] = bits;
+  const low = f32[0];
+  u32[0] = bits + 1;
+  return (low + f32[0]) / 2;
+}
+
 describe('the numeric-array scan of JSON requests', () => {
   it('decodes exactly the tensors the plain decoder does, flat and nested, for every datatype', () => {
     const datatypes: Datatype[] = ['FP32', 'FP64', 'FP16', 'INT32', 'INT64', 'UINT8', 'BOOL', 'BYTES'];
@@ -91,19 +101,13 @@ describe('the numeric-array scan of JSON requests', () => {
 
   it('rounds long texts at an FP32 tie as JSON.parse and Float32Array do', () => {
     // The midpoint of two neighbouring floats, written out in full and nudged either way: a mantissa
-    // cut to 17 digits lands on the wrong side of the tie.
-    const f32 = new Float32Array(1);
-    const u32 = new Uint32Array(f32.buffer);
+    // cut short lands on the wrong side of the tie.
     fc.assert(
       fc.property(
         fc.integer({ min: 0x3f000000, max: 0x447a0000 }),
         fc.constantFrom('', '0000000001', '9999'),
         (bits, tail) => {
-          u32[0] = bits;
-          const low = f32[0];
-          u32[0] = bits + 1;
-          const mid = (low + f32[0]) / 2;
-          const text = mid.toFixed(60).replace(/0+$/, '') + tail;
+          const text = float32Midpoint(bits).toFixed(60).replace(/0+$/, '') + tail;
           const { scanned, plain } = both(
             Buffer.from(`{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[${text}]}]}`),
           );
@@ -117,8 +121,6 @@ describe('the numeric-array scan of JSON requests', () => {
   it('rounds texts of 16 to 18 significant digits near an FP32 tie as JSON.parse and Float32Array do', () => {
     // The scan keeps 16 digits and settles the rest with an error bound: texts just either side of a
     // midpoint, at the lengths clients print, are where a wrong bound would show.
-    const f32 = new Float32Array(1);
-    const u32 = new Uint32Array(f32.buffer);
     fc.assert(
       fc.property(
         fc.integer({ min: 0x00800000, max: 0x7f000000 }),
@@ -126,10 +128,7 @@ describe('the numeric-array scan of JSON requests', () => {
         fc.constantFrom(-2, -1, 0, 1, 2),
         fc.boolean(),
         (bits, digits, nudge, negative) => {
-          u32[0] = bits;
-          const low = f32[0];
-          u32[0] = bits + 1;
-          const mid = (low + f32[0]) / 2;
+          const mid = float32Midpoint(bits);
           const text =
             (negative ? '-' : '') +
             mid
