@@ -237,7 +237,7 @@ export function leadingValue(w: number, n: number): number {
   // of the subtraction goes only into those bytes. Two shifts, as JS counts shifts modulo 32.
   const s = (4 - n) * 4;
   const digits = ((w - FOUR_ZEROS) << s) << s;
-  // Each byte's digit times ten plus the next one's: the pairs "12" and "34" in bytes 1 and 3.
+  // Each byte's digit times ten plus the next one's: for "1234", 12 in byte 0 and 34 in byte 2.
   const pairs = digits * 10 + (digits >>> 8);
   return (pairs & 0xff) * 100 + ((pairs >>> 16) & 0xff);
 }
