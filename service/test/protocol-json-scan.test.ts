@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { ServiceError } from '../src/core/errors';
 import type { Datatype } from '../src/core/tensor';
 import { decodeInferRequest } from '../src/protocol/infer-request';
-import { extractNumericData } from '../src/protocol/json-numeric-data';
+import { extractNumericData, leadingDigits, leadingValue } from '../src/protocol/json-numeric-data';
 
 /** The outcome of one decode: the decoded request, or the error's status and message. */
 function outcome(body: Buffer, numericScanMinBytes: number, headerLength?: number): unknown {
@@ -60,6 +60,16 @@ const numberText = fc.oneof(
   ),
 );
 
+/** The double halfway between the FP32 value with these bits and the next one up. */
+function float32Midpoint(bits: number): number {
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  u32[0] = bits;
+  const low = f32[0];
+  u32[0] = bits + 1;
+  return (low + f32[0]) / 2;
+}
+
 describe('the numeric-array scan of JSON requests', () => {
   it('decodes exactly the tensors the plain decoder does, flat and nested, for every datatype', () => {
     const datatypes: Datatype[] = ['FP32', 'FP64', 'FP16', 'INT32', 'INT64', 'UINT8', 'BOOL', 'BYTES'];
@@ -91,19 +101,13 @@ describe('the numeric-array scan of JSON requests', () => {
 
   it('rounds long texts at an FP32 tie as JSON.parse and Float32Array do', () => {
     // The midpoint of two neighbouring floats, written out in full and nudged either way: a mantissa
-    // cut to 17 digits lands on the wrong side of the tie.
-    const f32 = new Float32Array(1);
-    const u32 = new Uint32Array(f32.buffer);
+    // cut short lands on the wrong side of the tie.
     fc.assert(
       fc.property(
         fc.integer({ min: 0x3f000000, max: 0x447a0000 }),
         fc.constantFrom('', '0000000001', '9999'),
         (bits, tail) => {
-          u32[0] = bits;
-          const low = f32[0];
-          u32[0] = bits + 1;
-          const mid = (low + f32[0]) / 2;
-          const text = mid.toFixed(60).replace(/0+$/, '') + tail;
+          const text = float32Midpoint(bits).toFixed(60).replace(/0+$/, '') + tail;
           const { scanned, plain } = both(
             Buffer.from(`{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[${text}]}]}`),
           );
@@ -112,6 +116,96 @@ describe('the numeric-array scan of JSON requests', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('rounds texts of 16 to 18 significant digits near an FP32 tie as JSON.parse and Float32Array do', () => {
+    // The scan keeps 16 digits and settles the rest with an error bound: texts just either side of a
+    // midpoint, at the lengths clients print, are where a wrong bound would show.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0x00800000, max: 0x7f000000 }),
+        fc.integer({ min: 16, max: 18 }),
+        fc.constantFrom(-2, -1, 0, 1, 2),
+        fc.boolean(),
+        (bits, digits, nudge, negative) => {
+          const mid = float32Midpoint(bits);
+          const text =
+            (negative ? '-' : '') +
+            mid
+              .toPrecision(digits)
+              .replace(/\d(?=e|$)/, (d) => String(Math.min(9, Math.max(0, Number(d) + nudge))));
+          for (const datatype of ['FP32', 'FP64']) {
+            const body = Buffer.from(
+              `{"inputs":[{"name":"x","datatype":"${datatype}","shape":[2],"data":[${text},${text}]}]}`,
+            );
+            const { scanned, plain } = both(body);
+            expect(scanned).toEqual(plain);
+          }
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('decodes integer and fraction parts of every length as JSON.parse does', () => {
+    const digits = (minLength: number, maxLength: number) =>
+      fc.array(fc.integer({ min: 0, max: 9 }), { minLength, maxLength }).map((d) => d.join(''));
+    const part = digits(0, 26);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), digits(1, 22), part, fc.constantFrom('', 'e-7', 'E+3', 'e30')), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.constantFrom('FP32', 'FP64', 'INT64'),
+        (numbers, datatype) => {
+          const texts = numbers.map(
+            ([negative, int, frac, exp]) =>
+              `${negative ? '-' : ''}${int.replace(/^0+(?=.)/, '')}${frac ? `.${frac}` : ''}${exp}`,
+          );
+          const body = Buffer.from(
+            `{"inputs":[{"name":"x","datatype":"${datatype}","shape":[${texts.length}],"data":[${texts.join(',')}]}]}`,
+          );
+          const { scanned, plain } = both(body);
+          expect(scanned).toEqual(plain);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('reads four bytes at a time exactly as one at a time', () => {
+    const reference = (bytes: number[]) => {
+      let n = 0;
+      while (n < bytes.length && bytes[n] >= 0x30 && bytes[n] <= 0x39) n++;
+      return n;
+    };
+    const valueOf = (bytes: number[], n: number) => bytes.slice(0, n).reduce((v, c) => v * 10 + c - 0x30, 0);
+    const wrong: string[] = [];
+    const check = (w: number) => {
+      const bytes = [w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24];
+      const n = reference(bytes);
+      if (leadingDigits(w) !== n)
+        wrong.push(`leadingDigits(${w.toString(16)}) = ${leadingDigits(w)}, not ${n}`);
+      for (let k = 0; k <= n; k++) {
+        if (leadingValue(w, k) !== valueOf(bytes, k)) wrong.push(`leadingValue(${w.toString(16)}, ${k})`);
+      }
+    };
+    // Every word over the bytes around a number's end (digits, its neighbours in ASCII, separators,
+    // and the bytes whose +6 carries), then random words.
+    const alphabet = [
+      0x00, 0x20, 0x2c, 0x2d, 0x2e, 0x2f, 0x30, 0x31, 0x35, 0x39, 0x3a, 0x3f, 0x45, 0x5d, 0x65, 0x7f, 0x80,
+      0xb0, 0xfa, 0xff,
+    ];
+    for (const a of alphabet)
+      for (const b of alphabet)
+        for (const c of alphabet)
+          for (const d of alphabet) check((a | (b << 8) | (c << 16) | (d << 24)) >>> 0);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), (w) => check(w)),
+      { numRuns: 20_000 },
+    );
+    expect(wrong.slice(0, 5)).toEqual([]);
   });
 
   it('takes the fast path on the bodies clients send, and leaves everything it does not follow', () => {
@@ -218,5 +312,16 @@ describe('the numeric-array scan of JSON requests', () => {
     const { scanned: s2, plain: p2 } = both(Buffer.concat([cut, Buffer.from(']}]}')]), cut.length);
     expect(s2).toEqual(p2);
     expect(p2).toHaveProperty('status', 400);
+    // Nor inside a long fraction, where the scan reads four bytes at a time.
+    for (let at = 1; at <= 20; at++) {
+      const text = '{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[0.12345678901234567890123';
+      const header = Buffer.from(text.slice(0, text.length - 21 + at));
+      const { scanned: s3, plain: p3 } = both(
+        Buffer.concat([header, Buffer.from('4567890123]}]}')]),
+        header.length,
+      );
+      expect(s3).toEqual(p3);
+      expect(p3).toHaveProperty('status', 400);
+    }
   });
 });

@@ -38,6 +38,7 @@ export interface ExtractedBody {
   readonly arrays: ReadonlyMap<number, NumericArray>;
 }
 
+const SPACE = 0x20;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
@@ -204,129 +205,191 @@ export function extractNumericData(body: Buffer, end: number): ExtractedBody | u
 
 /** Exact powers of ten as doubles (10^22 is the largest). */
 const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+/** 10^-k, each the nearest double (within half an ulp). */
+const NEG_POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e-${k}`));
 /** Relative error bound used for approximate doubles, far above what `scale` can accumulate. */
 const MARGIN = 2 ** -40;
-/** Digits kept in the mantissa; the rest only move the exponent. */
-const KEPT_DIGITS = 17;
+/**
+ * Significant digits kept in the mantissa; the rest only move the exponent. 16 digits put the
+ * dropped ones within 10^-15 of the value, well inside MARGIN. The mantissa is exact when it is
+ * below 2^53 (a larger one rounds to at least 2^53, every step being monotonic).
+ */
+const KEPT_DIGITS = 16;
+const EXACT_MANTISSA = 2 ** 53;
+const FOUR_ZEROS = 0x30303030;
 
+/**
+ * How many of the four bytes of `w` (little-endian: the first byte lowest) are digits before the
+ * first one that is not: 0 to 4, without a branch.
+ */
+export function leadingDigits(w: number): number {
+  // A byte is a digit when its high nibble is 3 and stays 3 with 6 added. A carry out of a byte
+  // (only from 0xFA and above, not digits) changes only bytes after the first non-digit.
+  const notDigit = ((w & 0xf0f0f0f0) ^ FOUR_ZEROS) | (((w + 0x06060606) & 0xf0f0f0f0) ^ FOUR_ZEROS);
+  // Trailing zero bits of `notDigit` (32 when it is 0), in whole bytes. Integer arithmetic only:
+  // `-notDigit` would make -0, a double, of a 0 and slow the whole loop down.
+  return (32 - Math.clz32(~notDigit & ((notDigit - 1) | 0))) >> 3;
+}
+
+/** The number the first `n` (0 to 4, all digits) bytes of `w` spell, first byte highest. */
+export function leadingValue(w: number, n: number): number {
+  // Shifting the bytes past the digits out at the top leaves n digits under 4 - n zeros; a borrow
+  // of the subtraction goes only into those bytes. Two shifts, as JS counts shifts modulo 32.
+  const s = (4 - n) * 4;
+  const digits = ((w - FOUR_ZEROS) << s) << s;
+  // Each byte's digit times ten plus the next one's: for "1234", 12 in byte 0 and 34 in byte 2.
+  const pairs = digits * 10 + (digits >>> 8);
+  return (pairs & 0xff) * 100 + ((pairs >>> 16) & 0xff);
+}
+
+/** Where a number's value goes: one array of doubles, grown by doubling, and its inexact count. */
 class NumberSink {
-  values = new Float64Array(256);
+  values: Float64Array;
   length = 0;
   approximate = 0;
   unsettled: number[] = [];
 
-  push(v: number): void {
-    if (this.length === this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[this.length++] = v;
+  constructor(capacity: number) {
+    this.values = new Float64Array(capacity);
+  }
+
+  grow(): void {
+    const grown = new Float64Array(this.values.length * 2);
+    grown.set(this.values);
+    this.values = grown;
   }
 }
 
 /**
  * Reads the JSON number at `i` into `sink`; returns the index past it, or -1 when the text there
- * is not a JSON number. Up to 15 significant digits and a power of ten up to 22 give the exact
- * double with one correctly rounded operation (Clinger's fast path); anything else is recorded as
- * inexact for the caller to settle.
+ * is not a JSON number. A mantissa below 2^53 and a power of ten up to 22 give the exact double
+ * with one correctly rounded operation (Clinger's fast path); anything else is recorded as
+ * approximate for the caller to settle.
+ *
+ * A float's text is mostly its fraction, 16 to 18 digits for an FP32 value printed as a double:
+ * that part is read four bytes at a time, and the sign and the exactness of the result are
+ * arithmetic rather than branches that depend on the data.
  */
-function readNumber(b: Uint8Array, i: number, sink: NumberSink): number {
+function readNumber(b: Uint8Array, view: DataView, i: number, sink: NumberSink): number {
   // Past the end `b[i]` is undefined; `| 0` reads it as NUL, which ends any number, and keeps
-  // `c` a small integer for the optimiser. The first 9 significant
-  // digits go to `high` and the next 8 to `low`: small-integer arithmetic, cheaper than doubles.
+  // `c` a small integer for the optimiser.
   const start = i;
+  const sign = b[i] === MINUS ? -1 : 1;
+  i += (1 - sign) >> 1;
   let c = b[i] | 0;
-  const negative = c === MINUS;
-  if (negative) c = b[++i] | 0;
-  let high = 0;
-  let low = 0;
-  let digits = 0;
-  let dropped = false;
+  let mantissa = 0;
+  let kept = 0;
   let exponent = 0;
-  // Digits are read in three runs, each with one bound: up to 9 into `high`, up to 8 more into
-  // `low`, the rest only counted.
+  // The digits past the kept ones, or-ed: nonzero when the text is not exactly mantissa × 10^exponent.
+  let dropped = 0;
   let d = c - ZERO;
   if (d === 0) {
-    c = b[++i] | 0;
+    d = (c = b[++i] | 0) - ZERO;
   } else if (d > 0 && d <= 9) {
-    const stop = i + 9;
     do {
-      high = high * 10 + d;
-      d = (c = b[++i] | 0) - ZERO;
-    } while (d >= 0 && d <= 9 && i < stop);
-    digits = 9 - (stop - i);
-    if (d >= 0 && d <= 9) {
-      const stopLow = i + 8;
-      do {
-        low = low * 10 + d;
-        d = (c = b[++i] | 0) - ZERO;
-      } while (d >= 0 && d <= 9 && i < stopLow);
-      digits = 17 - (stopLow - i);
-      for (; d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) {
+      if (kept < KEPT_DIGITS) {
+        mantissa = mantissa * 10 + d;
+        kept++;
+      } else {
         exponent++;
-        dropped = true;
+        dropped |= d;
       }
-    }
+      d = (c = b[++i] | 0) - ZERO;
+    } while (d >= 0 && d <= 9);
   } else {
     return -1;
   }
   if (c === DOT) {
-    c = b[++i] | 0;
-    if (!(c >= ZERO && c <= NINE)) return -1;
-    if (digits === 0) {
-      for (; c === ZERO; c = b[++i] | 0) exponent--;
+    d = (c = b[++i] | 0) - ZERO;
+    if (!(d >= 0 && d <= 9)) return -1;
+    // The zeros after "0." only move the exponent.
+    if (kept === 0) {
+      for (; d === 0; d = (c = b[++i] | 0) - ZERO) exponent--;
     }
-    d = c - ZERO;
-    const start9 = i;
-    for (; digits < 9 && d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) {
-      high = high * 10 + d;
-      digits++;
+    // Four bytes at a time (a float's text is mostly its fraction). The last four bytes of the
+    // body, and a run that does not fit these steps, go to the byte loop below.
+    const last = b.length - 4;
+    // Whole runs of four digits into the mantissa.
+    while (i <= last && kept <= KEPT_DIGITS - 4) {
+      const w = view.getUint32(i, true);
+      if (leadingDigits(w) !== 4) break;
+      mantissa = mantissa * 10_000 + leadingValue(w, 4);
+      kept += 4;
+      exponent -= 4;
+      i += 4;
     }
-    for (; digits < KEPT_DIGITS && d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) {
-      low = low * 10 + d;
-      digits++;
+    // The 0 to 3 digits that end a shorter text, without a branch on how many.
+    if (i <= last && kept <= KEPT_DIGITS - 4) {
+      const w = view.getUint32(i, true);
+      const n = leadingDigits(w);
+      mantissa = mantissa * POW10[n] + leadingValue(w, n);
+      kept += n;
+      exponent -= n;
+      i += n;
     }
-    exponent -= i - start9;
-    for (; d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) dropped = true;
+    // The digits past KEPT_DIGITS only tell whether the text is exact.
+    if (kept === KEPT_DIGITS) {
+      while (i <= last) {
+        const w = view.getUint32(i, true);
+        const n = leadingDigits(w);
+        dropped |= leadingValue(w, n);
+        i += n;
+        if (n < 4) break;
+      }
+    }
+    for (d = (c = b[i] | 0) - ZERO; d >= 0 && d <= 9; d = (c = b[++i] | 0) - ZERO) {
+      if (kept < KEPT_DIGITS) {
+        mantissa = mantissa * 10 + d;
+        kept++;
+        exponent--;
+      } else dropped |= d;
+    }
   }
   if (c === 0x65 || c === 0x45) {
     c = b[++i] | 0;
-    let sign = 1;
+    let expSign = 1;
     if (c === MINUS || c === PLUS) {
-      if (c === MINUS) sign = -1;
+      if (c === MINUS) expSign = -1;
       c = b[++i] | 0;
     }
     if (!(c >= ZERO && c <= NINE)) return -1;
     let e = 0;
     // Far past any double's range either way; the cap only keeps `e` a small integer.
     for (; c >= ZERO && c <= NINE; c = b[++i] | 0) if (e < 100_000) e = e * 10 + (c - ZERO);
-    exponent += sign * e;
+    exponent += expSign * e;
   }
-  const mantissa = digits > 9 ? high * POW10[digits - 9] + low : high;
   let v: number;
+  let exact = dropped === 0 && mantissa < EXACT_MANTISSA;
   if (mantissa === 0) {
     v = 0; // JSON.parse reads 0e999999 as 0 too
-  } else if (digits <= 15 && !dropped && exponent >= -22 && exponent <= 22) {
-    v = exponent >= 0 ? mantissa * POW10[exponent] : mantissa / POW10[-exponent];
+    exact = true;
+  } else if (exponent >= -22 && exponent <= 22) {
+    // Exact when `exact`; otherwise within a few ulps of the text.
+    v = exponent < 0 ? mantissa / POW10[-exponent] : mantissa * POW10[exponent];
   } else {
-    v = digits + exponent > -300 && digits + exponent < 300 ? scale(mantissa, exponent) : NaN;
-    sink.approximate++;
-    // Rounding is monotonic: when both ends of the error interval round to one float, so does the
-    // true value. Recording only the others keeps the common 17-digit FP32 text cheap.
-    const r = v * MARGIN;
-    if (!(Math.fround(v - r) === Math.fround(v + r))) sink.unsettled.push(sink.length, start, i);
+    v = kept + exponent > -300 && kept + exponent < 300 ? scale(mantissa, exponent) : NaN;
+    exact = false;
   }
-  sink.push(negative ? -v : v);
+  // Rounding is monotonic: when both ends of the error interval round to one float, so does the
+  // true value. Only the others need their text parsed: at an FP32 tie, or out of range.
+  const r = v * MARGIN;
+  const unsure = !(Math.fround(v - r) === Math.fround(v + r));
+  sink.approximate += exact ? 0 : 1;
+  if (unsure && !exact) sink.unsettled.push(sink.length, start, i);
+  if (sink.length === sink.values.length) sink.grow();
+  sink.values[sink.length++] = sign * v;
   return i;
 }
 
-/** mantissa × 10^exponent within a few ulps; only called where no step under- or overflows. */
+/**
+ * mantissa × 10^exponent within a few ulps, by multiplications only (a division costs several);
+ * only called where no step under- or overflows.
+ */
 function scale(mantissa: number, exponent: number): number {
   let v = mantissa;
   for (; exponent > 22; exponent -= 22) v *= POW10[22];
-  for (; exponent < -22; exponent += 22) v /= POW10[22];
-  return exponent >= 0 ? v * POW10[exponent] : v / POW10[-exponent];
+  for (; exponent < -22; exponent += 22) v *= NEG_POW10[22];
+  return exponent >= 0 ? v * POW10[exponent] : v * NEG_POW10[-exponent];
 }
 
 /**
@@ -339,7 +402,9 @@ function readNumericArray(
   i: number,
   end: number,
 ): { array: NumericArray; end: number } | undefined {
-  const sink = new NumberSink();
+  // About 16 bytes a value (most texts of floats are longer): rarely grown, never far too large.
+  const sink = new NumberSink(Math.max(64, (end - i) >> 4));
+  const view = new DataView(b.buffer, b.byteOffset, b.length);
   const dims: number[] = [];
   const counts: number[] = [];
   let depth = 0;
@@ -355,8 +420,17 @@ function readNumericArray(
     }
     if (leafDepth < 0) leafDepth = depth;
     else if (depth !== leafDepth) return undefined;
-    i = readNumber(b, i, sink);
-    if (i < 0) return undefined;
+    // A run of numbers, one after each comma: the bulk of the array, read without the checks above.
+    const run = sink.length;
+    for (;;) {
+      i = readNumber(b, view, i, sink);
+      if (i < 0) return undefined;
+      if (b[i] <= SPACE) i = skipWs(b, i, end);
+      if (b[i] !== COMMA) break;
+      if (b[++i] <= SPACE) i = skipWs(b, i, end);
+      if (b[i] === OPEN_BRACKET) return undefined; // deeper than the numbers before it
+    }
+    counts[depth - 1] += sink.length - run - 1;
     // After a value: close arrays until a comma.
     for (;;) {
       counts[depth - 1]++;

@@ -1,0 +1,144 @@
+/**
+ * Where the main thread's CPU goes for one multi-row heavy-mlp request, as JSON or in the binary
+ * tensor extension. The service (WORKERS=1, bundled models) runs twice under the same closed loop:
+ * once plain, for the main thread's CPU per request from /proc, and once under `node --cpu-prof`,
+ * whose samples split that CPU by what the main thread was doing (start-up excluded). The
+ * profiler's own cost is spread in proportion, so the split is an estimate; the total is measured.
+ *
+ *   npx tsx service/bench/large-request-profile.ts [--encoding json|binary] [--seconds 8] [--rows 32]
+ *                                                  [--connections 16] [--checkout <dir>]
+ *
+ * `--checkout` profiles another checkout of the repository (say, main before a change).
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  REPO_ROOT,
+  startServiceProcess,
+  waitReady,
+  type ServiceProcess,
+} from '../../test/support/service-process';
+import { arg, numberArg } from './args';
+import { closedLoop } from './closed-loop';
+import { mainThreadCpuMs } from './process-cpu';
+import { heavyBinaryBody, heavyBody } from './requests';
+import { runMain } from './run-main';
+import { loadAverage } from './temp-service';
+
+const ENCODING = arg('encoding', 'json');
+const SECONDS = numberArg('seconds', 8);
+const ROWS = numberArg('rows', 32);
+const CONNECTIONS = numberArg('connections', 16);
+const PATH = '/v2/models/heavy-mlp/versions/1/infer';
+const CHECKOUT = path.resolve(arg('checkout', REPO_ROOT));
+
+/** What a sample's innermost frame (or the nearest caller that names one) counts towards. */
+const CATEGORIES: [string, RegExp][] = [
+  ['numeric-array scan', /json-numeric-data\.ts$/],
+  ['JSON.parse of the rest', /^parseJson /],
+  ['body read (data events, Buffer.concat)', /read-body\.ts$|^_copyActual |^concat /],
+  ['garbage collection', /^\(garbage collector\)/],
+  ['validation', /validate-request\.ts$/],
+  ['copy into the batch tensor', /tensor-batch\.ts$/],
+  ['response encoding and writev', /infer-response\.ts$|^writev |^writeString |^writeUtf8String /],
+  ['hand-off to onnxruntime (postMessage)', /^postMessage /],
+];
+const ELSE = 'everything else';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+
+/** Main-thread µs per category over the profile, start-up (module loading) left out. */
+function splitProfile(file: string): Map<string, number> {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = (n: ProfileNode) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').pop() ?? ''}`;
+  const byNode = new Map<number, number>();
+  profile.samples.forEach((id, k) => byNode.set(id, (byNode.get(id) ?? 0) + profile.timeDeltas[k]));
+  const split = new Map<string, number>();
+  for (const [id, us] of byNode) {
+    const chain: string[] = [];
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at))
+      chain.push(label(nodes.get(at)!));
+    if (chain[0].startsWith('(idle)') || chain.some((l) => l.startsWith('Module._load '))) continue;
+    const hit = chain.map((l) => CATEGORIES.find(([, re]) => re.test(l))).find((c) => c !== undefined);
+    const name = hit?.[0] ?? ELSE;
+    split.set(name, (split.get(name) ?? 0) + us);
+  }
+  return split;
+}
+
+async function loadRun(svc: ServiceProcess): Promise<{ requests: number; mainUs: number }> {
+  const drive = (seconds: number) => {
+    if (ENCODING === 'json') return closedLoop(svc.url, heavyBody(ROWS), CONNECTIONS, seconds, {}, PATH);
+    const { body, headerLength } = heavyBinaryBody(ROWS);
+    const headers = {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(headerLength),
+    };
+    return closedLoop(svc.url, body, CONNECTIONS, seconds, headers, PATH);
+  };
+  const warm = await drive(2);
+  const before = mainThreadCpuMs(svc.child.pid!);
+  const run = await drive(SECONDS);
+  const mainUs = ((mainThreadCpuMs(svc.child.pid!) - before) * 1000) / run.requests;
+  return { requests: warm.requests + run.requests, mainUs };
+}
+
+async function service(nodeArgs: string[]): Promise<ServiceProcess> {
+  const env = { WORKERS: '1', MODEL_REPOSITORY: path.join(CHECKOUT, 'models') };
+  const svc = await startServiceProcess(env, 60_000, [
+    ...nodeArgs,
+    '-r',
+    'tsx/cjs',
+    path.join(CHECKOUT, 'service', 'src', 'main.ts'),
+  ]);
+  await waitReady(svc, 120_000);
+  return svc;
+}
+
+async function main(): Promise<void> {
+  if (ENCODING !== 'json' && ENCODING !== 'binary') throw new Error('--encoding is json or binary');
+  console.log(
+    `# heavy-mlp, ${ROWS} rows per request as ${ENCODING}, ${CONNECTIONS} connections, ${SECONDS} s; ` +
+      `load average ${loadAverage()}`,
+  );
+  console.log(`checkout: ${CHECKOUT}`);
+  const plain = await service([]);
+  const measured = await loadRun(plain).finally(() => plain.stop());
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'large-request-profile-'));
+  try {
+    const profiled = await service(['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    const { requests } = await loadRun(profiled).finally(() => profiled.stop());
+    // One file per thread; the main thread's is the first (thread index 0).
+    const file = readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort()[0];
+    const split = splitProfile(path.join(dir, file));
+    const busy = [...split.values()].reduce((a, b) => a + b, 0);
+    console.log(`main thread, measured without the profiler: ${measured.mainUs.toFixed(0)} us per request`);
+    console.log('| main thread, per request | share of busy time | estimate |\n| --- | --- | --- |');
+    for (const name of [...CATEGORIES.map(([n]) => n), ELSE]) {
+      const share = (split.get(name) ?? 0) / busy;
+      console.log(`| ${name} | ${(share * 100).toFixed(1)}% | ${(share * measured.mainUs).toFixed(0)} us |`);
+    }
+    console.log(`(profiled run: ${requests} requests, ${(busy / requests).toFixed(0)} us busy per request)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`load average after: ${loadAverage()}`);
+}
+
+runMain(main);
