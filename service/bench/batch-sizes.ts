@@ -17,6 +17,7 @@ import { startServiceProcess, waitReady } from '../../test/support/service-proce
 import { median } from './rounds';
 import { processCpuMs } from './process-cpu';
 import { arg } from './args';
+import { runMain } from './run-main';
 
 const SECONDS = Number(arg('seconds', '6'));
 const ROUNDS = Number(arg('rounds', '3'));
@@ -105,10 +106,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

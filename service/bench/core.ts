@@ -21,6 +21,7 @@ import { startBenchServer } from './bench-server';
 import { batchTotals, classifierBody, heavyBody } from './requests';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 import { arg } from './args';
+import { runMain } from './run-main';
 
 const SECONDS = Number(arg('seconds', '8'));
 const drive = (url: string, body: string) => driveFor(url, body, SECONDS);
@@ -217,10 +218,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

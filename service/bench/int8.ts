@@ -19,6 +19,7 @@ import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/se
 import { drive, fmt, type Run } from './closed-loop';
 import { processCpuMs } from './process-cpu';
 import { arg } from './args';
+import { runMain } from './run-main';
 
 const ROUNDS = Number(arg('rounds', '3'));
 const SECONDS = Number(arg('seconds', '5'));
@@ -162,10 +163,4 @@ async function main() {
   await coldStart();
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

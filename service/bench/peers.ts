@@ -32,6 +32,7 @@ import {
   type ServiceProcess,
 } from '../../test/support/service-process';
 import { arg } from './args';
+import { runMain } from './run-main';
 
 const SECONDS = Number(arg('seconds', '5'));
 const ROUNDS = Number(arg('rounds', '3'));
@@ -307,10 +308,4 @@ async function main() {
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);
