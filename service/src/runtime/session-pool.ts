@@ -2,8 +2,9 @@ import { availableParallelism } from 'node:os';
 import { MIN_ORT_THREADS } from '@ml-platform/contract/names';
 import type { EngineLogger } from '../core/logger';
 import type { Tensor } from '../core/tensor';
-import type { OpenedModel, RunOutput } from './ort-runner';
+import { openInline, type OpenedModel, type RunOutput } from './ort-runner';
 import { OrtWorker } from './ort-worker';
+import { INLINE_WEIGHT, RunTimeAverage, runsInline } from './run-time';
 import type { SessionConfig } from './session';
 
 /**
@@ -28,16 +29,27 @@ import type { SessionConfig } from './session';
  * (about 0.2 MiB for a small tree, the weights again for a large network): cheaper than a thread
  * per model, and it keeps the thread count off the model count. Two slow models can still hold
  * both threads of a third; more shared threads (ORT_THREADS) make that less likely.
+ *
+ * A version whose warm-up runs average at most `inlineMaxSeconds` (trees, linear models: about
+ * 10 µs) also gets a session on the event loop's thread, and its batches run there while the
+ * average of its runs stays within that bound: handing a batch to a thread and taking the answer
+ * costs the process several times such a run (docs/benchmarks.md, "The onnxruntime hand-off").
+ * Once the average passes the bound its batches go back to its threads (run-time.ts), so a slow
+ * model never runs on the event loop. The inline session serves only while one of the version's
+ * threads is alive, so a lost thread fails the same models with or without it.
  */
 export class SessionPool {
   private readonly shared: OrtWorker[];
   private readonly dedicated = new Set<OrtWorker>();
   /** Expected seconds of compute sent to each thread and not yet answered. */
   private readonly queued = new Map<OrtWorker, number>();
+  private inlineCount = 0;
 
   constructor(
     private readonly logger: EngineLogger,
     size: number = defaultPoolThreads(),
+    /** Average run time up to which a version runs on the event loop's thread; 0: never. */
+    private readonly inlineMaxSeconds = INLINE_MAX_SECONDS,
   ) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`session pool size must be >= 1, got ${size}`);
     this.shared = Array.from({ length: size }, () => new OrtWorker(logger));
@@ -46,6 +58,11 @@ export class SessionPool {
   /** Every live thread: the shared ones and the dedicated ones of loaded instances. */
   get threads(): readonly OrtWorker[] {
     return [...this.shared, ...this.dedicated];
+  }
+
+  /** Sessions open on the event loop's thread (see the class comment). */
+  get inlineSessions(): number {
+    return this.inlineCount;
   }
 
   /** Why sessions were lost: one line per thread that ended without being closed. */
@@ -90,35 +107,67 @@ export class SessionPool {
       dedicated: i >= homes.length,
       running: 0,
     }));
-    const cost = { seconds: 0 };
+    const cost = new RunTimeAverage(0.3);
+    /** Runs of this version on the event loop's thread, or the bound reached; set once inline is open. */
+    let inlineAverage: RunTimeAverage | undefined;
+    const timed = async (session: OpenedModel, inputs: readonly Tensor[], outputs: readonly string[]) => {
+      const ran = await session.run(inputs, outputs);
+      cost.observe(ran.busySeconds);
+      inlineAverage?.observe(ran.busySeconds);
+      return ran;
+    };
     const runOn = async (lane: Lane, inputs: readonly Tensor[], outputs: readonly string[]) => {
       const expected = cost.seconds;
       lane.running++;
       this.queued.set(lane.thread, (this.queued.get(lane.thread) ?? 0) + expected);
       try {
-        const ran = await lane.session.run(inputs, outputs);
-        cost.seconds = cost.seconds === 0 ? ran.busySeconds : 0.7 * cost.seconds + 0.3 * ran.busySeconds;
-        return ran;
+        return await timed(lane.session, inputs, outputs);
       } finally {
         lane.running--;
         this.queued.set(lane.thread, (this.queued.get(lane.thread) ?? 0) - expected);
       }
     };
+    let inline: OpenedModel | undefined;
+    const inlineServes = () =>
+      inline !== undefined &&
+      runsInline(inlineAverage!, this.inlineMaxSeconds) &&
+      lanes.some((l) => !l.thread.failure);
     return {
       io: sessions[0].io,
       provider: sessions[0].provider,
       concurrency: instances,
-      run: async (inputs, outputs): Promise<RunOutput> =>
-        runOn(
-          pickLane(lanes, (l) => this.queued.get(l.thread) ?? 0),
-          inputs,
-          outputs,
-        ),
+      run: (inputs, outputs): Promise<RunOutput> =>
+        inlineServes()
+          ? timed(inline!, inputs, outputs)
+          : runOn(
+              pickLane(lanes, (l) => this.queued.get(l.thread) ?? 0),
+              inputs,
+              outputs,
+            ),
       warm: async (inputs, outputs) => {
-        await Promise.all(lanes.map((l) => runOn(l, inputs, outputs)));
+        const runs = await Promise.all(lanes.map((l) => runOn(l, inputs, outputs)));
+        let fastest = Math.min(...runs.map((r) => r.busySeconds));
+        // A session's first runs are its slowest (0.1 to 0.5 ms for a 10 µs tree), and a loaded
+        // machine preempts some: a version that may be small is timed a few more times.
+        for (
+          let i = 0;
+          !inline && i < RETIMES && fastest > this.inlineMaxSeconds && fastest <= RETIME_UNDER_SECONDS;
+          i++
+        )
+          fastest = Math.min(fastest, (await runOn(lanes[0], inputs, outputs)).busySeconds);
+        if (!inline && sessions[0].provider === 'cpu' && fastest <= this.inlineMaxSeconds) {
+          inline = await openInline(file, config, logger);
+          this.inlineCount++;
+          // Its own first run is as slow as the threads' were: not counted either.
+          await inline.run(inputs, outputs);
+          inlineAverage = new RunTimeAverage(INLINE_WEIGHT);
+          inlineAverage.observe(fastest);
+        } else if (inline) await timed(inline, inputs, outputs);
       },
       release: async () => {
-        await Promise.all(sessions.map((s) => s.release()));
+        await Promise.all([...sessions, ...(inline ? [inline] : [])].map((s) => s.release()));
+        if (inline) this.inlineCount--;
+        inline = undefined;
         await closeOwn();
       },
     };
@@ -129,6 +178,19 @@ export class SessionPool {
     this.dedicated.clear();
   }
 }
+
+/**
+ * Average run time up to which a version runs on the event loop's thread. A hand-off costs the
+ * event loop 15 to 40 µs per batch and the process 40 to 100 µs (docs/benchmarks.md, "The
+ * onnxruntime hand-off"). The bundled trees and linear models run in 10 to 15 µs on a quiet
+ * machine and 40 to 50 µs on a busy one; digits-mlp takes 60 µs at one row and 200 to 660 µs at
+ * 64, heavy-mlp 0.75 ms at one row.
+ */
+export const INLINE_MAX_SECONDS = 100e-6;
+
+/** Warm-up runs up to this long are repeated up to RETIMES times to judge the version (see `warm`). */
+const RETIME_UNDER_SECONDS = 1e-3;
+const RETIMES = 4;
 
 /** Shared threads each version is opened on: two, so that one busy model never leaves it none. */
 const SHARED_REPLICAS = 2;
