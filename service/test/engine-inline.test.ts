@@ -36,9 +36,11 @@ const dataOf = (outputs: Tensor[]) =>
 describe('engine: microsecond-scale models run on the event loop', () => {
   const engines: Engine[] = [];
   const repos: TempRepo[] = [];
+  // The bound is a wall-clock time, which a loaded test machine stretches several times: the tests
+  // that are not about the bound give the tiny models room (the bundled trees run in 10 to 50 µs).
   const start = async (
     models: ConstructorParameters<typeof TempRepo>[0],
-    inlineMaxSeconds?: number,
+    inlineMaxSeconds = 1e-3,
     threads = 2,
   ) => {
     const repo = new TempRepo(models);
@@ -126,8 +128,9 @@ describe('engine: microsecond-scale models run on the event loop', () => {
       return threadsActiveMs(pool) - before;
     };
     expect(await activeOver(1, 50)).toBeLessThan(1);
-    // The first few 64-row batches run inline and lift the average past the bound; the rest do not.
-    await activeOver(64, 4);
+    // The first 64-row batches run inline and lift the average past the bound (after about 10 on a
+    // quiet machine, fewer on a busy one); the rest do not.
+    await activeOver(64, 30);
     expect(await activeOver(64, 10)).toBeGreaterThan(3);
   }, 60_000);
 

@@ -4,7 +4,8 @@ import type { EngineLogger } from '../core/logger';
 import type { Tensor } from '../core/tensor';
 import { openInline, type OpenedModel, type RunOutput } from './ort-runner';
 import { OrtWorker } from './ort-worker';
-import { INLINE_WEIGHT, RunTimeAverage, runsInline } from './run-time';
+import { InlineLane } from './inline-lane';
+import { RunTimeAverage } from './run-time';
 import type { SessionConfig } from './session';
 
 /**
@@ -30,10 +31,10 @@ import type { SessionConfig } from './session';
  * per model, and it keeps the thread count off the model count. Two slow models can still hold
  * both threads of a third; more shared threads (ORT_THREADS) make that less likely.
  *
- * A version whose warm-up runs average at most `inlineMaxSeconds` (trees, linear models: about
- * 10 µs) also gets a session on the event loop's thread, and its batches run there while the
- * average of its runs stays within that bound: handing a batch to a thread and taking the answer
- * costs the process several times such a run (docs/benchmarks.md, "The onnxruntime hand-off").
+ * A version whose warm-up ran within `inlineMaxSeconds` (trees and linear models: 10 to 50 µs)
+ * also gets a session on the event loop's thread (inline-lane.ts), and its batches run there while
+ * a slow average of its runs stays within that bound: handing a batch to a thread and taking the
+ * answer costs the process more than such a run (docs/benchmarks.md, "The onnxruntime hand-off").
  * Once the average passes the bound its batches go back to its threads (run-time.ts), so a slow
  * model never runs on the event loop. The inline session serves only while one of the version's
  * threads is alive, so a lost thread fails the same models with or without it.
@@ -108,12 +109,15 @@ export class SessionPool {
       running: 0,
     }));
     const cost = new RunTimeAverage(0.3);
-    /** Runs of this version on the event loop's thread, or the bound reached; set once inline is open. */
-    let inlineAverage: RunTimeAverage | undefined;
-    const timed = async (session: OpenedModel, inputs: readonly Tensor[], outputs: readonly string[]) => {
+    const inline = new InlineLane(() => openInline(file, config, logger), this.inlineMaxSeconds);
+    const timed = async (
+      session: Pick<OpenedModel, 'run'>,
+      inputs: readonly Tensor[],
+      outputs: readonly string[],
+    ) => {
       const ran = await session.run(inputs, outputs);
       cost.observe(ran.busySeconds);
-      inlineAverage?.observe(ran.busySeconds);
+      inline.observe(ran.busySeconds);
       return ran;
     };
     const runOn = async (lane: Lane, inputs: readonly Tensor[], outputs: readonly string[]) => {
@@ -127,18 +131,15 @@ export class SessionPool {
         this.queued.set(lane.thread, (this.queued.get(lane.thread) ?? 0) - expected);
       }
     };
-    let inline: OpenedModel | undefined;
-    const inlineServes = () =>
-      inline !== undefined &&
-      runsInline(inlineAverage!, this.inlineMaxSeconds) &&
-      lanes.some((l) => !l.thread.failure);
+    // Only while a thread still holds the version: a lost thread fails the same models as without it.
+    const inlineServes = () => inline.serves && lanes.some((l) => !l.thread.failure);
     return {
       io: sessions[0].io,
       provider: sessions[0].provider,
       concurrency: instances,
       run: (inputs, outputs): Promise<RunOutput> =>
         inlineServes()
-          ? timed(inline!, inputs, outputs)
+          ? timed(inline, inputs, outputs)
           : runOn(
               pickLane(lanes, (l) => this.queued.get(l.thread) ?? 0),
               inputs,
@@ -149,25 +150,17 @@ export class SessionPool {
         let fastest = Math.min(...runs.map((r) => r.busySeconds));
         // A session's first runs are its slowest (0.1 to 0.5 ms for a 10 µs tree), and a loaded
         // machine preempts some: a version that may be small is timed a few more times.
-        for (
-          let i = 0;
-          !inline && i < RETIMES && fastest > this.inlineMaxSeconds && fastest <= RETIME_UNDER_SECONDS;
-          i++
-        )
+        const retime = () =>
+          !inline.isOpen && fastest > this.inlineMaxSeconds && fastest <= RETIME_UNDER_SECONDS;
+        for (let i = 0; i < RETIMES && retime(); i++)
           fastest = Math.min(fastest, (await runOn(lanes[0], inputs, outputs)).busySeconds);
-        if (!inline && sessions[0].provider === 'cpu' && fastest <= this.inlineMaxSeconds) {
-          inline = await openInline(file, config, logger);
+        if (inline.isOpen) await timed(inline, inputs, outputs);
+        else if (sessions[0].provider === 'cpu' && (await inline.openIfWithin(fastest, inputs, outputs)))
           this.inlineCount++;
-          // Its own first run is as slow as the threads' were: not counted either.
-          await inline.run(inputs, outputs);
-          inlineAverage = new RunTimeAverage(INLINE_WEIGHT);
-          inlineAverage.observe(fastest);
-        } else if (inline) await timed(inline, inputs, outputs);
       },
       release: async () => {
-        await Promise.all([...sessions, ...(inline ? [inline] : [])].map((s) => s.release()));
-        if (inline) this.inlineCount--;
-        inline = undefined;
+        if (inline.isOpen) this.inlineCount--;
+        await Promise.all([...sessions, inline].map((s) => s.release()));
         await closeOwn();
       },
     };
