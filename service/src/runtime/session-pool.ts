@@ -137,7 +137,7 @@ export class SessionPool {
       io: sessions[0].io,
       provider: sessions[0].provider,
       concurrency: instances,
-      run: (inputs, outputs): Promise<RunOutput> =>
+      run: async (inputs, outputs): Promise<RunOutput> =>
         inlineServes()
           ? timed(inline, inputs, outputs)
           : runOn(
