@@ -3,9 +3,9 @@ import type { OpenedModel, RunOutput } from './ort-runner';
 import { INLINE_WEIGHT, RunTimeAverage, runsInline } from './run-time';
 
 /**
- * A version's session on the event loop's thread (see SessionPool): opened only once the version's
- * warm-up has run within `maxSeconds`, and serving only while the slow average of its runs, wherever
- * they ran, stays within it.
+ * A version's session on the event loop's thread (see SessionPool): opened when the version's
+ * warm-up has run within a few times `maxSeconds`, and serving only while the slow average of its
+ * runs, wherever they ran, stays within `maxSeconds`.
  */
 export class InlineLane {
   private session?: OpenedModel;
@@ -35,16 +35,25 @@ export class InlineLane {
   }
 
   /**
-   * Opens the session when a warm-up run of the version took at most the bound (`fastest`, its
-   * best), and runs it once: that first run is as slow as the threads' first ones were, and is not
-   * counted. Resolves whether it opened.
+   * After a warm-up run of the version on its threads (`seconds`, each thread's time): opens the
+   * session if the version is small, timing it again with `again` while unsure, and runs it once.
+   * A session's first runs are its slowest (0.1 to 0.5 ms for a 10 µs tree) and a loaded machine
+   * preempts some, so it opens within WARM_UP_SLACK times the bound, on the best time: opening costs
+   * only a copy of a small model, and where its batches run is the average's to decide, which starts
+   * at that best time. Its own first run is as slow as the threads' first ones and is not counted.
+   * Resolves whether it opened.
    */
-  async openIfWithin(
-    fastest: number,
+  async openIfSmall(
+    seconds: readonly number[],
+    again: () => Promise<number>,
     inputs: readonly Tensor[],
     outputs: readonly string[],
   ): Promise<boolean> {
-    if (this.session || fastest > this.maxSeconds) return false;
+    const within = this.maxSeconds * WARM_UP_SLACK;
+    let fastest = Math.min(...seconds);
+    for (let i = 0; i < RETIMES && fastest > this.maxSeconds && fastest <= RETIME_UNDER_SECONDS; i++)
+      fastest = Math.min(fastest, await again());
+    if (this.session || fastest > within) return false;
     const session = await this.open();
     await session.run(inputs, outputs).catch(async (e: unknown) => {
       await session.release();
@@ -61,3 +70,8 @@ export class InlineLane {
     await session?.release();
   }
 }
+
+const WARM_UP_SLACK = 4;
+/** Warm-up runs up to this long are timed up to RETIMES more times before the version is judged. */
+const RETIME_UNDER_SECONDS = 1e-3;
+const RETIMES = 4;

@@ -31,8 +31,8 @@ import type { SessionConfig } from './session';
  * per model, and it keeps the thread count off the model count. Two slow models can still hold
  * both threads of a third; more shared threads (ORT_THREADS) make that less likely.
  *
- * A version whose warm-up ran within `inlineMaxSeconds` (trees and linear models: 10 to 50 µs)
- * also gets a session on the event loop's thread (inline-lane.ts), and its batches run there while
+ * A version whose warm-up ran within a few times `inlineMaxSeconds` (trees and linear models: 10
+ * to 50 µs) also gets a session on the event loop's thread (inline-lane.ts), and its batches run there while
  * a slow average of its runs stays within that bound: handing a batch to a thread and taking the
  * answer costs the process more than such a run (docs/benchmarks.md, "The onnxruntime hand-off").
  * Once the average passes the bound its batches go back to its threads (run-time.ts), so a slow
@@ -147,15 +147,13 @@ export class SessionPool {
             ),
       warm: async (inputs, outputs) => {
         const runs = await Promise.all(lanes.map((l) => runOn(l, inputs, outputs)));
-        let fastest = Math.min(...runs.map((r) => r.busySeconds));
-        // A session's first runs are its slowest (0.1 to 0.5 ms for a 10 µs tree), and a loaded
-        // machine preempts some: a version that may be small is timed a few more times.
-        const retime = () =>
-          !inline.isOpen && fastest > this.inlineMaxSeconds && fastest <= RETIME_UNDER_SECONDS;
-        for (let i = 0; i < RETIMES && retime(); i++)
-          fastest = Math.min(fastest, (await runOn(lanes[0], inputs, outputs)).busySeconds);
+        const again = async () => (await runOn(lanes[0], inputs, outputs)).busySeconds;
+        const seconds = runs.map((r) => r.busySeconds);
         if (inline.isOpen) await timed(inline, inputs, outputs);
-        else if (sessions[0].provider === 'cpu' && (await inline.openIfWithin(fastest, inputs, outputs)))
+        else if (
+          sessions[0].provider === 'cpu' &&
+          (await inline.openIfSmall(seconds, again, inputs, outputs))
+        )
           this.inlineCount++;
       },
       release: async () => {
@@ -180,10 +178,6 @@ export class SessionPool {
  * 64, heavy-mlp 0.75 ms at one row.
  */
 export const INLINE_MAX_SECONDS = 100e-6;
-
-/** Warm-up runs up to this long are repeated up to RETIMES times to judge the version (see `warm`). */
-const RETIME_UNDER_SECONDS = 1e-3;
-const RETIMES = 4;
 
 /** Shared threads each version is opened on: two, so that one busy model never leaves it none. */
 const SHARED_REPLICAS = 2;
