@@ -1,6 +1,6 @@
 import type { Tensor } from '../core/tensor';
 import type { OpenedModel, RunOutput } from './ort-runner';
-import { INLINE_WEIGHT, RunTimeAverage, runsInline } from './run-time';
+import { inlineAverage, runsInline } from './run-time';
 
 /**
  * A version's session on the event loop's thread (see SessionPool): opened when the version's
@@ -9,12 +9,14 @@ import { INLINE_WEIGHT, RunTimeAverage, runsInline } from './run-time';
  */
 export class InlineLane {
   private session?: OpenedModel;
-  private readonly average = new RunTimeAverage(INLINE_WEIGHT);
+  private readonly average;
 
   constructor(
     private readonly open: () => Promise<OpenedModel>,
     private readonly maxSeconds: number,
-  ) {}
+  ) {
+    this.average = inlineAverage(maxSeconds);
+  }
 
   get isOpen(): boolean {
     return this.session !== undefined;

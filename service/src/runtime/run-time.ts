@@ -8,17 +8,21 @@ export class RunTimeAverage {
   /** 0 until the first run. */
   seconds = 0;
 
-  constructor(private readonly weight: number) {}
+  /** `cap`: a run counts as at most this long. */
+  constructor(
+    private readonly weight: number,
+    private readonly cap = Infinity,
+  ) {}
 
   observe(busySeconds: number): void {
-    this.seconds =
-      this.seconds === 0 ? busySeconds : (1 - this.weight) * this.seconds + this.weight * busySeconds;
+    const s = Math.min(busySeconds, this.cap);
+    this.seconds = this.seconds === 0 ? s : (1 - this.weight) * this.seconds + this.weight * s;
   }
 }
 
 /**
  * Whether a version's next batch runs on the event loop's thread instead of being handed to an
- * onnxruntime thread: while the slow average of its runs (`INLINE_WEIGHT`) stays within `maxSeconds`.
+ * onnxruntime thread: while the slow average of its runs (`inlineAverage`) stays within `maxSeconds`.
  * Handing a batch over and taking its answer costs the process more CPU than a
  * microsecond-scale model's whole run (docs/benchmarks.md, "The onnxruntime hand-off"); the
  * bound keeps a slower model off the event loop.
@@ -28,10 +32,11 @@ export function runsInline(average: RunTimeAverage, maxSeconds: number): boolean
 }
 
 /**
- * The weight of the average `runsInline` reads. On a shared machine a 10 µs run is now and then
- * timed at 0.5 ms, its thread preempted: at 0.05 such an outlier moves the average by 25 µs. It
- * still bounds what a growing model can take from the event loop: its runs leave once they have
- * run longer than its average by bound / 0.05 in all (2 ms at the pool's 100 µs), plus the run
- * that tips it.
+ * The average `runsInline` reads, for a bound of `maxSeconds`. On a shared machine a 10 µs run is
+ * now and then timed at several ms, its thread preempted. Weighted 0.05 and counted as at most 10
+ * times the bound, one such run moves the average by half the bound at most, and the average soon
+ * comes back. A model whose runs really grow still leaves the event loop within two runs once they
+ * take 10 times the bound or more.
  */
-export const INLINE_WEIGHT = 0.05;
+export const inlineAverage = (maxSeconds: number): RunTimeAverage =>
+  new RunTimeAverage(0.05, 10 * maxSeconds);
