@@ -10,7 +10,7 @@ module.exports = {
   },
   reporters: [
     '<rootDir>/test/support/progress-reporter.mjs',
-    '<rootDir>/test/support/closing-line-reporter.js',
+    '<rootDir>/test/support/closing-line-reporter.mjs',
   ],
   maxWorkers: 2,
   testTimeout: 30000,

@@ -13,6 +13,8 @@ export async function startCheckoutService(
     { WORKERS: '1', LOG_LEVEL: 'info', MODEL_REPOSITORY: path.join(root, 'models'), ...env },
     60_000,
     ['-r', 'tsx/cjs', path.join(root, 'service', 'src', 'main.ts')],
+    // Its own directory, so that tsx and its tsconfig are that checkout's too.
+    root,
   );
   await waitReady(svc, 60_000);
   return svc;

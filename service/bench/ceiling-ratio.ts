@@ -79,10 +79,11 @@ async function main() {
   );
   for (const name of names) {
     const rs = rounds[name];
+    const ratios = rs.map((r, i) => r.rps / rounds.ceiling[i].rps);
     const ratio =
       name === 'ceiling'
         ? ''
-        : `   ratio to ceiling ${median(rs.map((r, i) => r.rps / rounds.ceiling[i].rps)).toFixed(2)}`;
+        : `   ratio to ceiling ${median(ratios).toFixed(2)} (rounds: ${ratios.map((x) => x.toFixed(2)).join(' ')})`;
     console.log(
       `${name.padEnd(9)} ${median(rs.map((r) => r.rps))
         .toFixed(0)

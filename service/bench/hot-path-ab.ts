@@ -117,6 +117,10 @@ async function main() {
         `p50 ${median(rs.map((r) => r.p50)).toFixed(2)} ms   p99 ${median(rs.map((r) => r.p99)).toFixed(2)} ms   ` +
         `(medians; ${rs.reduce((s, r) => s + r.failures, 0)} failures)`,
     );
+    const each = (f: (r: Round) => number, digits: number) => rs.map((r) => f(r).toFixed(digits)).join(' ');
+    console.log(`          rounds: CPU us ${each((r) => r.cpuUsPerRequest, 1)}`);
+    console.log(`                  main thread us ${each((r) => r.mainThreadUsPerRequest, 1)}`);
+    console.log(`                  p99 ms ${each((r) => r.p99, 2)}`);
     console.log(`          GC over the rounds: ${describeGcPauses(mergeGcPauses(rs.map((r) => r.gc)))}`);
   }
 }

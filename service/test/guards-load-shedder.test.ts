@@ -20,10 +20,15 @@ describe('load shedder', () => {
     a();
     a();
     expect(shedder.inFlight).toBe(1);
-    expect(() => shedder.acquire()).not.toThrow();
+    let release: () => void = () => {};
+    expect(() => (release = shedder.acquire())).not.toThrow();
     const metrics = await registry.getMetricsAsJSON();
     expect(metrics.find((m) => m.name === 'load_shed_total')?.values[0].value).toBe(1);
     expect(metrics.find((m) => m.name === 'inference_in_flight_requests')?.values[0].value).toBe(2);
+    // The gauge is read at the scrape: the next one sees the release.
+    release();
+    const after = await registry.getMetricsAsJSON();
+    expect(after.find((m) => m.name === 'inference_in_flight_requests')?.values[0].value).toBe(1);
   });
 
   it('rejects a bound below one', () => {

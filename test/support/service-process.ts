@@ -25,9 +25,10 @@ export function startServiceProcess(
   env: Record<string, string>,
   startTimeoutMs = 30_000,
   nodeArgs: readonly string[] = ['-r', 'tsx/cjs', MAIN],
+  cwd = REPO_ROOT,
 ): Promise<ServiceProcess> {
   const child = spawn(process.execPath, nodeArgs, {
-    cwd: REPO_ROOT,
+    cwd,
     env: { ...process.env, PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

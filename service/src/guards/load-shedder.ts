@@ -11,7 +11,6 @@ import { defineCounter, defineGauge } from '../observability/metrics';
  */
 export class LoadShedder {
   private active = 0;
-  private readonly inFlightGauge?: Gauge;
   private readonly shed?: Counter;
 
   constructor(
@@ -21,9 +20,11 @@ export class LoadShedder {
     if (!(maxInFlight >= 1)) throw new Error(`maxInFlight must be >= 1, got ${maxInFlight}`);
     const registry = options.registry;
     if (registry) {
-      this.inFlightGauge = defineGauge(registry, {
+      // Read at a scrape: setting it twice per request cost a label hash each time (observability/tallies.ts).
+      const inFlight: Gauge = defineGauge(registry, {
         ...METRICS.inFlight,
         help: 'Guarded requests being worked on by this process.',
+        collect: () => inFlight.set(this.active),
       });
       this.shed = defineCounter(registry, {
         ...METRICS.loadShed,
@@ -46,13 +47,11 @@ export class LoadShedder {
       );
     }
     this.active++;
-    this.inFlightGauge?.set(this.active);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.active--;
-      this.inFlightGauge?.set(this.active);
     };
   }
 }

@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { METRICS } from '@ml-platform/contract/names';
-import { defineCounter, defineGauge } from '../observability/metrics';
+import { defineCounter, defineCounterTally, defineGauge } from '../observability/metrics';
+import { PerVersion, type CounterSeries } from '../observability/tallies';
 import type { InferResult } from '../core/engine';
 import type { RedisConnection } from '../redis/connection';
 import { decodePrediction, encodePrediction, MalformedCacheEntryError } from './cache-codec';
@@ -48,6 +49,15 @@ interface Labels {
   version: string;
 }
 
+type Tier = 'memory' | 'redis';
+type TierSeries = Record<Tier, CounterSeries<'model' | 'version' | 'tier'>>;
+
+/** A version's hit and miss series by tier, resolved once (observability/tallies.ts). */
+interface CacheSeries {
+  hits: TierSeries;
+  misses: TierSeries;
+}
+
 /**
  * Two-tier prediction cache: a byte-bounded in-process LRU in front of Redis. A Redis failure or
  * a malformed Redis entry is a miss, never an error. Concurrent identical requests share one
@@ -64,8 +74,7 @@ export class PredictionCache {
   private readonly inflight = new Map<string, Promise<{ result: InferResult; outcome: CacheOutcome }>>();
   private readonly pendingWrites = new Set<Promise<void>>();
   private readonly prefix: string;
-  private readonly hits?: Counter<'model' | 'version' | 'tier'>;
-  private readonly misses?: Counter<'model' | 'version' | 'tier'>;
+  private readonly counted?: PerVersion<CacheSeries>;
   private readonly coalesced?: Counter<'model' | 'version'>;
   private readonly malformed?: Counter<'tier'>;
   private readonly redisErrors?: Counter<'operation'>;
@@ -80,14 +89,22 @@ export class PredictionCache {
       });
     const registry = options.registry;
     if (registry) {
-      this.hits = defineCounter(registry, {
+      const hits = defineCounterTally(registry, {
         ...METRICS.cacheHits,
         help: 'Prediction cache hits by tier (memory, redis).',
       });
-      this.misses = defineCounter(registry, {
+      const misses = defineCounterTally(registry, {
         ...METRICS.cacheMisses,
         help: 'Prediction cache misses by tier (memory, redis); a request missing both counts once per tier it asked.',
       });
+      const tiers = (counter: typeof hits, model: string, version: string): TierSeries => ({
+        memory: counter.series({ model, version, tier: 'memory' }),
+        redis: counter.series({ model, version, tier: 'redis' }),
+      });
+      this.counted = new PerVersion((model, version) => ({
+        hits: tiers(hits, model, version),
+        misses: tiers(misses, model, version),
+      }));
       this.coalesced = defineCounter(registry, {
         ...METRICS.cacheCoalesced,
         help: 'Requests that waited for an identical in-flight request instead of computing.',
@@ -191,14 +208,18 @@ export class PredictionCache {
     this.memoryGauge?.set(this.memory.calculatedSize);
   }
 
+  private count({ model, version }: Labels, outcome: keyof CacheSeries, tier: Tier): void {
+    this.counted?.get(model, version)[outcome][tier].inc();
+  }
+
   private getMemory(key: string, labels: Labels): InferResult | undefined {
     if (!this.memory) return undefined;
     const entry = this.memory.get(key);
     if (entry === undefined) {
-      this.misses?.inc({ ...labels, tier: 'memory' });
+      this.count(labels, 'misses', 'memory');
       return undefined;
     }
-    this.hits?.inc({ ...labels, tier: 'memory' });
+    this.count(labels, 'hits', 'memory');
     return decodePrediction(Buffer.from(entry, 'latin1'));
   }
 
@@ -224,11 +245,11 @@ export class PredictionCache {
     }
     if (buf === WRONG_TYPE) {
       this.malformed?.inc({ tier: 'redis' });
-      this.misses?.inc({ ...labels, tier: 'redis' });
+      this.count(labels, 'misses', 'redis');
       return undefined;
     }
     if (!buf) {
-      this.misses?.inc({ ...labels, tier: 'redis' });
+      this.count(labels, 'misses', 'redis');
       return undefined;
     }
     let result: InferResult;
@@ -237,15 +258,15 @@ export class PredictionCache {
     } catch (err) {
       if (!(err instanceof MalformedCacheEntryError)) throw err;
       this.malformed?.inc({ tier: 'redis' });
-      this.misses?.inc({ ...labels, tier: 'redis' });
+      this.count(labels, 'misses', 'redis');
       return undefined;
     }
     if (result.modelName !== labels.model || result.modelVersion !== labels.version) {
       this.malformed?.inc({ tier: 'redis' });
-      this.misses?.inc({ ...labels, tier: 'redis' });
+      this.count(labels, 'misses', 'redis');
       return undefined;
     }
-    this.hits?.inc({ ...labels, tier: 'redis' });
+    this.count(labels, 'hits', 'redis');
     // A full TTL rather than the Redis entry's remainder: a version's answer never changes, so the
     // TTL bounds memory, not staleness, and a second round trip per hit would buy nothing.
     this.setMemory(key, buf, ttlSeconds * 1000);

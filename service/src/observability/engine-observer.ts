@@ -16,14 +16,14 @@ export function metricsObserver(
     onBatch(batch) {
       const { model, version, size, queueSeconds, computeSeconds, busySeconds } = batch;
       statistics?.onBatch(batch);
-      const labels = { model, version };
       cost?.addBusy(model, version, busySeconds);
-      metrics.batchSize.observe(labels, size);
-      metrics.computeDuration.observe(labels, computeSeconds);
-      for (const s of queueSeconds) metrics.queueDuration.observe(labels, s);
+      const series = metrics.byVersion.get(model, version);
+      series.batchSize.observe(size);
+      series.computeDuration.observe(computeSeconds);
+      for (const s of queueSeconds) series.queueDuration.observe(s);
     },
     onQueueDepth({ model, version, depth }) {
-      metrics.queueDepth.set({ model, version }, depth);
+      metrics.byVersion.get(model, version).queueDepth.set(depth);
     },
     onModelLoad({ model, version, seconds, ok }) {
       if (ok) metrics.modelLoadDuration.observe({ model, version }, seconds);

@@ -86,8 +86,7 @@ export function createInferenceRecorder(
       ? [result.modelName, result.modelVersion]
       : errorLabels(o.model, o.version);
     const seconds = (performance.now() - o.started) / 1000;
-    metrics.requests.inc({ model, version, status: String(status), protocol: o.protocol });
-    metrics.requestDuration.observe({ model, version, protocol: o.protocol }, seconds);
+    metrics.byVersion.get(model, version).answered(o.protocol, status, seconds);
     tracing.end(o.span, status);
     if (status >= 400 || logger.isLevelEnabled('debug')) {
       const fields = {

@@ -1,7 +1,7 @@
 import { DriftMonitor, validateProfile, type ReferenceProfile } from '../drift/psi';
 import { profileReader, VersionMonitors, type ProfileObserverDeps } from '../drift/version-monitors';
 import { METRICS } from '@ml-platform/contract/names';
-import { defineCounter, defineGauge, defineHistogram } from '../observability/metrics';
+import { defineCounterTally, defineGauge, defineHistogramTally } from '../observability/metrics';
 import type { ObserveHook } from '../pipeline/phases';
 import { CONFIDENCE_BUCKETS, MAX_CLASSES, qualityRows } from './quality-profile';
 
@@ -23,7 +23,7 @@ function validateFile(file: QualityProfileFile): string | undefined {
 interface VersionQuality {
   monitor: DriftMonitor;
   classes: number;
-  // The version's series, bound once: labelling every observation would hash its labels each time.
+  // The version's series, resolved once (observability/tallies.ts).
   confidence: { observe(value: number): void };
   predicted: { inc(value: number): void }[];
 }
@@ -37,12 +37,12 @@ interface VersionQuality {
  * Models without a scores output, a profile, or a profile for the version are skipped.
  */
 export function createQualityObserver(deps: ProfileObserverDeps): ObserveHook {
-  const confidence = defineHistogram(deps.registry, {
+  const confidence = defineHistogramTally(deps.registry, {
     ...METRICS.confidence,
     help: 'Top-1 class score of each answered row of a classifier.',
     buckets: CONFIDENCE_BUCKETS,
   });
-  const predicted = defineCounter(deps.registry, {
+  const predicted = defineCounterTally(deps.registry, {
     ...METRICS.predictedClass,
     help: 'Answered rows of a classifier by predicted class (class index).',
   });
@@ -69,9 +69,9 @@ export function createQualityObserver(deps: ProfileObserverDeps): ObserveHook {
       return {
         monitor: new DriftMonitor(profile, config.quality!.window_rows),
         classes,
-        confidence: confidence.labels({ model, version }),
+        confidence: confidence.series({ model, version }),
         predicted: Array.from({ length: classes }, (_, c) =>
-          predicted.labels({ model, version, class: String(c) }),
+          predicted.series({ model, version, class: String(c) }),
         ),
       };
     },

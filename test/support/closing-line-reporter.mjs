@@ -1,12 +1,18 @@
+import { fstatSync } from 'node:fs';
+
 /**
  * Ends every jest run with the failed tests by name and then one plain line,
- * `jest: N passed, N failed[, N skipped]`. CI reads the closing lines to tell a run that tested
+ * `jest: N passed, N failed[, N skipped]`. CI reads the closing line to tell a run that tested
  * something from one that ran nothing; jest's own summary block ("Tests: 809 passed, 809 total",
  * "Snapshots: 0 total") is not a form it reads, so the run prints this line instead of that block.
- * The line is written as the process exits so that it comes after everything jest prints (stdout
- * to a file, pipe or terminal is written synchronously on Linux, so the line is not lost at exit).
+ *
+ * The lines close both output streams. Jest writes its progress to stderr, so a reader of stderr
+ * alone would otherwise end on a `PASS` line, and a reader of stdout alone on whatever a test
+ * printed last; where both streams are one file or pipe (`2>&1`), the lines are written once.
+ * They are written as the process exits so that they come after everything jest prints (writes to
+ * a file, pipe or terminal are synchronous on Linux, so nothing is lost at exit).
  */
-class ClosingLineReporter {
+export default class ClosingLineReporter {
   onRunComplete(_contexts, results) {
     const failed = [];
     for (const file of results.testResults) {
@@ -21,13 +27,25 @@ class ClosingLineReporter {
     // it failed: it counts as one.
     const failedCount = results.numFailedTests + results.numRuntimeErrorTestSuites;
     const seconds = ((Date.now() - results.startTime) / 1000).toFixed(1);
-    const lines = [
+    const text = [
       ...failed.map((name) => `FAILED ${name}`),
       `${results.numTotalTestSuites} test files in ${seconds} s`,
       `jest: ${results.numPassedTests} passed, ${failedCount} failed${skipped ? `, ${skipped} skipped` : ''}`,
-    ];
-    process.once('exit', () => process.stdout.write(`${lines.join('\n')}\n`));
+      '',
+    ].join('\n');
+    process.once('exit', () => {
+      if (!sameFile(1, 2)) process.stderr.write(text);
+      process.stdout.write(text);
+    });
   }
 }
 
-module.exports = ClosingLineReporter;
+/** Whether two file descriptors are the same open file (a shared pipe, terminal or log file). */
+function sameFile(a, b) {
+  try {
+    const [x, y] = [fstatSync(a), fstatSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
