@@ -63,7 +63,9 @@ export function bindOutputs(model: OpenedModel, outputs: readonly string[]): Mod
 
 /**
  * Runs `session` on the calling thread. The busy time is timed here, on the thread that runs the
- * session, so that it excludes the wait for that thread and the message passing around it.
+ * session, so that it excludes the wait for that thread and the message passing around it, and
+ * from the check phase in which onnxruntime-node computes, so that on the event loop's thread it
+ * also excludes the I/O callbacks run before it (see SessionPool's inline runs).
  */
 export async function runSession(
   session: ort.InferenceSession,
@@ -72,7 +74,10 @@ export async function runSession(
 ): Promise<RunOutput> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const t of inputs) feeds[t.name] = toOrtTensor(t);
-  const started = performance.now();
+  let started = performance.now();
+  // onnxruntime-node 1.30 computes synchronously in a setImmediate callback that run() queues at
+  // once; this one, queued just before it, runs right before the compute.
+  setImmediate(() => (started = performance.now()));
   const result = await session.run(feeds, outputs as string[]);
   const busySeconds = (performance.now() - started) / 1000;
   return { outputs: outputs.map((name) => fromOrtTensor(name, result[name] as ort.Tensor)), busySeconds };

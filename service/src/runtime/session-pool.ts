@@ -2,8 +2,10 @@ import { availableParallelism } from 'node:os';
 import { MIN_ORT_THREADS } from '@ml-platform/contract/names';
 import type { EngineLogger } from '../core/logger';
 import type { Tensor } from '../core/tensor';
-import type { OpenedModel, RunOutput } from './ort-runner';
+import { openInline, type OpenedModel, type RunOutput } from './ort-runner';
 import { OrtWorker } from './ort-worker';
+import { InlineLane } from './inline-lane';
+import { RunTimeAverage } from './run-time';
 import type { SessionConfig } from './session';
 
 /**
@@ -28,16 +30,27 @@ import type { SessionConfig } from './session';
  * (about 0.2 MiB for a small tree, the weights again for a large network): cheaper than a thread
  * per model, and it keeps the thread count off the model count. Two slow models can still hold
  * both threads of a third; more shared threads (ORT_THREADS) make that less likely.
+ *
+ * A version whose warm-up ran within a few times `inlineMaxSeconds` (trees and linear models: 10
+ * to 50 µs) also gets a session on the event loop's thread (inline-lane.ts), and its batches run there while
+ * a slow average of its runs stays within that bound: handing a batch to a thread and taking the
+ * answer costs the process more than such a run (docs/benchmarks.md, "The onnxruntime hand-off").
+ * Once the average passes the bound its batches go back to its threads (run-time.ts), so a slow
+ * model never runs on the event loop. The inline session serves only while one of the version's
+ * threads is alive, so a lost thread fails the same models with or without it.
  */
 export class SessionPool {
   private readonly shared: OrtWorker[];
   private readonly dedicated = new Set<OrtWorker>();
   /** Expected seconds of compute sent to each thread and not yet answered. */
   private readonly queued = new Map<OrtWorker, number>();
+  private inlineCount = 0;
 
   constructor(
     private readonly logger: EngineLogger,
     size: number = defaultPoolThreads(),
+    /** Average run time up to which a version runs on the event loop's thread; 0: never. */
+    private readonly inlineMaxSeconds = INLINE_MAX_SECONDS,
   ) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`session pool size must be >= 1, got ${size}`);
     this.shared = Array.from({ length: size }, () => new OrtWorker(logger));
@@ -46,6 +59,11 @@ export class SessionPool {
   /** Every live thread: the shared ones and the dedicated ones of loaded instances. */
   get threads(): readonly OrtWorker[] {
     return [...this.shared, ...this.dedicated];
+  }
+
+  /** Sessions open on the event loop's thread (see the class comment). */
+  get inlineSessions(): number {
+    return this.inlineCount;
   }
 
   /** Why sessions were lost: one line per thread that ended without being closed. */
@@ -90,35 +108,57 @@ export class SessionPool {
       dedicated: i >= homes.length,
       running: 0,
     }));
-    const cost = { seconds: 0 };
+    const cost = new RunTimeAverage(0.3);
+    const inline = new InlineLane(() => openInline(file, config, logger), this.inlineMaxSeconds);
+    const timed = async (
+      session: Pick<OpenedModel, 'run'>,
+      inputs: readonly Tensor[],
+      outputs: readonly string[],
+    ) => {
+      const ran = await session.run(inputs, outputs);
+      cost.observe(ran.busySeconds);
+      inline.observe(ran.busySeconds);
+      return ran;
+    };
     const runOn = async (lane: Lane, inputs: readonly Tensor[], outputs: readonly string[]) => {
       const expected = cost.seconds;
       lane.running++;
       this.queued.set(lane.thread, (this.queued.get(lane.thread) ?? 0) + expected);
       try {
-        const ran = await lane.session.run(inputs, outputs);
-        cost.seconds = cost.seconds === 0 ? ran.busySeconds : 0.7 * cost.seconds + 0.3 * ran.busySeconds;
-        return ran;
+        return await timed(lane.session, inputs, outputs);
       } finally {
         lane.running--;
         this.queued.set(lane.thread, (this.queued.get(lane.thread) ?? 0) - expected);
       }
     };
+    // Only while a thread still holds the version: a lost thread fails the same models as without it.
+    const inlineServes = () => inline.serves && lanes.some((l) => !l.thread.failure);
     return {
       io: sessions[0].io,
       provider: sessions[0].provider,
       concurrency: instances,
       run: async (inputs, outputs): Promise<RunOutput> =>
-        runOn(
-          pickLane(lanes, (l) => this.queued.get(l.thread) ?? 0),
-          inputs,
-          outputs,
-        ),
+        inlineServes()
+          ? timed(inline, inputs, outputs)
+          : runOn(
+              pickLane(lanes, (l) => this.queued.get(l.thread) ?? 0),
+              inputs,
+              outputs,
+            ),
       warm: async (inputs, outputs) => {
-        await Promise.all(lanes.map((l) => runOn(l, inputs, outputs)));
+        const runs = await Promise.all(lanes.map((l) => runOn(l, inputs, outputs)));
+        const again = async () => (await runOn(lanes[0], inputs, outputs)).busySeconds;
+        const seconds = runs.map((r) => r.busySeconds);
+        if (inline.isOpen) await timed(inline, inputs, outputs);
+        else if (
+          sessions[0].provider === 'cpu' &&
+          (await inline.openIfSmall(seconds, again, inputs, outputs))
+        )
+          this.inlineCount++;
       },
       release: async () => {
-        await Promise.all(sessions.map((s) => s.release()));
+        if (inline.isOpen) this.inlineCount--;
+        await Promise.all([...sessions, inline].map((s) => s.release()));
         await closeOwn();
       },
     };
@@ -129,6 +169,15 @@ export class SessionPool {
     this.dedicated.clear();
   }
 }
+
+/**
+ * Average run time up to which a version runs on the event loop's thread. A hand-off costs the
+ * event loop 15 to 40 µs per batch and the process 40 to 100 µs (docs/benchmarks.md, "The
+ * onnxruntime hand-off"). The bundled trees and linear models run in 10 to 15 µs on a quiet
+ * machine and 40 to 50 µs on a busy one; digits-mlp takes 60 µs at one row and 200 to 660 µs at
+ * 64, heavy-mlp 0.75 ms at one row.
+ */
+export const INLINE_MAX_SECONDS = 100e-6;
 
 /** Shared threads each version is opened on: two, so that one busy model never leaves it none. */
 const SHARED_REPLICAS = 2;
