@@ -25,9 +25,12 @@ describe('features.json checked against the ONNX signature at load', () => {
         cb();
       },
     });
-    service = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1', MODEL_REPOSITORY: repo.dir }), {
-      logger: createLogger('info', sink),
-    });
+    service = await startService(
+      loadConfig({ PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', MODEL_REPOSITORY: repo.dir }),
+      {
+        logger: createLogger('info', sink),
+      },
+    );
     await service.loaded;
     await new Promise((r) => setImmediate(r));
   }, 60_000);

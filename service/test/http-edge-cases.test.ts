@@ -24,6 +24,7 @@ beforeAll(async () => {
   });
   const config = loadConfig({
     PORT: '0',
+    GRPC_PORT: '0',
     HOST: '127.0.0.1',
     MODEL_REPOSITORY: repo.dir,
     REQUEST_TIMEOUT_MS: '1000',

@@ -114,6 +114,7 @@ describeWithRedis('the running service exports the contract metrics', () => {
     redis = await RedisServer.start();
     const config = loadConfig({
       PORT: '0',
+      GRPC_PORT: '0',
       HOST: '127.0.0.1',
       MODEL_REPOSITORY: BUNDLED_MODELS,
       REDIS_URL: redis.url,
