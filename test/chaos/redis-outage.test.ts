@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import { describeWithRedis, RedisServer } from '../support/redis-server';
 import { FIXTURE_MODELS, makeModelRepo } from '../support/model-repo';
 import { startReplicaPair, type ServiceProcess } from '../support/service-process';
@@ -11,6 +12,8 @@ import { runLoad, scrapeMetric, type LoadResult } from '../support/load';
  * `redis_up` shows the outage, and shared cache hits (hit-redis across replicas) resume.
  */
 const COUNT = 1200;
+/** The prediction cache's Redis key prefix (service/src/guards/prediction-cache.ts). */
+const CACHE_PREFIX = 'mlp:pc:v1:';
 const NON_2XX_BUDGET = 0.01;
 /** Redis with AUTH, as ElastiCache has: the password must reach Redis and never a log line. */
 const PASSWORD = 'chaos-redis-pa55word';
@@ -119,17 +122,21 @@ describeWithRedis('chaos: Redis killed under load', () => {
       async () =>
         (await scrapeMetric(a.url, 'redis_up')) === 1 && (await scrapeMetric(b.url, 'redis_up')) === 1,
     );
-    const fresh = body(987_654);
-    const first = await fetch(`${a.url}/v2/models/lookup/infer`, { method: 'POST', body: fresh });
-    expect(first.headers.get('x-cache')).toBe('miss');
-    await until(
-      'the shared hit',
-      async () => {
-        const r = await fetch(`${b.url}/v2/models/lookup/infer`, { method: 'POST', body: fresh });
-        return r.headers.get('x-cache') === 'hit-redis';
-      },
-      3000,
-    );
+    // A stores its answer in Redis after answering. Asked before that store lands, B would compute
+    // the answer and keep it in its own memory tier, so B is asked once the entry is in Redis.
+    const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    const cached = async () => (await client.keys(`${CACHE_PREFIX}*`)).length;
+    try {
+      const before = await cached();
+      const fresh = body(987_654);
+      const first = await fetch(`${a.url}/v2/models/lookup/infer`, { method: 'POST', body: fresh });
+      expect(first.headers.get('x-cache')).toBe('miss');
+      await until('the answer stored in Redis', async () => (await cached()) > before, 3000);
+      const shared = await fetch(`${b.url}/v2/models/lookup/infer`, { method: 'POST', body: fresh });
+      expect(shared.headers.get('x-cache')).toBe('hit-redis');
+    } finally {
+      client.disconnect();
+    }
 
     // One log line per transition, not one per request.
     const downs = a.lines.filter((l) => l.includes('redis down')).length;
