@@ -127,7 +127,9 @@ describe('engine: microsecond-scale models run on the event loop', () => {
       for (let i = 0; i < runs; i++) await infer(engine, 'mlp', [fp32Rows('input', rows, 64, i)]);
       return threadsActiveMs(pool) - before;
     };
-    expect(await activeOver(1, 50)).toBeLessThan(1);
+    // A preempted warm-up can seed the average above the bound; one-row runs bring it back within it.
+    await activeOver(1, 40);
+    expect(await activeOver(1, 20)).toBeLessThan(1);
     // The first 64-row batches run inline and lift the average past the bound (after about 10 on a
     // quiet machine, fewer on a busy one); the rest do not.
     await activeOver(64, 30);
