@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { predictionCacheKey } from '@ml-platform/service/guards/cache-key';
+import { PREDICTION_CACHE_REDIS_PREFIX, predictionCacheKey } from '@ml-platform/service/guards/cache-key';
 import { describeWithRedis, RedisServer } from '../support/redis-server';
 import { FIXTURE_MODELS, makeModelRepo } from '../support/model-repo';
 import { startServiceProcess, waitReady, type ServiceProcess } from '../support/service-process';
@@ -132,7 +132,8 @@ describeWithRedis('chaos: bad input against the guards', () => {
     const tensor = (i: number) => [
       { name: 'index', datatype: 'INT64' as const, shape: [1, 1], data: new BigInt64Array([BigInt(i)]) },
     ];
-    const key = (i: number) => `mlp:pc:v1:${predictionCacheKey('lookup', '1', tensor(i))}`;
+    const key = (i: number) =>
+      `${PREDICTION_CACHE_REDIS_PREFIX}${predictionCacheKey('lookup', '1', tensor(i))}`;
     await client.hset(key(501), 'field', 'value');
     await client.set(key(502), Buffer.from('MLPC\u0001\u00ff\u00ff\u00ff\u00ffgarbage'));
     await client.set(key(503), 'just a string');

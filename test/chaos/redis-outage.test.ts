@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { PREDICTION_CACHE_REDIS_PREFIX } from '@ml-platform/service/guards/cache-key';
 import { describeWithRedis, RedisServer } from '../support/redis-server';
 import { FIXTURE_MODELS, makeModelRepo } from '../support/model-repo';
 import { startReplicaPair, type ServiceProcess } from '../support/service-process';
@@ -12,8 +13,6 @@ import { runLoad, scrapeMetric, type LoadResult } from '../support/load';
  * `redis_up` shows the outage, and shared cache hits (hit-redis across replicas) resume.
  */
 const COUNT = 1200;
-/** The prediction cache's Redis key prefix (service/src/guards/prediction-cache.ts). */
-const CACHE_PREFIX = 'mlp:pc:v1:';
 const NON_2XX_BUDGET = 0.01;
 /** Redis with AUTH, as ElastiCache has: the password must reach Redis and never a log line. */
 const PASSWORD = 'chaos-redis-pa55word';
@@ -125,7 +124,7 @@ describeWithRedis('chaos: Redis killed under load', () => {
     // A stores its answer in Redis after answering. Asked before that store lands, B would compute
     // the answer and keep it in its own memory tier, so B is asked once the entry is in Redis.
     const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    const cached = async () => (await client.keys(`${CACHE_PREFIX}*`)).length;
+    const cached = async () => (await client.keys(`${PREDICTION_CACHE_REDIS_PREFIX}*`)).length;
     try {
       const before = await cached();
       const fresh = body(987_654);

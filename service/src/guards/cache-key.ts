@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Tensor } from '../core/tensor';
 
+/** Where the prediction cache keeps its entries in Redis, before the key; a new entry format takes a new version. */
+export const PREDICTION_CACHE_REDIS_PREFIX = 'mlp:pc:v1:';
+
 /**
  * The prediction cache key: a SHA-256 over model, version and each input's name, datatype, shape
  * and bytes, and nothing else (no request id, no requested outputs, no parameters), so that every

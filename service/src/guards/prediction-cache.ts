@@ -6,6 +6,7 @@ import { PerVersion, type CounterSeries } from '../observability/tallies';
 import type { InferResult } from '../core/engine';
 import type { RedisConnection } from '../redis/connection';
 import { decodePrediction, encodePrediction, MalformedCacheEntryError } from './cache-codec';
+import { PREDICTION_CACHE_REDIS_PREFIX } from './cache-key';
 
 /** What the `x-cache` response header says about a request. */
 export type CacheOutcome = 'hit-memory' | 'hit-redis' | 'miss' | 'bypass';
@@ -81,7 +82,7 @@ export class PredictionCache {
   private readonly memoryGauge?: Gauge;
 
   constructor(private readonly options: PredictionCacheOptions) {
-    this.prefix = options.redisKeyPrefix ?? 'mlp:pc:v1:';
+    this.prefix = options.redisKeyPrefix ?? PREDICTION_CACHE_REDIS_PREFIX;
     if (options.maxMemoryBytes > 0)
       this.memory = new LRUCache<string, string>({
         maxSize: options.maxMemoryBytes,
