@@ -1,13 +1,14 @@
 import { fstatSync } from 'node:fs';
 
 /**
- * Ends every jest run with the failed tests by name and then one plain line,
- * `jest: N passed, N failed[, N skipped]`. CI reads the closing line to tell a run that tested
- * something from one that ran nothing; jest's own summary block ("Tests: 809 passed, 809 total",
- * "Snapshots: 0 total") is not a form it reads, so the run prints this line instead of that block.
+ * Ends every jest run with the failed tests by name (marked `✗`, not `FAIL`: see
+ * progress-reporter.mjs) and then one plain line, `jest: N passed, N failed[, N skipped]`. CI reads
+ * the closing line to tell a run that tested something from one that ran nothing; jest's own
+ * summary block ("Tests: 809 passed, 809 total", "Snapshots: 0 total") is not a form it reads, so
+ * the run prints this line instead of that block.
  *
  * The lines close both output streams. Jest writes its progress to stderr, so a reader of stderr
- * alone would otherwise end on a `PASS` line, and a reader of stdout alone on whatever a test
+ * alone would otherwise end on a progress line, and a reader of stdout alone on whatever a test
  * printed last; where both streams are one file or pipe (`2>&1`), the lines are written once.
  * They are written as the process exits so that they come after everything jest prints (writes to
  * a file, pipe or terminal are synchronous on Linux, so nothing is lost at exit).
@@ -28,7 +29,7 @@ export default class ClosingLineReporter {
     const failedCount = results.numFailedTests + results.numRuntimeErrorTestSuites;
     const seconds = ((Date.now() - results.startTime) / 1000).toFixed(1);
     const text = [
-      ...failed.map((name) => `FAILED ${name}`),
+      ...failed.map((name) => `✗ ${name}`),
       `${results.numTotalTestSuites} test files in ${seconds} s`,
       `jest: ${results.numPassedTests} passed, ${failedCount} failed${skipped ? `, ${skipped} skipped` : ''}`,
       '',
