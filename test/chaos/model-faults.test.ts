@@ -111,11 +111,13 @@ describe('chaos: failing and slow models', () => {
     expect(fast.every((r) => r.status === 200)).toBe(true);
     // The slow model holds at most one of the shared onnxruntime threads and the fast one has a
     // session on two (service/src/runtime/session-pool.ts), so a fast request never waits out a slow
-    // batch (about 250 ms at the slow model's batch of 4): even its p99 stays well below one.
+    // batch (about 250 ms at the slow model's batch of 4): nine in ten of its requests stay well
+    // below one. Sharing a thread with the slow model would put most of them past it; p99 (one
+    // request in 60) measured the machine's load instead, 190 ms with other work running.
     expect(
       percentile(
         fast.map((r) => r.ms),
-        99,
+        90,
       ),
     ).toBeLessThan(150);
     const res = await post('slow', slowBody(1));
