@@ -167,10 +167,15 @@ describe('the image build step, run for real', () => {
     // The worker thread is started by file name next to its parent module, so it must be emitted too.
     expect(fs.existsSync(path.join(outDir, 'src', 'main.js'))).toBe(true);
     expect(fs.existsSync(path.join(outDir, 'package.json'))).toBe(true);
-    // What the runtime stage copies next to the compiled service: the console page and its bundle.
+    // What the runtime stage copies next to the compiled service: the console page and its bundle, and
+    // the JSON float reader's WebAssembly.
     fs.cpSync(path.join(REPO_ROOT, 'service', 'console', 'public'), path.join(outDir, 'console', 'public'), {
       recursive: true,
     });
+    fs.copyFileSync(
+      path.join(REPO_ROOT, 'service', 'src', 'protocol', 'json-numbers.wasm'),
+      path.join(outDir, 'src', 'protocol', 'json-numbers.wasm'),
+    );
 
     // The image's command, with its node options, on this build's main.js.
     const [, ...nodeArgs] = JSON.parse(
