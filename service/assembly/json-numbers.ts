@@ -54,7 +54,6 @@ export function resultPointer(): usize {
 
 // Where the current read stores its values; set by readArray.
 let valuesOut: usize = 0;
-let floatsOut: usize = 0;
 let unsettledOut: usize = 0;
 let unsettledRoom: i32 = 0;
 let count: i32 = 0;
@@ -234,7 +233,6 @@ function readRun(p: usize): usize {
     }
     if (negative) v = -v;
     store<f64>(valuesOut + ((<usize>count) << 3), v);
-    store<f32>(floatsOut + ((<usize>count) << 2), <f32>v);
     count++;
     if (<u32>load<u8>(p) <= SPACE) p = skipWs(p);
     if (<u32>load<u8>(p) != COMMA) return p;
@@ -246,14 +244,14 @@ function readRun(p: usize): usize {
 
 /**
  * Reads the array at `p` (a '[') when it holds only numbers, at one depth, in equally long rows at
- * every level, as the JS scanner's `readNumericArray`. Values go to `values` (f64) and `floats`
- * (f32), each with room for every number the bytes could hold; (index, start, end) of each
- * unsettled value to `unsettledAt`, at most `room` of them. Returns the address past the array, or
- * 0 to leave it to the JS scanner; the counts and lengths are at `resultPointer()`.
+ * every level, as the JS scanner's `readNumericArray`. `values` gets the n values as doubles, then
+ * as FP32 (12 bytes each: room for every number the bytes could hold, so the caller copies both
+ * at once); (index, start, end) of each unsettled value go to `unsettledAt`, at most `room` of
+ * them. Returns the address past the array, or 0 to leave it to the JS scanner; the counts and
+ * lengths are at `resultPointer()`.
  */
-export function readArray(p: usize, values: usize, floats: usize, unsettledAt: usize, room: i32): usize {
+export function readArray(p: usize, values: usize, unsettledAt: usize, room: i32): usize {
   valuesOut = values;
-  floatsOut = floats;
   unsettledOut = unsettledAt;
   unsettledRoom = room;
   count = 0;
@@ -300,6 +298,10 @@ export function readArray(p: usize, values: usize, floats: usize, unsettledAt: u
       else if (load<i32>(dim) != length) return 0;
       depth--;
       if (depth == 0) {
+        const floats = values + ((<usize>count) << 3);
+        for (let k: usize = 0; k < <usize>count; k++) {
+          store<f32>(floats + (k << 2), <f32>load<f64>(values + (k << 3)));
+        }
         store<i32>(RESULT, count);
         store<i32>(RESULT, approximate, 4);
         store<i32>(RESULT, unsettled, 8);

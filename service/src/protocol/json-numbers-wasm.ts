@@ -5,8 +5,8 @@
  * array this one gives up on.
  *
  * Linear memory, from the end of the module's static data: the JSON bytes and eight zero bytes
- * (which end any number, so the reader needs no bounds checks), then the values as doubles, as
- * FP32, and the unsettled triples. The module is compiled once, synchronously, when this file
+ * (which end any number, so the reader needs no bounds checks), then the values as doubles and
+ * then as FP32 (copied out in one piece), and the unsettled triples. The module is compiled once, synchronously, when this file
  * loads; it is one instance per thread, used by one request at a time.
  */
 import { readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ declare const WebAssembly: {
 interface Exports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   resultPointer(): number;
-  readArray(at: number, values: number, floats: number, unsettled: number, room: number): number;
+  readArray(at: number, values: number, unsettled: number, room: number): number;
 }
 
 /** Above this many JSON bytes the JS scanner reads the body: linear memory never shrinks. */
@@ -52,11 +52,13 @@ export interface WasmArray {
 /** Memory offsets of one loaded body's areas (absolute addresses in linear memory). */
 interface Layout {
   values: number;
-  floats: number;
   unsettled: number;
 }
 
 let loaded: Layout | undefined;
+/** Views of linear memory, made again when it grows (growing detaches the old buffer). */
+let bytes = new Uint8Array(wasm.memory.buffer);
+let result = new Int32Array(wasm.memory.buffer, RESULT, RESULT_WORDS);
 
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -70,15 +72,16 @@ export function loadWasmBody(b: Uint8Array): boolean {
   // A number takes at least one byte and a separator: room for every number the bytes can hold.
   const capacity = (b.length >> 1) + 1;
   const values = BASE + align8(b.length + 8);
-  const floats = values + capacity * 8;
-  const unsettled = floats + align8(capacity * 4);
+  const unsettled = values + align8(capacity * 12);
   const needed = unsettled + UNSETTLED_ROOM * 12;
-  const have = wasm.memory.buffer.byteLength;
-  if (needed > have) wasm.memory.grow(Math.ceil((needed - have) / PAGE));
-  const memory = new Uint8Array(wasm.memory.buffer);
-  memory.set(b, BASE);
-  memory.fill(0, BASE + b.length, values);
-  loaded = { values, floats, unsettled };
+  if (needed > bytes.length) {
+    wasm.memory.grow(Math.ceil((needed - bytes.length) / PAGE));
+    bytes = new Uint8Array(wasm.memory.buffer);
+    result = new Int32Array(wasm.memory.buffer, RESULT, RESULT_WORDS);
+  }
+  bytes.set(b, BASE);
+  bytes.fill(0, BASE + b.length, values);
+  loaded = { values, unsettled };
   return true;
 }
 
@@ -89,22 +92,25 @@ export function loadWasmBody(b: Uint8Array): boolean {
  */
 export function readWasmArray(i: number): WasmArray | undefined {
   if (!loaded) throw new Error('no body loaded for the WebAssembly reader');
-  const { values, floats, unsettled } = loaded;
-  const after = wasm.readArray(BASE + i, values, floats, unsettled, UNSETTLED_ROOM);
+  const { values, unsettled } = loaded;
+  const after = wasm.readArray(BASE + i, values, unsettled, UNSETTLED_ROOM);
   if (after === 0) return undefined;
-  const { buffer } = wasm.memory;
-  const result = new Int32Array(buffer, RESULT, RESULT_WORDS);
-  const [count, approximate, unsettledCount, depth] = result;
-  const triples = Array.from(new Int32Array(buffer, unsettled, unsettledCount * 3));
-  for (let k = 0; k < triples.length; k += 3) {
-    triples[k + 1] -= BASE;
-    triples[k + 2] -= BASE;
+  const count = result[0];
+  const dims: number[] = [];
+  for (let k = 0; k < result[3]; k++) dims.push(result[4 + k]);
+  const triples: number[] = [];
+  if (result[2] > 0) {
+    const stored = new Int32Array(bytes.buffer, unsettled, result[2] * 3);
+    for (let k = 0; k < stored.length; k += 3)
+      triples.push(stored[k], stored[k + 1] - BASE, stored[k + 2] - BASE);
   }
+  // One allocation and one copy for both: a typed array costs about as much to make as to fill here.
+  const out = bytes.slice(values, values + count * 12).buffer;
   return {
-    values: new Float64Array(buffer, values, count).slice(),
-    float32: new Float32Array(buffer, floats, count).slice(),
-    dims: Array.from(result.subarray(4, 4 + depth)),
-    approximate,
+    values: new Float64Array(out, 0, count),
+    float32: new Float32Array(out, count * 8, count),
+    dims,
+    approximate: result[1],
     unsettled: triples,
     end: after - BASE,
   };
