@@ -245,8 +245,7 @@ function readRun(p: usize): usize {
 /**
  * Reads the array at `p` (a '[') when it holds only numbers, at one depth, in equally long rows at
  * every level, as the JS scanner's `readNumericArray`. `values` gets the n values as doubles, then
- * as FP32 (12 bytes each: room for every number the bytes could hold, so the caller copies both
- * at once); (index, start, end) of each unsettled value go to `unsettledAt`, at most `room` of
+ * as FP32 (12 bytes each: room for every number the bytes could hold); (index, start, end) of each unsettled value go to `unsettledAt`, at most `room` of
  * them. Returns the address past the array, or 0 to leave it to the JS scanner; the counts and
  * lengths are at `resultPointer()`.
  */

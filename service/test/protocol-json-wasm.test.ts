@@ -109,7 +109,10 @@ describe('the WebAssembly reader of numeric JSON arrays', () => {
           expect(wasm).toEqual(js);
           expect(text).toBe(jsText);
           // The WebAssembly reader itself took the array: the equality above is not the JS fallback.
-          expect(wasmOnly(b)).toBeDefined();
+          const read = wasmOnly(b);
+          expect(read).toBeDefined();
+          // The FP32 array becomes the request's tensor, whose buffer the batcher may pool whole.
+          expect([read!.float32.byteOffset, read!.float32.buffer.byteLength]).toEqual([0, texts.length * 4]);
         },
       ),
       { numRuns: 3000 },

@@ -6,7 +6,7 @@
  *
  * Linear memory, from the end of the module's static data: the JSON bytes and eight zero bytes
  * (which end any number, so the reader needs no bounds checks), then the values as doubles and
- * then as FP32 (copied out in one piece), and the unsettled triples. The module is compiled once, synchronously, when this file
+ * then as FP32, and the unsettled triples. The module is compiled once, synchronously, when this file
  * loads; it is one instance per thread, used by one request at a time.
  */
 import { readFileSync } from 'node:fs';
@@ -104,11 +104,10 @@ export function readWasmArray(i: number): WasmArray | undefined {
     for (let k = 0; k < stored.length; k += 3)
       triples.push(stored[k], stored[k + 1] - BASE, stored[k + 2] - BASE);
   }
-  // One allocation and one copy for both: a typed array costs about as much to make as to fill here.
-  const out = bytes.slice(values, values + count * 12).buffer;
+  // Each its own buffer: the FP32 array becomes the request's tensor, which may be pooled whole.
   return {
-    values: new Float64Array(out, 0, count),
-    float32: new Float32Array(out, count * 8, count),
+    values: new Float64Array(bytes.buffer, values, count).slice(),
+    float32: new Float32Array(bytes.buffer, values + count * 8, count).slice(),
     dims,
     approximate: result[1],
     unsettled: triples,
