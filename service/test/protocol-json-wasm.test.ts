@@ -112,7 +112,8 @@ describe('the WebAssembly reader of numeric JSON arrays', () => {
           const read = wasmOnly(b);
           expect(read).toBeDefined();
           // The FP32 array becomes the request's tensor, whose buffer the batcher may pool whole.
-          expect([read!.float32.byteOffset, read!.float32.buffer.byteLength]).toEqual([0, texts.length * 4]);
+          const float32 = read!.float32();
+          expect([float32.byteOffset, float32.buffer.byteLength]).toEqual([0, texts.length * 4]);
         },
       ),
       { numRuns: 3000 },
@@ -127,8 +128,8 @@ describe('the WebAssembly reader of numeric JSON arrays', () => {
         const exact = Number(text);
         const unsettled = new Set(read!.unsettled.filter((_, k) => k % 3 === 0));
         // Settled values are exact FP32; unsettled ones are parsed from their text by the caller.
-        if (!unsettled.has(0)) expect(Object.is(read!.float32[0], Math.fround(exact))).toBe(true);
-        if (read!.approximate === 0) expect(Object.is(read!.values[0], exact)).toBe(true);
+        if (!unsettled.has(0)) expect(Object.is(read!.float32()[0], Math.fround(exact))).toBe(true);
+        if (read!.approximate === 0) expect(Object.is(read!.values()[0], exact)).toBe(true);
       }),
       { numRuns: 5000 },
     );
@@ -147,7 +148,8 @@ describe('the WebAssembly reader of numeric JSON arrays', () => {
           const i = b.indexOf('[', b.indexOf('"data"'));
           const js = readNumericArray(new Uint8Array(b.buffer, b.byteOffset, b.length), b, i, b.length);
           const wasm = wasmOnly(b);
-          expect(wasm && { end: wasm.end, ...decoded({ ...wasm, source: b }) }).toEqual(
+          const asArray = wasm && { ...wasm, values: wasm.values(), float32: wasm.float32(), source: b };
+          expect(wasm && { end: wasm.end, ...decoded(asArray) }).toEqual(
             js && { end: js.end, ...decoded(js.array) },
           );
         },
@@ -234,6 +236,25 @@ describe('the WebAssembly reader of numeric JSON arrays', () => {
     ).toEqual(Buffer.from(Float32Array.from(values).buffer));
   });
 
+  it('keeps each array of a body apart, and refuses to hand out values once another body is loaded', () => {
+    const two = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          { name: 'a', datatype: 'FP32', shape: [3], data: [1.25, -2.5, 3e-3] },
+          { name: 'b', datatype: 'FP64', shape: [6], data: [0.1, 12345.5, 2, 3, 4, 5] },
+        ],
+      }),
+    );
+    const extracted = extractNumericData(two, two.length)!;
+    expect(Array.from(float32Values(extracted.arrays.get(0)!))).toEqual(
+      Array.from(Float32Array.of(1.25, -2.5, 3e-3)),
+    );
+    expect(Array.from(float64Values(extracted.arrays.get(1)!)!)).toEqual([0.1, 12345.5, 2, 3, 4, 5]);
+    const first = wasmOnly(two)!;
+    loadWasmBody(two);
+    expect(() => first.float32()).toThrow(/another body/);
+  });
+
   it('reads each body afresh: a longer body before leaves nothing behind', () => {
     const long = body(`[${Array(500).fill('0.123456789').join(',')}]`);
     const short = body('[1.5,2.5]');
@@ -242,6 +263,6 @@ describe('the WebAssembly reader of numeric JSON arrays', () => {
     // The short body ends where the long one had digits: they must read as its end.
     const cut = Buffer.from(short.toString().replace('2.5]', '2.5'));
     expect(wasmOnly(cut)).toBeUndefined();
-    expect(Array.from(wasmOnly(short)!.float32)).toEqual([1.5, 2.5]);
+    expect(Array.from(wasmOnly(short)!.float32())).toEqual([1.5, 2.5]);
   });
 });

@@ -39,10 +39,14 @@ const wasm = new WebAssembly.Instance(
 const BASE = wasm.memory.buffer.byteLength;
 const RESULT = wasm.resultPointer();
 
-/** A numeric array as the WebAssembly reader read it; positions are the body's. */
+/**
+ * A numeric array as the WebAssembly reader read it; positions are the body's. Its values are
+ * copied out of linear memory only when asked for (an FP32 request never needs the doubles), so
+ * only until the next body is loaded.
+ */
 export interface WasmArray {
-  readonly values: Float64Array;
-  readonly float32: Float32Array;
+  values(): Float64Array;
+  float32(): Float32Array;
   readonly dims: number[];
   readonly approximate: number;
   readonly unsettled: number[];
@@ -51,11 +55,14 @@ export interface WasmArray {
 
 /** Memory offsets of one loaded body's areas (absolute addresses in linear memory). */
 interface Layout {
+  /** Where the next array's values go: each array of the body keeps its own. */
   values: number;
   unsettled: number;
 }
 
 let loaded: Layout | undefined;
+/** Bodies loaded so far: an array's values are only there while its body is the last loaded. */
+let loads = 0;
 /** Views of linear memory, made again when it grows (growing detaches the old buffer). */
 let bytes = new Uint8Array(wasm.memory.buffer);
 let result = new Int32Array(wasm.memory.buffer, RESULT, RESULT_WORDS);
@@ -82,6 +89,7 @@ export function loadWasmBody(b: Uint8Array): boolean {
   bytes.set(b, BASE);
   bytes.fill(0, BASE + b.length, values);
   loaded = { values, unsettled };
+  loads++;
   return true;
 }
 
@@ -104,10 +112,17 @@ export function readWasmArray(i: number): WasmArray | undefined {
     for (let k = 0; k < stored.length; k += 3)
       triples.push(stored[k], stored[k + 1] - BASE, stored[k + 2] - BASE);
   }
-  // Each its own buffer: the FP32 array becomes the request's tensor, which may be pooled whole.
+  // The numbers of a body fit the area together (see loadWasmBody), so the next array goes after.
+  loaded.values = values + align8(count * 12);
+  const load = loads;
+  const live = () => {
+    if (load !== loads) throw new Error('the WebAssembly reader has loaded another body since');
+    return bytes.buffer;
+  };
+  // Copies, each its own buffer: the FP32 array becomes the request's tensor, which may be pooled whole.
   return {
-    values: new Float64Array(bytes.buffer, values, count).slice(),
-    float32: new Float32Array(bytes.buffer, values + count * 8, count).slice(),
+    values: () => new Float64Array(live(), values, count).slice(),
+    float32: () => new Float32Array(live(), values + count * 8, count).slice(),
     dims,
     approximate: result[1],
     unsettled: triples,

@@ -476,8 +476,21 @@ export function readNumericArray(
 function wasmNumericArray(source: Buffer, i: number): { array: NumericArray; end: number } | undefined {
   const read = readWasmArray(i);
   if (!read) return undefined;
-  const { end, ...array } = read;
-  return { array: { ...array, source }, end };
+  const { dims, approximate, unsettled, end } = read;
+  // Copied out of WebAssembly memory when read, which the request's decode does before any other.
+  const array: NumericArray = {
+    dims,
+    approximate,
+    unsettled,
+    source,
+    get values() {
+      return read.values();
+    },
+    get float32() {
+      return read.float32();
+    },
+  };
+  return { array, end };
 }
 
 /** The elements as FP32, each exactly what JSON.parse's double rounds to. */
