@@ -40,3 +40,13 @@ export function float32Midpoint(bits: number): number {
   u32[0] = bits + 1;
   return (low + f32[0]) / 2;
 }
+
+/** `valid` with up to three characters taken out at a random place and one of `inserts` put there. */
+export const corruptionOf = (valid: string, inserts: string[]) =>
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: valid.length }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.constantFrom(...inserts),
+    )
+    .map(([at, remove, insert]) => valid.slice(0, at) + insert + valid.slice(at + remove));
