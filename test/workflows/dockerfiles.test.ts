@@ -35,6 +35,12 @@ describe.each(Object.entries(IMAGES))('%s image (%s)', (kind, file) => {
     expect(fromStages).toEqual(expect.arrayContaining(['deps', 'build']));
   });
 
+  it("copies the JSON float reader's WebAssembly next to its compiled module (tsc does not)", () => {
+    expect(run(runtime, 'COPY').map((c) => c.args)).toContain(
+      'service/src/protocol/json-numbers.wasm service/dist/src/protocol/',
+    );
+  });
+
   it('runs as a numeric non-root user set before the command', () => {
     const users = run(runtime, 'USER');
     expect(users).toHaveLength(1);
