@@ -1,8 +1,10 @@
 /**
  * JSON decoding of large float tensors on its own: the REST decoder (protocol/infer-request.ts)
- * with and without the numeric-array scan, and the same tensor in the binary tensor extension, in
- * interleaved rounds. Prints CPU ns per value and µs per request (CPU time, as the machine is
+ * without the numeric-array scan, with it (its arrays read by WebAssembly, and by the JS reader
+ * alone), and the same tensor in the binary tensor extension, in interleaved rounds. Prints CPU ns per value and µs per request (CPU time, as the machine is
  * shared).
+ *
+ * `scan JS` is the scan with WebAssembly off, as before it.
  *
  *   npx tsx service/bench/json-decode.ts [--rounds 5] [--iterations 400]
  */
@@ -65,9 +67,9 @@ const CASES: Case[] = [
 ];
 
 /** CPU time (not wall time: the machine is shared) per decode, in ns. */
-function nsPerRequest(b: Buffer, scanFrom: number, headerLength?: number): number {
+function nsPerRequest(b: Buffer, scanFrom: number, headerLength?: number, wasm = true): number {
   const started = process.cpuUsage();
-  for (let i = 0; i < ITERATIONS; i++) decodeInferRequest(b, headerLength, scanFrom);
+  for (let i = 0; i < ITERATIONS; i++) decodeInferRequest(b, headerLength, scanFrom, wasm);
   const used = process.cpuUsage(started);
   return ((used.user + used.system) * 1000) / ITERATIONS;
 }
@@ -77,29 +79,37 @@ function main() {
   for (const c of CASES) {
     // Same tensor both ways before timing anything.
     const plain = decodeInferRequest(c.body, undefined, Infinity).inputs[0].data as Float32Array;
-    const scanned = decodeInferRequest(c.body, undefined, 0).inputs[0].data as Float32Array;
-    if (!Buffer.from(plain.buffer).equals(Buffer.from(scanned.buffer))) {
-      throw new Error(`${c.name}: the scan decodes different values`);
+    for (const wasm of [true, false]) {
+      const scanned = decodeInferRequest(c.body, undefined, 0, wasm).inputs[0].data as Float32Array;
+      if (!Buffer.from(plain.buffer).equals(Buffer.from(scanned.buffer))) {
+        throw new Error(`${c.name}: the scan (wasm ${wasm}) decodes different values`);
+      }
     }
     const { body: bin, headerLength } = c.binary;
     nsPerRequest(c.body, Infinity);
     nsPerRequest(c.body, 0);
+    nsPerRequest(c.body, 0, undefined, false);
     nsPerRequest(bin, 0, headerLength);
-    const runs = { plain: [] as number[], scan: [] as number[], binary: [] as number[] };
+    const runs = { plain: [] as number[], scan: [] as number[], js: [] as number[], binary: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
       runs.plain.push(nsPerRequest(c.body, Infinity));
       runs.scan.push(nsPerRequest(c.body, 0));
+      runs.js.push(nsPerRequest(c.body, 0, undefined, false));
       runs.binary.push(nsPerRequest(bin, 0, headerLength));
     }
     const line = (label: string, xs: number[]) =>
-      `  ${label.padEnd(6)} ${(median(xs) / c.values).toFixed(1).padStart(6)} ns/value ${(median(xs) / 1000)
+      `  ${label.padEnd(7)} ${(median(xs) / c.values).toFixed(1).padStart(6)} ns/value ${(median(xs) / 1000)
         .toFixed(1)
         .padStart(8)} us/request   rounds: ${xs.map((x) => (x / c.values).toFixed(1)).join(' ')}`;
     console.log(`${c.name} (JSON ${c.body.length} bytes, binary ${bin.length} bytes)`);
     console.log(line('plain', runs.plain));
     console.log(line('scan', runs.scan));
+    console.log(line('scan JS', runs.js));
     console.log(line('binary', runs.binary));
-    console.log(`  scan / plain ${(median(runs.scan) / median(runs.plain)).toFixed(2)}`);
+    console.log(
+      `  scan / plain ${(median(runs.scan) / median(runs.plain)).toFixed(2)}, ` +
+        `scan / scan JS ${(median(runs.scan) / median(runs.js)).toFixed(2)}`,
+    );
   }
 }
 

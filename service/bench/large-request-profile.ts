@@ -35,7 +35,7 @@ const CHECKOUT = path.resolve(arg('checkout', REPO_ROOT));
 
 /** What a sample's innermost frame (or the nearest caller that names one) counts towards. */
 const CATEGORIES: [string, RegExp][] = [
-  ['numeric-array scan', /json-numeric-data\.ts$/],
+  ['numeric-array scan', /json-numeric-data\.ts$|json-numbers-wasm\.ts$/],
   ['JSON.parse of the rest', /^parseJson /],
   ['body read (data events, Buffer.concat)', /read-body\.ts$|^_copyActual |^concat /],
   ['garbage collection', /^\(garbage collector\)/],

@@ -35,6 +35,12 @@ describe.each(Object.entries(IMAGES))('%s image (%s)', (kind, file) => {
     expect(fromStages).toEqual(expect.arrayContaining(['deps', 'build']));
   });
 
+  it("copies the JSON float reader's WebAssembly next to its compiled module (tsc does not)", () => {
+    expect(run(runtime, 'COPY').map((c) => c.args)).toContain(
+      'service/src/protocol/json-numbers.wasm service/dist/src/protocol/',
+    );
+  });
+
   it('runs as a numeric non-root user set before the command', () => {
     const users = run(runtime, 'USER');
     expect(users).toHaveLength(1);
@@ -167,10 +173,15 @@ describe('the image build step, run for real', () => {
     // The worker thread is started by file name next to its parent module, so it must be emitted too.
     expect(fs.existsSync(path.join(outDir, 'src', 'main.js'))).toBe(true);
     expect(fs.existsSync(path.join(outDir, 'package.json'))).toBe(true);
-    // What the runtime stage copies next to the compiled service: the console page and its bundle.
+    // What the runtime stage copies next to the compiled service: the console page and its bundle, and
+    // the JSON float reader's WebAssembly.
     fs.cpSync(path.join(REPO_ROOT, 'service', 'console', 'public'), path.join(outDir, 'console', 'public'), {
       recursive: true,
     });
+    fs.copyFileSync(
+      path.join(REPO_ROOT, 'service', 'src', 'protocol', 'json-numbers.wasm'),
+      path.join(outDir, 'src', 'protocol', 'json-numbers.wasm'),
+    );
 
     // The image's command, with its node options, on this build's main.js.
     const [, ...nodeArgs] = JSON.parse(

@@ -110,13 +110,14 @@ export const NUMERIC_SCAN_MIN_BYTES = 2048;
  *
  * A large body first goes the cheap way (protocol/json-numeric-data.ts); if that decode fails for
  * any reason the body is decoded again the plain way, which alone words the error.
- * `numericScanMinBytes` moves that size (Infinity: always the plain way), for the tests and the
- * bench that compare the two.
+ * `numericScanMinBytes` moves that size (Infinity: always the plain way), and `wasm` false keeps the
+ * scan's arrays in JS, for the tests and the bench that compare them.
  */
 export function decodeInferRequest(
   body: Buffer,
   headerLength?: number,
   numericScanMinBytes = NUMERIC_SCAN_MIN_BYTES,
+  wasm = true,
 ): DecodedInferRequest {
   if (headerLength !== undefined && (headerLength < 0 || headerLength > body.length)) {
     throw badRequest(
@@ -124,7 +125,7 @@ export function decodeInferRequest(
     );
   }
   const jsonEnd = headerLength ?? body.length;
-  const extracted = jsonEnd >= numericScanMinBytes ? extractNumericData(body, jsonEnd) : undefined;
+  const extracted = jsonEnd >= numericScanMinBytes ? extractNumericData(body, jsonEnd, wasm) : undefined;
   if (extracted) {
     try {
       return decodeBody(body, jsonEnd, extracted);

@@ -9,7 +9,11 @@
  * anything but numbers, ragged nesting) it leaves the array, or the whole body, to JSON.parse, and
  * the caller decodes the plain way whenever the fast decode fails, so errors come out exactly as
  * before.
+ *
+ * The arrays themselves are read by WebAssembly (json-numbers-wasm.ts) where it can; the JS reader
+ * below takes the arrays it leaves, and is the reference it is tested against.
  */
+import { loadWasmBody, readWasmArray } from './json-numbers-wasm';
 
 /** A `data` array read from the bytes: its numbers row-major, and its nesting. */
 export interface NumericArray {
@@ -29,6 +33,8 @@ export interface NumericArray {
    */
   readonly unsettled: readonly number[];
   readonly source: Buffer;
+  /** Each element as FP32 (`values` rounded), when the reader made them; unsettled ones not yet exact. */
+  readonly float32?: Float32Array;
 }
 
 export interface ExtractedBody {
@@ -107,8 +113,9 @@ const frame = (object: boolean, role: Role, index = 0): Frame => ({
 /**
  * Finds the numeric `inputs[i].data` arrays of a JSON request body (bytes [0, end)). Undefined when
  * there is none, or when the body's structure is anything the scan does not follow exactly.
+ * `wasm` false reads every array with the JS reader, for the tests and the bench that compare them.
  */
-export function extractNumericData(body: Buffer, end: number): ExtractedBody | undefined {
+export function extractNumericData(body: Buffer, end: number, wasm = true): ExtractedBody | undefined {
   // Reads past `end` (the binary section of a binary request) must see nothing.
   const buf = body.subarray(0, end);
   // A plain Uint8Array view: V8 reads its bytes faster than a Buffer's.
@@ -117,6 +124,8 @@ export function extractNumericData(body: Buffer, end: number): ExtractedBody | u
   const spans: number[] = [];
   const stack: Frame[] = [];
   let sawInputs = false;
+  // The body goes into WebAssembly memory at the first numeric array.
+  let wasmLoaded = wasm ? undefined : false;
   let i = skipWs(b, 0, end);
   if (b[i] !== OPEN_BRACE) return undefined;
   while (i < end) {
@@ -172,7 +181,8 @@ export function extractNumericData(body: Buffer, end: number): ExtractedBody | u
       i++;
     } else if (c === OPEN_BRACKET) {
       if (role === 'data') {
-        const numeric = readNumericArray(b, buf, i, end);
+        wasmLoaded ??= loadWasmBody(b);
+        const numeric = (wasmLoaded && wasmNumericArray(buf, i)) || readNumericArray(b, buf, i, end);
         if (numeric) {
           arrays.set(top!.index, numeric.array);
           spans.push(i, numeric.end);
@@ -394,9 +404,10 @@ function scale(mantissa: number, exponent: number): number {
 
 /**
  * The array at `i` when it holds only numbers, at one depth, in equally long rows at every level,
- * and no empty array; undefined otherwise (JSON.parse and the shape check then judge it).
+ * and no empty array; undefined otherwise (JSON.parse and the shape check then judge it). Exported
+ * as the reference the WebAssembly reader is tested against.
  */
-function readNumericArray(
+export function readNumericArray(
   b: Uint8Array,
   source: Buffer,
   i: number,
@@ -461,9 +472,30 @@ function readNumericArray(
   }
 }
 
+/** The WebAssembly reader's array at `i`, or undefined where it leaves the array to `readNumericArray`. */
+function wasmNumericArray(source: Buffer, i: number): { array: NumericArray; end: number } | undefined {
+  const read = readWasmArray(i);
+  if (!read) return undefined;
+  const { dims, approximate, unsettled, end } = read;
+  // Copied out of WebAssembly memory when read, which the request's decode does before any other.
+  const array: NumericArray = {
+    dims,
+    approximate,
+    unsettled,
+    source,
+    get values() {
+      return read.values();
+    },
+    get float32() {
+      return read.float32();
+    },
+  };
+  return { array, end };
+}
+
 /** The elements as FP32, each exactly what JSON.parse's double rounds to. */
 export function float32Values(a: NumericArray): Float32Array {
-  const out = new Float32Array(a.values);
+  const out = a.float32 ?? new Float32Array(a.values);
   const { unsettled, source } = a;
   for (let k = 0; k < unsettled.length; k += 3) {
     out[unsettled[k]] = Number(source.toString('latin1', unsettled[k + 1], unsettled[k + 2]));
