@@ -4,9 +4,11 @@
  * and 64 closed-loop connections. Prints the functions with the most self time, as a share of the
  * main thread's busy time (idle and start-up left out), and the busy µs per request.
  *
- *   npx tsx service/bench/classifier-profile.ts [--seconds 8] [--top 40] [--checkout <dir>]
+ *   npx tsx service/bench/classifier-profile.ts [--seconds 8] [--top 40] [--checkout <dir>] [--save <file>]
+ *
+ * `--save` keeps the profile (for Chrome DevTools' Performance panel).
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../test/support/service-process';
@@ -21,6 +23,7 @@ import { loadAverage } from './temp-service';
 const SECONDS = numberArg('seconds', 8);
 const TOP = numberArg('top', 40);
 const CHECKOUT = path.resolve(arg('checkout', REPO_ROOT));
+const SAVE = arg('save');
 
 async function main(): Promise<void> {
   console.log(
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
     const file = readdirSync(dir)
       .filter((f) => f.endsWith('.cpuprofile'))
       .sort()[0];
+    if (SAVE) copyFileSync(path.join(dir, file), SAVE);
     const { busyUs, byFunction } = selfTimes(path.join(dir, file));
     console.log(`${(busyUs / requests).toFixed(1)} us busy per request (${requests} requests)`);
     console.log('| self time | share | function |\n| --- | --- | --- |');

@@ -55,7 +55,8 @@ export function countsAsModelFailure(err: unknown): boolean {
  * its success. State is exported as `model_circuit_breaker_state` (0 closed, 1 half-open, 2 open).
  */
 export class ModelBreakers {
-  private readonly entries = new Map<string, CircuitBreaker>();
+  /** By model, then version: no key string to build and hash per call. */
+  private readonly entries = new Map<string, Map<string, CircuitBreaker>>();
   private readonly stateGauge?: Gauge<'model' | 'version'>;
 
   constructor(private readonly options: { registry?: Registry; logger?: Logger } = {}) {
@@ -69,7 +70,7 @@ export class ModelBreakers {
   }
 
   state(model: string, version: string): BreakerState {
-    return this.entries.get(`${model}\u0000${version}`)?.state ?? 'closed';
+    return this.entries.get(model)?.get(version)?.state ?? 'closed';
   }
 
   /** Runs `call` through the version's breaker; BreakerOpenError without running it while open. */
@@ -110,13 +111,13 @@ export class ModelBreakers {
   }
 
   shutdown(): void {
-    for (const breaker of this.entries.values()) breaker.shutdown();
+    for (const versions of this.entries.values()) for (const breaker of versions.values()) breaker.shutdown();
     this.entries.clear();
   }
 
   private breaker(model: string, version: string, s: BreakerSettings): CircuitBreaker {
-    const id = `${model}\u0000${version}`;
-    const existing = this.entries.get(id);
+    let versions = this.entries.get(model);
+    const existing = versions?.get(version);
     if (existing) return existing;
     const labels = { model, version };
     const breaker = new CircuitBreaker(
@@ -134,7 +135,8 @@ export class ModelBreakers {
       },
     );
     this.stateGauge?.set(labels, 0);
-    this.entries.set(id, breaker);
+    if (!versions) this.entries.set(model, (versions = new Map()));
+    versions.set(version, breaker);
     return breaker;
   }
 }

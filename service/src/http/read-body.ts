@@ -1,6 +1,22 @@
 import type { IncomingMessage } from 'node:http';
 import { clientClosedRequest, payloadTooLarge, requestTimeout } from '../core/errors';
 
+let checkPhase: Promise<void> | undefined;
+
+/**
+ * The next check phase: one Immediate and one promise shared by every request whose handler ran
+ * in this turn of the event loop (they all resume in that check phase either way).
+ */
+function nextCheckPhase(): Promise<void> {
+  checkPhase ??= new Promise((resolve) =>
+    setImmediate(() => {
+      checkPhase = undefined;
+      resolve();
+    }),
+  );
+  return checkPhase;
+}
+
 const clientGone = () =>
   clientClosedRequest('the client closed the connection before sending the whole body');
 
@@ -20,7 +36,7 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs: n
   // (microtasks and ticks run right after that callback, before the body's). A small body usually
   // came in that same read: by the check phase the parser has pushed all of it, and it is taken
   // from the stream's buffer without a timer or listeners.
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  await nextCheckPhase();
   if (req.complete) {
     const body = (req.read() as Buffer | null) ?? Buffer.alloc(0);
     if (body.length > limit) throw tooLarge();
