@@ -4,6 +4,7 @@ import { ServiceError } from '../core/errors';
 import type { ModelConfig } from '../repository/model-config';
 import { METRICS } from '@ml-platform/contract/names';
 import { defineGauge } from '../observability/metrics';
+import { PerVersion } from '../observability/tallies';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker';
 
 export type { BreakerState } from './circuit-breaker';
@@ -55,8 +56,10 @@ export function countsAsModelFailure(err: unknown): boolean {
  * its success. State is exported as `model_circuit_breaker_state` (0 closed, 1 half-open, 2 open).
  */
 export class ModelBreakers {
-  /** By model, then version: no key string to build and hash per call. */
-  private readonly entries = new Map<string, Map<string, CircuitBreaker>>();
+  /** Each is made by make(), with its version's settings. */
+  private readonly entries = new PerVersion<CircuitBreaker>(() => {
+    throw new Error('a breaker is made with its settings');
+  });
   private readonly stateGauge?: Gauge<'model' | 'version'>;
 
   constructor(private readonly options: { registry?: Registry; logger?: Logger } = {}) {
@@ -70,7 +73,7 @@ export class ModelBreakers {
   }
 
   state(model: string, version: string): BreakerState {
-    return this.entries.get(model)?.get(version)?.state ?? 'closed';
+    return this.entries.find(model, version)?.state ?? 'closed';
   }
 
   /** Runs `call` through the version's breaker; BreakerOpenError without running it while open. */
@@ -111,14 +114,18 @@ export class ModelBreakers {
   }
 
   shutdown(): void {
-    for (const versions of this.entries.values()) for (const breaker of versions.values()) breaker.shutdown();
+    for (const breaker of this.entries.values()) breaker.shutdown();
     this.entries.clear();
   }
 
   private breaker(model: string, version: string, s: BreakerSettings): CircuitBreaker {
-    let versions = this.entries.get(model);
-    const existing = versions?.get(version);
-    if (existing) return existing;
+    return (
+      this.entries.find(model, version) ??
+      this.entries.get(model, version, () => this.make(model, version, s))
+    );
+  }
+
+  private make(model: string, version: string, s: BreakerSettings): CircuitBreaker {
     const labels = { model, version };
     const breaker = new CircuitBreaker(
       {
@@ -135,8 +142,6 @@ export class ModelBreakers {
       },
     );
     this.stateGauge?.set(labels, 0);
-    if (!versions) this.entries.set(model, (versions = new Map()));
-    versions.set(version, breaker);
     return breaker;
   }
 }
