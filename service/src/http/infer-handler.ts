@@ -54,14 +54,14 @@ export function matchInferRoute(url: string | undefined): InferRoute | undefined
   const m = url ? INFER_PATH.exec(url) : null;
   if (!m) return undefined;
   try {
-    return {
-      model: decodeURIComponent(m[1]),
-      version: m[2] === undefined ? undefined : decodeURIComponent(m[2]),
-    };
+    return { model: decoded(m[1]), version: m[2] === undefined ? undefined : decoded(m[2]) };
   } catch {
     return undefined;
   }
 }
+
+/** A path segment without `%` decodes to itself: most names skip decodeURIComponent. */
+const decoded = (segment: string) => (segment.includes('%') ? decodeURIComponent(segment) : segment);
 
 function headerLengthOf(req: IncomingMessage): number | undefined {
   const h = req.headers[HEADERS.inferenceHeaderContentLength];
