@@ -208,20 +208,11 @@ export function createInferHandler(deps: InferHandlerDeps) {
       const encoded = encodeInferResponse(decoded, answered, undefined, (output) =>
         engine.outputClasses(answered.modelName, output),
       );
-      const length = String(encoded.body.length);
-      res.writeHead(
-        200,
-        encoded.headerLength === undefined
-          ? headers.with('content-type', encoded.contentType, 'content-length', length)
-          : headers.with(
-              'content-type',
-              encoded.contentType,
-              'content-length',
-              length,
-              HEADERS.inferenceHeaderContentLength,
-              String(encoded.headerLength),
-            ),
-      );
+      headers.set('content-type', encoded.contentType);
+      headers.set('content-length', String(encoded.body.length));
+      if (encoded.headerLength !== undefined)
+        headers.set(HEADERS.inferenceHeaderContentLength, String(encoded.headerLength));
+      res.writeHead(200, headers.list());
       res.end(encoded.body);
       status = 200;
     } catch (err) {

@@ -8,10 +8,10 @@ import type { ServerResponse } from 'node:http';
  * as `setHeader` does, so the order on the wire is the order of first setting.
  */
 export class PendingHeaders {
-  private readonly list: string[] = [];
+  private readonly pairs: string[] = [];
 
   set(name: string, value: string): void {
-    const list = this.list;
+    const list = this.pairs;
     for (let i = 0; i < list.length; i += 2) {
       if (list[i] === name) {
         list[i + 1] = value;
@@ -22,20 +22,20 @@ export class PendingHeaders {
   }
 
   get(name: string): string | undefined {
-    const list = this.list;
+    const list = this.pairs;
     for (let i = 0; i < list.length; i += 2) if (list[i] === name) return list[i + 1];
     return undefined;
   }
 
-  /** The gathered headers followed by `more` (name, value, ...), for writeHead's array form. */
-  with(...more: string[]): string[] {
-    return this.list.concat(more);
+  /** The gathered headers as writeHead's array form takes them (the list itself, not a copy). */
+  list(): string[] {
+    return this.pairs;
   }
 
   /** Hands the gathered headers to `res`, for the paths that write through `setHeader` (errors). */
   applyTo(res: ServerResponse): void {
     if (res.headersSent) return;
-    const list = this.list;
+    const list = this.pairs;
     for (let i = 0; i < list.length; i += 2) res.setHeader(list[i], list[i + 1]);
   }
 }
