@@ -35,5 +35,6 @@ export function inferCallContext(
  * written into an object literal with a defineProperty call, per request.
  */
 function closeListener(res: ServerResponse): (fn: () => void) => void {
-  return (fn) => res.once('close', fn);
+  // `on` suffices: a response emits 'close' once (see server.ts).
+  return (fn) => res.on('close', fn);
 }
