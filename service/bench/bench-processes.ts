@@ -8,11 +8,12 @@ import { startServiceProcess, waitReady, type ServiceProcess } from '../../test/
 export async function startCheckoutService(
   root: string,
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<ServiceProcess> {
   const svc = await startServiceProcess(
     { WORKERS: '1', LOG_LEVEL: 'info', MODEL_REPOSITORY: path.join(root, 'models'), ...env },
     60_000,
-    ['-r', 'tsx/cjs', path.join(root, 'service', 'src', 'main.ts')],
+    [...nodeArgs, '-r', 'tsx/cjs', path.join(root, 'service', 'src', 'main.ts')],
     // Its own directory, so that tsx and its tsconfig are that checkout's too.
     root,
   );

@@ -10,7 +10,7 @@
  *
  * `--checkout` profiles another checkout of the repository (say, main before a change).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -21,6 +21,7 @@ import {
 } from '../../test/support/service-process';
 import { arg, numberArg } from './args';
 import { closedLoop } from './closed-loop';
+import { readCpuProfile } from './cpu-profile';
 import { mainThreadCpuMs } from './process-cpu';
 import { heavyBinaryBody, heavyBody } from './requests';
 import { runMain } from './run-main';
@@ -46,33 +47,15 @@ const CATEGORIES: [string, RegExp][] = [
 ];
 const ELSE = 'everything else';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string };
-  children?: number[];
-}
-
 /** Main-thread µs per category over the profile, start-up (module loading) left out. */
 function splitProfile(file: string): Map<string, number> {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
-    nodes: ProfileNode[];
-    samples: number[];
-    timeDeltas: number[];
-  };
-  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const label = (n: ProfileNode) =>
-    `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').pop() ?? ''}`;
-  const byNode = new Map<number, number>();
-  profile.samples.forEach((id, k) => byNode.set(id, (byNode.get(id) ?? 0) + profile.timeDeltas[k]));
+  const profile = readCpuProfile(file);
   const split = new Map<string, number>();
-  for (const [id, us] of byNode) {
-    const chain: string[] = [];
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at))
-      chain.push(label(nodes.get(at)!));
-    if (chain[0].startsWith('(idle)') || chain.some((l) => l.startsWith('Module._load '))) continue;
-    const hit = chain.map((l) => CATEGORIES.find(([, re]) => re.test(l))).find((c) => c !== undefined);
+  for (const [id, us] of profile.selfUs) {
+    const hit = profile
+      .chain(id)
+      .map((l) => CATEGORIES.find(([, re]) => re.test(l)))
+      .find((c) => c !== undefined);
     const name = hit?.[0] ?? ELSE;
     split.set(name, (split.get(name) ?? 0) + us);
   }

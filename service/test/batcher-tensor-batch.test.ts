@@ -47,6 +47,21 @@ describe('concatInputs / splitOutputs', () => {
     expect(Array.from(second[0].data as Float32Array)).toEqual([50, 51, 60, 61]);
   });
 
+  test('the pool keeps the larger buffers, so that bigger batches stop allocating', () => {
+    const buffers = new BatchBuffers();
+    // Two small batches in flight at once fill the pool with small buffers...
+    const small1 = concatInputs([req(1, 0)], 1, buffers);
+    const small2 = concatInputs([req(1, 1)], 1, buffers);
+    const big = concatInputs([req(2, 0), req(2, 2)], 4, buffers);
+    const bigX = (big[0].data as Float32Array).buffer;
+    releaseInputs(small1, buffers);
+    releaseInputs(small2, buffers);
+    // ...and a bigger one released afterwards takes a small one's place.
+    releaseInputs(big, buffers);
+    const again = concatInputs([req(2, 10), req(2, 20)], 4, buffers);
+    expect((again[0].data as Float32Array).buffer).toBe(bigX);
+  });
+
   test('a batch while another holds the buffer gets its own', () => {
     const buffers = new BatchBuffers();
     const a = concatInputs([req(1, 0), req(1, 1)], 2, buffers);

@@ -189,4 +189,15 @@ describe('PerVersion', () => {
     expect(versions.get('n', '1')).not.toBe(first);
     expect(created).toEqual(['m/1', 'm/2', 'n/1']);
   });
+
+  it('finds without creating, makes an entry with a create of its own, lists and forgets them', () => {
+    const versions = new PerVersion((model, version) => `${model}/${version}`);
+    expect(versions.find('m', '1')).toBeUndefined();
+    expect(versions.get('m', '1', (model, version) => `own ${model}/${version}`)).toBe('own m/1');
+    expect(versions.find('m', '1')).toBe('own m/1');
+    versions.get('n', '2');
+    expect([...versions.values()]).toEqual(['own m/1', 'n/2']);
+    versions.clear();
+    expect([...versions.values()]).toEqual([]);
+  });
 });

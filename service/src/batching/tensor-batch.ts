@@ -25,8 +25,13 @@ export class BatchBuffers {
     const whole = new (data.constructor as new (b: ArrayBufferLike) => NumericData)(data.buffer);
     let pool = this.free.get(name);
     if (!pool) this.free.set(name, (pool = []));
-    // Keep at most two per input: one in flight, one being filled.
+    // Keep at most two per input: one in flight, one being filled. The larger ones: a pool holding
+    // the first small batches' buffers would make every bigger batch allocate its own.
     if (pool.length < 2) pool.push(whole);
+    else {
+      const smaller = pool[0].length <= pool[1].length ? 0 : 1;
+      if (pool[smaller].length < whole.length) pool[smaller] = whole;
+    }
   }
 }
 

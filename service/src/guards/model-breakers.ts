@@ -1,13 +1,14 @@
-import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import type { Gauge, Registry } from 'prom-client';
 import { ServiceError } from '../core/errors';
 import type { ModelConfig } from '../repository/model-config';
 import { METRICS } from '@ml-platform/contract/names';
 import { defineGauge } from '../observability/metrics';
+import { PerVersion } from '../observability/tallies';
+import { CircuitBreaker, type BreakerState } from './circuit-breaker';
 
+export type { BreakerState } from './circuit-breaker';
 export type BreakerSettings = NonNullable<ModelConfig['circuit_breaker']>;
-export type BreakerState = 'closed' | 'half-open' | 'open';
 
 const STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -49,21 +50,16 @@ export function countsAsModelFailure(err: unknown): boolean {
   return err.status === 500 || err.status === 504;
 }
 
-type Call = () => Promise<unknown>;
-
-interface Entry {
-  breaker: CircuitBreaker<[Call], unknown>;
-  openedAt: number;
-  resetMs: number;
-}
-
 /**
- * One opossum breaker per model version: opens on the error rate over a rolling window (missed
+ * One breaker per model version (circuit-breaker.ts): opens on the error rate over a rolling window (missed
  * deadlines included), lets one probe through after `reset_timeout_ms` (half-open) and closes on
  * its success. State is exported as `model_circuit_breaker_state` (0 closed, 1 half-open, 2 open).
  */
 export class ModelBreakers {
-  private readonly entries = new Map<string, Entry>();
+  /** Each is made by make(), with its version's settings. */
+  private readonly entries = new PerVersion<CircuitBreaker>(() => {
+    throw new Error('a breaker is made with its settings');
+  });
   private readonly stateGauge?: Gauge<'model' | 'version'>;
 
   constructor(private readonly options: { registry?: Registry; logger?: Logger } = {}) {
@@ -77,9 +73,7 @@ export class ModelBreakers {
   }
 
   state(model: string, version: string): BreakerState {
-    const b = this.entries.get(`${model}\u0000${version}`)?.breaker;
-    if (!b) return 'closed';
-    return b.opened ? 'open' : b.halfOpen ? 'half-open' : 'closed';
+    return this.entries.find(model, version)?.state ?? 'closed';
   }
 
   /** Runs `call` through the version's breaker; BreakerOpenError without running it while open. */
@@ -89,60 +83,65 @@ export class ModelBreakers {
     settings: BreakerSettings | undefined,
     call: () => Promise<T>,
   ): Promise<T> {
-    let entry: Entry;
+    let breaker: CircuitBreaker;
     try {
-      entry = this.entry(model, version, settings ?? DEFAULT_BREAKER);
+      breaker = this.breaker(model, version, settings ?? DEFAULT_BREAKER);
     } catch (err) {
       return Promise.reject(err);
     }
-    // A rejection handler only, not an async function's await: every request passes here.
-    return (entry.breaker.fire(call) as Promise<T>).catch((err: unknown) => {
-      if ((err as { code?: string }).code === 'EOPENBREAKER') {
-        const remainingMs = Math.max(0, entry.openedAt + entry.resetMs - Date.now());
-        throw new BreakerOpenError(model, version, Math.max(1, Math.ceil(remainingMs / 1000)));
-      }
-      throw err;
-    });
+    if (!breaker.tryPass()) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(breaker.msUntilProbe() / 1000));
+      return Promise.reject(new BreakerOpenError(model, version, retryAfterSeconds));
+    }
+    let pending: Promise<T>;
+    try {
+      pending = call();
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    // One reaction, not an async function's await: every request passes here.
+    return pending.then(
+      (result) => {
+        breaker.succeeded();
+        return result;
+      },
+      (err: unknown) => {
+        if (countsAsModelFailure(err)) breaker.failed();
+        else breaker.succeeded();
+        throw err;
+      },
+    );
   }
 
   shutdown(): void {
-    for (const e of this.entries.values()) e.breaker.shutdown();
+    for (const breaker of this.entries.values()) breaker.shutdown();
     this.entries.clear();
   }
 
-  private entry(model: string, version: string, s: BreakerSettings): Entry {
-    const id = `${model}\u0000${version}`;
-    const entry = this.entries.get(id);
-    if (entry) return entry;
-    const breaker = new CircuitBreaker((call: Call) => call(), {
-      timeout: false, // deadlines are the engine's (504), and count as failures below
-      errorThresholdPercentage: s.error_threshold_percentage,
-      volumeThreshold: s.volume_threshold,
-      resetTimeout: s.reset_timeout_ms,
-      rollingCountTimeout: s.rolling_count_timeout_ms,
-      errorFilter: (err: unknown) => !countsAsModelFailure(err),
-      name: `${model}:${version}`,
-      // Only the error rate decides; opossum would otherwise keep every call's latency in its
-      // window and concatenate and sort them all each second for snapshots nothing here reads.
-      rollingPercentilesEnabled: false,
-      enableSnapshots: false,
-    });
-    const created: Entry = { breaker, openedAt: 0, resetMs: s.reset_timeout_ms };
+  private breaker(model: string, version: string, s: BreakerSettings): CircuitBreaker {
+    return (
+      this.entries.find(model, version) ??
+      this.entries.get(model, version, () => this.make(model, version, s))
+    );
+  }
+
+  private make(model: string, version: string, s: BreakerSettings): CircuitBreaker {
     const labels = { model, version };
-    const report = (state: BreakerState) => {
-      this.stateGauge?.set(labels, STATE_VALUE[state]);
-      const log = { model, version, breaker: state };
-      if (state === 'open') this.options.logger?.warn(log, 'circuit opened: the fallback chain answers');
-      else this.options.logger?.info(log, `circuit ${state}`);
-    };
-    breaker.on('open', () => {
-      created.openedAt = Date.now();
-      report('open');
-    });
-    breaker.on('halfOpen', () => report('half-open'));
-    breaker.on('close', () => report('closed'));
+    const breaker = new CircuitBreaker(
+      {
+        errorThresholdPercentage: s.error_threshold_percentage,
+        volumeThreshold: s.volume_threshold,
+        resetTimeoutMs: s.reset_timeout_ms,
+        rollingCountTimeoutMs: s.rolling_count_timeout_ms,
+      },
+      (state) => {
+        this.stateGauge?.set(labels, STATE_VALUE[state]);
+        const log = { model, version, breaker: state };
+        if (state === 'open') this.options.logger?.warn(log, 'circuit opened: the fallback chain answers');
+        else this.options.logger?.info(log, `circuit ${state}`);
+      },
+    );
     this.stateGauge?.set(labels, 0);
-    this.entries.set(id, created);
-    return created;
+    return breaker;
   }
 }

@@ -33,6 +33,7 @@ import { createInferenceRecorder, type InferenceDeps } from '../pipeline/inferen
 import type { CallContext, InferCallContext } from '../pipeline/phases';
 import { composeExecution, runAdmit } from '../pipeline/run';
 import { inferCallContext } from './admit-call';
+import { PendingHeaders } from './pending-headers';
 import { readBody } from './read-body';
 import { requestIdOf } from './request-id';
 import { sendError } from './respond';
@@ -53,14 +54,14 @@ export function matchInferRoute(url: string | undefined): InferRoute | undefined
   const m = url ? INFER_PATH.exec(url) : null;
   if (!m) return undefined;
   try {
-    return {
-      model: decodeURIComponent(m[1]),
-      version: m[2] === undefined ? undefined : decodeURIComponent(m[2]),
-    };
+    return { model: decoded(m[1]), version: m[2] === undefined ? undefined : decoded(m[2]) };
   } catch {
     return undefined;
   }
 }
+
+/** A path segment without `%` decodes to itself: most names skip decodeURIComponent. */
+const decoded = (segment: string) => (segment.includes('%') ? decodeURIComponent(segment) : segment);
 
 function headerLengthOf(req: IncomingMessage): number | undefined {
   const h = req.headers[HEADERS.inferenceHeaderContentLength];
@@ -169,7 +170,8 @@ export function createInferHandler(deps: InferHandlerDeps) {
     // 1. context
     const started = performance.now();
     const requestId = requestIdOf(req);
-    res.setHeader(HEADERS.requestId, requestId);
+    const headers = new PendingHeaders();
+    headers.set(HEADERS.requestId, requestId);
     const span = tracing.startSpan('POST /v2/models/{model}/infer', req.headers, {
       'http.request.method': 'POST',
       'inference.model': route.model,
@@ -180,7 +182,12 @@ export function createInferHandler(deps: InferHandlerDeps) {
     let failure: unknown;
     let decision: RouteDecision | undefined;
     try {
-      const call = inferCallContext(req, res, { requestId, model: route.model, version: route.version });
+      const call = inferCallContext(
+        req,
+        res,
+        { requestId, model: route.model, version: route.version },
+        (name, value) => headers.set(name, value),
+      );
       // 2. admit
       const admitted = runAdmit(pipeline.admit, call);
       if (admitted) await admitted;
@@ -201,24 +208,20 @@ export function createInferHandler(deps: InferHandlerDeps) {
       const encoded = encodeInferResponse(decoded, answered, undefined, (output) =>
         engine.outputClasses(answered.modelName, output),
       );
-      res.writeHead(
-        200,
-        encoded.headerLength === undefined
-          ? { 'content-type': encoded.contentType, 'content-length': encoded.body.length }
-          : {
-              'content-type': encoded.contentType,
-              'content-length': encoded.body.length,
-              [HEADERS.inferenceHeaderContentLength]: encoded.headerLength,
-            },
-      );
+      headers.set('content-type', encoded.contentType);
+      headers.set('content-length', String(encoded.body.length));
+      if (encoded.headerLength !== undefined)
+        headers.set(HEADERS.inferenceHeaderContentLength, String(encoded.headerLength));
+      res.writeHead(200, headers.list());
       res.end(encoded.body);
       status = 200;
     } catch (err) {
       failure = err;
+      headers.applyTo(res);
       status = sendError(res, err);
     }
     // 8. record, 9. observe
-    const servedBy = res.getHeader(HEADERS.servedBy);
+    const servedBy = headers.get(HEADERS.servedBy);
     record({
       protocol: 'rest',
       model: route.model,
@@ -232,7 +235,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       request,
       result,
       route: decision,
-      servedBy: typeof servedBy === 'string' ? servedBy : undefined,
+      servedBy,
     });
   };
 }

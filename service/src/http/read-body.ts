@@ -1,6 +1,25 @@
 import type { IncomingMessage } from 'node:http';
 import { clientClosedRequest, payloadTooLarge, requestTimeout } from '../core/errors';
 
+let checkPhase: Promise<void> | undefined;
+
+/**
+ * The next check phase: one Immediate and one promise shared by every request whose handler ran
+ * in this turn of the event loop (they all resume in that check phase either way).
+ */
+function nextCheckPhase(): Promise<void> {
+  checkPhase ??= new Promise((resolve) =>
+    setImmediate(() => {
+      checkPhase = undefined;
+      resolve();
+    }),
+  );
+  return checkPhase;
+}
+
+const tooLarge = (limit: number) =>
+  payloadTooLarge(`request body exceeds the ${limit}-byte limit (MAX_BODY_BYTES)`);
+
 const clientGone = () =>
   clientClosedRequest('the client closed the connection before sending the whole body');
 
@@ -11,32 +30,26 @@ const clientGone = () =>
  */
 export async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  const tooLarge = () => payloadTooLarge(`request body exceeds the ${limit}-byte limit (MAX_BODY_BYTES)`);
   if (declared > limit) {
     req.resume();
-    throw tooLarge();
+    throw tooLarge(limit);
   }
   // The handler runs from the parser's headers callback, inside the socket read that brought them
   // (microtasks and ticks run right after that callback, before the body's). A small body usually
   // came in that same read: by the check phase the parser has pushed all of it, and it is taken
   // from the stream's buffer without a timer or listeners.
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  await nextCheckPhase();
   if (req.complete) {
     const body = (req.read() as Buffer | null) ?? Buffer.alloc(0);
-    if (body.length > limit) throw tooLarge();
+    if (body.length > limit) throw tooLarge(limit);
     return body;
   }
   if (req.socket.destroyed || req.destroyed) throw clientGone();
-  return streamBody(req, limit, timeoutMs, tooLarge);
+  return streamBody(req, limit, timeoutMs);
 }
 
 /** The body still arriving: collected as it comes, within `timeoutMs`. */
-function streamBody(
-  req: IncomingMessage,
-  limit: number,
-  timeoutMs: number,
-  tooLarge: () => Error,
-): Promise<Buffer> {
+function streamBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -54,7 +67,7 @@ function streamBody(
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) settle(tooLarge());
+      if (size > limit) settle(tooLarge(limit));
       else chunks.push(chunk);
     };
     const onEnd = () => settle();

@@ -109,7 +109,9 @@ export function createInferenceServer(deps: ServerDeps): InferenceServer {
   const timeouts = { ...SERVER_TIMEOUTS, ...deps.timeouts };
   const server = http.createServer(timeouts, (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
-    res.once('close', done);
+    // `on`, not `once`: a response emits 'close' once (Node guards it with its _closed flag), and
+    // once's wrapper cost a bound function and a state object per request.
+    res.on('close', done);
     // While draining, answer what arrives on open connections but send clients elsewhere next time.
     if (draining) res.setHeader('connection', 'close');
     const route = matchInferRoute(req.url);

@@ -1,5 +1,6 @@
 import type { BatchEvent } from '../core/observer';
 import type { Observation } from '../pipeline/phases';
+import { PerVersion } from './tallies';
 
 /** Triton's StatisticDuration: how many times, and their total in nanoseconds. */
 export interface Duration {
@@ -34,8 +35,6 @@ const add = (d: Duration, count: number, seconds: number) => {
 };
 const zero = (): Duration => ({ count: 0, ns: 0 });
 
-const keyOf = (name: string, version: string) => `${name}\u0000${version}`;
-
 type Counts = Omit<VersionStatistics, 'batch_stats'> & { batches: Map<number, Duration> };
 
 const emptyCounts = (name: string, version: string): Counts => ({
@@ -56,13 +55,10 @@ const emptyCounts = (name: string, version: string): Counts => ({
  * worker reports its own share.
  */
 export class ModelStatistics {
-  private readonly byVersion = new Map<string, Counts>();
+  private readonly byVersion = new PerVersion<Counts>(emptyCounts);
 
   private entry(name: string, version: string): Counts {
-    const key = keyOf(name, version);
-    let e = this.byVersion.get(key);
-    if (!e) this.byVersion.set(key, (e = emptyCounts(name, version)));
-    return e;
+    return this.byVersion.get(name, version);
   }
 
   /** The observe hook: one answered inference request. */
@@ -99,7 +95,7 @@ export class ModelStatistics {
   report(versions: { name: string; version: string }[]): VersionStatistics[] {
     return versions.map(({ name, version }) => {
       // A version that has seen nothing reports zeros without taking a place in the map.
-      const { batches, ...stats } = this.byVersion.get(keyOf(name, version)) ?? emptyCounts(name, version);
+      const { batches, ...stats } = this.byVersion.find(name, version) ?? emptyCounts(name, version);
       return {
         ...stats,
         batch_stats: [...batches]

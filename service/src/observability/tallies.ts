@@ -248,11 +248,25 @@ export class PerVersion<T> {
 
   constructor(private readonly create: (model: string, version: string) => T) {}
 
-  get(model: string, version: string): T {
+  /** The version's entry, made by `create` the first time. */
+  get(model: string, version: string, create = this.create): T {
     let versions = this.models.get(model);
     if (!versions) this.models.set(model, (versions = new Map()));
     let entry = versions.get(version);
-    if (entry === undefined) versions.set(version, (entry = this.create(model, version)));
+    if (entry === undefined) versions.set(version, (entry = create(model, version)));
     return entry;
+  }
+
+  /** The version's entry, if it has one. */
+  find(model: string, version: string): T | undefined {
+    return this.models.get(model)?.get(version);
+  }
+
+  *values(): IterableIterator<T> {
+    for (const versions of this.models.values()) yield* versions.values();
+  }
+
+  clear(): void {
+    this.models.clear();
   }
 }

@@ -60,6 +60,13 @@ function describe(v: unknown): string {
   return String(v);
 }
 
+/** A module function rather than a closure in tensorDataFromJson: no function to allocate per tensor. */
+function valueError(name: string, datatype: Datatype, values: unknown[], i: number, expected: string): Error {
+  return badRequest(
+    `input '${name}': data[${i}] must be ${expected} for ${datatype}, got ${describe(values[i])}`,
+  );
+}
+
 /**
  * JSON element values -> typed storage for `datatype`. Every element is checked: a value that does
  * not fit the datatype (type, integer range, boolean) is a 400 naming the tensor and index.
@@ -67,15 +74,13 @@ function describe(v: unknown): string {
 export function tensorDataFromJson(name: string, datatype: Datatype, values: unknown[]): TensorData {
   const info = DATATYPE_INFO[datatype];
   const n = values.length;
-  const fail = (i: number, expected: string) =>
-    badRequest(`input '${name}': data[${i}] must be ${expected} for ${datatype}, got ${describe(values[i])}`);
 
   switch (info.kind) {
     case 'float': {
       const out = new info.array!(n) as Float32Array | Float64Array;
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'number') throw fail(i, 'a number');
+        if (typeof v !== 'number') throw valueError(name, datatype, values, i, 'a number');
         out[i] = v;
       }
       return out;
@@ -84,7 +89,7 @@ export function tensorDataFromJson(name: string, datatype: Datatype, values: unk
       const out = new Uint16Array(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'number') throw fail(i, 'a number');
+        if (typeof v !== 'number') throw valueError(name, datatype, values, i, 'a number');
         out[i] = toHalfBits(v);
       }
       return out;
@@ -96,7 +101,7 @@ export function tensorDataFromJson(name: string, datatype: Datatype, values: unk
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-          throw fail(i, `an integer in [${min}, ${max}]`);
+          throw valueError(name, datatype, values, i, `an integer in [${min}, ${max}]`);
         }
         out[i] = v;
       }
@@ -110,10 +115,16 @@ export function tensorDataFromJson(name: string, datatype: Datatype, values: unk
         const v = values[i];
         // JSON numbers above 2^53 have already lost precision in JSON.parse; refuse rather than guess.
         if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
-          throw fail(i, `an integer in [${min}, ${max}] representable in JSON (|v| <= 2^53-1)`);
+          throw valueError(
+            name,
+            datatype,
+            values,
+            i,
+            `an integer in [${min}, ${max}] representable in JSON (|v| <= 2^53-1)`,
+          );
         }
         const b = BigInt(v);
-        if (b < min || b > max) throw fail(i, `an integer in [${min}, ${max}]`);
+        if (b < min || b > max) throw valueError(name, datatype, values, i, `an integer in [${min}, ${max}]`);
         out[i] = b;
       }
       return out;
@@ -122,7 +133,7 @@ export function tensorDataFromJson(name: string, datatype: Datatype, values: unk
       const out = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'boolean') throw fail(i, 'true or false');
+        if (typeof v !== 'boolean') throw valueError(name, datatype, values, i, 'true or false');
         out[i] = v ? 1 : 0;
       }
       return out;
@@ -131,7 +142,7 @@ export function tensorDataFromJson(name: string, datatype: Datatype, values: unk
       const out: Buffer[] = new Array(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'string') throw fail(i, 'a string');
+        if (typeof v !== 'string') throw valueError(name, datatype, values, i, 'a string');
         out[i] = Buffer.from(v, 'utf8');
       }
       return out;

@@ -52,21 +52,25 @@ function pickWeighted<T extends { weightPct: number }>(items: readonly T[], buck
   return undefined;
 }
 
+/** A module function rather than a closure in route(): no function to allocate per request. */
+function withShadow(d: RouteDecision, shadowVersion: string | undefined): RouteDecision {
+  return shadowVersion !== undefined && shadowVersion !== d.version ? { ...d, shadowVersion } : d;
+}
+
 export function route(policy: TrafficPolicy | undefined, input: RouteInput): RouteDecision {
   const shadowVersion =
     policy?.shadow && input.random() * 100 < policy.shadow.samplePct ? policy.shadow.version : undefined;
-  const withShadow = (d: RouteDecision): RouteDecision =>
-    shadowVersion !== undefined && shadowVersion !== d.version ? { ...d, shadowVersion } : d;
 
   if (input.explicitVersion !== undefined) {
     return { version: input.explicitVersion, variant: 'explicit' };
   }
   if (policy?.ab && input.abKey !== undefined && input.abKey !== '') {
     const variant = pickWeighted(policy.ab.variants, stableBucket(input.abKey));
-    if (variant) return withShadow({ version: variant.version, variant: `ab:${variant.name}` });
+    if (variant)
+      return withShadow({ version: variant.version, variant: `ab:${variant.name}` }, shadowVersion);
   }
   if (policy?.canary && input.random() * 100 < policy.canary.weightPct) {
-    return withShadow({ version: policy.canary.version, variant: 'canary' });
+    return withShadow({ version: policy.canary.version, variant: 'canary' }, shadowVersion);
   }
-  return withShadow({ version: policy?.stable, variant: 'stable' });
+  return withShadow({ version: policy?.stable, variant: 'stable' }, shadowVersion);
 }

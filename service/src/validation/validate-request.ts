@@ -13,17 +13,16 @@ export function validateInferRequest(
   inputs: readonly Tensor[],
   requestedOutputs?: readonly string[],
 ): number {
-  const specs = new Map(signature.inputs.map((s) => [s.name, s]));
-  const seen = new Set<string>();
+  // Linear scans rather than a Map and a Set per request: a signature has a handful of inputs.
   let rows: number | undefined;
   let rowsFrom = '';
-  for (const tensor of inputs) {
-    const spec = specs.get(tensor.name);
+  for (let i = 0; i < inputs.length; i++) {
+    const tensor = inputs[i];
+    const spec = named(signature.inputs, tensor.name, signature.inputs.length);
     if (!spec) {
       throw badRequest(`unknown input '${tensor.name}'; the model expects ${describeAll(signature.inputs)}`);
     }
-    if (seen.has(tensor.name)) throw badRequest(`input '${tensor.name}' is given more than once`);
-    seen.add(tensor.name);
+    if (named(inputs, tensor.name, i)) throw badRequest(`input '${tensor.name}' is given more than once`);
     checkTensor(tensor, spec, signature.maxBatchSize);
     if (signature.maxBatchSize > 0) {
       const batch = tensor.shape[0];
@@ -37,11 +36,25 @@ export function validateInferRequest(
       }
     }
   }
-  for (const spec of signature.inputs) {
-    if (!seen.has(spec.name)) throw badRequest(`missing input '${spec.name}': expected ${describe(spec)}`);
+  // Each input known and given once: as many as the signature has means none is missing.
+  if (inputs.length < signature.inputs.length) {
+    for (const spec of signature.inputs) {
+      if (!named(inputs, spec.name, inputs.length))
+        throw badRequest(`missing input '${spec.name}': expected ${describe(spec)}`);
+    }
   }
   if (requestedOutputs) checkRequestedOutputs(signature.outputs, requestedOutputs);
   return rows ?? 1;
+}
+
+/** The first of `list[0..end)` called `name`. */
+function named<T extends { readonly name: string }>(
+  list: readonly T[],
+  name: string,
+  end: number,
+): T | undefined {
+  for (let i = 0; i < end; i++) if (list[i].name === name) return list[i];
+  return undefined;
 }
 
 function checkTensor(tensor: Tensor, spec: TensorSpec, maxBatchSize: number): void {
