@@ -66,6 +66,13 @@ export function releaseInputs(batched: readonly Tensor[], buffers: BatchBuffers)
   for (const t of batched) if (t.datatype !== 'BYTES') buffers.release(t.name, t.data as NumericData);
 }
 
+/** `shape` with its first dimension set to `rows`: one array, not a slice spread into another. */
+function withRows(shape: readonly number[], rows: number): number[] {
+  const out = shape.slice();
+  out[0] = rows;
+  return out;
+}
+
 /**
  * Splits batched outputs back per request: request i gets rows [start_i, start_i + rows_i) of every
  * output, as views on the batch's output (no copies).
@@ -91,7 +98,7 @@ export function splitOutputs(outputs: readonly Tensor[], rowsPerRequest: readonl
       perRequest[i].push({
         name: out.name,
         datatype: out.datatype,
-        shape: [rows, ...out.shape.slice(1)],
+        shape: withRows(out.shape, rows),
         data: data as TensorData,
       });
       row += rows;
