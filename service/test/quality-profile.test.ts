@@ -12,6 +12,18 @@ describe('quality profile', () => {
     expect(Array.from(qualityRows(scores, 3), (x) => Number(x.toFixed(4)))).toEqual([0.7, 1, 0.5, 0, 0.9, 2]);
   });
 
+  it('writes the pairs into a scratch array of the right length, and only into one', () => {
+    const scores = Float32Array.from([0.1, 0.7, 0.2, 0.5, 0.25, 0.25]);
+    const scratch = new Float64Array(4).fill(-1);
+    expect(qualityRows(scores, 3, scratch)).toBe(scratch);
+    expect(Array.from(scratch, (x) => Number(x.toFixed(4)))).toEqual([0.7, 1, 0.5, 0]);
+    const short = new Float64Array(2);
+    const out = qualityRows(scores, 3, short);
+    expect(out).not.toBe(short);
+    expect(Array.from(short)).toEqual([0, 0]);
+    expect(Array.from(out, (x) => Number(x.toFixed(4)))).toEqual([0.7, 1, 0.5, 0]);
+  });
+
   it('bins the held-out scores by confidence bucket and class', () => {
     // Four rows: confidences 0.55, 0.95, 0.97 and 0.999; classes 0, 1, 1, 0.
     const scores = [0.55, 0.45, 0.05, 0.95, 0.03, 0.97, 0.999, 0.001];

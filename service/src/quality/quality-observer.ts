@@ -20,6 +20,9 @@ function validateFile(file: QualityProfileFile): string | undefined {
   return undefined;
 }
 
+/** Answers up to this many rows reuse a scratch pairs array. */
+const SCRATCH_ROWS = 64;
+
 interface VersionQuality {
   monitor: DriftMonitor;
   classes: number;
@@ -77,6 +80,13 @@ export function createQualityObserver(deps: ProfileObserverDeps): ObserveHook {
     },
   );
 
+  // Per row count, the pairs array of the last answer with that many rows: the monitor reads it
+  // before the call returns, and most answers have one row (a Float64Array apiece was a
+  // per-request allocation, docs/benchmarks.md).
+  const scratch: Float64Array[] = [];
+  const pairsFor = (rows: number) =>
+    rows > SCRATCH_ROWS ? undefined : (scratch[rows] ??= new Float64Array(rows * 2));
+
   return ({ model, result }) => {
     // A fallback's answer names another model, whose version label would mislead.
     if (!result || result.modelName !== model) return;
@@ -90,7 +100,8 @@ export function createQualityObserver(deps: ProfileObserverDeps): ObserveHook {
     if (!scores || Array.isArray(scores.data)) return;
     const classes = scores.shape[scores.shape.length - 1];
     if (classes !== quality.classes || classes > MAX_CLASSES) return;
-    const rows = qualityRows(scores.data as ArrayLike<number>, classes);
+    const data = scores.data as ArrayLike<number>;
+    const rows = qualityRows(data, classes, pairsFor(Math.floor(data.length / classes)));
     for (let i = 0; i < rows.length; i += 2) {
       quality.confidence.observe(rows[i]);
       quality.predicted[rows[i + 1]].inc(1);

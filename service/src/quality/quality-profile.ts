@@ -15,10 +15,13 @@ export const MAX_CLASSES = 100;
 export const CONFIDENCE_FEATURE = 'confidence';
 export const CLASS_FEATURE = 'predicted_class';
 
-/** Flat [top-1 score, predicted class] pairs for `scores` laid out [rows, classes]. */
-export function qualityRows(scores: ArrayLike<number>, classes: number): Float64Array {
+/**
+ * Flat [top-1 score, predicted class] pairs for `scores` laid out [rows, classes], written into
+ * `into` when it has exactly that length (a caller's scratch array), else into a new array.
+ */
+export function qualityRows(scores: ArrayLike<number>, classes: number, into?: Float64Array): Float64Array {
   const rows = Math.floor(scores.length / classes);
-  const out = new Float64Array(rows * 2);
+  const out = into?.length === rows * 2 ? into : new Float64Array(rows * 2);
   for (let r = 0; r < rows; r++) {
     let best = 0;
     let top = Number(scores[r * classes]);
