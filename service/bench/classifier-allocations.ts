@@ -80,7 +80,11 @@ async function main(): Promise<void> {
       );
       printSites('## by allocating function', sites, sampled.requests);
       const own = (url: string) => url.includes('/service/src/');
-      printSites('## by the innermost frame in service/src', allocationSites(profile, INTERVAL, own), sampled.requests);
+      printSites(
+        '## by the innermost frame in service/src',
+        allocationSites(profile, INTERVAL, own),
+        sampled.requests,
+      );
     } finally {
       await svc.stop();
     }
