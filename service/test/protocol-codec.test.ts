@@ -366,3 +366,39 @@ describe('nested data against the shape', () => {
     expect([...(t.inputs[0].data as Float32Array)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });
+
+describe('request, input and output parameters', () => {
+  const input = (parameters?: unknown) => ({
+    name: 'x',
+    datatype: 'FP32',
+    shape: [1],
+    data: [1],
+    ...(parameters !== undefined && { parameters }),
+  });
+
+  it('names whose parameters are wrong, the request’s, an input’s or an output’s', () => {
+    expect400(
+      () => decodeInferRequest(json({ parameters: { a: [] }, inputs: [input()] })),
+      /^parameters\.a must be a string, number or boolean$/,
+    );
+    expect400(
+      () => decodeInferRequest(json({ inputs: [input({ scale: { x: 1 } })] })),
+      /^input 'x' parameters\.scale must be a string, number or boolean$/,
+    );
+    expect400(
+      () => decodeInferRequest(json({ inputs: [input(3)] })),
+      /^input 'x' parameters must be an object of string, number or boolean values$/,
+    );
+    expect400(
+      () => decodeInferRequest(json({ inputs: [input()], outputs: [{ name: 'y', parameters: 'no' }] })),
+      /^output 'y' parameters must be an object/,
+    );
+  });
+
+  it('reads absent parameters as empty, and keeps given ones', () => {
+    const decoded = decodeInferRequest(json({ inputs: [input()] }));
+    expect(decoded.parameters).toEqual({});
+    const given = decodeInferRequest(json({ parameters: { cache: false, tag: 'a' }, inputs: [input()] }));
+    expect(given.parameters).toEqual({ cache: false, tag: 'a' });
+  });
+});

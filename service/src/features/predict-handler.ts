@@ -62,7 +62,7 @@ function parseBody(body: Buffer): { records: unknown; parameters: Parameters; re
     throw badRequest('request body must be a JSON object with a "records" array');
   }
   const { records, parameters } = root as { records?: unknown; parameters?: unknown };
-  const params = { ...parseParameters(parameters, 'parameters') };
+  const params = { ...parseParameters(parameters) };
   const returnFeatures = params.return_features ?? false;
   if (typeof returnFeatures !== 'boolean') throw badRequest('parameters.return_features must be a boolean');
   delete params.return_features;

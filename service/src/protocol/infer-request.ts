@@ -40,16 +40,33 @@ const DATATYPE_SET = new Set<string>(DATATYPES);
 export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function parseParameters(v: unknown, where: string): Parameters {
-  if (v === undefined) return {};
-  if (!isObject(v)) throw badRequest(`${where} must be an object of string, number or boolean values`);
-  for (const [k, p] of Object.entries(v)) {
+/** What an absent `parameters` reads as: shared and frozen, not a new object per input and request. */
+const NO_PARAMETERS: Parameters = Object.freeze({});
+
+/**
+ * A `parameters` object checked to hold only strings, numbers and booleans: the request's own, or an
+ * input's or output's when `kind` and `name` say whose (the error then names it).
+ */
+export function parseParameters(v: unknown, kind?: 'input' | 'output', name?: string): Parameters {
+  if (v === undefined) return NO_PARAMETERS;
+  if (!isObject(v)) {
+    throw badRequest(`${parametersWhere(kind, name)} must be an object of string, number or boolean values`);
+  }
+  // for-in rather than Object.entries: no array of pairs per request. A JSON object has no
+  // inherited enumerable keys; hasOwn keeps it so for any other object.
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    const p = v[k];
     if (typeof p !== 'string' && typeof p !== 'number' && typeof p !== 'boolean') {
-      throw badRequest(`${where}.${k} must be a string, number or boolean`);
+      throw badRequest(`${parametersWhere(kind, name)}.${k} must be a string, number or boolean`);
     }
   }
   return v as Parameters;
 }
+
+// Worded only for an error: a template string per input was garbage on every request.
+const parametersWhere = (kind: 'input' | 'output' | undefined, name: string | undefined) =>
+  kind === undefined ? 'parameters' : `${kind} '${name}' parameters`;
 
 /** The `timeout` parameter (microseconds, as Triton defines it) in ms; undefined when absent. */
 export function timeoutMsOf(parameters: Parameters): number | undefined {
@@ -203,7 +220,7 @@ export function decodeInferObject(root: unknown, dataOf: InputDataSource): Decod
   if (!isObject(root)) throw badRequest('request body must be a JSON object with an "inputs" array');
 
   if (root.id !== undefined && typeof root.id !== 'string') throw badRequest('id must be a string');
-  const parameters = parseParameters(root.parameters, 'parameters');
+  const parameters = parseParameters(root.parameters);
 
   const binaryOutputs = parameters.binary_data_output ?? false;
   if (typeof binaryOutputs !== 'boolean') throw badRequest('parameters.binary_data_output must be a boolean');
@@ -229,7 +246,7 @@ export function decodeInferObject(root: unknown, dataOf: InputDataSource): Decod
       );
     }
     const dt = datatype as Datatype;
-    const params = parseParameters(raw.parameters, `input '${name}' parameters`);
+    const params = parseParameters(raw.parameters, 'input', name);
     const header = { name, datatype: dt, shape, elements: elementCount(shape), parameters: params };
     return { name, datatype: dt, shape, data: dataOf(raw, header, i) };
   });
@@ -245,7 +262,7 @@ export function decodeInferObject(root: unknown, dataOf: InputDataSource): Decod
       }
       if (names.has(raw.name)) throw badRequest(`output '${raw.name}' is requested more than once`);
       names.add(raw.name);
-      const p = parseParameters(raw.parameters, `output '${raw.name}' parameters`);
+      const p = parseParameters(raw.parameters, 'output', raw.name);
       const binary = p.binary_data ?? binaryOutputs;
       if (typeof binary !== 'boolean')
         throw badRequest(`output '${raw.name}': binary_data must be a boolean`);
