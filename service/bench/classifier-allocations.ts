@@ -2,12 +2,15 @@
  * What the service allocates per request for the classifier (breast-cancer, one row, cache off) at
  * saturation: the service of a checkout (WORKERS=1, production guards) under 64 closed-loop
  * connections. Two windows after a warm-up:
- *   1. no profiler: minor and major GCs per 10k requests, from the service's own GC histogram;
+ *   1. no profiler: minor and major GCs and their pause time per 10k requests, from the service's
+ *      own GC histogram;
  *   2. V8's sampling heap profiler (`heap-sampler.ts`, collected objects included): estimated bytes
  *      and objects per request, in all and by site — the allocating function, and the innermost
  *      frame of the service's own source (`service/src`) that led to it.
  *
- *   npx tsx service/bench/classifier-allocations.ts [--seconds 5] [--top 25] [--interval 256] [--checkout <dir>]
+ *   npx tsx service/bench/classifier-allocations.ts [--seconds 5] [--top 25] [--interval 256] [--checkout <dir>] [--node-flag <flag>]
+ *
+ * `--node-flag` passes one V8/node flag to the service, say `--max-semi-space-size=64`.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +30,7 @@ const SECONDS = numberArg('seconds', 5);
 const TOP = numberArg('top', 25);
 const INTERVAL = numberArg('interval', 256);
 const CHECKOUT = path.resolve(arg('checkout', REPO_ROOT));
+const NODE_FLAG = arg('node-flag');
 
 const metrics = async (url: string) => (await fetch(`${url}/metrics`)).text();
 
@@ -40,25 +44,28 @@ async function main(): Promise<void> {
   console.log(
     `# classifier allocations, ${CONNECTIONS} connections, ${SECONDS} s per window; load average ${loadAverage()}`,
   );
-  console.log(`checkout: ${CHECKOUT}`);
+  console.log(`checkout: ${CHECKOUT}${NODE_FLAG ? `, node ${NODE_FLAG}` : ''}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'classifier-allocations-'));
   const file = path.join(dir, 'service.heapprofile');
   try {
     const svc = await startCheckoutService(
       CHECKOUT,
       { HEAP_SAMPLER_FILE: file, HEAP_SAMPLER_INTERVAL: String(INTERVAL) },
-      ['-r', 'tsx/cjs', '-r', path.join(__dirname, 'heap-sampler.ts')],
+      [...(NODE_FLAG ? [NODE_FLAG] : []), '-r', 'tsx/cjs', '-r', path.join(__dirname, 'heap-sampler.ts')],
     );
     try {
       await closedLoop(svc.url, classifierBody, CONNECTIONS, 2);
       const before = await metrics(svc.url);
       const plain = await closedLoop(svc.url, classifierBody, CONNECTIONS, SECONDS);
       const gcs = gcPausesBetween(before, await metrics(svc.url));
-      const per10k = (kind: string) =>
-        (((gcs.find((g) => g.kind === kind)?.count ?? 0) / plain.requests) * 10_000).toFixed(1);
+      const per10k = (kind: string) => {
+        const g = gcs.find((p) => p.kind === kind);
+        const scale = 10_000 / plain.requests;
+        return `${((g?.count ?? 0) * scale).toFixed(1)} (${((g?.totalMs ?? 0) * scale).toFixed(1)} ms)`;
+      };
       console.log(
         `without the profiler: ${plain.rps.toFixed(0)} req/s, ${plain.requests} requests; ` +
-          `GCs per 10k requests: minor ${per10k('minor')}, major ${per10k('major')}`,
+          `GCs (pause time) per 10k requests: minor ${per10k('minor')}, major ${per10k('major')}`,
       );
 
       svc.child.kill('SIGUSR2');
