@@ -101,11 +101,13 @@ describe('engine: the shared onnxruntime thread pool', () => {
     await start({ one: slowUnbatched(), two: slowUnbatched(2) });
     // A thread's busy time is its wall time inside session.run, so however loaded the cores are,
     // busy time adding up to more than the wall time means runs overlapped on different threads.
+    // Serial runs cannot pass 1; the gaps between runs, which grow when other work holds the cores,
+    // count in the wall time only (1.44 with a full suite and a bench beside it, 1.91 alone).
     const serial = await overlap('one', 6);
     const parallel = await overlap('two', 6);
     console.log(`busy/wall: 1 instance ${serial.toFixed(2)}, 2 instances ${parallel.toFixed(2)}`);
     expect(serial).toBeLessThanOrEqual(1.02);
-    expect(parallel).toBeGreaterThan(1.5);
+    expect(parallel).toBeGreaterThan(1.25);
     // Two instances: one session on each of the two shared threads, plus one on a dedicated thread.
     expect(pool.threads).toHaveLength(3);
   }, 60_000);
