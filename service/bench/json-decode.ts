@@ -4,7 +4,9 @@
  * alone), and the same tensor in the binary tensor extension, in interleaved rounds. Prints CPU ns per value and µs per request (CPU time, as the machine is
  * shared).
  *
- * `scan JS` is the scan with WebAssembly off, as before it.
+ * `scan JS` is the scan with WebAssembly off, as before it. `joined` and `chunks` start from the body
+ * in 64 KiB chunks, as a socket hands it over: joined with Buffer.concat and then decoded (the
+ * service before it took the chunks), and decoded from the chunks, joined in WebAssembly memory.
  *
  *   npx tsx service/bench/json-decode.ts [--rounds 5] [--iterations 400]
  */
@@ -66,13 +68,23 @@ const CASES: Case[] = [
   { name: '1x30 FP32 (classifier)', ...body(1, 30, Math.fround, false) },
 ];
 
-/** CPU time (not wall time: the machine is shared) per decode, in ns. */
-function nsPerRequest(b: Buffer, scanFrom: number, headerLength?: number, wasm = true): number {
+/** CPU time (not wall time: the machine is shared) per call of `run`, in ns. */
+function nsPer(run: () => unknown): number {
   const started = process.cpuUsage();
-  for (let i = 0; i < ITERATIONS; i++) decodeInferRequest(b, headerLength, scanFrom, wasm);
+  for (let i = 0; i < ITERATIONS; i++) run();
   const used = process.cpuUsage(started);
   return ((used.user + used.system) * 1000) / ITERATIONS;
 }
+
+const nsPerRequest = (b: Buffer, scanFrom: number, headerLength?: number, wasm = true) =>
+  nsPer(() => decodeInferRequest(b, headerLength, scanFrom, wasm));
+
+/** The body as a socket hands it over: chunks of at most 64 KiB, each a buffer of its own. */
+const CHUNK = 65536;
+const chunksOf = (b: Buffer) =>
+  Array.from({ length: Math.ceil(b.length / CHUNK) }, (_, k) =>
+    Buffer.from(b.subarray(k * CHUNK, (k + 1) * CHUNK)),
+  );
 
 function main() {
   console.log(`# JSON decode (${ROUNDS} interleaved rounds x ${ITERATIONS} decodes, median)`);
@@ -85,13 +97,31 @@ function main() {
         throw new Error(`${c.name}: the scan (wasm ${wasm}) decodes different values`);
       }
     }
+    const chunks = chunksOf(c.body);
+    const joined = () => nsPer(() => decodeInferRequest(Buffer.concat(chunks)));
+    const chunked = () => nsPer(() => decodeInferRequest(chunks));
+    const fromChunks = decodeInferRequest(chunks).inputs[0].data as Float32Array;
+    if (!Buffer.from(plain.buffer).equals(Buffer.from(fromChunks.buffer))) {
+      throw new Error(`${c.name}: the decode of the chunks gives different values`);
+    }
     const { body: bin, headerLength } = c.binary;
+    joined();
+    chunked();
     nsPerRequest(c.body, Infinity);
     nsPerRequest(c.body, 0);
     nsPerRequest(c.body, 0, undefined, false);
     nsPerRequest(bin, 0, headerLength);
-    const runs = { plain: [] as number[], scan: [] as number[], js: [] as number[], binary: [] as number[] };
+    const runs = {
+      plain: [] as number[],
+      scan: [] as number[],
+      js: [] as number[],
+      binary: [] as number[],
+      joined: [] as number[],
+      chunks: [] as number[],
+    };
     for (let r = 0; r < ROUNDS; r++) {
+      runs.joined.push(joined());
+      runs.chunks.push(chunked());
       runs.plain.push(nsPerRequest(c.body, Infinity));
       runs.scan.push(nsPerRequest(c.body, 0));
       runs.js.push(nsPerRequest(c.body, 0, undefined, false));
@@ -106,9 +136,12 @@ function main() {
     console.log(line('scan', runs.scan));
     console.log(line('scan JS', runs.js));
     console.log(line('binary', runs.binary));
+    console.log(line('joined', runs.joined));
+    console.log(line('chunks', runs.chunks));
     console.log(
       `  scan / plain ${(median(runs.scan) / median(runs.plain)).toFixed(2)}, ` +
-        `scan / scan JS ${(median(runs.scan) / median(runs.js)).toFixed(2)}`,
+        `scan / scan JS ${(median(runs.scan) / median(runs.js)).toFixed(2)}, ` +
+        `chunks / joined ${(median(runs.chunks) / median(runs.joined)).toFixed(2)}`,
     );
   }
 }

@@ -9,6 +9,10 @@
  *                                                  [--connections 16] [--checkout <dir>]
  *
  * `--checkout` profiles another checkout of the repository (say, main before a change).
+ *
+ * A third run under `node --trace-gc` counts the main thread's collections by kind and reason, per
+ * thousand requests, with their pauses per request: a large body's buffers are external memory,
+ * whose growth alone triggers scavenges ("external memory pressure").
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +27,7 @@ import { arg, numberArg } from './args';
 import { closedLoop } from './closed-loop';
 import { readCpuProfile } from './cpu-profile';
 import { mainThreadCpuMs } from './process-cpu';
-import { heavyBinaryBody, heavyBody } from './requests';
+import { heavyRequest } from './requests';
 import { runMain } from './run-main';
 import { loadAverage } from './temp-service';
 
@@ -62,16 +66,39 @@ function splitProfile(file: string): Map<string, number> {
   return split;
 }
 
+/**
+ * The main isolate's `--trace-gc` lines by kind and reason. Each thread's isolate prints under its
+ * own address; the main thread's is the one that collects most under this load.
+ */
+function gcSummary(lines: string[], requests: number): string[] {
+  const byIsolate = new Map<string, number>();
+  for (const l of lines) {
+    const a = /^\[\d+:(0x[0-9a-f]+)\]/.exec(l)?.[1];
+    if (a) byIsolate.set(a, (byIsolate.get(a) ?? 0) + 1);
+  }
+  const isolate = [...byIsolate].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const kinds = new Map<string, { count: number; ms: number }>();
+  for (const line of lines) {
+    const m =
+      /^\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: ([A-Za-z -]+(?: \(reduce\))?) [\d.]+ .*?([\d.]+) \/ [\d.]+ ms .*\) ([^;]*);?/.exec(
+        line,
+      );
+    if (!m || m[1] !== isolate) continue;
+    const key = `${m[2]}, ${m[4].trim()}`;
+    const k = kinds.get(key) ?? { count: 0, ms: 0 };
+    k.count++;
+    k.ms += Number(m[3]);
+    kinds.set(key, k);
+  }
+  return [...kinds].map(
+    ([key, k]) =>
+      `| ${key} | ${((k.count * 1000) / requests).toFixed(1)} | ${((k.ms * 1000) / requests).toFixed(1)} us |`,
+  );
+}
+
 async function loadRun(svc: ServiceProcess): Promise<{ requests: number; mainUs: number }> {
-  const drive = (seconds: number) => {
-    if (ENCODING === 'json') return closedLoop(svc.url, heavyBody(ROWS), CONNECTIONS, seconds, {}, PATH);
-    const { body, headerLength } = heavyBinaryBody(ROWS);
-    const headers = {
-      'content-type': 'application/octet-stream',
-      'inference-header-content-length': String(headerLength),
-    };
-    return closedLoop(svc.url, body, CONNECTIONS, seconds, headers, PATH);
-  };
+  const { payload, headers } = heavyRequest(ENCODING, ROWS);
+  const drive = (seconds: number) => closedLoop(svc.url, payload, CONNECTIONS, seconds, headers, PATH);
   const warm = await drive(2);
   const before = mainThreadCpuMs(svc.child.pid!);
   const run = await drive(SECONDS);
@@ -92,7 +119,7 @@ async function service(nodeArgs: string[]): Promise<ServiceProcess> {
 }
 
 async function main(): Promise<void> {
-  if (ENCODING !== 'json' && ENCODING !== 'binary') throw new Error('--encoding is json or binary');
+  heavyRequest(ENCODING, 1); // refuses an unknown --encoding before anything starts
   console.log(
     `# heavy-mlp, ${ROWS} rows per request as ${ENCODING}, ${CONNECTIONS} connections, ${SECONDS} s; ` +
       `load average ${loadAverage()}`,
@@ -121,6 +148,29 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  const traced = await service(['--trace-gc']);
+  const lines: string[] = [];
+  let started = false;
+  traced.child.stdout!.on('data', (d: Buffer) => {
+    if (started)
+      lines.push(
+        ...d
+          .toString()
+          .split('\n')
+          .filter((l) => l.startsWith('[')),
+      );
+  });
+  const { payload, headers } = heavyRequest(ENCODING, ROWS);
+  const run = await (async () => {
+    await closedLoop(traced.url, payload, CONNECTIONS, 2, headers, PATH);
+    started = true;
+    return closedLoop(traced.url, payload, CONNECTIONS, SECONDS, headers, PATH);
+  })().finally(() => traced.stop());
+  console.log(
+    '| main-thread collection (--trace-gc), kind and reason | per 1000 requests | pause per request |',
+  );
+  console.log('| --- | --- | --- |');
+  for (const row of gcSummary(lines, run.requests)) console.log(row);
   console.log(`load average after: ${loadAverage()}`);
 }
 

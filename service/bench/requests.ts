@@ -37,6 +37,23 @@ export function heavyBinaryBody(rows: number): { body: Buffer; headerLength: num
   return { body: Buffer.concat([header, Buffer.from(values.buffer)]), headerLength: header.length };
 }
 
+/** One heavy-mlp request of `rows` rows as JSON or in the binary extension, with its headers. */
+export function heavyRequest(
+  encoding: string,
+  rows: number,
+): { payload: string | Buffer; headers: Record<string, string> } {
+  if (encoding === 'json') return { payload: heavyBody(rows), headers: {} };
+  if (encoding !== 'binary') throw new Error('--encoding is json or binary');
+  const { body, headerLength } = heavyBinaryBody(rows);
+  return {
+    payload: body,
+    headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(headerLength),
+    },
+  };
+}
+
 const split = JSON.parse(readFileSync(path.join(MODELS, 'breast-cancer', 'testdata', 'test.json'), 'utf8'));
 
 /** One breast-cancer row with the prediction cache off, so that the model runs on every request. */

@@ -6,7 +6,7 @@ import { extractNumericData, leadingDigits, leadingValue } from '../src/protocol
 import { corruptionOf, float32Midpoint, numberText } from './json-number-support';
 
 /** The outcome of one decode: the decoded request, or the error's status and message. */
-function outcome(body: Buffer, numericScanMinBytes: number, headerLength?: number): unknown {
+function outcome(body: Buffer | Buffer[], numericScanMinBytes: number, headerLength?: number): unknown {
   try {
     const d = decodeInferRequest(body, headerLength, numericScanMinBytes);
     // Typed arrays element by element with Object.is, so -0 and 0 differ.
@@ -282,5 +282,86 @@ describe('the numeric-array scan of JSON requests', () => {
       expect(s3).toEqual(p3);
       expect(p3).toHaveProperty('status', 400);
     }
+  });
+});
+
+describe('a body decoded from the chunks it arrived in (joined in WebAssembly memory)', () => {
+  /** `body` cut at `cuts` (positions, any order), each piece a buffer of its own. */
+  const chunksOf = (body: Buffer, cuts: number[]) => {
+    const at = [0, ...cuts.map((c) => c % (body.length + 1)).sort((a, b) => a - b), body.length];
+    return at.slice(1).map((end, k) => Buffer.from(body.subarray(at[k], end)));
+  };
+  const rows = (n: number, cols: number, seed: number) =>
+    Array.from({ length: n }, (_, r) =>
+      Array.from({ length: cols }, (_, c) => Math.fround((r * cols + c) / seed - 1)),
+    );
+  const long = request(rows(32, 256, 7), [32, 256]);
+
+  it('decodes every body, valid or not, exactly as the plain decoder does with the body joined', () => {
+    const valid = request(rows(4, 8, 3), [4, 8]).toString('latin1');
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.constant(valid),
+          corruptionOf(valid, [
+            '',
+            '[',
+            ']',
+            '{',
+            '}',
+            ',',
+            ':',
+            '"',
+            '\\',
+            '-',
+            '.',
+            'e',
+            '0',
+            '7',
+            ' ',
+            'n',
+          ]),
+        ),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.constantFrom('FP32', 'FP64', 'INT32'),
+        (text, cuts, datatype) => {
+          const body = Buffer.from(text.replace('"FP32"', `"${datatype}"`), 'latin1');
+          // A longer body before, in the same memory: none of its bytes may show through.
+          outcome(chunksOf(long, [1000, 90000]), 0);
+          expect(outcome(chunksOf(body, cuts), 0)).toEqual(outcome(body, Infinity));
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('never reads past the end of a shorter body into the longer one before it', () => {
+    const values = new Float32Array(rows(32, 256, 7).flat());
+    for (const cut of [10, 1000, 50_000]) {
+      outcome(chunksOf(long, [65536, 131072]), 0);
+      // The longer body's own bytes, cut short: valid JSON only if its tail were still read.
+      const short = long.subarray(0, long.length - cut);
+      const joined = outcome(short, Infinity);
+      expect(joined).toHaveProperty('status', 400);
+      expect(outcome(chunksOf(short, [4096, 70000]), 0)).toEqual(joined);
+    }
+    // And the longer body after the shorter ones, whole again.
+    const decoded = decodeInferRequest(chunksOf(long, [3, 65536]));
+    expect(Buffer.from((decoded.inputs[0].data as Float32Array).buffer)).toEqual(Buffer.from(values.buffer));
+  });
+
+  it('joins the chunks itself where WebAssembly does not read: a binary request, a small body', () => {
+    const header = Buffer.from(
+      '{"inputs":[{"name":"x","datatype":"FP32","shape":[2],"data":[1.5,2.5]},' +
+        '{"name":"y","datatype":"FP32","shape":[1],"parameters":{"binary_data_size":4}}]}',
+    );
+    const binary = Buffer.alloc(4);
+    binary.writeFloatLE(3.5);
+    const body = Buffer.concat([header, binary]);
+    for (const cuts of [[5], [header.length - 1, header.length + 2]]) {
+      expect(outcome(chunksOf(body, cuts), 0, header.length)).toEqual(outcome(body, Infinity, header.length));
+      expect(outcome(chunksOf(header, cuts), Infinity)).toEqual(outcome(header, Infinity));
+    }
+    expect(outcome(chunksOf(body, [20]), 0, header.length)).toHaveProperty('inputs.1.data', ['3.5']);
   });
 });

@@ -34,7 +34,7 @@ import type { CallContext, InferCallContext } from '../pipeline/phases';
 import { composeExecution, runAdmit } from '../pipeline/run';
 import { inferCallContext } from './admit-call';
 import { PendingHeaders } from './pending-headers';
-import { readBody } from './read-body';
+import { readBodyChunks } from './read-body';
 import { requestIdOf } from './request-id';
 import { sendError } from './respond';
 
@@ -193,7 +193,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       if (admitted) await admitted;
       // 3. read
       const headerLength = headerLengthOf(req);
-      const body = await readBody(req, deps.maxBodyBytes, deps.requestTimeoutMs);
+      const body = await readBodyChunks(req, deps.maxBodyBytes, deps.requestTimeoutMs);
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
       // 5-6. route, deadline, around, execute

@@ -29,6 +29,20 @@ const clientGone = () =>
  * not complete within `timeoutMs` is a 408; a client that goes away mid-body is a 499.
  */
 export async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+  const body = await readBodyChunks(req, limit, timeoutMs);
+  return Buffer.isBuffer(body) ? body : Buffer.concat(body);
+}
+
+/**
+ * `readBody`'s body, or the chunks it arrived in when it came in more than one, not joined: a
+ * reader that copies the bytes elsewhere anyway (a large JSON request into WebAssembly memory)
+ * then needs no buffer of the whole body.
+ */
+export async function readBodyChunks(
+  req: IncomingMessage,
+  limit: number,
+  timeoutMs: number,
+): Promise<Buffer | Buffer[]> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
     req.resume();
@@ -49,7 +63,7 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs: n
 }
 
 /** The body still arriving: collected as it comes, within `timeoutMs`. */
-function streamBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+function streamBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer | Buffer[]> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -63,7 +77,7 @@ function streamBody(req: IncomingMessage, limit: number, timeoutMs: number): Pro
         // What is left of the body is not worth reading: let it drain, the answer closes the connection.
         req.resume();
         reject(err);
-      } else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      } else resolve(chunks.length <= 1 ? (chunks[0] ?? Buffer.alloc(0)) : chunks);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;

@@ -11,6 +11,7 @@ import {
   type ExtractedBody,
   type NumericArray,
 } from './json-numeric-data';
+import { loadWasmBody, loadedWasmBody } from './json-numbers-wasm';
 
 export type Parameters = Record<string, string | number | boolean>;
 
@@ -123,7 +124,9 @@ export const NUMERIC_SCAN_MIN_BYTES = 2048;
 /**
  * Decodes an inference request body. `headerLength` is the `Inference-Header-Content-Length`
  * header: when present the JSON is that many leading bytes and the rest is the binary section,
- * consumed in input order by the inputs that carry `binary_data_size`.
+ * consumed in input order by the inputs that carry `binary_data_size`. The body may be the chunks
+ * it arrived in (http/read-body.ts `readBodyChunks`): a large JSON body is then joined straight in
+ * WebAssembly memory, and in a buffer of its own only when it is decoded the plain way.
  *
  * A large body first goes the cheap way (protocol/json-numeric-data.ts); if that decode fails for
  * any reason the body is decoded again the plain way, which alone words the error.
@@ -131,11 +134,29 @@ export const NUMERIC_SCAN_MIN_BYTES = 2048;
  * scan's arrays in JS, for the tests and the bench that compare them.
  */
 export function decodeInferRequest(
-  body: Buffer,
+  body: Buffer | readonly Buffer[],
   headerLength?: number,
   numericScanMinBytes = NUMERIC_SCAN_MIN_BYTES,
   wasm = true,
 ): DecodedInferRequest {
+  if (!Buffer.isBuffer(body)) {
+    const inWasm =
+      headerLength === undefined && wasm ? jsonChunksInWasm(body, numericScanMinBytes) : undefined;
+    const extracted = inWasm && extractNumericData(inWasm, inWasm.length);
+    if (inWasm && extracted) {
+      try {
+        return decodeBody(inWasm, inWasm.length, extracted);
+      } catch {
+        // The plain decode below reports it.
+      }
+    }
+    return decodeInferRequest(
+      Buffer.concat(body),
+      headerLength,
+      inWasm ? Infinity : numericScanMinBytes,
+      wasm,
+    );
+  }
   if (headerLength !== undefined && (headerLength < 0 || headerLength > body.length)) {
     throw badRequest(
       `Inference-Header-Content-Length is ${headerLength}, must be between 0 and the body size ${body.length}`,
@@ -151,6 +172,17 @@ export function decodeInferRequest(
     }
   }
   return decodeBody(body, jsonEnd);
+}
+
+/**
+ * A JSON body's chunks joined in WebAssembly memory, as a view valid until the next body is
+ * loaded there; undefined when the body is too small for the scan or too large for the reader.
+ */
+function jsonChunksInWasm(chunks: readonly Buffer[], numericScanMinBytes: number): Buffer | undefined {
+  let length = 0;
+  for (const c of chunks) length += c.length;
+  if (length < numericScanMinBytes || !loadWasmBody(chunks)) return undefined;
+  return loadedWasmBody();
 }
 
 function decodeBody(body: Buffer, jsonEnd: number, extracted?: ExtractedBody): DecodedInferRequest {

@@ -69,16 +69,24 @@ let result = new Int32Array(wasm.memory.buffer, RESULT, RESULT_WORDS);
 
 const align8 = (n: number) => (n + 7) & ~7;
 
+/** The JSON bytes of the loaded body, as a view of linear memory (length -1: none loaded). */
+let loadedLength = -1;
+
 /**
- * Copies the JSON bytes `b` into linear memory for `readWasmArray`, replacing any body loaded
- * before. False when the body is too large for this reader.
+ * Copies the JSON bytes into linear memory for `readWasmArray`, replacing any body loaded before:
+ * one buffer, or the chunks a body arrived in, joined there without a buffer of their own. False
+ * when the body is too large for this reader.
  */
-export function loadWasmBody(b: Uint8Array): boolean {
+export function loadWasmBody(parts: Uint8Array | readonly Uint8Array[]): boolean {
   loaded = undefined;
-  if (b.length > WASM_MAX_JSON_BYTES) return false;
+  loadedLength = -1;
+  const chunks = parts instanceof Uint8Array ? [parts] : parts;
+  let length = 0;
+  for (const c of chunks) length += c.length;
+  if (length > WASM_MAX_JSON_BYTES) return false;
   // A number takes at least one byte and a separator: room for every number the bytes can hold.
-  const capacity = (b.length >> 1) + 1;
-  const values = BASE + align8(b.length + 8);
+  const capacity = (length >> 1) + 1;
+  const values = BASE + align8(length + 8);
   const unsettled = values + align8(capacity * 12);
   const needed = unsettled + UNSETTLED_ROOM * 12;
   if (needed > bytes.length) {
@@ -86,11 +94,31 @@ export function loadWasmBody(b: Uint8Array): boolean {
     bytes = new Uint8Array(wasm.memory.buffer);
     result = new Int32Array(wasm.memory.buffer, RESULT, RESULT_WORDS);
   }
-  bytes.set(b, BASE);
-  bytes.fill(0, BASE + b.length, values);
+  let at = BASE;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  // The zeros end the last number; the previous body's bytes past them are never read.
+  bytes.fill(0, at, values);
   loaded = { values, unsettled };
+  loadedLength = length;
   loads++;
   return true;
+}
+
+/**
+ * The loaded body's JSON bytes where they are, in linear memory: a view, not a copy, valid only
+ * until the next `loadWasmBody`.
+ */
+export function loadedWasmBody(): Buffer {
+  if (loadedLength < 0) throw new Error('no body loaded for the WebAssembly reader');
+  return Buffer.from(bytes.buffer, BASE, loadedLength);
+}
+
+/** Whether `b` is the loaded body's view from `loadedWasmBody` (already where the reader reads). */
+export function isLoadedWasmBody(b: Uint8Array): boolean {
+  return loadedLength >= 0 && b.buffer === bytes.buffer && b.byteOffset === BASE && b.length === loadedLength;
 }
 
 /**

@@ -13,7 +13,7 @@
  * The arrays themselves are read by WebAssembly (json-numbers-wasm.ts) where it can; the JS reader
  * below takes the arrays it leaves, and is the reference it is tested against.
  */
-import { loadWasmBody, readWasmArray } from './json-numbers-wasm';
+import { isLoadedWasmBody, loadWasmBody, readWasmArray } from './json-numbers-wasm';
 
 /** A `data` array read from the bytes: its numbers row-major, and its nesting. */
 export interface NumericArray {
@@ -124,8 +124,8 @@ export function extractNumericData(body: Buffer, end: number, wasm = true): Extr
   const spans: number[] = [];
   const stack: Frame[] = [];
   let sawInputs = false;
-  // The body goes into WebAssembly memory at the first numeric array.
-  let wasmLoaded = wasm ? undefined : false;
+  // The body goes into WebAssembly memory at the first numeric array, unless it is there already.
+  let wasmLoaded = wasm ? (isLoadedWasmBody(b) ? true : undefined) : false;
   let i = skipWs(b, 0, end);
   if (b[i] !== OPEN_BRACE) return undefined;
   while (i < end) {
