@@ -87,7 +87,7 @@ describe('local runner against an OIP endpoint on 127.0.0.1', () => {
     expect(stub.invalidPayloads).toBe(0);
     expect(report.metrics.http_req_duration['p(95)']).toBeGreaterThanOrEqual(2);
     expect(report.thresholds.every((t) => t.ok)).toBe(true);
-    expect(r.stdout).toContain('RESULT: PASS');
+    expect(r.stdout).toMatch(/^load test passed: (\d+) of \1 thresholds met$/m);
     expect(fs.readFileSync(path.join(out, 'summary.txt'), 'utf8')).toBe(r.stdout);
     expect(fs.readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('class="percentile"');
   });
@@ -104,7 +104,7 @@ describe('local runner against an OIP endpoint on 127.0.0.1', () => {
       expect.arrayContaining([`p(95)<=${local.p95LatencyMs}`, `p(99)<=${local.p99LatencyMs}`]),
     );
     expect(failed.every((e) => e.startsWith('p('))).toBe(true);
-    expect(r.stdout).toContain('RESULT: FAIL');
+    expect(r.stdout).toMatch(/^load test failed: [1-9]\d* of \d+ thresholds breached/m);
   });
 
   it('fails the checks threshold when 200 responses carry no outputs', async () => {

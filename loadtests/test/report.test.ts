@@ -67,7 +67,30 @@ describe('report rendering', () => {
     const text = renderText(fixtureReport());
     expect(text).toMatch(/http_req_duration\s+p\(99\)<=300 \(abort\)\s+402\.55ms\s+FAIL/);
     expect(text).toMatch(/http_req_failed\s+rate<=0\.05 \(abort\)\s+0\.015694\s+pass/);
-    expect(text.trimEnd().endsWith('RESULT: FAIL')).toBe(true);
+    expect(text.trimEnd().split('\n').at(-1)).toMatch(
+      /^load test failed: [1-9]\d* of \d+ thresholds breached/,
+    );
+    expect(text).not.toMatch(/^result:/im);
+  });
+
+  it("closes with how many thresholds were met or breached, never in a test runner's words", () => {
+    const [t] = fixtureReport().thresholds;
+    const thresholds = [
+      { ...t, ok: true },
+      { ...t, ok: false },
+      { ...t, ok: false },
+    ];
+    const last = (r: LoadTestReport) => renderText(r).trimEnd().split('\n').at(-1);
+    expect(last(fixtureReport({ thresholds, passed: false, aborted: null }))).toBe(
+      'load test failed: 2 of 3 thresholds breached',
+    );
+    expect(last(fixtureReport({ thresholds, passed: false, aborted: 'p99 over the abort bound' }))).toBe(
+      'load test failed: 2 of 3 thresholds breached, aborted',
+    );
+    const met = thresholds.map((r) => ({ ...r, ok: true }));
+    expect(last(fixtureReport({ thresholds: met, passed: true, aborted: null }))).toBe(
+      'load test passed: 3 of 3 thresholds met',
+    );
   });
 });
 

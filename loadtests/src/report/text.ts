@@ -53,6 +53,18 @@ export function renderText(report: LoadTestReport): string {
       ]),
     ),
   );
-  sections.push(report.passed ? 'RESULT: PASS' : 'RESULT: FAIL');
+  sections.push(verdictLine(report));
   return `${sections.join('\n\n')}\n`;
+}
+
+/**
+ * The summary's last line. Not `RESULT: PASS`: Perl's prove closes a run with `Result: PASS`, and a
+ * CI that reads test runners' closing lines would take a load test's summary for a prove run.
+ */
+export function verdictLine(report: LoadTestReport): string {
+  const met = report.thresholds.filter((r) => r.ok).length;
+  const of = `of ${report.thresholds.length} thresholds`;
+  return report.passed
+    ? `load test passed: ${met} ${of} met`
+    : `load test failed: ${report.thresholds.length - met} ${of} breached${report.aborted ? ', aborted' : ''}`;
 }
