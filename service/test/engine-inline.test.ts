@@ -127,11 +127,11 @@ describe('engine: microsecond-scale models run on the event loop', () => {
       for (let i = 0; i < runs; i++) await infer(engine, 'mlp', [fp32Rows('input', rows, 64, i)]);
       return threadsActiveMs(pool) - before;
     };
-    // A preempted warm-up can seed the average above the bound; one-row runs bring it back within it.
+    // A preempted warm-up can seed the recent runs above the bound; one-row runs bring them back.
     await activeOver(1, 40);
     expect(await activeOver(1, 20)).toBeLessThan(1);
-    // The first 64-row batches run inline and lift the average past the bound (after about 10 on a
-    // quiet machine, fewer on a busy one); the rest do not.
+    // The first three 64-row batches run inline and take the recent runs' median past the bound;
+    // the rest do not.
     await activeOver(64, 30);
     expect(await activeOver(64, 10)).toBeGreaterThan(3);
   }, 60_000);

@@ -1,21 +1,21 @@
 import type { Tensor } from '../core/tensor';
 import type { OpenedModel, RunOutput } from './ort-runner';
-import { inlineAverage, runsInline } from './run-time';
+import { inlineRunTime, runsInline } from './run-time';
 
 /**
  * A version's session on the event loop's thread (see SessionPool): opened when the version's
- * warm-up has run within a few times `maxSeconds`, and serving only while the slow average of its
+ * warm-up has run within a few times `maxSeconds`, and serving only while the median of its recent
  * runs, wherever they ran, stays within `maxSeconds`.
  */
 export class InlineLane {
   private session?: OpenedModel;
-  private readonly average;
+  private readonly recent;
 
   constructor(
     private readonly open: () => Promise<OpenedModel>,
     private readonly maxSeconds: number,
   ) {
-    this.average = inlineAverage(maxSeconds);
+    this.recent = inlineRunTime();
   }
 
   get isOpen(): boolean {
@@ -24,12 +24,12 @@ export class InlineLane {
 
   /** Whether the version's next batch should run here. */
   get serves(): boolean {
-    return this.session !== undefined && runsInline(this.average, this.maxSeconds);
+    return this.session !== undefined && runsInline(this.recent, this.maxSeconds);
   }
 
   /** Counts a run of the version, on any thread, once this lane is open. */
   observe(busySeconds: number): void {
-    if (this.session) this.average.observe(busySeconds);
+    if (this.session) this.recent.observe(busySeconds);
   }
 
   run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunOutput> {
@@ -41,7 +41,7 @@ export class InlineLane {
    * session if the version is small, timing it again with `again` while unsure, and runs it once.
    * A session's first runs are its slowest (0.1 to 0.5 ms for a 10 µs tree) and a loaded machine
    * preempts some, so it opens within WARM_UP_SLACK times the bound, on the best time: opening costs
-   * only a copy of a small model, and where its batches run is the average's to decide, which starts
+   * only a copy of a small model, and where its batches run is the recent runs' to decide, which start
    * at that best time. Its own first run is as slow as the threads' first ones and is not counted.
    * Resolves whether it opened.
    */
@@ -62,7 +62,7 @@ export class InlineLane {
       throw e;
     });
     this.session = session;
-    this.average.observe(fastest);
+    this.recent.observe(fastest);
     return true;
   }
 

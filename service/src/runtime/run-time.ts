@@ -1,8 +1,7 @@
 /**
  * A model version's recent run time: a moving average of its runs' busy seconds, seeded by its
  * first run, each new run moving it `weight` of the way. The session pool weighs the compute
- * queued on a thread with one (weight 0.3), and decides with a slower one whether a batch may run
- * on the event loop's thread (`runsInline`).
+ * queued on a thread with one (weight 0.3).
  */
 export class RunTimeAverage {
   /** 0 until the first run. */
@@ -20,23 +19,50 @@ export class RunTimeAverage {
   }
 }
 
+/** A run time as `runsInline` reads it: 0 until the first run. */
+export interface RunTimeReading {
+  readonly seconds: number;
+  observe(busySeconds: number): void;
+}
+
 /**
  * Whether a version's next batch runs on the event loop's thread instead of being handed to an
- * onnxruntime thread: while the slow average of its runs (`inlineAverage`) stays within `maxSeconds`.
+ * onnxruntime thread: while its recent run time (`inlineRunTime`) stays within `maxSeconds`.
  * Handing a batch over and taking its answer costs the process more CPU than a
  * microsecond-scale model's whole run (docs/benchmarks.md, "The onnxruntime hand-off"); the
  * bound keeps a slower model off the event loop.
  */
-export function runsInline(average: RunTimeAverage, maxSeconds: number): boolean {
-  return average.seconds > 0 && average.seconds <= maxSeconds;
+export function runsInline(reading: RunTimeReading, maxSeconds: number): boolean {
+  return reading.seconds > 0 && reading.seconds <= maxSeconds;
 }
 
 /**
- * The average `runsInline` reads, for a bound of `maxSeconds`. On a shared machine a 10 µs run is
- * now and then timed at several ms, its thread preempted. Weighted 0.05 and counted as at most 10
- * times the bound, one such run moves the average by half the bound at most, and the average soon
- * comes back. A model whose runs really grow still leaves the event loop within two runs once they
- * take 10 times the bound or more.
+ * The median of a version's last RECENT_RUNS runs. Runs are timed on the wall clock, and on a busy
+ * machine a 60 µs run is now and then timed at several ms, its thread preempted. An average moved
+ * by such runs crossed the bound whenever one run in ten or so was preempted, and sent tiny models
+ * to their threads exactly when CPU was short; the median ignores them unless most recent runs were.
+ * A model whose runs really grow past the bound leaves the event loop after three of them.
  */
-export const inlineAverage = (maxSeconds: number): RunTimeAverage =>
-  new RunTimeAverage(0.05, 10 * maxSeconds);
+export class RecentRunTimes implements RunTimeReading {
+  private readonly runs = new Float64Array(RECENT_RUNS);
+  private readonly sorted = new Float64Array(RECENT_RUNS);
+  private count = 0;
+  private next = 0;
+  seconds = 0;
+
+  observe(busySeconds: number): void {
+    this.runs[this.next] = busySeconds;
+    this.next = (this.next + 1) % RECENT_RUNS;
+    if (this.count < RECENT_RUNS) this.count++;
+    const recent = this.sorted.subarray(0, this.count);
+    recent.set(this.runs.subarray(0, this.count));
+    recent.sort();
+    // The lower middle of an even count: one slow run among two does not decide.
+    this.seconds = recent[(this.count - 1) >> 1];
+  }
+}
+
+const RECENT_RUNS = 5;
+
+/** The reading `runsInline` decides on. */
+export const inlineRunTime = (): RunTimeReading => new RecentRunTimes();

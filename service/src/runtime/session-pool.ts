@@ -33,9 +33,9 @@ import type { SessionConfig } from './session';
  *
  * A version whose warm-up ran within a few times `inlineMaxSeconds` (trees and linear models: 10
  * to 50 µs) also gets a session on the event loop's thread (inline-lane.ts), and its batches run there while
- * a slow average of its runs stays within that bound: handing a batch to a thread and taking the
+ * the median of its recent runs stays within that bound: handing a batch to a thread and taking the
  * answer costs the process more than such a run (docs/benchmarks.md, "The onnxruntime hand-off").
- * Once the average passes the bound its batches go back to its threads (run-time.ts), so a slow
+ * Once that median passes the bound its batches go back to its threads (run-time.ts), so a slow
  * model never runs on the event loop. The inline session serves only while one of the version's
  * threads is alive, so a lost thread fails the same models with or without it.
  */
