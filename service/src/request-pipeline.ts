@@ -46,7 +46,7 @@ export function composePipeline({
     // Fallback outermost, so it also answers for an open breaker; the cache inside it, so a hit
     // skips the breaker; the breaker innermost, counting only the engine's own failures.
     around: guards ? [guards.fallback, guards.cache, guards.breaker] : [],
-    execute: (exec) => engine.infer(exec.call.model, exec.call.version, exec.request),
+    execute: (exec, settle) => engine.submit(exec.call.model, exec.call.version, exec.request, settle),
     observe: [
       // Every answered request, cached ones included.
       createDriftObserver({

@@ -10,7 +10,7 @@ import { ModelBreakers } from '../src/guards/model-breakers';
 import { PredictionCache } from '../src/guards/prediction-cache';
 import type { Executor, InferCallContext } from '../src/pipeline/phases';
 import type { DecodedInferRequest } from '../src/protocol/infer-request';
-import { composeExecution } from '../src/pipeline/run';
+import { composeExecution, executionResult } from '../src/pipeline/run';
 import { BUNDLED_MODELS, FIXTURE_MODELS, makeModelRepo } from '../../test/support/model-repo';
 
 const breaker = {
@@ -62,7 +62,10 @@ describe('fallback chain, prediction cache and circuit breaker around the engine
       setHeader: (n, v) => (headers[n] = v),
       decoded: decodedFor(req.inputs, cacheAllowed),
     };
-    const result = await execute({ call, request: clientDeadline ? { ...req, timeoutMs: 1 } : req });
+    const result = await executionResult(execute, {
+      call,
+      request: clientDeadline ? { ...req, timeoutMs: 1 } : req,
+    });
     return { result, cache: headers['x-cache'], servedBy: headers['x-served-by'] };
   }
 
@@ -110,7 +113,7 @@ describe('fallback chain, prediction cache and circuit breaker around the engine
         predictionCacheHook({ engine, cache }),
         circuitBreakerHook({ engine, breakers, requestTimeoutMs: 30_000 }),
       ],
-      (exec) => engine.infer(exec.call.model, exec.call.version, exec.request),
+      (exec, settle) => engine.submit(exec.call.model, exec.call.version, exec.request, settle),
     );
   });
   afterEach(() => breakers.shutdown());

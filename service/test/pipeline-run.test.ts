@@ -1,7 +1,7 @@
 import type { InferResult } from '../src/core/engine';
 import { ServiceError } from '../src/core/errors';
 import type { AroundHook, CallContext, Execution, Observation } from '../src/pipeline/phases';
-import { composeExecution, deferredObservers, runAdmit } from '../src/pipeline/run';
+import { composeExecution, deferredObservers, executionResult, runAdmit } from '../src/pipeline/run';
 
 const call: CallContext = { requestId: 'r', scope: 'infer', headers: {}, setHeader: () => undefined };
 const exec = { call: { ...call, model: 'm' }, request: { inputs: [], deadline: 0 } } as unknown as Execution;
@@ -44,31 +44,55 @@ describe('around and execute phases', () => {
     const seen: string[] = [];
     const wrap =
       (name: string): AroundHook =>
-      async (e, next) => {
+      (e, next, settle) => {
         seen.push(`${name} in`);
-        const r = await next(e);
-        seen.push(`${name} out`);
-        return r;
+        next(e, {
+          resolve: (r) => {
+            seen.push(`${name} out`);
+            settle.resolve(r);
+          },
+          reject: (err) => settle.reject(err),
+        });
       };
-    const run = composeExecution([wrap('outer'), wrap('inner')], async () => {
+    const run = composeExecution([wrap('outer'), wrap('inner')], (_e, settle) => {
       seen.push('execute');
-      return answer('1');
+      setImmediate(() => settle.resolve(answer('1')));
     });
-    expect(await run(exec)).toEqual(answer('1'));
+    expect(await executionResult(run, exec)).toEqual(answer('1'));
     expect(seen).toEqual(['outer in', 'inner in', 'execute', 'inner out', 'outer out']);
 
-    const shortCircuit = composeExecution([async () => answer('cached')], () => {
+    const shortCircuit = composeExecution([(_e, _next, settle) => settle.resolve(answer('cached'))], () => {
       throw new Error('the executor must not run');
     });
-    expect((await shortCircuit(exec)).modelVersion).toBe('cached');
+    expect((await executionResult(shortCircuit, exec)).modelVersion).toBe('cached');
   });
 
   it('passes the execution a hook hands to next on to the executor', async () => {
-    const widen: AroundHook = (e, next) => next({ ...e, request: { ...e.request, outputs: undefined } });
-    const run = composeExecution([widen], async (e) => answer(String(e.request.outputs)));
-    expect((await run({ ...exec, request: { ...exec.request, outputs: ['label'] } })).modelVersion).toBe(
-      'undefined',
-    );
+    const widen: AroundHook = (e, next, settle) =>
+      next({ ...e, request: { ...e.request, outputs: undefined } }, settle);
+    const run = composeExecution([widen], (e, settle) => settle.resolve(answer(String(e.request.outputs))));
+    const widened = await executionResult(run, { ...exec, request: { ...exec.request, outputs: ['label'] } });
+    expect(widened.modelVersion).toBe('undefined');
+  });
+
+  it('rejects the execution when a hook throws, and the outer hooks see the rejection', async () => {
+    const seen: unknown[] = [];
+    const outer: AroundHook = (e, next, settle) =>
+      next(e, {
+        resolve: (r) => settle.resolve(r),
+        reject: (err) => {
+          seen.push((err as Error).message);
+          settle.reject(err);
+        },
+      });
+    const refuse: AroundHook = () => {
+      throw new ServiceError(503, 'open');
+    };
+    const run = composeExecution([outer, refuse], () => {
+      throw new Error('the executor must not run');
+    });
+    await expect(executionResult(run, exec)).rejects.toThrow('open');
+    expect(seen).toEqual(['open']);
   });
 });
 

@@ -1,16 +1,11 @@
 import { ServiceError } from '../core/errors';
+import type { BatchRequest } from '../core/engine';
 import type { Tensor } from '../core/tensor';
 import type { EngineObserver } from '../core/observer';
 import type { ModelRunner } from '../runtime/ort-runner';
 import type { Clock } from './clock';
 import { BatchScheduler, type Queued, type SchedulerOptions } from './scheduler';
 import { BatchBuffers, concatInputs, releaseInputs, splitOutputs } from './tensor-batch';
-
-interface Pending {
-  inputs: readonly Tensor[];
-  resolve(outputs: Tensor[]): void;
-  reject(error: Error): void;
-}
 
 export interface BatcherOptions extends Omit<SchedulerOptions, 'label'> {
   model: string;
@@ -24,7 +19,7 @@ export interface BatcherOptions extends Omit<SchedulerOptions, 'label'> {
  * single onnxruntime call and answers its requests. A failing batch rejects only its own requests.
  */
 export class Batcher {
-  private readonly scheduler: BatchScheduler<Pending>;
+  private readonly scheduler: BatchScheduler<BatchRequest>;
   private readonly buffers = new BatchBuffers();
 
   constructor(
@@ -34,7 +29,7 @@ export class Batcher {
     private readonly observer: EngineObserver = {},
   ) {
     const { model, version } = options;
-    this.scheduler = new BatchScheduler<Pending>(
+    this.scheduler = new BatchScheduler<BatchRequest>(
       { ...options, label: `model '${model}' version ${version}` },
       clock,
       {
@@ -53,12 +48,12 @@ export class Batcher {
     return this.scheduler.depth;
   }
 
-  /** Resolves with every output of the model for this request's rows; rejects with a ServiceError. */
-  submit(inputs: readonly Tensor[], rows: number, deadline: number): Promise<Tensor[]> {
-    // A throw from enqueue (400/503/504) rejects the promise.
-    return new Promise((resolve, reject) =>
-      this.scheduler.enqueue({ inputs, resolve, reject }, rows, deadline),
-    );
+  /**
+   * Queues `request`, which is later given every output of the model for its rows, or a
+   * ServiceError. Throws a ServiceError (400/503/504) when it cannot be queued.
+   */
+  submit(request: BatchRequest, rows: number, deadline: number): void {
+    this.scheduler.enqueue(request, rows, deadline);
   }
 
   /** Refuses new requests, runs everything queued, resolves when the last batch has answered. */
@@ -66,14 +61,15 @@ export class Batcher {
     return this.scheduler.drain();
   }
 
-  private async execute(batch: Queued<Pending>[], dispatchedAt: number): Promise<void> {
+  private async execute(batch: Queued<BatchRequest>[], dispatchedAt: number): Promise<void> {
     const { model, version, hasBatchDim } = this.options;
     const rows = batch.map((q) => q.rows);
     const size = rows.reduce((a, b) => a + b, 0);
     const single = batch.length === 1 || !hasBatchDim;
     let inputs: readonly Tensor[] | undefined;
     const started = this.clock.now();
-    let ok = false;
+    let parts: Tensor[][] | undefined;
+    let failure: ServiceError | undefined;
     let busySeconds = 0;
     try {
       inputs = single
@@ -85,16 +81,19 @@ export class Batcher {
           );
       const ran = await this.runner.run(inputs);
       busySeconds = ran.busySeconds;
-      const outputs = ran.outputs;
-      const parts = single ? [outputs] : splitOutputs(outputs, rows);
-      batch.forEach((q, i) => q.item.resolve(parts[i]));
-      ok = true;
+      parts = single ? [ran.outputs] : splitOutputs(ran.outputs, rows);
     } catch (e) {
-      const error = new ServiceError(
+      failure = new ServiceError(
         500,
         `model '${model}' version ${version} failed to run a batch of ${size} rows: ${firstLine(e)}`,
       );
-      for (const q of batch) q.item.reject(error);
+    }
+    try {
+      // Outside the run's try: an answer's callbacks are the requests' own, not the batch's failure.
+      for (let i = 0; i < batch.length; i++) {
+        if (parts) batch[i].item.resolve(parts[i]);
+        else batch[i].item.reject(failure);
+      }
     } finally {
       if (!single && inputs) releaseInputs(inputs, this.buffers);
       try {
@@ -106,7 +105,7 @@ export class Batcher {
           queueSeconds: batch.map((q) => (dispatchedAt - q.enqueuedAt) / 1000),
           computeSeconds: (this.clock.now() - started) / 1000,
           busySeconds,
-          ok,
+          ok: parts !== undefined,
         });
       } finally {
         // A throwing observer must not wedge the queue.

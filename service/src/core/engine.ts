@@ -1,4 +1,5 @@
 import type { ModelState } from '@ml-platform/contract/names';
+import type { Settle } from './settle';
 import type { Tensor, TensorSpec } from './tensor';
 
 export type { ModelState };
@@ -17,6 +18,15 @@ export interface InferRequest {
    * Without one, the model's dynamic_batching.default_timeout_microseconds bounds its time queued.
    */
   timeoutMs?: number;
+}
+
+/**
+ * A validated request as its version's queue takes it: its inputs, and where its rows of the
+ * batch's outputs go. The engine's own per-request object (engine/engine-answer.ts), so that
+ * queueing a request allocates no promise.
+ */
+export interface BatchRequest extends Settle<Tensor[]> {
+  readonly inputs: readonly Tensor[];
 }
 
 export interface InferResult {

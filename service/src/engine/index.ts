@@ -12,6 +12,7 @@
  *   engine.notReadyReasons(): string[]               why not ready: models loading, failed ones and why
  *   engine.inRepository(model, version?): boolean    the repository holds it, loaded or not (metric labels)
  *   engine.infer(model, version?, request): Promise<InferResult>
+ *   engine.submit(model, version?, request, settle): void  the same, answering through `settle`
  *     validates (400), picks the version (404 unknown, 503 not ready), queues with request.deadline
  *     (shortened by the model's default_timeout_microseconds when the request set no timeout)
  *     (503 + retryAfterSeconds when the queue is full, 504 when the deadline passes queued, 500 when
@@ -41,8 +42,8 @@ import type {
   ModelMetadata,
   RepositoryIndexEntry,
 } from '../core/engine';
-import { notFound, ServiceError } from '../core/errors';
-import type { Tensor } from '../core/tensor';
+import { ServiceError } from '../core/errors';
+import type { Settle } from '../core/settle';
 import { systemClock, type Clock } from '../batching/clock';
 import type { ModelConfig } from '../repository/model-config';
 import { ModelRegistry } from '../repository/model-registry';
@@ -50,6 +51,7 @@ import type { ModelSignature } from '../repository/signature';
 import { openInline, type ModelOpener } from '../runtime/ort-runner';
 import { SessionPool } from '../runtime/session-pool';
 import { validateInferRequest } from '../validation/validate-request';
+import { EngineAnswer } from './engine-answer';
 import { loadVersion } from './load-version';
 import { silentLogger, type EngineLogger } from '../core/logger';
 import type { EngineObserver } from '../core/observer';
@@ -84,6 +86,16 @@ export interface Engine extends InferenceEngine {
   signature(model: string, version?: string): ModelSignature;
   /** The version that would serve right now: 404 unknown, 503 unloaded or not ready. */
   servingVersion(model: string, version?: string): string;
+  /**
+   * `infer` without a promise: the outcome goes to `settle`, so the request path makes one promise
+   * per request, not one per layer (core/settle.ts). Never throws.
+   */
+  submit(
+    model: string,
+    version: string | undefined,
+    request: InferRequest,
+    settle: Settle<InferResult>,
+  ): void;
 }
 
 /** Throws at once when the repository directory is missing; model failures are reported in index(). */
@@ -104,6 +116,28 @@ export function createEngine(options: EngineOptions): Engine {
   );
   const loaded = registry.loadAll();
 
+  function submit(
+    model: string,
+    version: string | undefined,
+    request: InferRequest,
+    settle: Settle<InferResult>,
+  ): void {
+    let failure: unknown;
+    // Resolve and enqueue in one synchronous step: a reload swapping versions cannot slip in between.
+    try {
+      const target = registry.resolve(model, version);
+      const rows = validateInferRequest(target.signature, request.inputs, request.outputs);
+      const deadline = queueDeadline(request, target.config, clock.now());
+      const answer = new EngineAnswer(request.inputs, model, target.version, request.outputs, settle);
+      target.submit(answer, rows, deadline);
+      return;
+    } catch (e) {
+      failure = e;
+    }
+    // Outside the try: what `settle` runs is the caller's, and its throw is no failure to enqueue.
+    settle.reject(failure);
+  }
+
   return {
     loaded,
     isReady: () => registry.isReady() && (pool?.failures.length ?? 0) === 0,
@@ -113,25 +147,12 @@ export function createEngine(options: EngineOptions): Engine {
     ],
     inRepository: (model, version) => registry.holds(model, version),
 
-    infer(model: string, version: string | undefined, request: InferRequest): Promise<InferResult> {
-      // Resolve and enqueue in one synchronous step: a reload swapping versions cannot slip in between.
-      let target: ReturnType<typeof registry.resolve>;
-      let queued: Promise<Tensor[]>;
-      try {
-        target = registry.resolve(model, version);
-        const rows = validateInferRequest(target.signature, request.inputs, request.outputs);
-        const deadline = queueDeadline(request, target.config, clock.now());
-        queued = target.submit(request.inputs, rows, deadline);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      // One reaction rather than an async function's await: this runs for every request.
-      return queued.then((outputs) => ({
-        modelName: model,
-        modelVersion: target.version,
-        outputs: pick(outputs, request.outputs),
-      }));
+    infer(model, version, request) {
+      return new Promise<InferResult>((resolve, reject) =>
+        submit(model, version, request, { resolve, reject }),
+      );
     },
+    submit,
 
     metadata(model: string, version?: string): ModelMetadata {
       const target = registry.resolve(model, version);
@@ -173,13 +194,4 @@ function queueDeadline(request: InferRequest, config: ModelConfig, now: number):
   const defaultUs = config.dynamic_batching?.default_timeout_microseconds;
   if (request.timeoutMs !== undefined || defaultUs === undefined) return request.deadline;
   return Math.min(request.deadline, now + defaultUs / 1000);
-}
-
-function pick(outputs: Tensor[], wanted?: string[]): Tensor[] {
-  if (!wanted) return outputs;
-  return wanted.map((name) => {
-    const found = outputs.find((o) => o.name === name);
-    if (!found) throw notFound(`output '${name}' was not produced`);
-    return found;
-  });
 }

@@ -66,7 +66,7 @@ export async function loadVersion(
         version,
         config,
         signature,
-        submit: (inputs, rows, deadline) => batcher.submit(inputs, rows, deadline),
+        submit: (request, rows, deadline) => batcher.submit(request, rows, deadline),
         close: async () => {
           await batcher.drain();
           await runner.release();

@@ -1,6 +1,9 @@
+import type { InferResult } from '../core/engine';
 import { ServiceError } from '../core/errors';
+import type { Settle } from '../core/settle';
 import type { AroundHook } from '../pipeline/phases';
-import { ClientDeadlineError, type ModelBreakers } from './model-breakers';
+import type { CircuitBreaker } from './circuit-breaker';
+import { ClientDeadlineError, reportFailure, type ModelBreakers } from './model-breakers';
 import { servingOf, type ServingEngine } from './serving';
 
 export interface BreakerHookDeps {
@@ -10,10 +13,6 @@ export interface BreakerHookDeps {
   requestTimeoutMs?: number;
 }
 
-function blameClientDeadline(err: unknown): never {
-  throw err instanceof ServiceError && err.status === 504 ? new ClientDeadlineError(err) : err;
-}
-
 /**
  * The serving version's circuit breaker around the executor: while it is open the executor is not
  * called (503 BreakerOpenError, which the fallback chain answers). A deadline the client shortened
@@ -21,12 +20,34 @@ function blameClientDeadline(err: unknown): never {
  */
 export function circuitBreakerHook(deps: BreakerHookDeps): AroundHook {
   const limit = deps.requestTimeoutMs ?? Infinity;
-  return (exec, next) => {
+  return (exec, next, settle) => {
     const { config, version } = servingOf(exec, deps.engine);
     const asked = exec.request.timeoutMs;
     const clientDeadline = asked !== undefined && asked < limit;
-    return deps.breakers.fire(exec.call.model, version, config.circuit_breaker, () =>
-      clientDeadline ? next(exec).catch(blameClientDeadline) : next(exec),
-    );
+    const breaker = deps.breakers.pass(exec.call.model, version, config.circuit_breaker);
+    next(exec, new BreakerOutcome(breaker, clientDeadline, settle));
   };
+}
+
+/** Tells the breaker how the call it let through ended, then passes the outcome on. */
+class BreakerOutcome implements Settle<InferResult> {
+  constructor(
+    private readonly breaker: CircuitBreaker,
+    private readonly clientDeadline: boolean,
+    private readonly settle: Settle<InferResult>,
+  ) {}
+
+  resolve(result: InferResult): void {
+    this.breaker.succeeded();
+    this.settle.resolve(result);
+  }
+
+  reject(error: unknown): void {
+    const failure =
+      this.clientDeadline && error instanceof ServiceError && error.status === 504
+        ? new ClientDeadlineError(error)
+        : error;
+    reportFailure(this.breaker, failure);
+    this.settle.reject(failure);
+  }
 }

@@ -2,7 +2,9 @@ import { HEADERS } from '@ml-platform/contract/names';
 import type { InferResult } from '../core/engine';
 import { badRequest } from '../core/errors';
 import type { Tensor } from '../core/tensor';
-import type { AroundHook, Execution, Executor, ServingVersion } from '../pipeline/phases';
+import { settleWith, type Settle } from '../core/settle';
+import type { AroundHook, Execution, Executor, InferCallContext, ServingVersion } from '../pipeline/phases';
+import { executionResult } from '../pipeline/run';
 import { predictionCacheKey } from './cache-key';
 import type { PredictionCache } from './prediction-cache';
 import { servingOf, type ServingEngine } from './serving';
@@ -36,24 +38,30 @@ export function selectOutputs(result: InferResult, wanted: string[] | undefined,
  * executor for every output and answers the requested ones from that. Sets `x-cache`.
  */
 export function predictionCacheHook(deps: { engine: ServingEngine; cache: PredictionCache }): AroundHook {
-  return (exec, next) => {
-    let allowed: boolean;
-    let serving: ServingVersion;
-    try {
-      allowed = cacheAllowedBy(exec.call.decoded.parameters);
-      serving = servingOf(exec, deps.engine);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (!allowed || !serving.config.cache.enabled) {
-      // One reaction, not an async function's await: most traffic of an uncached model passes here.
-      return next(exec).then((result) => {
-        exec.call.setHeader(HEADERS.cache, 'bypass');
-        return result;
-      });
-    }
-    return throughCache(deps.cache, exec, next, serving);
+  return (exec, next, settle) => {
+    const allowed = cacheAllowedBy(exec.call.decoded.parameters);
+    const serving = servingOf(exec, deps.engine);
+    // Most traffic of an uncached model passes here: one object, no promise.
+    if (!allowed || !serving.config.cache.enabled) next(exec, new Bypassed(exec.call, settle));
+    else settleWith(throughCache(deps.cache, exec, next, serving), settle);
   };
+}
+
+/** A request the cache let by: answered with `x-cache: bypass` once it succeeds. */
+class Bypassed implements Settle<InferResult> {
+  constructor(
+    private readonly call: InferCallContext,
+    private readonly settle: Settle<InferResult>,
+  ) {}
+
+  resolve(result: InferResult): void {
+    this.call.setHeader(HEADERS.cache, 'bypass');
+    this.settle.resolve(result);
+  }
+
+  reject(error: unknown): void {
+    this.settle.reject(error);
+  }
 }
 
 /** A cacheable request: answered from a tier, or computed once for every identical one in flight. */
@@ -69,7 +77,7 @@ async function throughCache(
     predictionCacheKey(model, version, request.inputs),
     { model, version },
     { ttlSeconds: config.cache.ttl_seconds },
-    () => next({ ...exec, request: { ...request, outputs: undefined } }),
+    () => executionResult(next, { ...exec, request: { ...request, outputs: undefined } }),
   );
   exec.call.setHeader(HEADERS.cache, hit.outcome);
   return selectOutputs(hit.result, request.outputs, model);

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { InferRequest, InferResult } from '../core/engine';
 import { ServiceError, unavailable } from '../core/errors';
 import type { Engine } from '../engine';
-import type { AroundHook, ServingVersion } from '../pipeline/phases';
+import type { Settle } from '../core/settle';
+import type { AroundHook, Execution, ServingVersion } from '../pipeline/phases';
 import type { ModelConfig } from '../repository/model-config';
 import { selectOutputs } from './cache-hook';
 import { predictionCacheKey } from './cache-key';
@@ -43,32 +44,43 @@ interface Recovered {
  * A bad request, or a deadline that has passed, is answered as it is.
  */
 export function fallbackChainHook(deps: FallbackDeps): AroundHook {
-  return (exec, next) => {
-    let serving: ServingVersion;
-    try {
-      serving = servingOf(exec, deps.engine);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    // Reactions rather than an async function: the answered path, taken by nearly every request,
-    // then costs one promise.
-    return next(exec).then(
-      (result) => {
-        exec.call.setHeader(HEADERS.servedBy, 'primary');
-        return result;
-      },
-      async (err: unknown) => {
-        const { config, version } = serving;
-        const failedModel = err instanceof BreakerOpenError || countsAsModelFailure(err);
-        const deadlinePassed = err instanceof ServiceError && err.status === 504;
-        if (!failedModel || deadlinePassed || !config.fallback) throw err;
-        const recovered = await recover(deps, exec.call.model, version, config, exec.request, err);
-        exec.call.setHeader(HEADERS.cache, recovered.cache);
-        exec.call.setHeader(HEADERS.servedBy, recovered.servedBy);
-        return recovered.result;
-      },
-    );
+  return (exec, next, settle) => {
+    next(exec, new PrimaryOutcome(deps, exec, servingOf(exec, deps.engine), settle));
   };
+}
+
+/** The primary's outcome: its answer as it is, or a failure that the chain answers if it can. */
+class PrimaryOutcome implements Settle<InferResult> {
+  constructor(
+    private readonly deps: FallbackDeps,
+    private readonly exec: Execution,
+    private readonly serving: ServingVersion,
+    private readonly settle: Settle<InferResult>,
+  ) {}
+
+  resolve(result: InferResult): void {
+    this.exec.call.setHeader(HEADERS.servedBy, 'primary');
+    this.settle.resolve(result);
+  }
+
+  reject(err: unknown): void {
+    const { config, version } = this.serving;
+    const failedModel = err instanceof BreakerOpenError || countsAsModelFailure(err);
+    const deadlinePassed = err instanceof ServiceError && err.status === 504;
+    if (!failedModel || deadlinePassed || !config.fallback) {
+      this.settle.reject(err);
+      return;
+    }
+    const { call, request } = this.exec;
+    recover(this.deps, call.model, version, config, request, err).then(
+      (recovered) => {
+        call.setHeader(HEADERS.cache, recovered.cache);
+        call.setHeader(HEADERS.servedBy, recovered.servedBy);
+        this.settle.resolve(recovered.result);
+      },
+      (failure: unknown) => this.settle.reject(failure),
+    );
+  }
 }
 
 async function recover(

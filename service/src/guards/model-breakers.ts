@@ -50,6 +50,12 @@ export function countsAsModelFailure(err: unknown): boolean {
   return err.status === 500 || err.status === 504;
 }
 
+/** Tells a breaker that an admitted call failed: only the model's own failures count against it. */
+export function reportFailure(breaker: CircuitBreaker, failure: unknown): void {
+  if (countsAsModelFailure(failure)) breaker.failed();
+  else breaker.succeeded();
+}
+
 /**
  * One breaker per model version (circuit-breaker.ts): opens on the error rate over a rolling window (missed
  * deadlines included), lets one probe through after `reset_timeout_ms` (half-open) and closes on
@@ -76,6 +82,19 @@ export class ModelBreakers {
     return this.entries.find(model, version)?.state ?? 'closed';
   }
 
+  /**
+   * Counts a call through the version's breaker and returns the breaker, to be told the call's
+   * outcome (`succeeded`, or `reportFailure`); throws BreakerOpenError while it refuses calls.
+   */
+  pass(model: string, version: string, settings: BreakerSettings | undefined): CircuitBreaker {
+    const breaker = this.breaker(model, version, settings ?? DEFAULT_BREAKER);
+    if (!breaker.tryPass()) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(breaker.msUntilProbe() / 1000));
+      throw new BreakerOpenError(model, version, retryAfterSeconds);
+    }
+    return breaker;
+  }
+
   /** Runs `call` through the version's breaker; BreakerOpenError without running it while open. */
   fire<T>(
     model: string,
@@ -84,30 +103,24 @@ export class ModelBreakers {
     call: () => Promise<T>,
   ): Promise<T> {
     let breaker: CircuitBreaker;
+    let pending: Promise<T>;
     try {
-      breaker = this.breaker(model, version, settings ?? DEFAULT_BREAKER);
+      breaker = this.pass(model, version, settings);
     } catch (err) {
       return Promise.reject(err);
     }
-    if (!breaker.tryPass()) {
-      const retryAfterSeconds = Math.max(1, Math.ceil(breaker.msUntilProbe() / 1000));
-      return Promise.reject(new BreakerOpenError(model, version, retryAfterSeconds));
-    }
-    let pending: Promise<T>;
     try {
       pending = call();
     } catch (err) {
       pending = Promise.reject(err);
     }
-    // One reaction, not an async function's await: every request passes here.
     return pending.then(
       (result) => {
         breaker.succeeded();
         return result;
       },
       (err: unknown) => {
-        if (countsAsModelFailure(err)) breaker.failed();
-        else breaker.succeeded();
+        reportFailure(breaker, err);
         throw err;
       },
     );

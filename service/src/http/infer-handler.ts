@@ -31,7 +31,7 @@ import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-
 import { encodeInferResponse } from '../protocol/infer-response';
 import { createInferenceRecorder, type InferenceDeps } from '../pipeline/inference';
 import type { CallContext, InferCallContext } from '../pipeline/phases';
-import { composeExecution, runAdmit } from '../pipeline/run';
+import { composeExecution, executionResult, runAdmit } from '../pipeline/run';
 import { inferCallContext } from './admit-call';
 import { PendingHeaders } from './pending-headers';
 import { readBodyChunks } from './read-body';
@@ -147,9 +147,9 @@ export function createInferPipeline(
     const shadowVersion = decision.shadowVersion;
     const run =
       shadowVersion === undefined
-        ? () => execute(exec)
+        ? () => executionResult(execute, exec)
         : () =>
-            execute(exec).then((result) => {
+            executionResult(execute, exec).then((result) => {
               shadow(call.model, shadowVersion, request, result);
               return result;
             });

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { InferRequest, InferResult } from '../core/engine';
+import type { Settle } from '../core/settle';
 import type { DecodedInferRequest } from '../protocol/infer-request';
 import type { ModelConfig } from '../repository/model-config';
 
@@ -66,8 +67,18 @@ export interface Execution {
 }
 
 export type AdmitHook = (call: CallContext) => void | Promise<void>;
-export type Executor = (exec: Execution) => Promise<InferResult>;
-export type AroundHook = (exec: Execution, next: Executor) => Promise<InferResult>;
+/**
+ * Runs an execution and reports its outcome to `settle` (core/settle.ts): the request's one
+ * promise is made at the front door, and each layer passes on, or wraps, the settle it was given
+ * instead of adding a promise of its own. Never throws.
+ */
+export type Executor = (exec: Execution, settle: Settle<InferResult>) => void;
+/**
+ * Calls `next` with `settle` or its own Settle wrapping it (to see the outcome), or settles
+ * without `next` (a cache hit). It may throw before it calls either: composeExecution (pipeline/run.ts)
+ * makes that throw the execution's rejection.
+ */
+export type AroundHook = (exec: Execution, next: Executor, settle: Settle<InferResult>) => void;
 
 /** An answered inference request, successful or not, as the observe hooks see it. */
 export interface Observation {

@@ -1,4 +1,13 @@
-import type { AdmitHook, AroundHook, CallContext, Executor, Observation, ObserveHook } from './phases';
+import type { InferResult } from '../core/engine';
+import type {
+  AdmitHook,
+  AroundHook,
+  CallContext,
+  Execution,
+  Executor,
+  Observation,
+  ObserveHook,
+} from './phases';
 
 /** Runs the admit hooks in order, staying synchronous while they are (the common, cheap case). */
 export function runAdmit(hooks: readonly AdmitHook[], call: CallContext): void | Promise<void> {
@@ -12,15 +21,29 @@ export function runAdmit(hooks: readonly AdmitHook[], call: CallContext): void |
   }
 }
 
-/** Composes the around hooks over the executor once, the first hook outermost. */
+/**
+ * Composes the around hooks over the executor once, the first hook outermost. A hook that throws
+ * rejects the execution, as a throw in an async hook would.
+ */
 export function composeExecution(around: readonly AroundHook[], execute: Executor): Executor {
   let next = execute;
   for (let i = around.length - 1; i >= 0; i--) {
     const hook = around[i];
     const inner = next;
-    next = (exec) => hook(exec, inner);
+    next = (exec, settle) => {
+      try {
+        hook(exec, inner, settle);
+      } catch (err) {
+        settle.reject(err);
+      }
+    };
   }
   return next;
+}
+
+/** An execution's one promise: the only one an inference makes on its way to the batcher and back. */
+export function executionResult(execute: Executor, exec: Execution): Promise<InferResult> {
+  return new Promise((resolve, reject) => execute(exec, { resolve, reject }));
 }
 
 /**

@@ -1,9 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import type { ModelState, OutputClasses, RepositoryIndexEntry } from '../core/engine';
+import type { BatchRequest, ModelState, OutputClasses, RepositoryIndexEntry } from '../core/engine';
 import { badRequest, notFound, unavailable } from '../core/errors';
 import type { EngineLogger } from '../core/logger';
-import type { Tensor } from '../core/tensor';
 import { parseModelConfig, readModelConfig } from './config-file';
 import { readLabels } from './labels-file';
 import type { ModelConfig } from './model-config';
@@ -17,9 +16,10 @@ export interface LoadedVersion {
   readonly signature: ModelSignature;
   /**
    * Queues a request's validated inputs of `rows` rows for execution until `deadline` (on the
-   * performance.now() clock); resolves with every output of the model for those rows.
+   * performance.now() clock); the request is later given every output of the model for those
+   * rows. Throws a ServiceError when it cannot be queued.
    */
-  submit(inputs: readonly Tensor[], rows: number, deadline: number): Promise<Tensor[]>;
+  submit(request: BatchRequest, rows: number, deadline: number): void;
   /** Stops taking requests, answers the queued ones, then releases the session. */
   close(): Promise<void>;
 }
