@@ -4,6 +4,9 @@
  *
  *   set-header   four setHeader calls, then writeHead(200, {content-type, content-length})
  *   array        writeHead(200, [name, value, ...]) with the same six headers, as the service does
+ *   json-buffer  array, encoding the answer per request as a Buffer: Buffer.from(JSON.stringify(...))
+ *   json-string  array, encoding it per request as a string, its length from Buffer.byteLength:
+ *                node then sends the head and a string body in one write (http/infer-handler.ts)
  *
  *   node -r tsx/cjs service/bench/response-head-server.ts set-header|array
  *
@@ -12,23 +15,37 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-const BODY = Buffer.from(
-  JSON.stringify({
-    model_name: 'breast-cancer',
-    model_version: '1',
-    outputs: [
-      { name: 'label', datatype: 'INT64', shape: [1], data: [1] },
-      {
-        name: 'probabilities',
-        datatype: 'FP32',
-        shape: [1, 2],
-        data: [0.012345678918063641, 0.987654328346252],
-      },
-    ],
-  }),
-);
+const ANSWER = {
+  model_name: 'breast-cancer',
+  model_version: '1',
+  outputs: [
+    { name: 'label', datatype: 'INT64', shape: [1], data: [1] },
+    {
+      name: 'probabilities',
+      datatype: 'FP32',
+      shape: [1, 2],
+      data: [0.012345678918063641, 0.987654328346252],
+    },
+  ],
+};
+const BODY = Buffer.from(JSON.stringify(ANSWER));
 const LENGTH = String(BODY.length);
 const ID = 'c5a7d3e2-8f41-4b6a-9e0d-2f7c1b3a4d5e';
+
+const headList = (length: string) => [
+  'x-request-id',
+  ID,
+  'x-model-variant',
+  'stable',
+  'x-cache',
+  'bypass',
+  'x-served-by',
+  'primary',
+  'content-type',
+  'application/json',
+  'content-length',
+  length,
+];
 
 const answers: Record<string, (res: http.ServerResponse) => void> = {
   'set-header': (res) => {
@@ -40,21 +57,18 @@ const answers: Record<string, (res: http.ServerResponse) => void> = {
     res.end(BODY);
   },
   array: (res) => {
-    res.writeHead(200, [
-      'x-request-id',
-      ID,
-      'x-model-variant',
-      'stable',
-      'x-cache',
-      'bypass',
-      'x-served-by',
-      'primary',
-      'content-type',
-      'application/json',
-      'content-length',
-      LENGTH,
-    ]);
+    res.writeHead(200, headList(LENGTH));
     res.end(BODY);
+  },
+  'json-buffer': (res) => {
+    const body = Buffer.from(JSON.stringify(ANSWER));
+    res.writeHead(200, headList(String(body.length)));
+    res.end(body);
+  },
+  'json-string': (res) => {
+    const body = JSON.stringify(ANSWER);
+    res.writeHead(200, headList(String(Buffer.byteLength(body))));
+    res.end(body);
   },
 };
 

@@ -5,9 +5,12 @@
  * rounds of 64 closed-loop connections, and each round reads the server's main-thread CPU per
  * answered request, which the machine's other load moves less than throughput.
  *
- *   npx tsx service/bench/response-head.ts [--rounds 8] [--seconds 3]
+ *   npx tsx service/bench/response-head.ts [--rounds 8] [--seconds 3] [--variants set-header,array]
+ *
+ * `--variants json-buffer,json-string` compares a JSON body encoded per request as a Buffer with
+ * one encoded as a string (response-head-server.ts); the second variant's saving is printed.
  */
-import { numberArg } from './args';
+import { arg, numberArg } from './args';
 import { startBenchServer, type BenchServer } from './bench-server';
 import { CONNECTIONS, closedLoop } from './closed-loop';
 import { mainThreadCpuMs } from './process-cpu';
@@ -18,7 +21,8 @@ import { loadAverage } from './temp-service';
 
 const ROUNDS = numberArg('rounds', 8);
 const SECONDS = numberArg('seconds', 3);
-const VARIANTS = ['set-header', 'array'] as const;
+const VARIANTS = arg('variants', 'set-header,array').split(',');
+if (VARIANTS.length !== 2) throw new Error('--variants names two variants');
 
 async function usPerRequest(server: BenchServer): Promise<number> {
   const before = mainThreadCpuMs(server.pid);
@@ -44,7 +48,9 @@ async function main(): Promise<void> {
       ),
     );
     const saved = rounds[1].map((x, r) => rounds[0][r] - x);
-    console.log(`array saves ${median(saved).toFixed(2)} us/request (median of per-round differences)`);
+    console.log(
+      `${VARIANTS[1]} saves ${median(saved).toFixed(2)} us/request (median of per-round differences)`,
+    );
   } finally {
     for (const s of servers) s.stop();
   }

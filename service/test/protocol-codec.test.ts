@@ -198,13 +198,13 @@ describe('binary tensor data extension', () => {
       fc.property(tensorArb, ({ datatype, shape, data }) => {
         const viaJson = decodeInferRequest(json({ inputs: [{ name: 'x', datatype, shape, data }] }));
         const out = echo(viaJson, true);
-        expect(out.contentType).toBe('application/octet-stream');
+        if (out.contentType !== 'application/octet-stream') throw new Error(`got ${out.contentType}`);
         const header = JSON.parse(out.body.toString('utf8', 0, out.headerLength));
         const size = header.outputs[0].parameters.binary_data_size;
-        expect(out.body.length).toBe(out.headerLength! + size);
+        expect(out.body.length).toBe(out.headerLength + size);
         const [body, len] = binaryRequest(
           { inputs: [{ name: 'x', datatype, shape, parameters: { binary_data_size: size } }] },
-          [out.body.subarray(out.headerLength!)],
+          [out.body.subarray(out.headerLength)],
         );
         expect(decodeInferRequest(body, len).inputs[0].data).toEqual(viaJson.inputs[0].data);
       }),
@@ -269,6 +269,7 @@ describe('encodeInferResponse', () => {
   it('echoes id and returns every output as flat JSON when none are requested', () => {
     const res = encodeInferResponse(base, result);
     expect(res.contentType).toBe('application/json');
+    expect(res.length).toBe(Buffer.byteLength(res.body));
     expect(JSON.parse(res.body.toString())).toEqual({
       model_name: 'bc',
       model_version: '2',
@@ -285,14 +286,21 @@ describe('encodeInferResponse', () => {
       { ...base, id: undefined, outputs: [{ name: 'probabilities', binary: true }] },
       result,
     );
-    expect(res.contentType).toBe('application/octet-stream');
+    if (res.contentType !== 'application/octet-stream') throw new Error(`got ${res.contentType}`);
+    expect(res.length).toBe(res.body.length);
     const header = JSON.parse(res.body.toString('utf8', 0, res.headerLength));
     expect(header.id).toBeUndefined();
     expect(header.outputs).toEqual([
       { name: 'probabilities', datatype: 'FP32', shape: [2, 2], parameters: { binary_data_size: 16 } },
     ]);
-    const tail = res.body.subarray(res.headerLength!);
+    const tail = res.body.subarray(res.headerLength);
     expect([0, 1, 2, 3].map((i) => tail.readFloatLE(i * 4))).toEqual([0.25, 0.75, 1, 0]);
+  });
+
+  it('gives a JSON body its length in UTF-8 bytes, not in characters', () => {
+    const res = encodeInferResponse({ ...base, id: 'größe-✓' }, result);
+    expect(res.length).toBe(Buffer.from(res.body).length);
+    expect(res.length).toBeGreaterThan(res.body.length);
   });
 
   it('rejects an unknown requested output, listing the real ones', () => {

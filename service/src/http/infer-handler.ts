@@ -209,7 +209,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
         engine.outputClasses(answered.modelName, output),
       );
       headers.set('content-type', encoded.contentType);
-      headers.set('content-length', String(encoded.body.length));
+      headers.set('content-length', String(encoded.length));
       if (encoded.headerLength !== undefined)
         headers.set(HEADERS.inferenceHeaderContentLength, String(encoded.headerLength));
       res.writeHead(200, headers.list());

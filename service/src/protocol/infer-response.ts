@@ -6,12 +6,19 @@ import { classify } from './classification';
 import type { DecodedInferRequest, Parameters } from './infer-request';
 import { tensorDataToJson } from './json-tensor';
 
-export interface EncodedResponse {
-  body: Buffer;
-  contentType: 'application/json' | 'application/octet-stream';
-  /** Set for binary responses: the JSON header's length, sent as Inference-Header-Content-Length. */
-  headerLength?: number;
-}
+/**
+ * A JSON body stays a string: node sends a string body and the response head in one write, where
+ * a Buffer goes out as a second chunk of a writev (docs/benchmarks.md, "Sixth round").
+ */
+export type EncodedResponse =
+  | { contentType: 'application/json'; body: string; length: number; headerLength?: undefined }
+  | {
+      contentType: 'application/octet-stream';
+      body: Buffer;
+      length: number;
+      /** The JSON header's length, sent as Inference-Header-Content-Length. */
+      headerLength: number;
+    };
 
 interface OutputJson {
   name: string;
@@ -84,13 +91,12 @@ export function encodeInferResponse(
   if (request.id !== undefined) root.id = request.id;
   if (parameters) root.parameters = parameters;
   root.outputs = outputs;
-  const header = Buffer.from(JSON.stringify(root));
-  if (chunks.length === 0) return { body: header, contentType: 'application/json' };
-  return {
-    body: Buffer.concat([header, ...chunks]),
-    contentType: 'application/octet-stream',
-    headerLength: header.length,
-  };
+  const json = JSON.stringify(root);
+  if (chunks.length === 0)
+    return { body: json, length: Buffer.byteLength(json), contentType: 'application/json' };
+  const header = Buffer.from(json);
+  const body = Buffer.concat([header, ...chunks]);
+  return { body, length: body.length, contentType: 'application/octet-stream', headerLength: header.length };
 }
 
 const jsonOutput = (t: Tensor): OutputJson => ({
