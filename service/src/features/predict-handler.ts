@@ -12,7 +12,7 @@ import type { InferRequest, InferResult } from '../core/engine';
 import { ServiceError, badRequest } from '../core/errors';
 import type { Tensor } from '../core/tensor';
 import { inferCallContext } from '../http/admit-call';
-import type { InferPipeline } from '../http/infer-handler';
+import { runToPromise, type InferPipeline } from '../http/infer-handler';
 import type { RequestPipeline } from '../pipeline/phases';
 import { deferredObservers, runAdmit } from '../pipeline/run';
 import { readBody } from '../http/read-body';
@@ -119,7 +119,7 @@ export function createPredictHandler(deps: PredictHandlerDeps) {
         timeoutMs: timeoutMsOf(body.parameters),
       });
       request = prepared.request;
-      result = await prepared.run();
+      result = await runToPromise(prepared);
       sendJson(res, 200, {
         model_name: result.modelName,
         model_version: result.modelVersion,

@@ -7,7 +7,7 @@ import type { ModelStatistics } from '../observability/model-statistics';
 import { ServiceError, badRequest, clientClosedRequest } from '../core/errors';
 import { EXTENSIONS } from '../http/api-app';
 import type { ClusterOps } from '../http/cluster-ops';
-import { createInferPipeline } from '../http/infer-handler';
+import { createInferPipeline, runToPromise } from '../http/infer-handler';
 import { createInferenceRecorder, type InferenceDeps } from '../pipeline/inference';
 import type { Scope } from '../pipeline/phases';
 import { runAdmit } from '../pipeline/run';
@@ -107,7 +107,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
       const prepared = execute(ctx, version, decoded, budgetMs);
       request = prepared.request;
       decision = prepared.decision;
-      const answered = await prepared.run();
+      const answered = await runToPromise(prepared);
       result = answered;
       callback(
         null,

@@ -19,24 +19,22 @@
  *   9. observe   phase: deferred past the written response (drift)
  *
  * Steps 5 and 6 (createInferPipeline) and 8 and 9 (pipeline/inference.ts) are shared with the gRPC
- * front door (grpc/server.ts).
+ * front door (grpc/server.ts). Steps 7 to 9 run when the inference settles, in infer-exchange.ts.
  * New steps belong in a phase hook, not in this function.
  */
 import { HEADERS } from '@ml-platform/contract/names';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InferRequest, InferResult } from '../core/engine';
-import { badRequest, clientClosedRequest } from '../core/errors';
+import { badRequest } from '../core/errors';
+import type { Settle } from '../core/settle';
 import type { RouteDecision } from '../traffic/router';
 import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-request';
-import { encodeInferResponse } from '../protocol/infer-response';
 import { createInferenceRecorder, type InferenceDeps } from '../pipeline/inference';
-import type { CallContext, InferCallContext } from '../pipeline/phases';
-import { composeExecution, executionResult, runAdmit } from '../pipeline/run';
+import type { CallContext, Execution, InferCallContext } from '../pipeline/phases';
+import { composeExecution, runAdmit } from '../pipeline/run';
 import { inferCallContext } from './admit-call';
-import { PendingHeaders } from './pending-headers';
+import { InferExchange, type ExchangeSteps } from './infer-exchange';
 import { readBodyChunks } from './read-body';
-import { requestIdOf } from './request-id';
-import { sendError } from './respond';
 
 export interface InferHandlerDeps extends InferenceDeps {
   maxBodyBytes: number;
@@ -76,15 +74,27 @@ function headerLengthOf(req: IncomingMessage): number | undefined {
 
 /**
  * A decoded request's steps 5 and 6: `request` is routed and has its deadline (the observe hooks
- * get it, answered or not); `run` goes through the around hooks to the executor.
+ * get it, answered or not); `run` goes through the around hooks to the executor and reports the
+ * outcome to `settle` (core/settle.ts). `runToPromise` is its promise form.
  */
+export interface PreparedInference {
+  readonly request: InferRequest;
+  readonly decision: RouteDecision;
+  run(settle: Settle<InferResult>): void;
+}
+
 export type InferPipeline = (
   call: CallContext & { model: string },
   version: string | undefined,
   decoded: DecodedInferRequest,
   /** A cap on the deadline besides the `timeout` parameter and REQUEST_TIMEOUT_MS (a gRPC call's own). */
   budgetMs?: number,
-) => { request: InferRequest; decision: RouteDecision; run(): Promise<InferResult> };
+) => PreparedInference;
+
+/** A prepared inference's outcome as a promise, for the doors that await it (gRPC, /predict). */
+export function runToPromise(prepared: PreparedInference): Promise<InferResult> {
+  return new Promise((resolve, reject) => prepared.run({ resolve, reject }));
+}
 
 /**
  * Steps 5 and 6 for a decoded request: route, deadline, the around hooks and the executor, and the
@@ -118,6 +128,19 @@ export function createInferPipeline(
     );
   }
 
+  /** The around hooks and the executor, and the shadow copy once the primary has answered. */
+  function run(exec: Execution, shadowVersion: string | undefined, settle: Settle<InferResult>): void {
+    if (shadowVersion === undefined) return execute(exec, settle);
+    const { model } = exec.call;
+    execute(exec, {
+      resolve: (result) => {
+        shadow(model, shadowVersion, exec.request, result);
+        settle.resolve(result);
+      },
+      reject: (err) => settle.reject(err),
+    });
+  }
+
   return (call, version, decoded, budgetMs = Infinity) => {
     // 5. route, deadline
     const decision = deps.router.decide(call.model, version, call.headers);
@@ -143,24 +166,35 @@ export function createInferPipeline(
       setHeader: call.setHeader,
       onFinish: call.onFinish,
     };
-    const exec = { call: inferCall, request };
-    const shadowVersion = decision.shadowVersion;
-    const run =
-      shadowVersion === undefined
-        ? () => executionResult(execute, exec)
-        : () =>
-            executionResult(execute, exec).then((result) => {
-              shadow(call.model, shadowVersion, request, result);
-              return result;
-            });
-    return { request, decision, run };
+    return new Prepared(request, decision, { call: inferCall, request }, run);
   };
+}
+
+/** A class rather than a literal with a `run` closure: one object per request. */
+class Prepared implements PreparedInference {
+  constructor(
+    readonly request: InferRequest,
+    readonly decision: RouteDecision,
+    private readonly exec: Execution,
+    private readonly start: (
+      exec: Execution,
+      shadowVersion: string | undefined,
+      settle: Settle<InferResult>,
+    ) => void,
+  ) {}
+
+  run(settle: Settle<InferResult>): void {
+    this.start(this.exec, this.decision.shadowVersion, settle);
+  }
 }
 
 export function createInferHandler(deps: InferHandlerDeps) {
   const { engine, pipeline, tracing } = deps;
-  const execute = createInferPipeline(deps);
-  const record = createInferenceRecorder(deps);
+  const prepare = createInferPipeline(deps);
+  const steps: ExchangeSteps = {
+    record: createInferenceRecorder(deps),
+    outputClasses: (model, output) => engine.outputClasses(model, output),
+  };
 
   return async function handleInfer(
     req: IncomingMessage,
@@ -168,25 +202,18 @@ export function createInferHandler(deps: InferHandlerDeps) {
     route: InferRoute,
   ): Promise<void> {
     // 1. context
-    const started = performance.now();
-    const requestId = requestIdOf(req);
-    const headers = new PendingHeaders();
-    headers.set(HEADERS.requestId, requestId);
-    const span = tracing.startSpan('POST /v2/models/{model}/infer', req.headers, {
+    const exchange = new InferExchange(req, res, route.model, route.version, steps);
+    exchange.span = tracing.startSpan('POST /v2/models/{model}/infer', req.headers, {
       'http.request.method': 'POST',
       'inference.model': route.model,
     });
-    let status = 500;
-    let request: InferRequest | undefined;
-    let result: InferResult | undefined;
-    let failure: unknown;
-    let decision: RouteDecision | undefined;
     try {
+      const { requestId, answerHeaders } = exchange;
       const call = inferCallContext(
         req,
         res,
         { requestId, model: route.model, version: route.version },
-        (name, value) => headers.set(name, value),
+        (name, value) => answerHeaders.set(name, value),
       );
       // 2. admit
       const admitted = runAdmit(pipeline.admit, call);
@@ -196,46 +223,15 @@ export function createInferHandler(deps: InferHandlerDeps) {
       const body = await readBodyChunks(req, deps.maxBodyBytes, deps.requestTimeoutMs);
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
-      // 5-6. route, deadline, around, execute
-      const prepared = execute(call, route.version, decoded);
-      request = prepared.request;
-      decision = prepared.decision;
-      result = await prepared.run();
-      // 7. encode
-      if (req.socket.destroyed)
-        throw clientClosedRequest('the client closed the connection before its answer');
-      const answered = result;
-      const encoded = encodeInferResponse(decoded, answered, undefined, (output) =>
-        engine.outputClasses(answered.modelName, output),
-      );
-      headers.set('content-type', encoded.contentType);
-      headers.set('content-length', String(encoded.length));
-      if (encoded.headerLength !== undefined)
-        headers.set(HEADERS.inferenceHeaderContentLength, String(encoded.headerLength));
-      res.writeHead(200, headers.list());
-      res.end(encoded.body);
-      status = 200;
+      exchange.decoded = decoded;
+      // 5-6. route, deadline, around, execute; the exchange then answers (7), records (8) and
+      // observes (9)
+      const prepared = prepare(call, route.version, decoded);
+      exchange.request = prepared.request;
+      exchange.route = prepared.decision;
+      prepared.run(exchange);
     } catch (err) {
-      failure = err;
-      headers.applyTo(res);
-      status = sendError(res, err);
+      exchange.reject(err);
     }
-    // 8. record, 9. observe
-    const servedBy = headers.get(HEADERS.servedBy);
-    record({
-      protocol: 'rest',
-      model: route.model,
-      version: route.version,
-      requestId,
-      headers: req.headers,
-      span,
-      started,
-      status,
-      failure,
-      request,
-      result,
-      route: decision,
-      servedBy,
-    });
   };
 }
