@@ -137,7 +137,8 @@ export class SessionPool {
       io: sessions[0].io,
       provider: sessions[0].provider,
       concurrency: instances,
-      run: async (inputs, outputs): Promise<RunOutput> =>
+      // Not async: it only forwards a promise (a lane's throw is the batcher's failed run either way).
+      run: (inputs, outputs): Promise<RunOutput> =>
         inlineServes()
           ? timed(inline, inputs, outputs)
           : runOn(
