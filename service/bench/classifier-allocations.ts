@@ -12,10 +12,9 @@
  *
  * `--node-flag` passes one V8/node flag to the service, say `--max-semi-space-size=64`.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../../test/support/service-process';
 import { allocationSites, type HeapProfile, type SiteTotal } from './allocation-sites';
 import { arg, numberArg } from './args';
@@ -24,6 +23,7 @@ import { closedLoop, CONNECTIONS } from './closed-loop';
 import { gcPausesBetween } from './gc-pauses';
 import { classifierBody } from './requests';
 import { runMain } from './run-main';
+import { signalledWindow } from './signalled-window';
 import { loadAverage } from './temp-service';
 
 const SECONDS = numberArg('seconds', 5);
@@ -68,17 +68,8 @@ async function main(): Promise<void> {
           `GCs (pause time) per 10k requests: minor ${per10k('minor')}, major ${per10k('major')}`,
       );
 
-      svc.child.kill('SIGUSR2');
-      await sleep(200);
-      const sampled = await closedLoop(svc.url, classifierBody, CONNECTIONS, SECONDS);
-      // The profile covers the 200 ms settle times too; nothing but these requests runs in them.
-      svc.child.kill('SIGUSR2');
-      for (let waited = 0; !existsSync(file); waited += 100) {
-        if (waited > 30_000) throw new Error('the service wrote no heap profile');
-        await sleep(100);
-      }
-      await sleep(200);
-      const profile = JSON.parse(readFileSync(file, 'utf8')) as HeapProfile;
+      const sampled = await signalledWindow(svc, file, SECONDS);
+      const profile = JSON.parse(sampled.text) as HeapProfile;
       const sites = allocationSites(profile, INTERVAL);
       const sum = (key: 'bytes' | 'objects') => sites.reduce((t, s) => t + s[key], 0);
       console.log(

@@ -8,16 +8,16 @@
  *
  *   npx tsx service/bench/classifier-promises.ts [--seconds 3] [--baseline <other checkout>]
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../../test/support/service-process';
 import { arg, numberArg } from './args';
 import { startCheckoutService } from './bench-processes';
 import { closedLoop, CONNECTIONS } from './closed-loop';
 import { classifierBody } from './requests';
 import { runMain } from './run-main';
+import { signalledWindow } from './signalled-window';
 import { loadAverage } from './temp-service';
 
 const SECONDS = numberArg('seconds', 3);
@@ -35,18 +35,9 @@ async function countsPerRequest(checkout: string): Promise<Record<string, number
     ]);
     try {
       await closedLoop(svc.url, classifierBody, CONNECTIONS, 1);
-      svc.child.kill('SIGUSR2');
-      await sleep(200);
-      const run = await closedLoop(svc.url, classifierBody, CONNECTIONS, SECONDS);
-      // The counts cover the 200 ms settle times too; nothing but these requests runs in them.
-      svc.child.kill('SIGUSR2');
-      for (let waited = 0; !existsSync(file); waited += 100) {
-        if (waited > 30_000) throw new Error('the service wrote no counts');
-        await sleep(100);
-      }
-      await sleep(100);
-      const counts = JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
-      return Object.fromEntries(Object.entries(counts).map(([type, n]) => [type, n / run.requests]));
+      const { requests, text } = await signalledWindow(svc, file, SECONDS);
+      const counts = JSON.parse(text) as Record<string, number>;
+      return Object.fromEntries(Object.entries(counts).map(([type, n]) => [type, n / requests]));
     } finally {
       await svc.stop();
     }
