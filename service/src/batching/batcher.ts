@@ -89,12 +89,6 @@ export class Batcher {
       );
     }
     try {
-      // Outside the run's try: an answer's callbacks are the requests' own, not the batch's failure.
-      for (let i = 0; i < batch.length; i++) {
-        if (parts) batch[i].item.resolve(parts[i]);
-        else batch[i].item.reject(failure);
-      }
-    } finally {
       if (!single && inputs) releaseInputs(inputs, this.buffers);
       try {
         this.observer.onBatch?.({
@@ -110,6 +104,14 @@ export class Batcher {
       } finally {
         // A throwing observer must not wedge the queue.
         this.scheduler.complete();
+      }
+    } finally {
+      // After complete(), so the next batch is on its way while these are answered: a request's
+      // Settle may encode and write its whole response (http/infer-exchange.ts). Outside the run's
+      // try: what the callbacks do is the requests' own, not the batch's failure.
+      for (let i = 0; i < batch.length; i++) {
+        if (parts) batch[i].item.resolve(parts[i]);
+        else batch[i].item.reject(failure);
       }
     }
   }
