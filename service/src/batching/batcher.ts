@@ -109,12 +109,31 @@ export class Batcher {
       // After complete(), so the next batch is on its way while these are answered: a request's
       // Settle may encode and write its whole response (http/infer-exchange.ts). Outside the run's
       // try: what the callbacks do is the requests' own, not the batch's failure.
-      for (let i = 0; i < batch.length; i++) {
-        if (parts) batch[i].item.resolve(parts[i]);
-        else batch[i].item.reject(failure);
-      }
+      answerEach(batch, parts, failure);
     }
   }
+}
+
+/**
+ * Gives each request its part, or the batch's failure. A Settle must not throw; if one does, the
+ * rest of the batch is still answered and the first throw then surfaces, as a throw in a promise
+ * reaction did (an unhandled rejection), instead of leaving the others waiting for good.
+ */
+function answerEach(
+  batch: Queued<BatchRequest>[],
+  parts: Tensor[][] | undefined,
+  failure: ServiceError | undefined,
+): void {
+  let thrown: { error: unknown } | undefined;
+  for (let i = 0; i < batch.length; i++) {
+    try {
+      if (parts) batch[i].item.resolve(parts[i]);
+      else batch[i].item.reject(failure);
+    } catch (error) {
+      thrown ??= { error };
+    }
+  }
+  if (thrown) throw thrown.error;
 }
 
 function firstLine(e: unknown): string {
