@@ -6,12 +6,13 @@
  * 1. Chunks per body: a bare `node:http` server on loopback takes the 32-row heavy-mlp JSON body
  *    (162 kB) from keep-alive clients, once per `highWaterMark`, and counts the `data` chunks each
  *    body arrived in and their sizes.
- * 2. Young backing-store bytes per scavenge: a child process allocates 64 KiB buffers, each with a
- *    backing store of its own as the HTTP parser's body copies have, drops each at once and counts
- *    its "external memory pressure" scavenges under `--trace-gc`, with V8's default new space and
- *    with the semi-space flags changed.
+ * 2. Young backing-store bytes per scavenge: a child process allocates 1.3 GB in buffers of one
+ *    size, each with a backing store of its own as the HTTP parser's body copies have, drops each
+ *    at once and counts its "external memory pressure" scavenges under `--trace-gc`: 64 KiB
+ *    buffers with V8's default new space and with the semi-space flags changed, then smaller and
+ *    larger buffers.
  *
- *   npx tsx service/bench/body-chunks.ts [--bodies 400] [--buffers 20000]
+ *   npx tsx service/bench/body-chunks.ts [--bodies 400]
  */
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
@@ -21,10 +22,18 @@ import { heavyBody } from './requests';
 import { runMain } from './run-main';
 
 const BODIES = numberArg('bodies', 400);
-const BUFFERS = numberArg('buffers', 20000);
+/** What each child allocates in all, in buffers of one size. */
+const ALLOCATED = 20000 * 65536;
 const CLIENTS = 4;
 const HIGH_WATER_MARKS = [undefined, 16 * 1024, 256 * 1024, 1024 * 1024];
-const SEMI_SPACE_FLAGS = [[], ['--max-semi-space-size=64'], ['--min-semi-space-size=16']];
+const KIB = 1024;
+const ALLOCATIONS: { flags: string[]; size: number }[] = [
+  { flags: [], size: 64 * KIB },
+  { flags: ['--max-semi-space-size=64'], size: 64 * KIB },
+  { flags: ['--min-semi-space-size=16'], size: 64 * KIB },
+  { flags: [], size: 16 * KIB },
+  { flags: [], size: 256 * KIB },
+];
 
 /** The chunk sizes of every body the server took, joined with '+'. */
 async function chunksPerBody(body: Buffer, highWaterMark: number | undefined): Promise<string[]> {
@@ -61,15 +70,15 @@ async function chunksPerBody(body: Buffer, highWaterMark: number | undefined): P
   return bodies;
 }
 
-/** MB of 64 KiB backing stores allocated per "external memory pressure" scavenge, under `flags`. */
-function backingStoreMbPerScavenge(flags: string[]): { scavenges: number; mbPer: number } {
+/** MB of backing stores of `size` bytes allocated per "external memory pressure" scavenge, under `flags`. */
+function backingStoreMbPerScavenge(flags: string[], size: number): { scavenges: number; mbPer: number } {
   const code =
-    `let sink = 0; for (let i = 0; i < ${BUFFERS}; i++) { const b = Buffer.allocUnsafeSlow(65536); ` +
+    `let sink = 0; for (let i = 0; i < ${ALLOCATED / size}; i++) { const b = Buffer.allocUnsafeSlow(${size}); ` +
     `b[0] = i; sink += b[0]; } if (sink < 0) console.log(sink);`;
   const out = spawnSync(process.execPath, ['--trace-gc', ...flags, '-e', code], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`the allocating child failed: ${out.stderr}`);
   const scavenges = out.stdout.split('\n').filter((l) => /Scavenge.*external memory pressure/.test(l)).length;
-  return { scavenges, mbPer: scavenges ? (BUFFERS * 65536) / scavenges / 1e6 : Infinity };
+  return { scavenges, mbPer: scavenges ? ALLOCATED / scavenges / 1e6 : Infinity };
 }
 
 async function main(): Promise<void> {
@@ -90,12 +99,16 @@ async function main(): Promise<void> {
     const histogram = [...counts].map(([n, k]) => `${n} (${k})`).join(', ');
     console.log(`| ${hwm ?? 'default'} | ${histogram} | ${common} |`);
   }
-  console.log(`\n# ${BUFFERS} buffers of 64 KiB, each dropped at once`);
-  console.log('| node flags | external-memory-pressure scavenges | MB of backing stores per scavenge |');
-  console.log('| --- | --- | --- |');
-  for (const flags of SEMI_SPACE_FLAGS) {
-    const { scavenges, mbPer } = backingStoreMbPerScavenge(flags);
-    console.log(`| ${flags.join(' ') || '(none)'} | ${scavenges} | ${mbPer.toFixed(1)} |`);
+  console.log(`\n# ${(ALLOCATED / 1e9).toFixed(2)} GB in buffers of one size, each dropped at once`);
+  console.log(
+    '| buffer | node flags | external-memory-pressure scavenges | MB of backing stores per scavenge |',
+  );
+  console.log('| --- | --- | --- | --- |');
+  for (const { flags, size } of ALLOCATIONS) {
+    const { scavenges, mbPer } = backingStoreMbPerScavenge(flags, size);
+    console.log(
+      `| ${size / KIB} KiB | ${flags.join(' ') || '(none)'} | ${scavenges} | ${mbPer.toFixed(1)} |`,
+    );
   }
 }
 
