@@ -4,7 +4,7 @@
  * request cheaper (docs/benchmarks.md, "The body's buffers and the request's FP32 copy").
  *
  * 1. Chunks per body: a bare `node:http` server on loopback takes the 32-row heavy-mlp JSON body
- *    (162 kB) from keep-alive clients, once per `highWaterMark`, and counts the `data` chunks each
+ *    (151 kB) from keep-alive clients, once per `highWaterMark`, and counts the `data` chunks each
  *    body arrived in and their sizes.
  * 2. Young backing-store bytes per scavenge: a child process allocates 1.3 GB in buffers of one
  *    size, each with a backing store of its own as the HTTP parser's body copies have, drops each
