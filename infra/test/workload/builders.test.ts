@@ -102,7 +102,7 @@ describe('inference pod', () => {
       '--conditions=compiled',
       'service/dist/src/main.js',
     ]);
-    expect(args('8Gi')).toContain('--min-semi-space-size=64');
+    expect(args('8Gi')).toContain('--min-semi-space-size=16');
   });
 
   it("runs as many onnxruntime threads as the pod's whole CPUs, never fewer than two", () => {
