@@ -1,25 +1,12 @@
-import { SERVICE_IMAGE_COMMAND } from '@ml-platform/contract/names';
-import { inferencePodTemplate, type InferencePodOptions } from '@ml-platform/infra/pod';
-import { BUNDLED_MODELS, makeModelRepo } from '../support/model-repo';
-import { REPO_ROOT, startServiceProcess, waitReady } from '../support/service-process';
-
 /**
- * The heap flags the pod template puts on the image's command really size the service's young
+ * The heap flags the pod puts on the image's command really size the service's young
  * generation. V8 takes them only when the heap is made, so this runs the service as its own process
  * with the pod's flags and reads the new space off its /metrics (prom-client's heap-space gauges).
  */
-const pod: InferencePodOptions = {
-  labels: { app: 'inference' },
-  image: 'img:1',
-  port: 8080,
-  grpcPort: 0,
-  serviceAccountName: 'inference',
-  rateLimit: { requestsPerSecond: 100, burst: 200 },
-  requestTimeoutMs: 1000,
-  podCostPerHourUsd: 0,
-  resources: { cpu: '1', memory: '8Gi' },
-  gpu: false,
-};
+import { SERVICE_IMAGE_COMMAND } from '@ml-platform/contract/names';
+import { serviceArgs } from '@ml-platform/infra/pod';
+import { BUNDLED_MODELS, makeModelRepo } from '../support/model-repo';
+import { REPO_ROOT, startServiceProcess, waitReady } from '../support/service-process';
 
 const MiB = 2 ** 20;
 
@@ -46,8 +33,9 @@ async function waitFor(read: () => Promise<number>, done: (v: number) => boolean
  * new space and shrinks a free one to its smallest.
  */
 async function newSpaceThroughIdle(memory: string): Promise<{ started: number; idle: number }> {
-  const args = inferencePodTemplate({ ...pod, resources: { cpu: '1', memory } }).spec!.containers[0].args!;
-  const podFlags = args.filter((a) => !(SERVICE_IMAGE_COMMAND as readonly string[]).includes(a));
+  const podFlags = serviceArgs(memory).filter(
+    (a) => !(SERVICE_IMAGE_COMMAND as readonly string[]).includes(a),
+  );
   const svc = await startServiceProcess({ MODEL_REPOSITORY: repo.path }, 60_000, [
     ...podFlags,
     '-r',
