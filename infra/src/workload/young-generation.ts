@@ -19,8 +19,9 @@ export const YOUNG_GENERATION_SHARE_OF_MEMORY_LIMIT = 1 / 16;
 /** V8's smallest semi-space. */
 export const MIN_SEMI_SPACE_MIB = 1;
 /**
- * What V8 itself grows to from 8Gi. Larger fixed sizes scavenged less again (a quarter as often at
- * 64 MB) but cost 50 to 140 MiB more peak RSS, and no CPU saving showed through the noise.
+ * What V8 itself grows to from 8Gi. Larger fixed sizes scavenged less again (half and a quarter as
+ * often at 32 and 64 MB) but read up to 60 and 133 MiB more peak RSS, and no CPU saving showed
+ * through the noise.
  */
 export const MAX_SEMI_SPACE_MIB = 16;
 const SEMI_SPACES_PER_YOUNG_GENERATION = 3;
