@@ -196,7 +196,7 @@ describe('the k6 bundle', () => {
       durationSec: 30.04187,
     });
     expect(files.stdout).toBe(files['results/summary.txt']);
-    expect(files.stdout).toMatch(/http_req_duration\s+p\(99\)<=100\s+112\.40ms\s+FAIL/);
+    expect(files.stdout).toMatch(/http_req_duration\s+p\(99\)<=100\s+112\.40ms\s+missed/);
     expect(files.stdout).toMatch(/^load test failed: [1-9]\d* of \d+ thresholds breached/m);
     expect(files['results/report.html']).toContain('<svg id="latency-chart"');
   });

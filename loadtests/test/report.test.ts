@@ -8,6 +8,7 @@ import { escapeHtml, niceCeil, renderHtml } from '../src/report/html';
 import { buildReport, latencyPoints, type LoadTestReport } from '../src/report/report';
 import { renderText } from '../src/report/text';
 import { buildScenario } from '../src/scenarios';
+import { runnerLookalikes } from '../../test/support/runner-closing-forms';
 
 const CHROMIUM = '/usr/bin/chromium';
 const staging = loadStackConfig('staging').sla;
@@ -65,12 +66,13 @@ describe('report rendering', () => {
 
   it('prints one line per threshold with the observed value and the verdict', () => {
     const text = renderText(fixtureReport());
-    expect(text).toMatch(/http_req_duration\s+p\(99\)<=300 \(abort\)\s+402\.55ms\s+FAIL/);
-    expect(text).toMatch(/http_req_failed\s+rate<=0\.05 \(abort\)\s+0\.015694\s+pass/);
+    expect(text).toMatch(/http_req_duration\s+p\(99\)<=300 \(abort\)\s+402\.55ms\s+missed/);
+    expect(text).toMatch(/http_req_failed\s+rate<=0\.05 \(abort\)\s+0\.015694\s+met/);
     expect(text.trimEnd().split('\n').at(-1)).toMatch(
       /^load test failed: [1-9]\d* of \d+ thresholds breached/,
     );
-    expect(text).not.toMatch(/^result:/im);
+    // Tests print this summary into the jest log, which CI reads for test runners' closing lines.
+    expect(runnerLookalikes(text)).toEqual([]);
   });
 
   it("closes with how many thresholds were met or breached, never in a test runner's words", () => {

@@ -2,11 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runnerLookalikes } from '../support/runner-closing-forms';
 
 /**
  * CI judges a run by its closing lines: a run must end with `jest: N passed, N failed` on both
- * streams, and no line may look like another test runner's closing line (go test's `PASS`/`FAIL`),
- * which CI reads first.
+ * streams, and no line may look like another test runner's closing line (go test's `PASS`/`FAIL`,
+ * gotestsum's `✓ <package>`), which CI reads first.
  */
 const root = join(__dirname, '..', '..');
 const fixtures = join(root, 'test', 'fixtures', 'jest-run');
@@ -47,13 +48,15 @@ describe('the closing lines of a jest run', () => {
     expect(lastLine(separate.stderr)).toBe('jest: 2 passed, 1 failed, 1 skipped');
   });
 
-  it('name the failing test and mark each file without go test words', () => {
-    const lines = `${separate.stderr}\n${separate.stdout}`.split('\n');
-    expect(lines).toContain('✗ outcomes.check.js: fails on purpose');
-    expect(
-      lines.some((l) => /^✗ outcomes\.check\.js \(4 tests, 1 failing, 1 skipped, \d+\.\d s\)$/.test(l)),
-    ).toBe(true);
-    expect(lines.filter((l) => /^(PASS|FAIL|ok|--- )\b/.test(l))).toEqual([]);
+  it('name the failing test and report each file in words no other runner closes with', () => {
+    const log = `${separate.stderr}\n${separate.stdout}`;
+    const lines = log.split('\n');
+    expect(lines).toContain('red test: outcomes.check.js › fails on purpose');
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^file outcomes\.check\.js: 2 of 4 green, 1 red, 1 skipped, \d+\.\d s$/),
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/^jest took \d+\.\d s for 1 test files$/));
+    expect(runnerLookalikes(log)).toEqual([]);
     // Only the closing line has the `N passed, N failed` form.
     expect(lines.filter((l) => /\d+ passed, \d+ failed/.test(l))).toEqual([
       'jest: 2 passed, 1 failed, 1 skipped',

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { listStacks, REPO_ROOT } from '@ml-platform/stack-config';
 import { runGate, type Violation } from '@ml-platform/policies/gate';
+import { runnerLookalikes } from '../support/runner-closing-forms';
 
 // Each case synthesises a whole stack (seconds each) and the CLI cases start tsx: generous timeouts
 // keep them stable on a loaded CI machine.
@@ -108,7 +109,8 @@ describe('npm run policy:check', () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('[mandatory] gpu-node-groups (high) aws:eks/nodeGroup:NodeGroup gpu-g5');
     expect(run.stdout).toContain('scalingConfig.maxSize 100 is above the GPU node cap 16');
-    expect(run.stdout).toMatch(/^FAIL: 1 mandatory and 0 advisory violation\(s\)$/m);
+    expect(run.stdout).toMatch(/^policy gate failed: 1 mandatory and 0 advisory violation\(s\)$/m);
+    expect(runnerLookalikes(run.stdout)).toEqual([]);
   });
 
   it('exits 2 with a message naming the problem for bad arguments and a bad policy config', () => {

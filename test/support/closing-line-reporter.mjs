@@ -1,7 +1,7 @@
 import { fstatSync } from 'node:fs';
 
 /**
- * Ends every jest run with the failed tests by name (marked `✗`, not `FAIL`: see
+ * Ends every jest run with the failed tests by name (`red test: <file> › <name>`, not `FAIL`: see
  * progress-reporter.mjs) and then one plain line, `jest: N passed, N failed[, N skipped]`. CI reads
  * the closing line to tell a run that tested something from one that ran nothing; jest's own
  * summary block ("Tests: 809 passed, 809 total", "Snapshots: 0 total") is not a form it reads, so
@@ -18,9 +18,9 @@ export default class ClosingLineReporter {
     const failed = [];
     for (const file of results.testResults) {
       const where = file.testFilePath.replace(`${process.cwd()}/`, '');
-      if (file.testExecError) failed.push(`${where}: ${file.testExecError.message.split('\n')[0]}`);
+      if (file.testExecError) failed.push(`${where} › ${file.testExecError.message.split('\n')[0]}`);
       for (const t of file.testResults) {
-        if (t.status === 'failed') failed.push(`${where}: ${t.fullName}`);
+        if (t.status === 'failed') failed.push(`${where} › ${t.fullName}`);
       }
     }
     const skipped = results.numPendingTests + results.numTodoTests;
@@ -29,8 +29,8 @@ export default class ClosingLineReporter {
     const failedCount = results.numFailedTests + results.numRuntimeErrorTestSuites;
     const seconds = ((Date.now() - results.startTime) / 1000).toFixed(1);
     const text = [
-      ...failed.map((name) => `✗ ${name}`),
-      `${results.numTotalTestSuites} test files in ${seconds} s`,
+      ...failed.map((name) => `red test: ${name}`),
+      `jest took ${seconds} s for ${results.numTotalTestSuites} test files`,
       `jest: ${results.numPassedTests} passed, ${failedCount} failed${skipped ? `, ${skipped} skipped` : ''}`,
       '',
     ].join('\n');

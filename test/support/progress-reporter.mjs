@@ -1,12 +1,13 @@
 /**
  * Jest's per-file progress, console output and failure details, in lines of its own making.
  *
- * Jest's default reporter starts each file's line with `PASS` or `FAIL`, the words `go test` closes
- * a run with. CI reads the closing lines of several test runners, go's among them, before the plain
- * `N passed, N failed` line, so a log full of `PASS <path>` can be taken for a go run that executed
- * no test. Each file here gets `✓ <path> (N tests, S s)` or `✗ <path> (N tests, M failing, S s)`
- * instead, and the run's last word is the closing-line reporter's (jest's own summary block is not
- * printed either).
+ * CI reads the closing lines of several test runners before the plain `N passed, N failed` line,
+ * and a line shaped like theirs can make it take the whole log for their run, one that executed no
+ * test. Jest's default reporter starts each file's line with `PASS` or `FAIL` (go test's words), and
+ * a `✓ <path> (1.2 s)` line is gotestsum's; so each file here gets
+ * `file <path>: 11 of 11 green, 18.4 s` (`…: 9 of 11 green, 2 red, 1 skipped, 18.4 s`), words no
+ * runner closes with. The run's last word is the closing-line reporter's (jest's own summary block
+ * is not printed either).
  */
 import { DefaultReporter } from '@jest/reporters';
 import { getConsoleOutput } from '@jest/console';
@@ -20,15 +21,16 @@ export default class ProgressReporter extends DefaultReporter {
   }
 }
 
-/** One line for a finished test file: its outcome mark, path, test counts and time. */
+/** One line for a finished test file: its path, how many of its tests passed, and its time. */
 export function fileLine(testPath, result) {
   const where = testPath.replace(`${process.cwd()}/`, '');
   const seconds = ((result.perfStats.end - result.perfStats.start) / 1000).toFixed(1);
-  const failing = result.numFailingTests + (result.testExecError ? 1 : 0);
+  // A file that cannot run (a syntax error, a missing module) has no failed test in it: one red.
+  const red = result.numFailingTests + (result.testExecError ? 1 : 0);
   const skipped = result.numPendingTests + result.numTodoTests;
   const total = result.numPassingTests + result.numFailingTests + skipped;
-  const parts = [`${total} tests`];
-  if (failing) parts.push(`${failing} failing`);
+  const parts = [`${result.numPassingTests} of ${total} green`];
+  if (red) parts.push(`${red} red`);
   if (skipped) parts.push(`${skipped} skipped`);
-  return `${failing ? '✗' : '✓'} ${where} (${parts.join(', ')}, ${seconds} s)`;
+  return `file ${where}: ${parts.join(', ')}, ${seconds} s`;
 }

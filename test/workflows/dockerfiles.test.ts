@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { SERVICE_IMAGE_COMMAND } from '@ml-platform/contract/names';
 import { REPO_ROOT } from '@ml-platform/stack-config';
 import { startServiceProcess, waitReady } from '../support/service-process';
 import { dockerIgnored, parseDockerfile, type Stage } from './support/dockerfile';
@@ -50,7 +51,7 @@ describe.each(Object.entries(IMAGES))('%s image (%s)', (kind, file) => {
     expect(Number.isInteger(uid)).toBe(true);
     const cmd = run(runtime, 'CMD')[0];
     expect(cmd.line).toBeGreaterThan(users[0].line);
-    expect(JSON.parse(cmd.args)).toEqual(['node', '--conditions=compiled', 'service/dist/src/main.js']);
+    expect(JSON.parse(cmd.args)).toEqual([...SERVICE_IMAGE_COMMAND]);
   });
 
   it('never carries Pulumi: every install is of the service workspace and no other package is copied', () => {

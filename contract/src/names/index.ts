@@ -2,4 +2,5 @@
 export * from './datatypes';
 export * from './env';
 export * from './http';
+export * from './image';
 export * from './metrics';

@@ -2,9 +2,10 @@ import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { ITopologySpreadConstraint } from 'kubernetes-models/v1/TopologySpreadConstraint';
-import { ENV, MIN_ORT_THREADS, PATHS } from '@ml-platform/contract/names';
+import { ENV, MIN_ORT_THREADS, PATHS, SERVICE_IMAGE_COMMAND } from '@ml-platform/contract/names';
 import { cpuCores } from '@ml-platform/stack-config';
 import { GPU_RESOURCE, GPU_TOLERATION } from '../k8s/scheduling';
+import { youngGenerationFlags } from './young-generation';
 
 /** grpc.health.v1 service names the gRPC health service answers (service/src/grpc/health.ts). */
 export const GRPC_HEALTH = { live: 'liveness', ready: '' } as const;
@@ -78,6 +79,15 @@ export function terminationGraceSeconds(requestTimeoutMs: number): number {
  */
 export function ortThreads(cpu: string): number {
   return Math.max(MIN_ORT_THREADS, Math.floor(cpuCores(cpu)));
+}
+
+/**
+ * The container's args: the image's own command with V8 heap flags after `node`, which must reach
+ * node before its heap exists. Args, not command, so that each image keeps its entrypoint.
+ */
+export function serviceArgs(memory: string): string[] {
+  const [node, ...rest] = SERVICE_IMAGE_COMMAND;
+  return [node, ...youngGenerationFlags(memoryBytes(memory)), ...rest];
 }
 
 /** The service's environment, by the names of its public interface in the contract. */
@@ -193,6 +203,7 @@ export function inferencePodTemplate(o: InferencePodOptions): IPodTemplateSpec {
         {
           name: 'inference',
           image: o.image,
+          args: serviceArgs(o.resources.memory),
           ports: [
             { name: 'http', containerPort: o.port },
             ...(o.grpcPort ? [{ name: 'grpc', containerPort: o.grpcPort }] : []),

@@ -92,6 +92,19 @@ describe('inference pod', () => {
     expect(() => cacheBytes('1.5Gi')).toThrow(/1\.5Gi/);
   });
 
+  it("runs the image's command with node's semi-space held at what the memory limit allows", () => {
+    const args = (memory: string) =>
+      inferencePodTemplate({ ...base, resources: { cpu: '1', memory } }).spec!.containers[0].args;
+    expect(args('512Mi')).toEqual([
+      'node',
+      '--max-semi-space-size=8',
+      '--min-semi-space-size=8',
+      '--conditions=compiled',
+      'service/dist/src/main.js',
+    ]);
+    expect(args('8Gi')).toContain('--min-semi-space-size=16');
+  });
+
   it("runs as many onnxruntime threads as the pod's whole CPUs, never fewer than two", () => {
     const threads = (cpu: string) =>
       serviceEnv({ ...base, resources: { cpu, memory: '8Gi' } }).find((e) => e.name === 'ORT_THREADS')?.value;

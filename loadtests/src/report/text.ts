@@ -49,7 +49,7 @@ export function renderText(report: LoadTestReport): string {
         r.metric,
         r.expression + (r.abortOnFail ? ' (abort)' : ''),
         formatActual(r),
-        r.ok ? 'pass' : `FAIL${r.reason ? `: ${r.reason}` : ''}`,
+        r.ok ? 'met' : `missed${r.reason ? `: ${r.reason}` : ''}`,
       ]),
     ),
   );
@@ -58,8 +58,9 @@ export function renderText(report: LoadTestReport): string {
 }
 
 /**
- * The summary's last line. Not `RESULT: PASS`: Perl's prove closes a run with `Result: PASS`, and a
- * CI that reads test runners' closing lines would take a load test's summary for a prove run.
+ * The summary's last line. Neither it nor the table says PASS or FAIL: `go test` and Perl's prove
+ * close a run with those words, and a CI that reads test runners' closing lines would take a load
+ * test's summary, printed inside a test run, for one of theirs.
  */
 export function verdictLine(report: LoadTestReport): string {
   const met = report.thresholds.filter((r) => r.ok).length;

@@ -45,10 +45,12 @@ export function formatReport(g: GateResult, configFile?: string): string {
   for (const v of sorted) lines.push(formatViolation(v));
   const mandatory = sorted.filter((v) => v.enforcementLevel === 'mandatory').length;
   const advisory = sorted.length - mandatory;
+  // Not PASS/FAIL: go test's closing words, which a CI reading test runners' output would take
+  // for a go run that counted no test.
   lines.push(
     hasMandatoryViolations(g.evaluation)
-      ? `FAIL: ${mandatory} mandatory and ${advisory} advisory violation(s)`
-      : `PASS: no mandatory violations${advisory > 0 ? ` (${advisory} advisory)` : ''}`,
+      ? `policy gate failed: ${mandatory} mandatory and ${advisory} advisory violation(s)`
+      : `policy gate passed: no mandatory violations${advisory > 0 ? ` (${advisory} advisory)` : ''}`,
   );
   return lines.join('\n');
 }
