@@ -119,7 +119,7 @@ export class Batcher {
  * rest of the batch is still answered and the first throw then surfaces, as a throw in a promise
  * reaction did (an unhandled rejection), instead of leaving the others waiting for good.
  */
-function answerEach(
+export function answerEach(
   batch: Queued<BatchRequest>[],
   parts: Tensor[][] | undefined,
   failure: ServiceError | undefined,
