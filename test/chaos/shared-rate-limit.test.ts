@@ -64,7 +64,9 @@ describeWithRedis('chaos: two replicas, one global rate limit', () => {
         `(A ${runs[0].filter((r) => r.status === 200).length}, B ${runs[1].filter((r) => r.status === 200).length}), ` +
         `${limited.length} x 429, ceiling ${BURST * windows}`,
     );
-    expect(all.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+    // Any other outcome is named, so a failure says what the replica answered.
+    const other = all.filter((r) => r.status !== 200 && r.status !== 429);
+    expect(other.slice(0, 3).map((r) => r.status ?? r.error)).toEqual([]);
     expect(admitted.length).toBeLessThanOrEqual(BURST * windows);
     // Never rejecting everything: each full window passes its burst.
     expect(admitted.length).toBeGreaterThanOrEqual(BURST * Math.floor(seconds));
