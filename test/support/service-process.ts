@@ -33,9 +33,21 @@ export function startServiceProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stopping = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // A replica that dies under a test shows up as refused or cut connections; say why here.
+      if (!stopping && code !== 0)
+        console.error(
+          `service process ${child.pid} exited unexpectedly (${signal ?? `code ${code}`}); ` +
+            `its last lines:\n${lines.slice(-20).join('\n')}`,
+        );
+      resolve(code);
+    }),
+  );
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000) => {
     if (child.exitCode !== null) return child.exitCode;
+    stopping = true;
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const code = await exited;
