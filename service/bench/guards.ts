@@ -11,7 +11,10 @@
  * The service runs as its own process on loopback; latencies are every response's fractional
  * milliseconds. Linux only (the CPU reading comes from /proc).
  *
- *   npx tsx service/bench/guards.ts [--seconds 8]
+ *   npx tsx service/bench/guards.ts [--seconds 8] [--node-flags "--max-semi-space-size=16 …"]
+ *
+ * `--node-flags` starts the service with node flags, such as the young-generation flags the pod
+ * gives it (infra/src/workload/young-generation.ts); without them node sizes the heap itself.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +23,7 @@ import { listStacks, loadStackConfig } from '@ml-platform/stack-config';
 import { RedisServer } from '../../test/support/redis-server';
 import {
   REPO_ROOT,
+  SERVICE_MAIN,
   startServiceProcess,
   waitReady,
   type ServiceProcess,
@@ -32,6 +36,7 @@ import { RedisConnection } from '../src/redis/connection';
 import { CLASSIFIER_PATH, closedLoop, summarise, type LatencyRun } from './closed-loop';
 import { describeGcPauses, gcPausesBetween, type GcPauses } from './gc-pauses';
 import { openLoop } from './open-loop';
+import { arg } from './args';
 import { processCpuMs } from './process-cpu';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 8;
@@ -109,8 +114,15 @@ async function hits(url: string, tier: string): Promise<number> {
   return sum;
 }
 
+const NODE_FLAGS = arg('node-flags', '').split(' ').filter(Boolean);
+
 async function startService(env: Record<string, string>): Promise<ServiceProcess> {
-  const svc = await startServiceProcess({ LOG_LEVEL: 'info', ...env }, 60_000);
+  const svc = await startServiceProcess({ LOG_LEVEL: 'info', ...env }, 60_000, [
+    ...NODE_FLAGS,
+    '-r',
+    'tsx/cjs',
+    SERVICE_MAIN,
+  ]);
   await waitReady(svc, 60_000);
   return svc;
 }

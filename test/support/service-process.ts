@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const MAIN = path.join(REPO_ROOT, 'service', 'src', 'main.ts');
+export const SERVICE_MAIN = path.join(REPO_ROOT, 'service', 'src', 'main.ts');
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -24,7 +24,7 @@ export interface ServiceProcess {
 export function startServiceProcess(
   env: Record<string, string>,
   startTimeoutMs = 30_000,
-  nodeArgs: readonly string[] = ['-r', 'tsx/cjs', MAIN],
+  nodeArgs: readonly string[] = ['-r', 'tsx/cjs', SERVICE_MAIN],
   cwd = REPO_ROOT,
 ): Promise<ServiceProcess> {
   const child = spawn(process.execPath, nodeArgs, {
