@@ -8,8 +8,9 @@
  *      and objects per request, in all and by site — the allocating function, and the innermost
  *      frame of the service's own source (`service/src`) that led to it.
  *
- *   npx tsx service/bench/classifier-allocations.ts [--seconds 5] [--top 25] [--interval 256] [--checkout <dir>] [--node-flag <flag>]
+ *   npx tsx service/bench/classifier-allocations.ts [--seconds 5] [--top 25] [--interval 256] [--checkout <dir>] [--node-flag <flag>] [--hits]
  *
+ * `--hits`: memory-tier cache hits instead of model runs, as in classifier-profile.ts.
  * `--node-flag` passes one V8/node flag to the service, say `--max-semi-space-size=64`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,11 +22,12 @@ import { arg, numberArg } from './args';
 import { startCheckoutService } from './bench-processes';
 import { closedLoop, CONNECTIONS } from './closed-loop';
 import { gcPausesBetween } from './gc-pauses';
-import { classifierBody } from './requests';
+import { classifierBodyArg } from './requests';
 import { runMain } from './run-main';
 import { signalledWindow } from './signalled-window';
 import { loadAverage } from './temp-service';
 
+const { body: BODY, what: WHAT } = classifierBodyArg();
 const SECONDS = numberArg('seconds', 5);
 const TOP = numberArg('top', 25);
 const INTERVAL = numberArg('interval', 256);
@@ -42,7 +44,7 @@ function printSites(title: string, sites: SiteTotal[], requests: number): void {
 
 async function main(): Promise<void> {
   console.log(
-    `# classifier allocations, ${CONNECTIONS} connections, ${SECONDS} s per window; load average ${loadAverage()}`,
+    `# classifier allocations (${WHAT}), ${CONNECTIONS} connections, ${SECONDS} s per window; load average ${loadAverage()}`,
   );
   console.log(`checkout: ${CHECKOUT}${NODE_FLAG ? `, node ${NODE_FLAG}` : ''}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'classifier-allocations-'));
@@ -54,9 +56,9 @@ async function main(): Promise<void> {
       [...(NODE_FLAG ? [NODE_FLAG] : []), '-r', 'tsx/cjs', '-r', path.join(__dirname, 'heap-sampler.ts')],
     );
     try {
-      await closedLoop(svc.url, classifierBody, CONNECTIONS, 2);
+      await closedLoop(svc.url, BODY, CONNECTIONS, 2);
       const before = await metrics(svc.url);
-      const plain = await closedLoop(svc.url, classifierBody, CONNECTIONS, SECONDS);
+      const plain = await closedLoop(svc.url, BODY, CONNECTIONS, SECONDS);
       const gcs = gcPausesBetween(before, await metrics(svc.url));
       const per10k = (kind: string) => {
         const g = gcs.find((p) => p.kind === kind);
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
           `GCs (pause time) per 10k requests: minor ${per10k('minor')}, major ${per10k('major')}`,
       );
 
-      const sampled = await signalledWindow(svc, file, SECONDS);
+      const sampled = await signalledWindow(svc, file, SECONDS, BODY);
       const profile = JSON.parse(sampled.text) as HeapProfile;
       const sites = allocationSites(profile, INTERVAL);
       const sum = (key: 'bytes' | 'objects') => sites.reduce((t, s) => t + s[key], 0);

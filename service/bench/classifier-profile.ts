@@ -4,8 +4,10 @@
  * and 64 closed-loop connections. Prints the functions with the most self time, as a share of the
  * main thread's busy time (idle and start-up left out), and the busy µs per request.
  *
- *   npx tsx service/bench/classifier-profile.ts [--seconds 8] [--top 40] [--checkout <dir>] [--save <file>]
+ *   npx tsx service/bench/classifier-profile.ts [--seconds 8] [--top 40] [--checkout <dir>] [--save <file>] [--hits]
  *
+ * `--hits` sends one cacheable request over and over, so that every measured request is a
+ * memory-tier cache hit.
  * `--save` keeps the profile (for Chrome DevTools' Performance panel).
  */
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -16,10 +18,11 @@ import { arg, numberArg } from './args';
 import { startCheckoutService } from './bench-processes';
 import { closedLoop, CONNECTIONS } from './closed-loop';
 import { selfTimes } from './cpu-profile';
-import { classifierBody } from './requests';
+import { classifierBodyArg } from './requests';
 import { runMain } from './run-main';
 import { loadAverage } from './temp-service';
 
+const { body: BODY, what: WHAT } = classifierBodyArg();
 const SECONDS = numberArg('seconds', 8);
 const TOP = numberArg('top', 40);
 const CHECKOUT = path.resolve(arg('checkout', REPO_ROOT));
@@ -27,7 +30,7 @@ const SAVE = arg('save');
 
 async function main(): Promise<void> {
   console.log(
-    `# classifier profile, ${CONNECTIONS} connections, ${SECONDS} s; load average ${loadAverage()}`,
+    `# classifier profile (${WHAT}), ${CONNECTIONS} connections, ${SECONDS} s; load average ${loadAverage()}`,
   );
   console.log(`checkout: ${CHECKOUT}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'classifier-profile-'));
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
     let requests = 0;
     try {
       for (const seconds of [2, SECONDS])
-        requests += (await closedLoop(svc.url, classifierBody, CONNECTIONS, seconds)).requests;
+        requests += (await closedLoop(svc.url, BODY, CONNECTIONS, seconds)).requests;
     } finally {
       await svc.stop();
     }

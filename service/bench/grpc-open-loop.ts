@@ -18,6 +18,7 @@
  */
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { Arrivals } from './arrivals';
 import type { OpenLoopResult } from './open-loop';
 
 export interface GrpcOpenLoopOptions {
@@ -244,38 +245,39 @@ function checkOptions(o: GrpcOpenLoopOptions): RegExpExecArray {
 /** The open loop over call slots, whatever carries the calls. */
 export async function slotOpenLoop(o: GrpcOpenLoopOptions, connect: Connect): Promise<OpenLoopResult> {
   const latenciesMs: number[] = [];
+  const fromDueMs: number[] = [];
   let failures = 0;
   let completed = 0;
+  /** Per slot, the arrivals it carries or holds, by index. */
   const queues: number[][] = Array.from({ length: o.streams }, () => []);
   let settle: (() => void) | undefined;
-  let offered = 0;
   let sentAll = false;
+  const schedule = new Arrivals(o.rate, Math.round(o.rate * o.seconds));
   const transport = connect((slot, ok) => {
-    const arrived = queues[slot].shift()!;
+    const arrival = queues[slot].shift()!;
     completed++;
-    if (ok) latenciesMs.push(performance.now() - arrived);
-    else failures++;
+    if (ok) {
+      const ms = schedule.answered(arrival);
+      latenciesMs.push(ms.fromHandOff);
+      fromDueMs.push(ms.fromDue);
+    } else failures++;
     if (queues[slot].length > 0) transport.send(slot);
-    else if (sentAll && completed === offered) settle?.();
+    else if (sentAll && completed === schedule.offered) settle?.();
   });
 
-  const start = performance.now();
-  const total = Math.round(o.rate * o.seconds);
+  const send = (arrival: number) => {
+    const slot = arrival % o.streams;
+    queues[slot].push(arrival);
+    if (queues[slot].length === 1) transport.send(slot);
+  };
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
-      const now = performance.now();
-      const due = Math.min(total, Math.floor(((now - start) / 1000) * o.rate));
-      for (; offered < due; offered++) {
-        const slot = offered % o.streams;
-        queues[slot].push(now);
-        if (queues[slot].length === 1) transport.send(slot);
-      }
-      if (offered >= total) {
-        clearInterval(timer);
-        resolve();
-      }
+      if (!schedule.handDue(send)) return;
+      clearInterval(timer);
+      resolve();
     }, TICK_MS);
   });
+  const offered = schedule.offered;
   sentAll = true;
   if (completed < offered) {
     let drain: NodeJS.Timeout | undefined;
@@ -285,9 +287,17 @@ export async function slotOpenLoop(o: GrpcOpenLoopOptions, connect: Connect): Pr
     });
     clearTimeout(drain);
   }
-  const elapsedS = (performance.now() - start) / 1000;
+  const elapsedS = (performance.now() - schedule.started) / 1000;
   transport.close();
-  return { offered, completed, failures: failures + (offered - completed), latenciesMs, elapsedS };
+  return {
+    offered,
+    completed,
+    failures: failures + (offered - completed),
+    latenciesMs,
+    fromDueMs,
+    sendLagMs: schedule.sendLagMs,
+    elapsedS,
+  };
 }
 
 export async function grpcOpenLoop(o: GrpcOpenLoopOptions): Promise<OpenLoopResult> {

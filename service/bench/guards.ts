@@ -12,9 +12,15 @@
  * milliseconds. Linux only (the CPU reading comes from /proc).
  *
  *   npx tsx service/bench/guards.ts [--seconds 8] [--node-flags "--max-semi-space-size=16 …"]
+ *     [--arrangement shared|split] [--hits-only]
  *
  * `--node-flags` starts the service with node flags, such as the young-generation flags the pod
  * gives it (infra/src/workload/young-generation.ts); without them node sizes the heap itself.
+ * `--arrangement split` pins the service to one CPU and the load generator (this process) to the
+ * other (cpu-pinning.ts); the default, `shared`, leaves both unpinned on the same cores.
+ * `--hits-only` runs part 1 alone. Open-loop latencies are judged from each request's hand-off to
+ * its connection; the generator's send lag (hand-off minus due time) and the p99 from the due time
+ * are printed beside them (arrivals.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +43,7 @@ import { CLASSIFIER_PATH, closedLoop, summarise, type LatencyRun } from './close
 import { describeGcPauses, gcPausesBetween, type GcPauses } from './gc-pauses';
 import { openLoop } from './open-loop';
 import { arg } from './args';
+import { arrange, arrangementArg } from './cpu-pinning';
 import { processCpuMs } from './process-cpu';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 8;
@@ -72,13 +79,21 @@ const body = (row: number[], parameters?: Record<string, unknown>) =>
     inputs: [{ name: 'input', shape: [1, row.length], datatype: 'FP32', data: row }],
   });
 
+/** The generator's timing beside an open-loop run: its send lag, and the p99 from the due time. */
+interface GeneratorTiming {
+  sendLag: { p50: number; p99: number; max: number };
+  fromDueP99: number;
+}
+
+type OpenLoopRun = LatencyRun & GeneratorTiming & { offered: number };
+
 async function openLoopRun(
   url: string,
   payload: string,
   rate: number,
   seconds: number,
   headers: Record<string, string> = {},
-): Promise<LatencyRun & { offered: number }> {
+): Promise<OpenLoopRun> {
   const r = await openLoop({
     origin: url,
     path: CLASSIFIER_PATH,
@@ -88,7 +103,16 @@ async function openLoopRun(
     rate,
     seconds,
   });
-  return { ...summarise(r.latenciesMs, r.elapsedS, r.failures), offered: rate };
+  return {
+    ...summarise(r.latenciesMs, r.elapsedS, r.failures),
+    offered: rate,
+    sendLag: {
+      p50: percentile(r.sendLagMs, 50),
+      p99: percentile(r.sendLagMs, 99),
+      max: Math.max(...r.sendLagMs),
+    },
+    fromDueP99: percentile(r.fromDueMs, 99),
+  };
 }
 
 const metricsText = async (url: string) => (await fetch(`${url}/metrics`)).text();
@@ -99,7 +123,7 @@ async function openLoopWithGc(
   payload: string,
   rate: number,
   seconds: number,
-): Promise<LatencyRun & { offered: number; gc: GcPauses[] }> {
+): Promise<OpenLoopRun & { gc: GcPauses[] }> {
   const before = await metricsText(url);
   const run = await openLoopRun(url, payload, rate, seconds);
   return { ...run, gc: gcPausesBetween(before, await metricsText(url)) };
@@ -115,6 +139,8 @@ async function hits(url: string, tier: string): Promise<number> {
 }
 
 const NODE_FLAGS = arg('node-flags', '').split(' ').filter(Boolean);
+const ARRANGEMENT = arrangementArg();
+const HITS_ONLY = process.argv.includes('--hits-only');
 
 async function startService(env: Record<string, string>): Promise<ServiceProcess> {
   const svc = await startServiceProcess({ LOG_LEVEL: 'info', ...env }, 60_000, [
@@ -244,6 +270,7 @@ async function main() {
   try {
     // 1: in-process hits. The warm-up fills the cache; every measured request is a memory hit.
     await withService({}, async (svc) => {
+      results.arrangement = arrange(ARRANGEMENT, [svc.child.pid!]);
       await closedLoop(svc.url, hit, CONNECTIONS, 2);
       const hitsBefore = await hits(svc.url, 'memory');
       const sweep = [];
@@ -252,7 +279,10 @@ async function main() {
       results.memoryHitSaturation = await closedLoop(svc.url, hit, CONNECTIONS, SECONDS);
       results.memoryHits = (await hits(svc.url, 'memory')) - hitsBefore;
       results.memoryHit1 = await closedLoop(svc.url, hit, 1, SECONDS / 2);
+      // Later parts run unpinned, as they always have.
+      arrange('shared', []);
     });
+    if (HITS_ONLY) return report(results);
     // 2: Redis hits: the in-process tier is off, so every hit comes from Redis.
     await withService({ REDIS_URL: redis.url, CACHE_MEMORY_BYTES: '0' }, async (svc) => {
       await closedLoop(svc.url, hit, 1, 2);
@@ -275,16 +305,19 @@ function report(results: Record<string, unknown>) {
   const ms = (x: number) => `${x.toFixed(3)} ms`;
   const line = (r: LatencyRun) =>
     `${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, ${r.failures} failures`;
-  const sweep = results.memoryHitSweep as (LatencyRun & { offered: number; gc: GcPauses[] })[];
+  const sweep = results.memoryHitSweep as (OpenLoopRun & { gc: GcPauses[] })[];
   const m1 = results.memoryHit1 as LatencyRun;
-  const r1 = results.redisHit1 as LatencyRun;
-  const cost = results.cost as CostRounds;
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 
   console.log(`\nguard benchmarks (breast-cancer, loopback, ${SECONDS} s runs after warm-ups)`);
-  console.log(`  memory-tier hits, open loop over ${CONNECTIONS} connections:`);
+  console.log(`  memory-tier hits: ${results.arrangement as string}`);
+  console.log(`  memory-tier hits, open loop over ${CONNECTIONS} connections, latency from hand-off:`);
   for (const r of sweep) {
     console.log(`    offered ${String(r.offered).padStart(6)} req/s: ${line(r)}`);
+    console.log(
+      `      generator send lag p50 ${ms(r.sendLag.p50)}, p99 ${ms(r.sendLag.p99)}, max ${ms(r.sendLag.max)}; ` +
+        `p99 from the due time ${ms(r.fromDueP99)}`,
+    );
     console.log(`      service GC during the run: ${describeGcPauses(r.gc)}`);
   }
   for (const target of HIT_TARGETS) {
@@ -298,6 +331,9 @@ function report(results: Record<string, unknown>) {
     `  memory-tier hits, closed loop, ${CONNECTIONS} conns (saturation): ${line(results.memoryHitSaturation as LatencyRun)}; ${results.memoryHits} memory hits counted`,
   );
   console.log(`  memory-tier hit, 1 conn:  ${line(m1)}`);
+  if (HITS_ONLY) return console.log(JSON.stringify(results));
+  const r1 = results.redisHit1 as LatencyRun;
+  const cost = results.cost as CostRounds;
   console.log(`  redis-tier hit, 1 conn:   ${line(r1)}`);
   console.log(
     `  redis-tier hits, open loop at ${HIT_RATE} req/s: ${line(results.redisHitAtRate as LatencyRun)}; ${results.redisHits} redis hits counted`,

@@ -7,6 +7,8 @@
  * Arrivals go round-robin over `connections` keep-alive connections, so every connection carries
  * traffic. An arrival whose connection is still busy waits for it, and that wait counts in its
  * latency: the generator never hides a slow answer by sending less (no coordinated omission).
+ * Latencies are kept twice (arrivals.ts): from the hand-off to the connection, which is the one
+ * the benches judge, and from the arrival's due time, which adds the generator's own lag.
  *
  * It speaks just enough HTTP/1.1 over raw sockets to send one pre-encoded request and read
  * Content-Length answers. The client shares the machine's cores with the server it measures, and a
@@ -14,6 +16,7 @@
  * it was measuring; this one spends a fraction of that.
  */
 import net from 'node:net';
+import { Arrivals } from './arrivals';
 
 export interface OpenLoopOptions {
   /** `http://127.0.0.1:<port>` or `http://[::1]:<port>`: load goes to loopback only. */
@@ -35,6 +38,10 @@ export interface OpenLoopResult {
   failures: number;
   /** From the moment each arrival was handed to its connection until its whole answer was read. */
   latenciesMs: number[];
+  /** The same answers from each arrival's due time: the above plus the generator's send lag. */
+  fromDueMs: number[];
+  /** Per arrival, how long after its due time the generator handed it to a connection. */
+  sendLagMs: number[];
   /** Wall time from the first arrival to the last answer. */
   elapsedS: number;
 }
@@ -48,7 +55,7 @@ const HEADER_END = Buffer.from('\r\n\r\n');
 /** One keep-alive connection carrying one request at a time; later arrivals queue behind it. */
 class Connection {
   private readonly socket: net.Socket;
-  /** Arrival times of requests sent or waiting, oldest (the one on the wire) first. */
+  /** Arrivals sent or waiting, by index, oldest (the one on the wire) first. */
   private readonly arrivals: number[] = [];
   private buffered: Buffer = Buffer.alloc(0);
   private closed = false;
@@ -57,7 +64,7 @@ class Connection {
     host: string,
     port: number,
     private readonly request: Buffer,
-    private readonly onAnswer: (status: number | undefined, ms: number) => void,
+    private readonly onAnswer: (status: number | undefined, arrival: number) => void,
     private readonly onFatal: (err: Error) => void,
   ) {
     this.socket = net.connect({ host, port, noDelay: true });
@@ -66,9 +73,9 @@ class Connection {
     this.socket.on('close', () => this.fail());
   }
 
-  send(now: number): void {
-    if (this.closed) return this.onAnswer(undefined, 0);
-    this.arrivals.push(now);
+  send(arrival: number): void {
+    if (this.closed) return this.onAnswer(undefined, arrival);
+    this.arrivals.push(arrival);
     if (this.arrivals.length === 1) this.socket.write(this.request);
   }
 
@@ -90,7 +97,7 @@ class Connection {
       if (this.buffered.length < total) return;
       this.buffered = this.buffered.subarray(total);
       const status = Number(head.slice(9, 12));
-      this.onAnswer(status, performance.now() - this.arrivals.shift()!);
+      this.onAnswer(status, this.arrivals.shift()!);
       if (this.arrivals.length) this.socket.write(this.request);
     }
   }
@@ -104,9 +111,7 @@ class Connection {
     this.closed = true;
     this.socket.destroy();
     if (fatal) this.onFatal(fatal);
-    const lost = this.arrivals.length;
-    this.arrivals.length = 0;
-    for (let i = 0; i < lost; i++) this.onAnswer(undefined, 0);
+    for (const arrival of this.arrivals.splice(0)) this.onAnswer(undefined, arrival);
   }
 }
 
@@ -136,15 +141,19 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
 
   const total = Math.round(options.rate * options.seconds);
   const latenciesMs: number[] = [];
+  const fromDueMs: number[] = [];
   let failures = 0;
   let answered = 0;
   let allAnswered: () => void = () => undefined;
   let fatal: Error | undefined;
   const done = new Promise<void>((resolve) => (allAnswered = resolve));
-  const onAnswer = (status: number | undefined, ms: number) => {
+  const schedule = new Arrivals(options.rate, total);
+  const onAnswer = (status: number | undefined, arrival: number) => {
     if (status === undefined) failures++;
     else {
-      latenciesMs.push(ms);
+      const ms = schedule.answered(arrival);
+      latenciesMs.push(ms.fromHandOff);
+      fromDueMs.push(ms.fromDue);
       if (status !== 200) failures++;
     }
     if (++answered === total) allAnswered();
@@ -154,21 +163,25 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     () => new Connection(host, Number(origin[2]), request, onAnswer, (err) => (fatal ??= err)),
   );
 
-  const t0 = performance.now();
-  let issued = 0;
+  const send = (arrival: number) => connections[arrival % connections.length].send(arrival);
   const tick = () => {
-    const now = performance.now();
-    const due = Math.min(total, Math.floor(((now - t0) / 1000) * options.rate));
-    for (; issued < due; issued++) connections[issued % connections.length].send(now);
-    if (issued < total) setTimeout(tick, TICK_MS);
+    if (!schedule.handDue(send)) setTimeout(tick, TICK_MS);
     else drainTimer = setTimeout(() => connections.forEach((c) => c.fail()), DRAIN_MS);
   };
   let drainTimer: NodeJS.Timeout | undefined;
   tick();
   await done;
   clearTimeout(drainTimer);
-  const elapsedS = (performance.now() - t0) / 1000;
+  const elapsedS = (performance.now() - schedule.started) / 1000;
   for (const c of connections) c.close();
   if (fatal) throw fatal;
-  return { offered: total, completed: latenciesMs.length, failures, latenciesMs, elapsedS };
+  return {
+    offered: total,
+    completed: latenciesMs.length,
+    failures,
+    latenciesMs,
+    fromDueMs,
+    sendLagMs: schedule.sendLagMs,
+    elapsedS,
+  };
 }

@@ -62,6 +62,17 @@ export const classifierBody = JSON.stringify({
   inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: split.inputs[0] }],
 });
 
+/** The same row, cacheable: after the first request every repeat is a memory-tier hit. */
+export const classifierHitBody = JSON.stringify({
+  inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: split.inputs[0] }],
+});
+
+/** `--hits` on a classifier bench's command line profiles memory-tier hits instead of model runs. */
+export const classifierBodyArg = (): { body: string; what: string } =>
+  process.argv.includes('--hits')
+    ? { body: classifierHitBody, what: 'memory-tier hits' }
+    : { body: classifierBody, what: 'cache off' };
+
 /** Rows summed over executed batches of `model` (every version) and their count, from the service's histogram. */
 export async function batchTotals(url: string, model: string): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();

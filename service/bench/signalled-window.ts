@@ -13,10 +13,11 @@ export async function signalledWindow(
   svc: ServiceProcess,
   file: string,
   seconds: number,
+  body = classifierBody,
 ): Promise<{ requests: number; text: string }> {
   svc.child.kill('SIGUSR2');
   await sleep(200);
-  const run = await closedLoop(svc.url, classifierBody, CONNECTIONS, seconds);
+  const run = await closedLoop(svc.url, body, CONNECTIONS, seconds);
   // The recording covers the 200 ms settle times too; nothing but these requests runs in them.
   svc.child.kill('SIGUSR2');
   for (let waited = 0; !existsSync(file); waited += 100) {

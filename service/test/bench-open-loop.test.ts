@@ -60,6 +60,26 @@ describe('openLoop (the bench load generator)', () => {
     });
   });
 
+  it("keeps the generator's send lag apart from the latency from hand-off", async () => {
+    await withServer({}, async (origin) => {
+      // The generator's own thread stalls for 150 ms a little after the start: the arrivals due
+      // meanwhile go out late, all at once.
+      setTimeout(() => {
+        const until = performance.now() + 150;
+        while (performance.now() < until);
+      }, 50);
+      const r = await load(origin, { connections: 4, rate: 200, seconds: 0.5 });
+      expect(r.sendLagMs).toHaveLength(100);
+      expect(Math.min(...r.sendLagMs)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...r.sendLagMs)).toBeGreaterThan(100);
+      // The lag counts from the due time only: every answer is later from there than from its hand-off.
+      expect(r.fromDueMs).toHaveLength(100);
+      r.fromDueMs.forEach((fromDue, i) => expect(fromDue).toBeGreaterThanOrEqual(r.latenciesMs[i]));
+      expect(Math.max(...r.fromDueMs)).toBeGreaterThan(100);
+      expect(Math.max(...r.latenciesMs)).toBeLessThan(100);
+    });
+  });
+
   it('counts answers other than 200 as failures', async () => {
     await withServer({ status: 503 }, async (origin) => {
       expect((await load(origin, { connections: 2, rate: 100 })).failures).toBe(20);
