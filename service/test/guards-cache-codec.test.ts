@@ -37,6 +37,40 @@ describe('prediction codec', () => {
     expect(Array.from(decodePrediction(encoded).outputs[0].data as Float32Array)[0]).toBe(0.25);
   });
 
+  it('decodes small outputs without a backing store per array, and large ones alike', () => {
+    // A memory-tier hit decodes every time: a classifier's outputs are a few bytes, which V8 keeps
+    // inside the array's heap object unless a store is made for them.
+    const small = encodePrediction({
+      modelName: 'm',
+      modelVersion: '1',
+      outputs: [
+        { name: 'label', datatype: 'INT64', shape: [1], data: new BigInt64Array([7n]) },
+        { name: 'probs', datatype: 'FP32', shape: [1, 2], data: new Float32Array([0.125, 0.875]) },
+      ],
+    });
+    const kept: InferResult[] = [];
+    const before = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < 4000; i++) kept.push(decodePrediction(small));
+    // Two 8-byte stores per decode would be 64 kB; a pool refill for the entry is 8 kB.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16_000);
+    expect(Array.from(kept[3999].outputs[1].data as Float32Array)).toEqual([0.125, 0.875]);
+    (kept[0].outputs[1].data as Float32Array)[0] = 5;
+    expect(Array.from(kept[1].outputs[1].data as Float32Array)).toEqual([0.125, 0.875]);
+
+    const values = Float64Array.from({ length: 9 }, (_, i) => i / 3); // 72 bytes: past the in-heap size
+    const large = decodePrediction(
+      encodePrediction({
+        modelName: 'm',
+        modelVersion: '1',
+        outputs: [
+          { name: 'flag', datatype: 'BOOL', shape: [1], data: new Uint8Array([1]) },
+          { name: 'x', datatype: 'FP64', shape: [9], data: values },
+        ],
+      }),
+    );
+    expect(Array.from(large.outputs[1].data as Float64Array)).toEqual(Array.from(values));
+  });
+
   it.each([
     ['empty', Buffer.alloc(0)],
     ['wrong magic', Buffer.from('XXXX\x01\x00\x00\x00\x00')],

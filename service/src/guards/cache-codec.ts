@@ -112,6 +112,32 @@ function decodeBytes(payload: Buffer, count: number): Buffer[] {
   return out;
 }
 
+/**
+ * V8 keeps a typed array of up to this many bytes inside its own heap object, with no separate
+ * backing store, until something asks for its `.buffer`. Every memory-tier hit decodes its outputs,
+ * and a classifier's are a few bytes each: copying them through `.buffer` gave each hit two
+ * ArrayBuffers with malloc'd stores for the next scavenge to sweep (docs/benchmarks.md, "Seventh
+ * round").
+ */
+const IN_HEAP_BYTES = 64;
+/** Aligned staging for such small payloads, whose offsets in an entry are arbitrary. */
+const staging = new Uint8Array(IN_HEAP_BYTES).buffer;
+const stagingBytes = new Uint8Array(staging);
+
+type NumericArray = InstanceType<NonNullable<(typeof DATATYPE_INFO)[Datatype]['array']>>;
+
+/** The payload's elements in a fresh array of their type. */
+function numericArray(info: (typeof DATATYPE_INFO)[Datatype], payload: Buffer, count: number): NumericArray {
+  const Ctor = info.array!;
+  const data = new Ctor(count);
+  if (payload.length > IN_HEAP_BYTES) new Uint8Array(data.buffer).set(payload);
+  else {
+    stagingBytes.set(payload);
+    (data as Uint8Array).set(new Ctor(staging, 0, count) as Uint8Array);
+  }
+  return data;
+}
+
 /** Decodes into fresh, aligned arrays: callers may keep or mutate the result without touching the entry. */
 export function decodePrediction(buf: Buffer): InferResult {
   const { header, offset } = parseHeader(buf);
@@ -125,9 +151,7 @@ export function decodePrediction(buf: Buffer): InferResult {
     if (!info.array) return { name: o.n, datatype: o.d, shape: o.s, data: decodeBytes(payload, count) };
     if (o.b !== count * info.byteSize)
       throw new MalformedCacheEntryError(`output ${o.n} has ${o.b} bytes for shape [${o.s}]`);
-    const data = new info.array(count);
-    new Uint8Array(data.buffer).set(payload);
-    return { name: o.n, datatype: o.d, shape: o.s, data };
+    return { name: o.n, datatype: o.d, shape: o.s, data: numericArray(info, payload, count) };
   });
   if (at !== buf.length) throw new MalformedCacheEntryError('trailing bytes');
   return { modelName: header.m, modelVersion: header.v, outputs };
