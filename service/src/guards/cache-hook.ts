@@ -2,11 +2,11 @@ import { HEADERS } from '@ml-platform/contract/names';
 import type { InferResult } from '../core/engine';
 import { badRequest } from '../core/errors';
 import type { Tensor } from '../core/tensor';
-import { settleWith, type Settle } from '../core/settle';
+import type { Settle } from '../core/settle';
 import type { AroundHook, Execution, Executor, InferCallContext, ServingVersion } from '../pipeline/phases';
 import { executionResult } from '../pipeline/run';
 import { predictionCacheKey } from './cache-key';
-import type { PredictionCache } from './prediction-cache';
+import type { CacheAnswer, PredictionCache } from './prediction-cache';
 import { servingOf, type ServingEngine } from './serving';
 
 /** The OIP request parameter `"cache": false` opts a request out of the prediction cache. */
@@ -43,7 +43,7 @@ export function predictionCacheHook(deps: { engine: ServingEngine; cache: Predic
     const serving = servingOf(exec, deps.engine);
     // Most traffic of an uncached model passes here: one object, no promise.
     if (!allowed || !serving.config.cache.enabled) next(exec, new Bypassed(exec.call, settle));
-    else settleWith(throughCache(deps.cache, exec, next, serving), settle);
+    else throughCache(deps.cache, exec, next, serving, settle);
   };
 }
 
@@ -65,20 +65,44 @@ class Bypassed implements Settle<InferResult> {
 }
 
 /** A cacheable request: answered from a tier, or computed once for every identical one in flight. */
-async function throughCache(
+function throughCache(
   cache: PredictionCache,
   exec: Execution,
   next: Executor,
   { config, version }: ServingVersion,
-): Promise<InferResult> {
+  settle: Settle<InferResult>,
+): void {
   const { model } = exec.call;
   const { request } = exec;
-  const hit = await cache.getOrCompute(
+  cache.answer(
     predictionCacheKey(model, version, request.inputs),
     { model, version },
     { ttlSeconds: config.cache.ttl_seconds },
     () => executionResult(next, { ...exec, request: { ...request, outputs: undefined } }),
+    new Cached(exec.call, request.outputs, settle),
   );
-  exec.call.setHeader(HEADERS.cache, hit.outcome);
-  return selectOutputs(hit.result, request.outputs, model);
+}
+
+/** A cacheable request's answer: its `x-cache` header, then the outputs it asked for. */
+class Cached implements Settle<CacheAnswer> {
+  constructor(
+    private readonly call: InferCallContext,
+    private readonly wanted: string[] | undefined,
+    private readonly settle: Settle<InferResult>,
+  ) {}
+
+  resolve({ result, outcome }: CacheAnswer): void {
+    this.call.setHeader(HEADERS.cache, outcome);
+    let selected: InferResult;
+    try {
+      selected = selectOutputs(result, this.wanted, this.call.model);
+    } catch (error) {
+      return this.settle.reject(error);
+    }
+    this.settle.resolve(selected);
+  }
+
+  reject(error: unknown): void {
+    this.settle.reject(error);
+  }
 }
