@@ -87,6 +87,24 @@ describe('guards in the HTTP pipeline (in-process service, real models)', () => 
     expect(await badParam.json()).toEqual({ error: 'parameters.cache must be a boolean, got "off"' });
   });
 
+  it('answers a hit with the outputs asked for, and a 400 naming an output the model lacks', async () => {
+    const auth = { authorization: `Bearer ${INFER_KEY}` };
+    const withOutputs = (outputs: string[]) =>
+      JSON.stringify({ ...JSON.parse(body(7)), outputs: outputs.map((name) => ({ name })) });
+    const full = (await (await infer('cached', auth, body(7))).json()) as { outputs: { name: string }[] };
+    const name = full.outputs[0].name;
+    const one = await infer('cached', auth, withOutputs([name]));
+    expect(one.headers.get('x-cache')).toBe('hit-memory');
+    expect(((await one.json()) as typeof full).outputs.map((o) => o.name)).toEqual([name]);
+    const unknown = await infer('cached', auth, withOutputs(['no-such-output']));
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: string }).error).toMatch(
+      /requested output 'no-such-output' is not an output of model 'cached'/,
+    );
+    // The refused request left the entry as it was.
+    expect((await infer('cached', auth, body(7))).headers.get('x-cache')).toBe('hit-memory');
+  });
+
   it('answers a failing input from the fallback model and says so', async () => {
     const res = await infer('cached', { authorization: `Bearer ${INFER_KEY}` }, body(42));
     expect(res.status).toBe(200);
