@@ -461,7 +461,15 @@ describe('promotion waits for evidence from every switched-on check', () => {
         none[0],
         none[0],
       ]);
-      expect(held).toMatchObject({ phase: 'canary', weightPct: 100 });
+      expect(held).toMatchObject({
+        phase: 'canary',
+        weightPct: 100,
+        waiting: expect.stringMatching(/^promotion held/),
+      });
+      // Still waiting through a window it may not advance on (per process) or cannot judge.
+      const perProcess = judge(held, held.judgedWindow + 1, arm(200, 0), arm(40, 0), p, t0, false, none[0]);
+      const thin = judge(held, held.judgedWindow + 1, arm(200, 0), arm(1, 0), p, t0, true, evidence);
+      for (const s of [perProcess!.state, thin!.state]) expect(s.waiting).toBe(held.waiting);
       expect(walk(held, p, [evidence])).toMatchObject({ phase: 'promoted', waiting: undefined });
       const bad: CanarySignals = { driftScore: 9, confidenceShift: 9, shadow: { rows: 200, agreed: 0 } };
       expect(walk(held, p, [bad])).toMatchObject({ phase: 'rolled_back', waiting: undefined });

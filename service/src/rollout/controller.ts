@@ -236,14 +236,16 @@ export function judge(
   const judgedChecks = [
     ...new Set([...(state.judgedChecks ?? []), ...report.checks.filter((c) => c.judged).map((c) => c.check)]),
   ];
+  // An insufficient window runs no check: it leaves what the last step waits for as it was.
+  const nothingLacks =
+    report.verdict !== 'insufficient' && report.checks.every((c) => judgedChecks.includes(c.check));
   const base = {
     ...state,
     judgedWindow: window,
     baseline,
     lastWindow: report,
     judgedChecks,
-    // An insufficient window ran no check: what the last step waits for is unchanged.
-    waiting: report.verdict === 'insufficient' ? state.waiting : undefined,
+    waiting: nothingLacks ? undefined : state.waiting,
   };
   if (report.verdict === 'unhealthy') {
     const failed = report.checks.filter((c) => !c.passed).map((c) => `${c.check}: ${c.detail}`);
