@@ -32,7 +32,7 @@ describeWithRedis('rollout state shared through a real Redis', () => {
   beforeAll(async () => {
     server = await RedisServer.start();
     redis = new RedisConnection({ url: server.url, logger, connectTimeoutMs: 2000 });
-    for (const stop = Date.now() + 10_000; !redis.isUp() && Date.now() < stop; ) {
+    for (const stop = Date.now() + 10_000; !redis.isUp() && Date.now() < stop;) {
       await new Promise((r) => setTimeout(r, 20));
     }
   });
