@@ -140,6 +140,18 @@ describe('decodeInferRequest (JSON)', () => {
       '{"inputs": [{"name": "a", "shape": [1], "datatype": "FP32", "data": [1]}, {"name": "a", "shape": [1], "datatype": "FP32", "data": [1]}]}',
       /input 'a' appears more than once/,
     ],
+    // A duplicate that is not the previous input, among few inputs (a scan) and many (a Set).
+    ...[3, 12].map((count): [string, RegExp] => [
+      JSON.stringify({
+        inputs: Array.from({ length: count }, (_, i) => ({
+          name: i === count - 1 ? 'in1' : `in${i}`,
+          shape: [1],
+          datatype: 'FP32',
+          data: [1],
+        })),
+      }),
+      /input 'in1' appears more than once/,
+    ]),
     [
       '{"inputs": [{"name": "a", "shape": [1], "datatype": "FP32", "data": [1]}], "outputs": [{}]}',
       /outputs\[0\]\.name/,
