@@ -349,6 +349,11 @@ describe('response JSON written as text', () => {
       }),
       { numRuns: 1000 },
     );
+    // Large tensors, which take JSON.stringify's path, and a length on each side of its threshold.
+    for (const n of [2048, 2049, 10000]) {
+      const data = Float32Array.from({ length: n }, (_, i) => (i % 7 === 3 ? NaN : Math.sin(i) * 1e3));
+      expect(tensorDataToJsonText('FP32', data)).toBe(JSON.stringify(tensorDataToJson('FP32', data)));
+    }
   });
 
   it('writes a whole response in the bytes JSON.stringify gives for the same object', () => {

@@ -180,13 +180,21 @@ export function tensorDataToJson(datatype: Datatype, data: TensorData): unknown[
 const jsonNumber = (v: number): string => (Number.isFinite(v) ? String(v) : 'null');
 
 /**
- * `JSON.stringify(tensorDataToJson(datatype, data))`, written directly: no array of JS values to
- * build and walk again (response encoding, docs/benchmarks.md, seventh round).
+ * Above this many elements JSON.stringify of the values is the faster: the appended text costs
+ * more per element as it grows (FP32, alternating runs: 35 against 110 ns per element at 320,
+ * about even at 4000, twice JSON.stringify's time at 64000; docs/benchmarks.md, seventh round).
+ */
+const TEXT_MAX_ELEMENTS = 2048;
+
+/**
+ * `JSON.stringify(tensorDataToJson(datatype, data))`, written directly up to TEXT_MAX_ELEMENTS: no
+ * array of JS values to build and walk again (response encoding, docs/benchmarks.md, seventh round).
  */
 export function tensorDataToJsonText(datatype: Datatype, data: TensorData): string {
   const kind = DATATYPE_INFO[datatype].kind;
   const n = data.length;
   if (n === 0) return '[]';
+  if (n > TEXT_MAX_ELEMENTS) return JSON.stringify(tensorDataToJson(datatype, data));
   let text = '[';
   switch (kind) {
     case 'float':
