@@ -77,7 +77,13 @@ async function throughCache(
     predictionCacheKey(model, version, request.inputs),
     { model, version },
     { ttlSeconds: config.cache.ttl_seconds },
-    () => executionResult(next, { ...exec, request: { ...request, outputs: undefined } }),
+    // Fields spelt out: the front door's execution is a class instance with more than these.
+    () =>
+      executionResult(next, {
+        call: exec.call,
+        request: { ...request, outputs: undefined },
+        serving: exec.serving,
+      }),
   );
   exec.call.setHeader(HEADERS.cache, hit.outcome);
   return selectOutputs(hit.result, request.outputs, model);
