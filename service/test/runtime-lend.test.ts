@@ -6,7 +6,7 @@ import type { OpenedModel } from '../src/runtime/ort-runner';
 import { SessionPool } from '../src/runtime/session-pool';
 import { apartFromInputs } from '../src/runtime/worker-protocol';
 import { createEngine, type Engine } from '../src/engine';
-import { BUNDLED, FAULTS, TempRepo, farDeadline, fp32Rows } from './engine-support/repo';
+import { BUNDLED, FLAKY_BY_SIZE, TempRepo, farDeadline, fp32Rows } from './engine-support/repo';
 
 /**
  * A batch's concatenation buffer lent to an onnxruntime thread (RunOptions.lend): moved there and
@@ -108,16 +108,7 @@ describe('engine: lent batches on onnxruntime threads', () => {
   beforeAll(async () => {
     repo = new TempRepo({
       'breast-cancer': { from: join(BUNDLED, 'breast-cancer'), versions: ['1'] },
-      flaky: {
-        from: join(FAULTS, 'flaky'),
-        config: {
-          dynamic_batching: {
-            max_queue_delay_microseconds: 200_000,
-            preferred_batch_size: [8],
-            max_queue_size: 64,
-          },
-        },
-      },
+      flaky: FLAKY_BY_SIZE,
     });
     engine = createEngine({ repositoryPath: repo.path, pool: new SessionPool(silentLogger, 2, 0) });
     await engine.loaded;
