@@ -22,7 +22,7 @@ export const RELEASE_MIN_BYTES = 16 * 1024;
  *
  * A buffer is detached (reads as empty from then on) only if it is the whole of its ArrayBuffer
  * (not a slice of Node's pool of small buffers, shared with others) and no decoded tensor is on
- * that memory (BYTES elements and aligned binary data may be views on the body).
+ * that memory (a binary-extension BYTES element is a view on the body).
  */
 export function releaseBody(body: Buffer | readonly Buffer[], decoded: readonly Tensor[]): void {
   const buffers = Buffer.isBuffer(body) ? [body] : body;
