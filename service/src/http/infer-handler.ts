@@ -35,6 +35,7 @@ import { composeExecution, runAdmit } from '../pipeline/run';
 import { inferCallContext } from './admit-call';
 import { InferExchange, type ExchangeSteps } from './infer-exchange';
 import { readBodyChunks } from './read-body';
+import { releaseBody } from './release-buffers';
 
 export interface InferHandlerDeps extends InferenceDeps {
   maxBodyBytes: number;
@@ -228,6 +229,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       const body = await readBodyChunks(req, deps.maxBodyBytes, deps.requestTimeoutMs);
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
+      releaseBody(body, decoded.inputs);
       exchange.decoded = decoded;
       // 5-6. route, deadline, around, execute; the exchange then answers (7), records (8) and
       // observes (9)
