@@ -89,3 +89,15 @@ describe('concatInputs / splitOutputs', () => {
     expect(() => splitOutputs(outputs, [1, 2])).toThrow(/output 'sum' has 1 rows for a batch of 3/);
   });
 });
+
+describe('BatchBuffers: a buffer moved to another thread and not handed back', () => {
+  test('is dropped on release instead of failing it, and the next batch gets a live buffer', () => {
+    const buffers = new BatchBuffers();
+    const batch = concatInputs([req(1, 0), req(1, 1)], 2, buffers);
+    const x = batch[0].data as Float32Array;
+    structuredClone(x, { transfer: [x.buffer as ArrayBuffer] }); // as a failed lent run leaves it
+    expect(() => releaseInputs(batch, buffers)).not.toThrow();
+    const next = concatInputs([req(1, 5), req(1, 6)], 2, buffers);
+    expect(Array.from(next[0].data as Float32Array)).toEqual([5, 6, 6, 7]);
+  });
+});

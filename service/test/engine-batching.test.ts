@@ -5,6 +5,7 @@ import { createEngine, type Engine } from '../src/engine';
 import {
   BUNDLED,
   FAULTS,
+  FLAKY_BY_SIZE,
   RecordingObserver,
   TempRepo,
   farDeadline,
@@ -30,18 +31,7 @@ describe('engine: dynamic batching on real models', () => {
         config: { warmup: { batch_sizes: [1, 16], iterations: 1 } },
       },
       'breast-cancer': { from: join(BUNDLED, 'breast-cancer'), versions: ['1', '2'] },
-      flaky: {
-        from: join(FAULTS, 'flaky'),
-        // A long queue delay: on a loaded machine the eight submissions of one tick can outlast the
-        // fixture's 1 ms, and the batch must form by size, not by the clock.
-        config: {
-          dynamic_batching: {
-            max_queue_delay_microseconds: 200_000,
-            preferred_batch_size: [8],
-            max_queue_size: 64,
-          },
-        },
-      },
+      flaky: FLAKY_BY_SIZE,
       digits: { from: join(BUNDLED, 'digits') },
     });
     engine = createEngine({ repositoryPath: repo.path, observer });

@@ -73,8 +73,13 @@ describe('rate limiter without Redis', () => {
 describeWithRedis('rate limiter with Redis', () => {
   let server: RedisServer;
   const connections: RedisConnection[] = [];
-  const connect = async () => {
-    const c = new RedisConnection({ url: server.url, logger, breaker: { resetTimeoutMs: 200 } });
+  const connect = async (commandTimeoutMs?: number) => {
+    const c = new RedisConnection({
+      url: server.url,
+      logger,
+      commandTimeoutMs,
+      breaker: { resetTimeoutMs: 200 },
+    });
     connections.push(c);
     expect(await c.waitUntilReady(3000)).toBe(true);
     return c;
@@ -142,11 +147,14 @@ describeWithRedis('rate limiter with Redis', () => {
   it('never admits more than the budget across leasing replicas, and wastes at most a lease each', async () => {
     // A 100 s window: 2000 decisions on a loaded machine can outlast a 1 s one, and the next
     // window's budget would be admitted too.
+    // A 5 s command timeout: a lease command that outlives the default 250 ms on a loaded machine
+    // has its request decided by the local fallback, which is the outage path, not this test's.
     const spec = { rps: 16, burst: 1600 };
     const replicas = () => 2;
-    const a = new RateLimiter({ defaults: spec, redis: await connect(), replicas, keyPrefix: 'lease2' });
-    const b = new RateLimiter({ defaults: spec, redis: await connect(), replicas, keyPrefix: 'lease2' });
+    const a = new RateLimiter({ defaults: spec, redis: await connect(5000), replicas, keyPrefix: 'lease2' });
+    const b = new RateLimiter({ defaults: spec, redis: await connect(5000), replicas, keyPrefix: 'lease2' });
     const decisions = await Promise.all(Array.from({ length: 2000 }, (_, i) => (i % 2 ? a : b).consume('k')));
+    expect(decisions.filter((d) => d.store !== 'redis')).toEqual([]);
     const admitted = decisions.filter((d) => d.allowed).length;
     expect(leaseSize(1600, 2)).toBe(25);
     expect(admitted).toBeLessThanOrEqual(1600);

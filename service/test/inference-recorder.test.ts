@@ -6,6 +6,7 @@ import { createEngine, type Engine } from '../src/engine';
 import { createRegistry, ServiceMetrics } from '../src/observability/metrics';
 import { createTracing } from '../src/observability/tracing';
 import { createInferenceRecorder, type InferenceOutcome } from '../src/pipeline/inference';
+import type { Observation } from '../src/pipeline/phases';
 import { BUNDLED, TempRepo } from './engine-support/repo';
 
 /** The record step both doors end with: a 4xx log line and a counted status, whatever the door recorded. */
@@ -21,6 +22,7 @@ describe('inference recorder', () => {
   });
   let record: (o: InferenceOutcome) => void;
   let metrics: ServiceMetrics;
+  const observed: Observation[] = [];
 
   beforeAll(async () => {
     repo = new TempRepo({ 'breast-cancer': { from: join(BUNDLED, 'breast-cancer') } });
@@ -32,14 +34,17 @@ describe('inference recorder', () => {
       metrics,
       tracing: createTracing({ serviceName: 'test', disabled: true }),
       logger: pino({ level: 'info' }, sink),
-      pipeline: { observe: [] },
+      pipeline: { observe: [(o) => observed.push(o)] },
     });
   });
   afterAll(async () => {
     await engine.close();
     repo.remove();
   });
-  beforeEach(() => lines.splice(0));
+  beforeEach(() => {
+    lines.splice(0);
+    observed.splice(0);
+  });
 
   const outcome = (status: number, failure?: unknown): InferenceOutcome => ({
     protocol: 'grpc',
@@ -50,6 +55,7 @@ describe('inference recorder', () => {
     started: performance.now(),
     status,
     failure,
+    seconds: 0,
   });
 
   async function counted(status: string): Promise<number> {
@@ -74,5 +80,19 @@ describe('inference recorder', () => {
         model: 'breast-cancer',
       }),
     ]);
+  });
+
+  it('hands the observe hooks the outcome with its duration, in the check phase after the record', async () => {
+    const checkPhase = () => new Promise((resolve) => setImmediate(resolve));
+    // The earlier tests' observations reach the hook in a check phase of their own.
+    await checkPhase();
+    observed.splice(0);
+    record({ ...outcome(404), started: performance.now() - 25 });
+    expect(observed).toEqual([]);
+    await checkPhase();
+    expect(observed).toHaveLength(1);
+    expect(observed[0]).toMatchObject({ model: 'breast-cancer', requestId: 'r-1', status: 404 });
+    expect(observed[0].seconds).toBeGreaterThanOrEqual(0.025);
+    expect(observed[0].seconds).toBeLessThan(10);
   });
 });

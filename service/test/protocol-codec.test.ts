@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import { ServiceError } from '../src/core/errors';
 import type { InferResult } from '../src/core/engine';
-import type { Datatype } from '../src/core/tensor';
+import { DATATYPE_INFO } from '../src/core/datatypes';
+import type { Datatype, TensorData } from '../src/core/tensor';
 import { fromHalfBits, toHalfBits } from '../src/protocol/fp16';
 import { decodeInferRequest } from '../src/protocol/infer-request';
 import { encodeInferResponse } from '../src/protocol/infer-response';
+import { tensorDataToJson, tensorDataToJsonText } from '../src/protocol/json-tensor';
 
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
@@ -138,6 +140,18 @@ describe('decodeInferRequest (JSON)', () => {
       '{"inputs": [{"name": "a", "shape": [1], "datatype": "FP32", "data": [1]}, {"name": "a", "shape": [1], "datatype": "FP32", "data": [1]}]}',
       /input 'a' appears more than once/,
     ],
+    // A duplicate that is not the previous input, among few inputs (a scan) and many (a Set).
+    ...[3, 12].map((count): [string, RegExp] => [
+      JSON.stringify({
+        inputs: Array.from({ length: count }, (_, i) => ({
+          name: i === count - 1 ? 'in1' : `in${i}`,
+          shape: [1],
+          datatype: 'FP32',
+          data: [1],
+        })),
+      }),
+      /input 'in1' appears more than once/,
+    ]),
     [
       '{"inputs": [{"name": "a", "shape": [1], "datatype": "FP32", "data": [1]}], "outputs": [{}]}',
       /outputs\[0\]\.name/,
@@ -307,6 +321,91 @@ describe('encodeInferResponse', () => {
     expect400(
       () => encodeInferResponse({ ...base, outputs: [{ name: 'nope', binary: false }] }, result),
       /unknown requested output 'nope'; model 'bc' has outputs: label, probabilities/,
+    );
+  });
+});
+
+describe('response JSON written as text', () => {
+  /** Any storage of a datatype: every bit pattern (NaN, infinities, -0, subnormal halves) or string. */
+  const storageArb: fc.Arbitrary<{ datatype: Datatype; data: TensorData }> = fc
+    .constantFrom(...(Object.keys(DATATYPE_INFO) as Datatype[]))
+    .chain((datatype) => {
+      const info = DATATYPE_INFO[datatype];
+      if (!info.array)
+        return fc
+          .array(fc.string({ unit: 'binary', maxLength: 6 }), { maxLength: 5 })
+          .map((strings) => ({ datatype, data: strings.map((v) => Buffer.from(v)) as TensorData }));
+      const Storage = info.array;
+      return fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 6 * info.byteSize }).map((bytes) => {
+        const whole = bytes.slice(0, bytes.length - (bytes.length % info.byteSize));
+        return { datatype, data: new Storage(Uint8Array.from(whole).buffer) as TensorData };
+      });
+    });
+
+  it('writes tensor data in the bytes JSON.stringify gives for its JSON values', () => {
+    fc.assert(
+      fc.property(storageArb, ({ datatype, data }) => {
+        expect(tensorDataToJsonText(datatype, data)).toBe(JSON.stringify(tensorDataToJson(datatype, data)));
+      }),
+      { numRuns: 1000 },
+    );
+    // Large tensors, which take JSON.stringify's path, and a length on each side of its threshold.
+    for (const n of [2048, 2049, 10000]) {
+      const data = Float32Array.from({ length: n }, (_, i) => (i % 7 === 3 ? NaN : Math.sin(i) * 1e3));
+      expect(tensorDataToJsonText('FP32', data)).toBe(JSON.stringify(tensorDataToJson('FP32', data)));
+    }
+  });
+
+  it('writes a whole response in the bytes JSON.stringify gives for the same object', () => {
+    const outputs = [
+      { name: 'label', datatype: 'INT64' as const, shape: [2], data: BigInt64Array.from([1n, -7n]) },
+      {
+        name: 'p "q"\n',
+        datatype: 'FP32' as const,
+        shape: [2, 2],
+        data: Float32Array.from([0.1, NaN, -0, 1e-7]),
+      },
+      { name: 'scalar', datatype: 'FP64' as const, shape: [], data: Float64Array.from([Infinity]) },
+    ];
+    const decoded = decodeInferRequest(
+      json({ id: 'größe "✓"', inputs: [{ name: 'a', datatype: 'FP32', shape: [1], data: [1] }] }),
+    );
+    const res = encodeInferResponse(decoded, { modelName: 'm\u0001', modelVersion: '3', outputs }, { n: 1 });
+    expect(res.body).toBe(
+      JSON.stringify({
+        model_name: 'm\u0001',
+        model_version: '3',
+        id: 'größe "✓"',
+        parameters: { n: 1 },
+        outputs: outputs.map((t) => ({
+          name: t.name,
+          datatype: t.datatype,
+          shape: t.shape,
+          data: tensorDataToJson(t.datatype, t.data),
+        })),
+      }),
+    );
+    const binary = encodeInferResponse(
+      {
+        ...decoded,
+        id: undefined,
+        outputs: [
+          { name: 'scalar', binary: true },
+          { name: 'label', binary: false },
+        ],
+      },
+      { modelName: 'm', modelVersion: '3', outputs },
+    );
+    if (binary.contentType !== 'application/octet-stream') throw new Error(`got ${binary.contentType}`);
+    expect(binary.body.toString('utf8', 0, binary.headerLength)).toBe(
+      JSON.stringify({
+        model_name: 'm',
+        model_version: '3',
+        outputs: [
+          { name: 'scalar', datatype: 'FP64', shape: [], parameters: { binary_data_size: 8 } },
+          { name: 'label', datatype: 'INT64', shape: [2], data: [1, -7] },
+        ],
+      }),
     );
   });
 });

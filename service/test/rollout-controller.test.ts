@@ -156,12 +156,17 @@ describe('the optional signals of a window', () => {
       expect(above.verdict).toBe('unhealthy');
       expect(check(above, name)).toMatchObject({
         passed: false,
+        judged: true,
         detail: `canary ${label} PSI 0.2501 against the threshold 0.25`,
       });
       expect(judged(switchedOn, signal(0.25)).verdict).toBe('healthy');
       expect(judged(switchedOn, signal(0.02)).verdict).toBe('healthy');
       // No closed window yet is no evidence either way, and the report says so.
-      expect(check(judged(switchedOn, {}), name)).toMatchObject({ passed: true, detail: noScore });
+      expect(check(judged(switchedOn, {}), name)).toMatchObject({
+        passed: true,
+        judged: false,
+        detail: noScore,
+      });
     },
   );
 
@@ -185,15 +190,20 @@ describe('the optional signals of a window', () => {
     expect(low.verdict).toBe('unhealthy');
     expect(check(low, 'shadow_agreement')).toMatchObject({
       passed: false,
+      judged: true,
       detail: 'canary agreed with stable on 189/200 shadow rows (0.9450), minimum 0.95',
     });
     expect(judged(withShadow, { shadow: { rows: 200, agreed: 190 } }).verdict).toBe('healthy');
     // 50% agreement on 99 rows is not judged yet: the minimum is 100 compared rows.
     const early = judged(withShadow, { shadow: { rows: 99, agreed: 50 } });
     expect(early.verdict).toBe('healthy');
-    expect(check(early, 'shadow_agreement')?.detail).toMatch(/99 shadow row\(s\) compared, 100 needed/);
+    expect(check(early, 'shadow_agreement')).toMatchObject({
+      judged: false,
+      detail: /99 shadow row\(s\) compared, 100 needed/,
+    });
     expect(check(judged(withShadow, {}), 'shadow_agreement')).toMatchObject({
       passed: true,
+      judged: false,
       detail: /not the shadow version/,
     });
     expect(judged(policy, { shadow: { rows: 200, agreed: 0 } }).verdict).toBe('healthy');
@@ -364,5 +374,130 @@ describe('the rollout and sla config blocks', () => {
       const issue = r.error!.issues[0];
       expect([issue.path.join('.'), issue.message]).toEqual([path, expect.stringMatching(message)]);
     }
+  });
+});
+
+describe('promotion waits for evidence from every switched-on check', () => {
+  const t0 = 1_000_000;
+  const once = { ...policy, healthyWindows: 1 };
+  /** The optional checks, each switched on with the readings that judge it healthy. */
+  const SWITCHED_ON = [
+    {
+      check: 'shadow_agreement',
+      policy: { ...once, checks: { ...once.checks, shadowAgreement: true } },
+      evidence: { shadow: { rows: 200, agreed: 200 } },
+      // The shadowed canary with too few rows compared, and the canary not shadowed at all.
+      none: [{ shadow: { rows: 12, agreed: 12 } }, {}],
+      lacking:
+        /shadow_agreement \((12 shadow row\(s\) compared, 100 needed before the agreement is judged|the canary is not the shadow version: nothing compared)\)/,
+    },
+    {
+      check: 'drift',
+      policy: { ...once, checks: { ...once.checks, drift: true }, driftThreshold: 0.25 },
+      evidence: { driftScore: 0.01 },
+      none: [{}],
+      lacking: /drift \(no complete drift window of the canary's inputs yet/,
+    },
+    {
+      check: 'confidence_shift',
+      policy: {
+        ...once,
+        checks: { ...once.checks, confidenceShift: true },
+        confidenceShiftThreshold: 0.25,
+      },
+      evidence: { confidenceShift: 0.01 },
+      none: [{}],
+      lacking: /confidence_shift \(no complete quality window of the canary's answers yet/,
+    },
+  ] satisfies {
+    check: string;
+    policy: RolloutPolicy;
+    evidence: CanarySignals;
+    none: CanarySignals[];
+    lacking: RegExp;
+  }[];
+
+  /** Judges one healthy window per entry of `signals`, from window 1001 on. */
+  function walk(s: RolloutState, p: RolloutPolicy, signals: CanarySignals[]): RolloutState {
+    signals.forEach((sig, i) => {
+      s = judge(s, s.judgedWindow + 1, arm(200, 0), arm(40, 0), p, t0 + i, true, sig)!.state;
+    });
+    return s;
+  }
+
+  it.each(SWITCHED_ON)(
+    'steps up to 100% but does not promote while $check has judged nothing, and says why',
+    ({ policy: p, none, lacking }) => {
+      for (const nothing of none) {
+        const s = walk(start(initialState('m', '1'), '2', p, t0, 'api').state, p, Array(8).fill(nothing));
+        expect(s).toMatchObject({ phase: 'canary', weightPct: 100, healthyWindows: 0 });
+        expect(s.waiting).toMatch(lacking);
+        // One hold decision when the promotion is first held, not one per window.
+        expect(s.history.map((d) => d.kind)).toEqual(['start', 'step', 'step', 'hold']);
+        expect(s.history[3]).toMatchObject({ by: 'controller', version: '2', weightPct: 100 });
+        expect(s.history[3].reason).toMatch(lacking);
+        // The operator may promote it by hand.
+        expect(promote(s, t0, 'api', 'by hand').state).toMatchObject({ phase: 'promoted', stable: '2' });
+      }
+    },
+  );
+
+  it.each(SWITCHED_ON)(
+    'promotes once $check has judged the canary healthy at least once in the rollout',
+    ({ policy: p, evidence, none }) => {
+      // Evidence at 10% only: at 100% stable serves nothing, so a shadowed canary gets no more rows.
+      const s = walk(start(initialState('m', '1'), '2', p, t0, 'api').state, p, [evidence, none[0], none[0]]);
+      expect(s).toMatchObject({ phase: 'promoted', stable: '2' });
+      expect(s.history.map((d) => d.kind)).toEqual(['start', 'step', 'step', 'promote']);
+      expect(s.waiting).toBeUndefined();
+    },
+  );
+
+  it.each(SWITCHED_ON)(
+    'promotes a held canary once $check judges it healthy, and rolls back one it judges unhealthy',
+    ({ policy: p, evidence, none }) => {
+      const held = walk(start(initialState('m', '1'), '2', p, t0, 'api').state, p, [
+        none[0],
+        none[0],
+        none[0],
+      ]);
+      expect(held).toMatchObject({
+        phase: 'canary',
+        weightPct: 100,
+        waiting: expect.stringMatching(/^promotion held/),
+      });
+      // Still waiting through a window it may not advance on (per process) or cannot judge.
+      const perProcess = judge(held, held.judgedWindow + 1, arm(200, 0), arm(40, 0), p, t0, false, none[0]);
+      const thin = judge(held, held.judgedWindow + 1, arm(200, 0), arm(1, 0), p, t0, true, evidence);
+      for (const s of [perProcess!.state, thin!.state]) expect(s.waiting).toBe(held.waiting);
+      expect(walk(held, p, [evidence])).toMatchObject({ phase: 'promoted', waiting: undefined });
+      const bad: CanarySignals = { driftScore: 9, confidenceShift: 9, shadow: { rows: 200, agreed: 0 } };
+      expect(walk(held, p, [bad])).toMatchObject({ phase: 'rolled_back', waiting: undefined });
+    },
+  );
+
+  it('forgets the evidence of an earlier rollout', () => {
+    const [shadow] = SWITCHED_ON;
+    const p = shadow.policy;
+    const first = walk(start(initialState('m', '1'), '2', p, t0, 'api').state, p, [shadow.evidence]);
+    const again = start(rollback(first, t0, 'api', 'by hand').state, '2', p, t0, 'api').state;
+    expect(walk(again, p, [{}, {}, {}])).toMatchObject({ phase: 'canary', weightPct: 100 });
+  });
+
+  it('reads a state stored before the evidence was kept as one whose checks judged nothing yet', () => {
+    const [shadow] = SWITCHED_ON;
+    const p = shadow.policy;
+    const atLast = walk(start(initialState('m', '1'), '2', p, t0, 'api').state, p, [shadow.evidence, {}]);
+    expect(atLast).toMatchObject({ phase: 'canary', weightPct: 100 });
+    const stored = JSON.parse(JSON.stringify(atLast)) as Record<string, unknown>;
+    delete stored.judgedChecks;
+    const old = stored as unknown as RolloutState;
+    expect(walk(old, p, [{}])).toMatchObject({ phase: 'canary', weightPct: 100 });
+    expect(walk(old, p, [shadow.evidence])).toMatchObject({ phase: 'promoted' });
+  });
+
+  it('promotes as before when only the error ratio and latency checks are on', () => {
+    const s = walk(start(initialState('m', '1'), '2', once, t0, 'api').state, once, [{}, {}, {}]);
+    expect(s.phase).toBe('promoted');
   });
 });

@@ -22,7 +22,13 @@ const WindowReportSchema = z.object({
   stable: armCounts,
   canary: armCounts,
   checks: z.array(
-    z.object({ check: z.enum(['error_ratio', 'latency']), passed: z.boolean(), detail: z.string() }),
+    z.object({
+      check: z.enum(['error_ratio', 'latency', 'drift', 'confidence_shift', 'shadow_agreement']),
+      passed: z.boolean(),
+      /** false: the check had no evidence yet and passed for want of it; absent in older reports. */
+      judged: z.boolean().optional(),
+      detail: z.string(),
+    }),
   ),
 });
 
@@ -38,13 +44,15 @@ export const RolloutStatusSchema = z
     weights: z.object({ stable: z.number(), canary: z.number() }),
     step: z.number().int().nullable(),
     healthyWindows: z.number().int(),
+    /** Why the last step does not promote yet: a switched-on check has judged nothing in this rollout. */
+    waiting: z.string().nullable(),
     policy: z.object({}).passthrough(),
     currentWindow: z.object({ stable: armCounts, canary: armCounts }).optional(),
     lastWindow: WindowReportSchema.nullable(),
     history: z.array(
       z.object({
         at: z.string(),
-        kind: z.enum(['start', 'step', 'promote', 'rollback', 'pause', 'resume']),
+        kind: z.enum(['start', 'step', 'promote', 'rollback', 'pause', 'resume', 'hold']),
         by: z.enum(['controller', 'api']),
         version: z.string(),
         weightPct: z.number(),

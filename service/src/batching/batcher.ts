@@ -79,7 +79,10 @@ export class Batcher {
             size,
             this.buffers,
           );
-      const ran = await this.runner.run(inputs);
+      // A concatenation buffer is the batcher's own, so its run may move it to onnxruntime's thread
+      // and back rather than copy it; a lone request's tensors are not (observers read them later).
+      const ran = await this.runner.run(inputs, { lend: !single });
+      if (ran.inputs) inputs = ran.inputs;
       busySeconds = ran.busySeconds;
       parts = single ? [ran.outputs] : splitOutputs(ran.outputs, rows);
     } catch (e) {

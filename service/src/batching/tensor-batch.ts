@@ -21,7 +21,9 @@ export class BatchBuffers {
     return new array(elements);
   }
 
+  /** A buffer that was moved to another thread and not handed back (a failed lent run) is dropped. */
   release(name: string, data: NumericData): void {
+    if (data.buffer.byteLength === 0) return;
     const whole = new (data.constructor as new (b: ArrayBufferLike) => NumericData)(data.buffer);
     let pool = this.free.get(name);
     if (!pool) this.free.set(name, (pool = []));

@@ -12,7 +12,7 @@ export type { PointField, TrafficRole };
 /** A rollout decision as GET /v2/models/{m}/rollout lists it, without its window evidence. */
 export interface RolloutDecision {
   at: string;
-  kind: 'start' | 'step' | 'promote' | 'rollback' | 'pause' | 'resume';
+  kind: 'start' | 'step' | 'promote' | 'rollback' | 'pause' | 'resume' | 'hold';
   by: 'controller' | 'api';
   version: string;
   weightPct: number;

@@ -11,6 +11,7 @@
  * An interval without traffic carries its idle cost to the next interval that has some, so the
  * versions' totals add up to the pod's cost over its life.
  */
+import { PerVersion } from '../observability/tallies';
 
 export interface VersionCost {
   model: string;
@@ -28,7 +29,13 @@ interface Usage {
 }
 
 export class CostAttribution {
-  private readonly usage = new Map<string, Usage>();
+  // Two map lookups per request, no `model + NUL + version` key string to build and hash.
+  private readonly usage = new PerVersion<Usage>((model, version) => ({
+    model,
+    version,
+    busySeconds: 0,
+    requests: 0,
+  }));
   private carriedUsd = 0;
   private lastMs: number;
 
@@ -41,11 +48,11 @@ export class CostAttribution {
   }
 
   addBusy(model: string, version: string, seconds: number): void {
-    this.entry(model, version).busySeconds += seconds;
+    this.usage.get(model, version).busySeconds += seconds;
   }
 
   addRequests(model: string, version: string, count: number): void {
-    this.entry(model, version).requests += count;
+    this.usage.get(model, version).requests += count;
   }
 
   /** The cost of the time since the last settlement, by version; the usage counts start over. */
@@ -73,15 +80,5 @@ export class CostAttribution {
     }
     this.usage.clear();
     return costs;
-  }
-
-  private entry(model: string, version: string): Usage {
-    const key = `${model}\u0000${version}`;
-    let u = this.usage.get(key);
-    if (!u) {
-      u = { model, version, busySeconds: 0, requests: 0 };
-      this.usage.set(key, u);
-    }
-    return u;
   }
 }

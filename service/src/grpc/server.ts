@@ -144,6 +144,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcInferenceServer {
       result,
       route: decision,
       servedBy: ctx.trailers.get(HEADERS.servedBy)[0]?.toString(),
+      seconds: 0,
     });
   };
 

@@ -78,7 +78,13 @@ function throughCache(
     predictionCacheKey(model, version, request.inputs),
     { model, version },
     { ttlSeconds: config.cache.ttl_seconds },
-    () => executionResult(next, { ...exec, request: { ...request, outputs: undefined } }),
+    // Fields spelt out: the front door's execution is a class instance with more than these.
+    () =>
+      executionResult(next, {
+        call: exec.call,
+        request: { ...request, outputs: undefined },
+        serving: exec.serving,
+      }),
     new Cached(exec.call, request.outputs, settle),
   );
 }

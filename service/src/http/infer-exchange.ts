@@ -42,6 +42,7 @@ export class InferExchange implements Settle<InferResult>, InferenceOutcome {
   route: RouteDecision | undefined = undefined;
   result: InferResult | undefined = undefined;
   servedBy: string | undefined = undefined;
+  seconds = 0;
 
   constructor(
     private readonly req: IncomingMessage,

@@ -30,11 +30,12 @@ import type { Settle } from '../core/settle';
 import type { RouteDecision } from '../traffic/router';
 import { decodeInferRequest, type DecodedInferRequest } from '../protocol/infer-request';
 import { createInferenceRecorder, type InferenceDeps } from '../pipeline/inference';
-import type { CallContext, Execution, InferCallContext } from '../pipeline/phases';
+import type { CallContext, Execution, InferCallContext, ServingVersion } from '../pipeline/phases';
 import { composeExecution, runAdmit } from '../pipeline/run';
 import { inferCallContext } from './admit-call';
 import { InferExchange, type ExchangeSteps } from './infer-exchange';
 import { readBodyChunks } from './read-body';
+import { releaseBody } from './release-buffers';
 
 export interface InferHandlerDeps extends InferenceDeps {
   maxBodyBytes: number;
@@ -166,16 +167,21 @@ export function createInferPipeline(
       setHeader: call.setHeader,
       onFinish: call.onFinish,
     };
-    return new Prepared(request, decision, { call: inferCall, request }, run);
+    return new Prepared(request, decision, inferCall, run);
   };
 }
 
-/** A class rather than a literal with a `run` closure: one object per request. */
-class Prepared implements PreparedInference {
+/**
+ * A class rather than a literal with a `run` closure, and the execution the around hooks get
+ * itself: one object per request where there were two.
+ */
+class Prepared implements PreparedInference, Execution {
+  serving?: ServingVersion = undefined;
+
   constructor(
     readonly request: InferRequest,
     readonly decision: RouteDecision,
-    private readonly exec: Execution,
+    readonly call: InferCallContext,
     private readonly start: (
       exec: Execution,
       shadowVersion: string | undefined,
@@ -184,7 +190,7 @@ class Prepared implements PreparedInference {
   ) {}
 
   run(settle: Settle<InferResult>): void {
-    this.start(this.exec, this.decision.shadowVersion, settle);
+    this.start(this, this.decision.shadowVersion, settle);
   }
 }
 
@@ -223,6 +229,7 @@ export function createInferHandler(deps: InferHandlerDeps) {
       const body = await readBodyChunks(req, deps.maxBodyBytes, deps.requestTimeoutMs);
       // 4. decode
       const decoded = decodeInferRequest(body, headerLength);
+      releaseBody(body, decoded.inputs);
       exchange.decoded = decoded;
       // 5-6. route, deadline, around, execute; the exchange then answers (7), records (8) and
       // observes (9)

@@ -244,6 +244,14 @@ function numericData(numeric: NumericArray, header: InputHeader): TensorData {
   return datatype === 'FP64' ? exact : tensorDataFromJson(name, datatype, Array.from(exact));
 }
 
+const FEW_INPUTS = 8;
+
+/** Whether one of the first `count` inputs (already checked to be objects) has this name. */
+function namedBefore(inputs: readonly unknown[], count: number, name: string): boolean {
+  for (let j = 0; j < count; j++) if ((inputs[j] as { name: unknown }).name === name) return true;
+  return false;
+}
+
 /**
  * Decodes a request already parsed into the protocol's JSON shape (`id`, `parameters`, `inputs`,
  * `outputs`): the checks both front doors share, each naming the offending field.
@@ -262,14 +270,18 @@ export function decodeInferObject(root: unknown, dataOf: InputDataSource): Decod
   if (!Array.isArray(root.inputs) || root.inputs.length === 0) {
     throw badRequest('inputs must be a non-empty array of {name, shape, datatype, data}');
   }
-  const seen = new Set<string>();
-  const inputs: Tensor[] = root.inputs.map((raw: unknown, i: number) => {
+  // Most requests have one input or a few: a Set per request for the duplicate check only when
+  // there are many, where a scan of the earlier names would grow with their square.
+  const rawInputs: unknown[] = root.inputs;
+  const seen = rawInputs.length > FEW_INPUTS ? new Set<string>() : undefined;
+  const inputs: Tensor[] = rawInputs.map((raw: unknown, i: number) => {
     if (!isObject(raw)) throw badRequest(`inputs[${i}] must be an object`);
     const name = raw.name;
     if (typeof name !== 'string' || name === '')
       throw badRequest(`inputs[${i}].name must be a non-empty string`);
-    if (seen.has(name)) throw badRequest(`input '${name}' appears more than once`);
-    seen.add(name);
+    if (seen ? seen.has(name) : namedBefore(rawInputs, i, name))
+      throw badRequest(`input '${name}' appears more than once`);
+    seen?.add(name);
     const shape = parseShape(name, raw.shape);
     const datatype = raw.datatype;
     if (typeof datatype !== 'string' || !DATATYPE_SET.has(datatype)) {

@@ -175,3 +175,53 @@ export function tensorDataToJson(datatype: Datatype, data: TensorData): unknown[
       return out;
   }
 }
+
+/** A number as JSON.stringify writes it: the same digits as String, null when not finite. */
+const jsonNumber = (v: number): string => (Number.isFinite(v) ? String(v) : 'null');
+
+/**
+ * Above this many elements JSON.stringify of the values is the faster: the appended text costs
+ * more per element as it grows (FP32, alternating runs: 35 against 110 ns per element at 320,
+ * about even at 4000, twice JSON.stringify's time at 64000; docs/benchmarks.md, seventh round).
+ */
+const TEXT_MAX_ELEMENTS = 2048;
+
+/**
+ * `JSON.stringify(tensorDataToJson(datatype, data))`, written directly up to TEXT_MAX_ELEMENTS: no
+ * array of JS values to build and walk again (response encoding, docs/benchmarks.md, seventh round).
+ */
+export function tensorDataToJsonText(datatype: Datatype, data: TensorData): string {
+  const kind = DATATYPE_INFO[datatype].kind;
+  const n = data.length;
+  if (n === 0) return '[]';
+  if (n > TEXT_MAX_ELEMENTS) return JSON.stringify(tensorDataToJson(datatype, data));
+  let text = '[';
+  switch (kind) {
+    case 'float':
+      text += jsonNumber((data as Float32Array)[0]);
+      for (let i = 1; i < n; i++) text += ',' + jsonNumber((data as Float32Array)[i]);
+      break;
+    case 'int':
+      text += String((data as Int32Array)[0]);
+      for (let i = 1; i < n; i++) text += ',' + String((data as Int32Array)[i]);
+      break;
+    case 'bigint':
+      // As tensorDataToJson: a plain number, which any 64-bit integer is as a (finite) double.
+      text += String(Number((data as BigInt64Array)[0]));
+      for (let i = 1; i < n; i++) text += ',' + String(Number((data as BigInt64Array)[i]));
+      break;
+    case 'half':
+      text += jsonNumber(fromHalfBits((data as Uint16Array)[0]));
+      for (let i = 1; i < n; i++) text += ',' + jsonNumber(fromHalfBits((data as Uint16Array)[i]));
+      break;
+    case 'bool':
+      for (let i = 0; i < n; i++)
+        text += (i === 0 ? '' : ',') + ((data as Uint8Array)[i] !== 0 ? 'true' : 'false');
+      break;
+    case 'bytes':
+      for (let i = 0; i < n; i++)
+        text += (i === 0 ? '' : ',') + JSON.stringify((data as Buffer[])[i].toString('utf8'));
+      break;
+  }
+  return text + ']';
+}

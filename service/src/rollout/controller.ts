@@ -2,6 +2,8 @@ import {
   judgeWindow,
   type ArmStats,
   type CanarySignals,
+  type CheckName,
+  type CheckResult,
   type JudgePolicy,
   type WindowReport,
 } from './window';
@@ -15,6 +17,9 @@ import {
  *                        │ any enabled check fails (or a manual rollback)
  *                        ▼
  *                    rolled_back (weight 0)
+ *
+ * Promotion also needs every switched-on check to have judged on evidence at least once in the
+ * rollout: until then the last step holds (see `judge`).
  */
 export type RolloutPhase = 'stable' | 'canary' | 'promoted' | 'rolled_back';
 
@@ -28,7 +33,8 @@ export interface RolloutPolicy extends JudgePolicy {
   autoStart: boolean;
 }
 
-export type DecisionKind = 'start' | 'step' | 'promote' | 'rollback' | 'pause' | 'resume';
+/** `hold`: the last step's promotion waits for a check that has judged nothing yet. */
+export type DecisionKind = 'start' | 'step' | 'promote' | 'rollback' | 'pause' | 'resume' | 'hold';
 
 export interface Decision {
   at: string;
@@ -59,6 +65,13 @@ export interface RolloutState {
   /** Stable's counts over this rollout, the reference once stable gets too little traffic. */
   baseline: { requests: number; errors: number };
   lastWindow?: WindowReport;
+  /**
+   * The checks that have judged on evidence in this rollout. Absent from states stored before it
+   * was kept: read as none, so such a rollout waits for evidence rather than promoting without it.
+   */
+  judgedChecks?: CheckName[];
+  /** Why the last step does not promote (a switched-on check has judged nothing yet); cleared when it can. */
+  waiting?: string;
   /** Newest last, at most HISTORY_LIMIT. */
   history: Decision[];
 }
@@ -129,6 +142,8 @@ export function start(
       judgedWindow: windowOf(nowMs, policy.windowMs),
       baseline: { requests: 0, errors: 0 },
       lastWindow: undefined,
+      judgedChecks: [],
+      waiting: undefined,
     },
     { kind: 'start', by, reason: `canary ${version} against stable ${state.stable} at ${policy.steps[0]}%` },
     nowMs,
@@ -152,7 +167,7 @@ export function rollback(
   requireCanary(state, 'roll back');
   return decide(
     state,
-    { phase: 'rolled_back', weightPct: 0, paused: false },
+    { phase: 'rolled_back', weightPct: 0, paused: false, waiting: undefined },
     { kind: 'rollback', by, reason, evidence },
     nowMs,
   );
@@ -168,7 +183,7 @@ export function promote(
   const canary = requireCanary(state, 'promote');
   return decide(
     state,
-    { phase: 'promoted', stable: canary, canary: undefined, weightPct: 0, paused: false },
+    { phase: 'promoted', stable: canary, canary: undefined, weightPct: 0, paused: false, waiting: undefined },
     { kind: 'promote', by, reason, evidence },
     nowMs,
   );
@@ -218,7 +233,20 @@ export function judge(
     requests: state.baseline.requests + stable.requests,
     errors: state.baseline.errors + stable.errors,
   };
-  const base = { ...state, judgedWindow: window, baseline, lastWindow: report };
+  const judgedChecks = [
+    ...new Set([...(state.judgedChecks ?? []), ...report.checks.filter((c) => c.judged).map((c) => c.check)]),
+  ];
+  // An insufficient window runs no check: it leaves what the last step waits for as it was.
+  const nothingLacks =
+    report.verdict !== 'insufficient' && report.checks.every((c) => judgedChecks.includes(c.check));
+  const base = {
+    ...state,
+    judgedWindow: window,
+    baseline,
+    lastWindow: report,
+    judgedChecks,
+    waiting: nothingLacks ? undefined : state.waiting,
+  };
   if (report.verdict === 'unhealthy') {
     const failed = report.checks.filter((c) => !c.passed).map((c) => `${c.check}: ${c.detail}`);
     return rollback(base, nowMs, 'controller', failed.join('; '), report);
@@ -231,12 +259,46 @@ export function judge(
     return { state: { ...base, healthyWindows: healthy, revision: state.revision + 1 } };
   }
   const reason = `${healthy} healthy window(s) at ${state.weightPct}%`;
-  if (state.step >= policy.steps.length - 1) return promote(base, nowMs, 'controller', reason, report);
+  if (state.step >= policy.steps.length - 1) {
+    const lacking = report.checks.filter((c) => !judgedChecks.includes(c.check));
+    if (lacking.length > 0) return holdPromotion(state, base, lacking, report, nowMs);
+    return promote(base, nowMs, 'controller', reason, report);
+  }
   const step = state.step + 1;
   return decide(
     base,
     { step, weightPct: policy.steps[step], healthyWindows: 0 },
     { kind: 'step', by: 'controller', reason, evidence: report },
+    nowMs,
+  );
+}
+
+/**
+ * The last step's healthy window while a switched-on check has never judged in this rollout: held
+ * like an insufficient one, with the reason in `waiting` (and once in the history, when the hold
+ * begins) so an operator sees what is missing and may promote by hand.
+ *
+ * Evidence counts once per rollout, not per window: the signals are not per window anyway (shadow
+ * rows are counted since the process started, PSI scores are those of the last closed window), and
+ * at 100% stable serves nothing, so no new shadow rows are compared there: asking for them in the
+ * current window would never promote a shadowed canary. A check that judged keeps judging every
+ * window, so a later bad reading still rolls the canary back.
+ */
+function holdPromotion(
+  state: RolloutState,
+  base: RolloutState,
+  lacking: CheckResult[],
+  report: WindowReport,
+  nowMs: number,
+): Judged {
+  const waiting =
+    `promotion held: no evidence yet from ${lacking.map((c) => `${c.check} (${c.detail})`).join(', ')}; ` +
+    'it promotes after a healthy window once every switched-on check has judged, or by hand';
+  if (state.waiting !== undefined) return { state: { ...base, waiting, revision: state.revision + 1 } };
+  return decide(
+    base,
+    { waiting },
+    { kind: 'hold', by: 'controller', reason: waiting, evidence: report },
     nowMs,
   );
 }

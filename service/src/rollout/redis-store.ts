@@ -7,7 +7,8 @@ import { emptyArm, type ArmStats } from './window';
  * Rollout state and window counts shared by every replica through Redis. The state is one JSON
  * value per model, replaced only by a Lua compare-and-set on its `revision` (atomic on the server),
  * so two replicas judging the same window can never both promote. Window counts are hash fields
- * incremented by every replica, expiring after a few windows.
+ * incremented by every replica, expiring after a few windows. A state written by an older replica
+ * lacks the fields added since (`judgedChecks`): the controller reads each absence as the safe value.
  */
 const CAS = `
 local current = redis.call('GET', KEYS[1])

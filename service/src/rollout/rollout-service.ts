@@ -184,6 +184,7 @@ export class RolloutService {
       weights: { stable: 100 - canaryWeight, canary: canaryWeight },
       step: state?.phase === 'canary' ? state.step : null,
       healthyWindows: state?.healthyWindows ?? 0,
+      waiting: state?.waiting ?? null,
       policy: {
         steps: policy.steps,
         windowSeconds: policy.windowMs / 1000,

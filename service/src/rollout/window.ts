@@ -86,9 +86,16 @@ export interface CanarySignals {
   shadow?: { rows: number; agreed: number };
 }
 
+export type CheckName = 'error_ratio' | 'latency' | 'drift' | 'confidence_shift' | 'shadow_agreement';
+
 export interface CheckResult {
-  check: 'error_ratio' | 'latency' | 'drift' | 'confidence_shift' | 'shadow_agreement';
+  check: CheckName;
   passed: boolean;
+  /**
+   * False when the check had no evidence (no score yet, too few shadow rows) and passed for want of
+   * it: the controller promotes only once every switched-on check has judged (controller.ts).
+   */
+  judged: boolean;
   detail: string;
 }
 
@@ -143,6 +150,7 @@ export function judgeWindow(
     checks.push({
       check: 'error_ratio',
       passed: !test.worse,
+      judged: true,
       detail:
         `canary ${canary.errors}/${canary.requests} vs stable ${reference.k}/${reference.n}: ` +
         `difference ${test.difference.toFixed(4)}, z ${test.z.toFixed(2)}, p ${test.pValue.toFixed(4)} ` +
@@ -156,6 +164,7 @@ export function judgeWindow(
     checks.push({
       check: 'latency',
       passed: lower < policy.p99LatencyMs,
+      judged: true,
       detail: `canary p99 in (${lower}, ${upper}] ms against the SLA p99 of ${policy.p99LatencyMs} ms`,
     });
   }
@@ -168,7 +177,7 @@ export function judgeWindow(
 
 /**
  * A PSI signal against its threshold: fails only above it. No score yet (no window of the
- * canary's rows has closed) is no evidence, and passes saying so.
+ * canary's rows has closed) is no evidence: it passes unjudged, saying so.
  */
 function psiCheck(
   check: 'drift' | 'confidence_shift',
@@ -179,6 +188,7 @@ function psiCheck(
   return {
     check,
     passed: score === undefined || score <= threshold,
+    judged: score !== undefined,
     detail:
       score === undefined
         ? `no complete ${what.window} yet (threshold PSI ${threshold})`
@@ -204,13 +214,14 @@ export function confidenceShiftCheck(signals: CanarySignals, policy: JudgePolicy
   });
 }
 
-/** The shadow agreement check: judged only once enough rows were compared, else it passes. */
+/** The shadow agreement check: judged only once enough rows were compared, else it passes unjudged. */
 export function shadowAgreementCheck(signals: CanarySignals, policy: JudgePolicy): CheckResult | undefined {
   if (!policy.checks.shadowAgreement) return undefined;
   if (!signals.shadow) {
     return {
       check: 'shadow_agreement',
       passed: true,
+      judged: false,
       detail: 'the canary is not the shadow version: nothing compared',
     };
   }
@@ -219,6 +230,7 @@ export function shadowAgreementCheck(signals: CanarySignals, policy: JudgePolicy
     return {
       check: 'shadow_agreement',
       passed: true,
+      judged: false,
       detail: `${rows} shadow row(s) compared, ${policy.minShadowRows} needed before the agreement is judged`,
     };
   }
@@ -226,6 +238,7 @@ export function shadowAgreementCheck(signals: CanarySignals, policy: JudgePolicy
   return {
     check: 'shadow_agreement',
     passed: share >= policy.minShadowAgreement,
+    judged: true,
     detail: `canary agreed with stable on ${agreed}/${rows} shadow rows (${share.toFixed(4)}), minimum ${policy.minShadowAgreement}`,
   };
 }

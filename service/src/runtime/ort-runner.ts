@@ -11,6 +11,21 @@ import { fromOrtTensor, toOrtTensor } from './tensor-convert';
 export interface RunOutput {
   outputs: Tensor[];
   busySeconds: number;
+  /**
+   * The inputs of a run that was lent them, handed back by the thread that ran it: their typed
+   * arrays are new objects over the same memory, the caller's own were detached on the way out.
+   * Absent where the run never moved them (a run on the calling thread).
+   */
+  inputs?: Tensor[];
+}
+
+/**
+ * `lend`: the caller owns the inputs' numeric buffers and reads them again only through
+ * `RunOutput.inputs`, so a run on another thread may move them there and back instead of copying
+ * them (a batch's concatenation buffer; never a request's own tensors, which observers still read).
+ */
+export interface RunOptions {
+  lend?: boolean;
 }
 
 /** An open model, wherever its sessions live (this thread or onnxruntime worker threads). */
@@ -20,7 +35,7 @@ export interface OpenedModel {
   /** Runs it can execute at the same time (its instances): more in flight would only wait. */
   readonly concurrency: number;
   /** Runs one (already batched) set of inputs, fetching only `outputs`, in that order. */
-  run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<RunOutput>;
+  run(inputs: readonly Tensor[], outputs: readonly string[], options?: RunOptions): Promise<RunOutput>;
   /** Runs once on every session it holds, so that none meets its first request cold. */
   warm(inputs: readonly Tensor[], outputs: readonly string[]): Promise<void>;
   release(): Promise<void>;
@@ -47,7 +62,7 @@ export function singleSession(
 /** What the batcher runs: a model with its exposed outputs bound. Knows nothing of onnxruntime. */
 export interface ModelRunner {
   readonly concurrency: number;
-  run(inputs: readonly Tensor[]): Promise<RunOutput>;
+  run(inputs: readonly Tensor[], options?: RunOptions): Promise<RunOutput>;
   warm(inputs: readonly Tensor[]): Promise<void>;
   release(): Promise<void>;
 }
@@ -55,7 +70,7 @@ export interface ModelRunner {
 export function bindOutputs(model: OpenedModel, outputs: readonly string[]): ModelRunner {
   return {
     concurrency: model.concurrency,
-    run: (inputs) => model.run(inputs, outputs),
+    run: (inputs, options) => model.run(inputs, outputs, options),
     warm: (inputs) => model.warm(inputs, outputs),
     release: () => model.release(),
   };

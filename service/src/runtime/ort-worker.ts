@@ -3,9 +3,9 @@ import { Worker } from 'node:worker_threads';
 import type { Tensor } from '../core/tensor';
 import type { EngineLogger } from '../core/logger';
 import type { OnnxIo } from '../repository/signature';
-import { singleSession, type OpenedModel } from './ort-runner';
+import { singleSession, type OpenedModel, type RunOptions } from './ort-runner';
 import type { SessionConfig } from './session';
-import { reviveTensor, type WorkerReply, type WorkerRequest } from './worker-protocol';
+import { reviveTensor, transferablesOf, type WorkerReply, type WorkerRequest } from './worker-protocol';
 
 type Ask = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
@@ -50,9 +50,15 @@ export class OrtWorker {
     return singleSession(
       ok.io as OnnxIo,
       ok.provider!,
-      async (inputs: readonly Tensor[], outputs: readonly string[]) => {
-        const reply = await this.ask({ op: 'run', handle, inputs: inputs as Tensor[], outputs });
-        return { outputs: reply.outputs!.map(reviveTensor), busySeconds: reply.busySeconds! };
+      async (inputs: readonly Tensor[], outputs: readonly string[], options?: RunOptions) => {
+        const lent = options?.lend === true;
+        const run = { op: 'run', handle, inputs: inputs as Tensor[], outputs, lent } as const;
+        const reply = await this.ask(run, undefined, lent ? transferablesOf(inputs) : []);
+        return {
+          outputs: reply.outputs!.map(reviveTensor),
+          busySeconds: reply.busySeconds!,
+          ...(lent ? { inputs: reply.inputs!.map(reviveTensor) } : {}),
+        };
       },
       async () => {
         if (released) return;
@@ -74,13 +80,18 @@ export class OrtWorker {
     await this.worker.terminate();
   }
 
-  private ask(request: Ask, logger?: EngineLogger): Promise<NonNullable<WorkerReply['ok']>> {
+  /** `transfer`: buffers moved to the thread rather than copied (a lent run's inputs). */
+  private ask(
+    request: Ask,
+    logger?: EngineLogger,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<NonNullable<WorkerReply['ok']>> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject, logger });
-      this.worker.postMessage({ ...request, id });
+      this.worker.postMessage({ ...request, id }, transfer);
     });
   }
 

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { MIN_ORT_THREADS } from '@ml-platform/contract/names';
 import type { EngineLogger } from '../core/logger';
 import type { Tensor } from '../core/tensor';
-import { openInline, type OpenedModel, type RunOutput } from './ort-runner';
+import { openInline, type OpenedModel, type RunOptions, type RunOutput } from './ort-runner';
 import { OrtWorker } from './ort-worker';
 import { InlineLane } from './inline-lane';
 import { RunTimeAverage } from './run-time';
@@ -114,18 +114,24 @@ export class SessionPool {
       session: Pick<OpenedModel, 'run'>,
       inputs: readonly Tensor[],
       outputs: readonly string[],
+      options?: RunOptions,
     ) => {
-      const ran = await session.run(inputs, outputs);
+      const ran = await session.run(inputs, outputs, options);
       cost.observe(ran.busySeconds);
       inline.observe(ran.busySeconds);
       return ran;
     };
-    const runOn = async (lane: Lane, inputs: readonly Tensor[], outputs: readonly string[]) => {
+    const runOn = async (
+      lane: Lane,
+      inputs: readonly Tensor[],
+      outputs: readonly string[],
+      options?: RunOptions,
+    ) => {
       const expected = cost.seconds;
       lane.running++;
       this.queued.set(lane.thread, (this.queued.get(lane.thread) ?? 0) + expected);
       try {
-        return await timed(lane.session, inputs, outputs);
+        return await timed(lane.session, inputs, outputs, options);
       } finally {
         lane.running--;
         this.queued.set(lane.thread, (this.queued.get(lane.thread) ?? 0) - expected);
@@ -138,13 +144,14 @@ export class SessionPool {
       provider: sessions[0].provider,
       concurrency: instances,
       // Not async: it only forwards a promise (a lane's throw is the batcher's failed run either way).
-      run: (inputs, outputs): Promise<RunOutput> =>
+      run: (inputs, outputs, options): Promise<RunOutput> =>
         inlineServes()
           ? timed(inline, inputs, outputs)
           : runOn(
               pickLane(lanes, (l) => this.queued.get(l.thread) ?? 0),
               inputs,
               outputs,
+              options,
             ),
       warm: async (inputs, outputs) => {
         const runs = await Promise.all(lanes.map((l) => runOn(l, inputs, outputs)));

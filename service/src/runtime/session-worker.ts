@@ -9,7 +9,13 @@ import type { EngineLogger } from '../core/logger';
 import { onnxIo } from './onnx-io';
 import { runSession } from './ort-runner';
 import { openSession } from './session';
-import { reviveTensor, transferablesOf, type WorkerReply, type WorkerRequest } from './worker-protocol';
+import {
+  apartFromInputs,
+  reviveTensor,
+  transferablesOf,
+  type WorkerReply,
+  type WorkerRequest,
+} from './worker-protocol';
 
 const port = parentPort!;
 const sessions = new Map<number, ort.InferenceSession>();
@@ -36,8 +42,11 @@ async function handle(req: WorkerRequest): Promise<void> {
       const ok = { handle, io: onnxIo(opened.session), provider: opened.provider };
       port.postMessage({ id: req.id, ok } satisfies WorkerReply);
     } else if (req.op === 'run') {
-      const ran = await runSession(session(req.handle), req.inputs.map(reviveTensor), req.outputs);
-      port.postMessage({ id: req.id, ok: ran } satisfies WorkerReply, transferablesOf(ran.outputs));
+      const inputs = req.inputs.map(reviveTensor);
+      const ran = await runSession(session(req.handle), inputs, req.outputs);
+      const back = req.lent ? inputs : [];
+      const ok = { ...ran, outputs: apartFromInputs(ran.outputs, back), ...(req.lent ? { inputs } : {}) };
+      port.postMessage({ id: req.id, ok } satisfies WorkerReply, transferablesOf([...ok.outputs, ...back]));
     } else {
       const s = session(req.handle);
       sessions.delete(req.handle);

@@ -5,7 +5,15 @@ import type { SessionConfig } from './session';
 /** Messages between the engine and its onnxruntime worker thread. */
 export type WorkerRequest =
   | { op: 'open'; id: number; file: string; config: SessionConfig }
-  | { op: 'run'; id: number; handle: number; inputs: Tensor[]; outputs: readonly string[] }
+  | {
+      op: 'run';
+      id: number;
+      handle: number;
+      inputs: Tensor[];
+      outputs: readonly string[];
+      /** The inputs' buffers were moved here: move them back with the reply (RunOptions.lend). */
+      lent?: boolean;
+    }
   | { op: 'release'; id: number; handle: number };
 
 export interface WorkerReply {
@@ -15,6 +23,8 @@ export interface WorkerReply {
     io?: OnnxIo;
     provider?: 'cpu' | 'cuda';
     outputs?: Tensor[];
+    /** A lent run's inputs, moved back. */
+    inputs?: Tensor[];
     /** A run's time on the worker thread (see runSession). */
     busySeconds?: number;
   };
@@ -30,7 +40,10 @@ export function reviveTensor(t: Tensor): Tensor {
   return { ...t, data };
 }
 
-/** The output buffers, moved rather than copied back to the engine (each listed once). */
+/**
+ * The numeric tensors' buffers, to move rather than copy between threads (each listed once): a
+ * run's outputs back to the engine, and a lent run's inputs there and back.
+ */
 export function transferablesOf(tensors: readonly Tensor[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   for (const t of tensors) {
@@ -39,4 +52,18 @@ export function transferablesOf(tensors: readonly Tensor[]): ArrayBuffer[] {
     if (buffer instanceof ArrayBuffer) buffers.add(buffer);
   }
   return [...buffers];
+}
+
+/**
+ * `outputs`, each on memory of its own rather than on one of `inputs`' buffers: a lent run's inputs
+ * go back to the batcher's pool and are overwritten by the next batch, while outputs live on in
+ * responses and observers. onnxruntime-node copies its outputs, so this only guards the contract.
+ */
+export function apartFromInputs(outputs: Tensor[], inputs: readonly Tensor[]): Tensor[] {
+  const lent = new Set(transferablesOf(inputs));
+  return outputs.map((t) => {
+    if (t.datatype === 'BYTES') return t;
+    const data = t.data as Exclude<Tensor['data'], Buffer[]>;
+    return lent.has(data.buffer as ArrayBuffer) ? { ...t, data: data.slice() as Tensor['data'] } : t;
+  });
 }

@@ -81,6 +81,22 @@ export class RecordingObserver implements EngineObserver {
   onQueueDepth = (e: { depth: number }) => void this.depths.push(e.depth);
 }
 
+/**
+ * The flaky fixture batching by size: eight rows fill a batch and leave at once. A long queue
+ * delay: on a loaded machine the eight submissions of one tick can outlast the fixture's 1 ms, and
+ * the batch must form by size, not by the clock.
+ */
+export const FLAKY_BY_SIZE: ModelSource = {
+  from: join(FAULTS, 'flaky'),
+  config: {
+    dynamic_batching: {
+      max_queue_delay_microseconds: 200_000,
+      preferred_batch_size: [8],
+      max_queue_size: 64,
+    },
+  },
+};
+
 export const farDeadline = () => performance.now() + 60_000;
 
 /** Rows of FP32 values, deterministic per seed. */
