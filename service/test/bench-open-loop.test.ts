@@ -76,7 +76,12 @@ describe('openLoop (the bench load generator)', () => {
       expect(r.fromDueMs).toHaveLength(100);
       r.fromDueMs.forEach((fromDue, i) => expect(fromDue).toBeGreaterThanOrEqual(r.latenciesMs[i]));
       expect(Math.max(...r.fromDueMs)).toBeGreaterThan(100);
-      expect(Math.max(...r.latenciesMs)).toBeLessThan(100);
+      // The arrivals the stall made late are answered promptly from their hand-off. (The server
+      // shares the stalled thread, so one already in flight when the stall began waits it out,
+      // and that wait is rightly its latency.)
+      const late = r.latenciesMs.filter((ms, i) => r.fromDueMs[i] - ms > 100);
+      expect(late.length).toBeGreaterThan(0);
+      expect(Math.max(...late)).toBeLessThan(100);
     });
   });
 
