@@ -161,6 +161,18 @@ describeWithRedis('rate limiter with Redis', () => {
     expect(admitted).toBeGreaterThanOrEqual(1600 - 2 * 25);
   });
 
+  it("survives a spec's first request in the same tick as another Redis command", async () => {
+    const redis = await connect();
+    const limiter = new RateLimiter({ defaults: { rps: 5, burst: 5 }, redis, keyPrefix: 'first-tick' });
+    await new Promise((r) => setImmediate(r));
+    // The GET opens this tick's auto-pipeline; the consume is the first of its spec, so its limiter
+    // is made now. Before the script was defined up front this killed the process from a nextTick.
+    const get = redis.client.get('first-tick:other');
+    const first = await limiter.consume('k', { rps: 7, burst: 7 });
+    expect(await get).toBeNull();
+    expect(first).toMatchObject({ allowed: true, store: 'redis', limit: 7 });
+  });
+
   it('supports windows that are not whole seconds', async () => {
     const redis = await connect();
     const limiter = new RateLimiter({ defaults: { rps: 4, burst: 6 }, redis, keyPrefix: 'frac' });

@@ -66,6 +66,9 @@ export function windowOf(spec: RateLimitSpec): { points: number; durationSeconds
   return { points: Math.max(1, Math.round(spec.rps * durationSeconds)), durationSeconds };
 }
 
+/** The name rate-limiter-flexible calls its increment script by, on the ioredis client. */
+const INCR_COMMAND = 'rlflxIncr';
+
 /**
  * rate-limiter-flexible's own increment script with millisecond expiry, so a window need not be a
  * whole number of seconds (ARGV[4] is the limiter's duration in seconds).
@@ -122,6 +125,12 @@ export class RateLimiter {
 
   constructor(private readonly options: RateLimiterOptions) {
     this.prefix = options.keyPrefix ?? 'mlp:rl';
+    // rate-limiter-flexible defines its script command on the client when a limiter is first made,
+    // which here is at a spec's first request. An auto-pipeline that another command opened earlier
+    // in that tick lacks the command; ioredis then misaligns that pipeline's replies and throws
+    // `results[i] is not iterable` where nothing can catch it, killing the process (ioredis issue
+    // 1931). Defined here, before the service takes traffic, every later pipeline has it.
+    options.redis?.client.defineCommand(INCR_COMMAND, { numberOfKeys: 1, lua: INCR_PX_SCRIPT });
     if (options.registry)
       this.rejections = defineCounter(options.registry, {
         ...METRICS.rateLimitRejections,
