@@ -161,8 +161,10 @@ describeWithRedis('model rollout, two replicas sharing Redis', () => {
     const degraded = await Promise.all(
       [a, b].map((p) => waitForRollout(p.url, 'o', (v) => v.scope === 'process', 15_000)),
     );
+    // The replica logs the warning as its view turns per-process, but the line reaches this process
+    // through the replica's stdout pipe, which can be read after the view's HTTP answer.
     for (const p of [a, b])
-      expect(p.lines.some((l) => l.includes('rollout state is per process'))).toBe(true);
+      await until(async () => p.lines.some((l) => l.includes('rollout state is per process')));
     expect(degraded[0].note).toMatch(/per process/);
     // Healthy windows while per-process: no replica steps up alone.
     const weight = degraded.map((v) => v.weights.canary);
