@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { main } from '../src/local/cli';
 import type { LoadTestReport } from '../src/report/report';
 import { latencyOnlyMiss } from './helpers/latency-miss';
-import { freePort } from '../../test/support/redis-server';
 import { startServiceProcess, waitReady, type ServiceProcess } from '../../test/support/service-process';
 
 /**
@@ -13,11 +12,9 @@ import { startServiceProcess, waitReady, type ServiceProcess } from '../../test/
  */
 describe('local runner over gRPC, against the service on 127.0.0.1', () => {
   let svc: ServiceProcess;
-  let grpcPort: number;
   let out: string;
   beforeAll(async () => {
-    grpcPort = await freePort();
-    svc = await startServiceProcess({ GRPC_PORT: String(grpcPort) });
+    svc = await startServiceProcess({ GRPC_PORT: 'ephemeral' });
     await waitReady(svc, 60_000);
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'loadtest-grpc-'));
   }, 60_000);
@@ -39,7 +36,7 @@ describe('local runner over gRPC, against the service on 127.0.0.1', () => {
         '--scenario',
         'smoke',
         '--target',
-        `http://127.0.0.1:${grpcPort}`,
+        `http://127.0.0.1:${svc.grpcPort}`,
         '--stack',
         'local',
         '--model',

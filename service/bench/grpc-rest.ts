@@ -11,7 +11,6 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../test/support/redis-server';
 import { percentile } from '../../test/support/load';
 import { REPO_ROOT, startServiceProcess, waitReady } from '../../test/support/service-process';
 import { grpcJsOpenLoop, grpcOpenLoop } from './grpc-open-loop';
@@ -100,11 +99,7 @@ interface Round {
 const median = (xs: number[]) => percentile(xs, 50);
 
 async function main() {
-  const grpcPort = await freePort();
-  const svc = await startServiceProcess(
-    { WORKERS: '1', LOG_LEVEL: 'info', GRPC_PORT: String(grpcPort) },
-    60_000,
-  );
+  const svc = await startServiceProcess({ WORKERS: '1', LOG_LEVEL: 'info', GRPC_PORT: 'ephemeral' }, 60_000);
   await waitReady(svc, 60_000);
   const run = (w: Workload, mode: Mode): Promise<OpenLoopResult> => {
     const common = { rate: w.rate, seconds: SECONDS };
@@ -112,7 +107,7 @@ async function main() {
       const generator = mode === 'grpc-raw' ? grpcOpenLoop : grpcJsOpenLoop;
       return generator({
         ...common,
-        target: `127.0.0.1:${grpcPort}`,
+        target: `127.0.0.1:${svc.grpcPort}`,
         method: MODEL_INFER_PATH,
         request: modelInferRequest(w),
         streams: STREAMS,

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { percentile } from '../../test/support/load';
-import { freePort } from '../../test/support/redis-server';
+import { freePort } from '../../test/support/free-port';
 import { REPO_ROOT, type ServiceProcess } from '../../test/support/service-process';
 import { startCheckoutService } from './bench-processes';
 import { describeGcPauses, gcPausesBetween, mergeGcPauses, type GcPauses } from './gc-pauses';
@@ -59,6 +59,7 @@ interface Round {
 type Service = ServiceProcess & { grpcPort: number };
 
 async function start(root: string): Promise<Service> {
+  // Not GRPC_PORT=ephemeral: the baseline checkout may predate it.
   const grpcPort = await freePort();
   return { ...(await startCheckoutService(root, { GRPC_PORT: String(grpcPort) })), grpcPort };
 }

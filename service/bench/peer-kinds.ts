@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ModelConfigSchema, type ModelConfig } from '../src/repository/model-config';
-import { freePort } from '../../test/support/redis-server';
+import { freePort } from '../../test/support/free-port';
 
 export const PEER_NAMES = ['fastapi', 'mlserver', 'litserve'] as const;
 export type PeerName = (typeof PEER_NAMES)[number];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import cluster from 'node:cluster';
 import { runPrimary } from './cluster/primary';
 import { ConfigError, loadConfig, type ServiceConfig } from './config/env';
+import { ListenError } from './config/listen-error';
 import { createLogger } from './observability/logger';
 import { AuthConfigError } from './guards/auth';
 import { createProductionGuards } from './guards';
@@ -100,6 +101,10 @@ main().catch((e) => {
   if (e instanceof AuthConfigError) {
     process.stderr.write(`invalid configuration:\n  ${e.message}\n`);
     process.exit(2);
+  }
+  if (e instanceof ListenError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`fatal: ${(e as Error).stack ?? e}\n`);
   process.exit(1);

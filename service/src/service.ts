@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { workerClusterOps } from './cluster/worker';
-import type { ServiceConfig } from './config/env';
+import { GRPC_EPHEMERAL, type ServiceConfig } from './config/env';
+import { listenFor } from './config/listen-error';
 import { createCostMeter } from './cost/cost-meter';
 import { VersionScores } from './drift/version-scores';
 import { createEngine, defaultPoolThreads, type Engine } from './engine';
@@ -30,7 +31,7 @@ export interface RunningService {
   logger: Logger;
   tracing: Tracing;
   address: AddressInfo;
-  /** The gRPC port bound, or undefined when GRPC_PORT is 0. */
+  /** The gRPC port bound (any free one for GRPC_PORT=ephemeral), or undefined when GRPC_PORT is 0. */
   grpcPort?: number;
   /** Resolves when every model's start-up load has settled. */
   loaded: Promise<void>;
@@ -145,8 +146,33 @@ export async function startService(
   // listened while loading would answer 503 next to ready siblings. Alone, listening at once lets
   // liveness answer during the load.
   if (options.clusterWorker) await engine.loaded;
-  const address = await http.listen(config.PORT, config.HOST);
-  const grpcPort = await grpc?.listen(config.GRPC_PORT, config.HOST);
+  const stop = async (timeoutMs = config.SHUTDOWN_TIMEOUT_MS) => {
+    // Both doors stop taking calls at once; the engine closes once both answered what they took.
+    const clean = await http.drain(timeoutMs, grpc?.drain(timeoutMs));
+    await rollouts.close();
+    await production?.close();
+    await features.close();
+    await tracing.shutdown();
+    return clean;
+  };
+  let address: AddressInfo;
+  let grpcPort: number | undefined;
+  try {
+    address = await listenFor('PORT', config.PORT, config.HOST, http.listen(config.PORT, config.HOST));
+    grpcPort =
+      grpc &&
+      (await listenFor(
+        'GRPC_PORT',
+        config.GRPC_PORT,
+        config.HOST,
+        grpc.listen(config.GRPC_PORT === GRPC_EPHEMERAL ? 0 : config.GRPC_PORT, config.HOST),
+      ));
+  } catch (err) {
+    // Sessions still being created on onnxruntime's threads abort the process if it exits under
+    // them; release everything so that the caller can exit (or go on) cleanly.
+    await stop();
+    throw err;
+  }
   return {
     engine,
     http,
@@ -156,14 +182,6 @@ export async function startService(
     address,
     grpcPort,
     loaded: engine.loaded,
-    async stop(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
-      // Both doors stop taking calls at once; the engine closes once both answered what they took.
-      const clean = await http.drain(timeoutMs, grpc?.drain(timeoutMs));
-      await rollouts.close();
-      await production?.close();
-      await features.close();
-      await tracing.shutdown();
-      return clean;
-    },
+    stop,
   };
 }

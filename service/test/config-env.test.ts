@@ -61,10 +61,23 @@ describe('loadConfig', () => {
     ],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', 'not a url', /^OTEL_EXPORTER_OTLP_ENDPOINT="not a url": /],
     ['ORT_THREADS', '0', /^ORT_THREADS="0": must be an integer from 1 to 256$/],
+    [
+      'GRPC_PORT',
+      '70000',
+      /^GRPC_PORT="70000": must be an integer from 0 to 65535 \(0: off\), or "ephemeral"$/,
+    ],
+    ['GRPC_PORT', 'any', /^GRPC_PORT="any": must be an integer from 0 to 65535 \(0: off\), or "ephemeral"$/],
   ])('names %s, its value and the rule when it is %p', (key, value, pattern) => {
     const issues = issuesOf({ [key]: value });
     expect(issues).toHaveLength(1);
     expect(issues[0]).toMatch(pattern);
+  });
+
+  it('reads GRPC_PORT as a port, 0 (off) or "ephemeral" (any free port)', () => {
+    expect(loadConfig({}).GRPC_PORT).toBe(8081);
+    expect(loadConfig({ GRPC_PORT: '9001' }).GRPC_PORT).toBe(9001);
+    expect(loadConfig({ GRPC_PORT: '0' }).GRPC_PORT).toBe(0);
+    expect(loadConfig({ GRPC_PORT: 'ephemeral' }).GRPC_PORT).toBe('ephemeral');
   });
 
   it('never echoes secret values', () => {

@@ -1,5 +1,5 @@
 import { status as Code } from '@grpc/grpc-js';
-import { freePort, listServices, OipClient } from './grpc-support';
+import { listServices, OipClient } from './grpc-support';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -14,7 +14,7 @@ import {
 let svc: TestService;
 let client: OipClient;
 beforeAll(async () => {
-  svc = await startTestService({ GRPC_PORT: String(await freePort()) });
+  svc = await startTestService({ GRPC_PORT: 'ephemeral' });
   await svc.loaded;
   client = new OipClient(`127.0.0.1:${svc.grpcPort}`);
 }, 60_000);
@@ -352,7 +352,7 @@ describe('bad input: status code and a message naming the field', () => {
 
 describe('size limit, health, reflection, repository, metrics', () => {
   it('RESOURCE_EXHAUSTED for a message over MAX_BODY_BYTES', async () => {
-    const small = await startTestService({ GRPC_PORT: String(await freePort()), MAX_BODY_BYTES: '2048' });
+    const small = await startTestService({ GRPC_PORT: 'ephemeral', MAX_BODY_BYTES: '2048' });
     const smallClient = new OipClient(`127.0.0.1:${small.grpcPort}`);
     try {
       await small.loaded;

@@ -2,7 +2,7 @@ import { status as Code } from '@grpc/grpc-js';
 import type { RunningService } from '../src/service';
 import type { makeModelRepo } from '../../test/support/model-repo';
 import { ADMIN_KEY, INFER_KEY, startGuardedService, TINY_KEY } from './guards-support';
-import { freePort, OipClient } from './grpc-support';
+import { OipClient } from './grpc-support';
 
 const request = (index: number, parameters: Record<string, unknown> = {}) => ({
   model_name: 'cached',
@@ -22,7 +22,7 @@ describe('guards over gRPC (in-process service, real models)', () => {
   let logLines: string[] = [];
 
   beforeAll(async () => {
-    ({ service, repo, logLines } = await startGuardedService({ GRPC_PORT: String(await freePort()) }));
+    ({ service, repo, logLines } = await startGuardedService({ GRPC_PORT: 'ephemeral' }));
     client = new OipClient(`127.0.0.1:${service.grpcPort}`);
   }, 60_000);
   afterAll(async () => {

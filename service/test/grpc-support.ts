@@ -3,9 +3,6 @@ import * as protoLoader from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../src/grpc/proto';
 
-/** GRPC_PORT=0 means off, so tests pick a free loopback port themselves. */
-export { freePort } from '../../test/support/redis-server';
-
 type Loaded = {
   inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
   grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };

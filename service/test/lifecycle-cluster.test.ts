@@ -1,15 +1,13 @@
 import { startServiceProcess, waitReady, type ServiceProcess } from '../../test/support/service-process';
-import { freePort, OipClient } from './grpc-support';
+import { OipClient } from './grpc-support';
 import { breastCancerRequest, postJson, tempRepository } from './http-support';
 
 /** WORKERS=2: node:cluster workers behind one port, supervised by a primary. */
 let repo: ReturnType<typeof tempRepository>;
 let svc: ServiceProcess;
-let grpcPort: number;
 beforeAll(async () => {
   repo = tempRepository(['breast-cancer-lite']);
-  grpcPort = await freePort();
-  svc = await startServiceProcess({ MODEL_REPOSITORY: repo.dir, WORKERS: '2', GRPC_PORT: String(grpcPort) });
+  svc = await startServiceProcess({ MODEL_REPOSITORY: repo.dir, WORKERS: '2', GRPC_PORT: 'ephemeral' });
   await waitReady(svc, 60_000);
   // Readiness is per worker and connections go round-robin: wait until fresh connections keep
   // finding a ready worker.
@@ -84,10 +82,15 @@ describe('WORKERS=2', () => {
   });
 
   it('serves gRPC on the shared port: each new channel lands on a worker, /metrics counts them all', async () => {
+    // GRPC_PORT=ephemeral: node:cluster gives every worker's second listen(0) the same port.
+    const grpcPorts = svc.lines
+      .filter((l) => l.includes('"msg":"listening"'))
+      .map((l) => (JSON.parse(l) as { grpcPort: number }).grpcPort);
+    expect(grpcPorts).toEqual([svc.grpcPort, svc.grpcPort]);
     const codes = [];
     for (let i = 0; i < 6; i++) {
       // A channel is one HTTP/2 connection, which the primary hands to one worker.
-      const client = new OipClient(`127.0.0.1:${grpcPort}`);
+      const client = new OipClient(`127.0.0.1:${svc.grpcPort}`);
       const { error } = await client.call('ModelInfer', {
         model_name: 'breast-cancer-lite',
         inputs: [

@@ -1,6 +1,6 @@
 import { parsePromText, type PromSample } from '../src/console/prom-text';
 import { createProductionGuards } from '../src/guards';
-import { freePort, OipClient } from './grpc-support';
+import { OipClient } from './grpc-support';
 import {
   breastCancerRequest,
   postJson,
@@ -30,7 +30,7 @@ describe('a scrape after known requests', () => {
   beforeAll(async () => {
     repo = tempRepository([MODEL]);
     svc = await startTestService(
-      { MODEL_REPOSITORY: repo.dir, GRPC_PORT: String(await freePort()) },
+      { MODEL_REPOSITORY: repo.dir, GRPC_PORT: 'ephemeral' },
       { guards: createProductionGuards },
     );
     await svc.loaded;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { status as Code } from '@grpc/grpc-js';
-import { describeWithRedis, freePort, RedisServer } from '../support/redis-server';
+import { describeWithRedis, RedisServer } from '../support/redis-server';
 import { FIXTURE_MODELS, makeModelRepo } from '../support/model-repo';
 import { startServiceProcess, waitReady, type ServiceProcess } from '../support/service-process';
 import { runGrpcLoad, type GrpcLoadResult } from '../support/grpc-load';
@@ -24,7 +24,6 @@ describeWithRedis('chaos: Redis SIGKILLed under gRPC load', () => {
   let redis: RedisServer;
   let repo: ReturnType<typeof makeModelRepo>;
   let svc: ServiceProcess;
-  let grpcPort: number;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
@@ -35,12 +34,11 @@ describeWithRedis('chaos: Redis SIGKILLed under gRPC load', () => {
         config: { cache: { enabled: true, ttl_seconds: 120 } },
       },
     ]);
-    grpcPort = await freePort();
     svc = await startServiceProcess({
       MODEL_REPOSITORY: repo.path,
       REDIS_URL: redis.url,
       RATE_LIMIT_RPS: '100000',
-      GRPC_PORT: String(grpcPort),
+      GRPC_PORT: 'ephemeral',
     });
     await waitReady(svc, 60_000);
   }, 120_000);
@@ -53,7 +51,7 @@ describeWithRedis('chaos: Redis SIGKILLed under gRPC load', () => {
   it('answers every call exactly once, OK, while Redis dies and comes back', async () => {
     let outage: Promise<void> | undefined;
     const results = await runGrpcLoad({
-      target: `127.0.0.1:${grpcPort}`,
+      target: `127.0.0.1:${svc.grpcPort}`,
       count: COUNT,
       concurrency: 8,
       pauseMs: 2,
@@ -89,18 +87,17 @@ describeWithRedis('chaos: Redis SIGKILLed under gRPC load', () => {
 
 it('finishes every accepted gRPC call and exits 0 on SIGTERM under load', async () => {
   const repo = makeModelRepo([{ name: 'slow', from: join(FIXTURE_MODELS, 'slow') }]);
-  const grpcPort = await freePort();
   const svc = await startServiceProcess({
     MODEL_REPOSITORY: repo.path,
     LOG_LEVEL: 'debug',
     SHUTDOWN_TIMEOUT_MS: '15000',
-    GRPC_PORT: String(grpcPort),
+    GRPC_PORT: 'ephemeral',
   });
   try {
     await waitReady(svc, 60_000);
     let exit: Promise<number | null> | undefined;
     const results = await runGrpcLoad({
-      target: `127.0.0.1:${grpcPort}`,
+      target: `127.0.0.1:${svc.grpcPort}`,
       count: 120,
       concurrency: 8,
       request: () => ({

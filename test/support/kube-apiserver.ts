@@ -4,7 +4,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
-import { freePort } from './redis-server';
+import { withFreePorts } from './free-port';
 import { makeLoopbackCert, opensslUnavailableReason } from './tls-cert';
 
 /**
@@ -111,13 +111,20 @@ export class KubeApiserver {
     private readonly token: string,
   ) {}
 
-  static async start(options: KubeApiserverOptions = {}): Promise<KubeApiserver> {
+  /** On free ports, or other ones when one was taken before etcd or kube-apiserver bound it. */
+  static start(options: KubeApiserverOptions = {}): Promise<KubeApiserver> {
+    return withFreePorts(3, (ports) => KubeApiserver.startOn(ports, options));
+  }
+
+  private static async startOn(
+    [clientPort, peerPort, apiPort]: number[],
+    options: KubeApiserverOptions,
+  ): Promise<KubeApiserver> {
     const timeoutMs = options.startTimeoutMs ?? 120_000;
     const cert = makeLoopbackCert();
     const dir = cert.dir;
     const daemons: Daemon[] = [];
     try {
-      const [clientPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
       const etcd = Daemon.spawn(ETCD_BIN, [
         '--name=test',
         `--data-dir=${join(dir, 'etcd')}`,

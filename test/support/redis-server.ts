@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import { describeUnless } from './describe-unless';
+import { withFreePorts } from './free-port';
 
 /**
  * A real redis-server on a free loopback port for tests that exercise the Redis paths. Persistence
@@ -23,29 +23,6 @@ export function redisUnavailableReason(): string | undefined {
 /** `describe` when redis-server is available, otherwise `describe.skip` with the reason printed once. */
 export function describeWithRedis(name: string, fn: () => void): void {
   describeUnless(redisUnavailableReason(), name, fn);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
 }
 
 export interface RedisServerOptions {
@@ -70,10 +47,17 @@ export class RedisServer {
     private readonly options: RedisServerOptions,
   ) {}
 
-  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), options);
-    await server.start();
-    return server;
+  /** On a free port, or another one when that was taken before redis-server bound it. */
+  static start(options: RedisServerOptions = {}, pickPort?: () => Promise<number>): Promise<RedisServer> {
+    return withFreePorts(
+      1,
+      async ([port]) => {
+        const server = new RedisServer(port, options);
+        await server.start();
+        return server;
+      },
+      { pick: pickPort },
+    );
   }
 
   get url(): string {
@@ -107,19 +91,30 @@ export class RedisServer {
       : ['--appendonly', 'no'];
     const args = [...listen, '--bind', '127.0.0.1', '--save', '', ...persist];
     if (this.options.password) args.push('--requirepass', this.options.password);
-    const child = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const child = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     this.child = child;
-    const deadline = Date.now() + (this.options.startTimeoutMs ?? 5000);
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) break;
-      if (await canConnect(this.port)) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    // Its own log line, not a connection, says this child is up: whatever took the port in the
+    // meantime would accept the connection too.
+    let output = '';
+    const ready = new Promise<boolean>((resolve) => {
+      const keep = (d: Buffer) => {
+        output = (output + d.toString()).slice(-4000);
+        if (output.includes('Ready to accept connections')) resolve(true);
+      };
+      child.stdout?.on('data', keep);
+      child.stderr?.on('data', keep);
+      child.once('exit', () => resolve(false));
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.options.startTimeoutMs ?? 5000);
+    });
+    const started = await Promise.race([ready, timedOut]);
+    clearTimeout(timer);
+    if (started) return;
     await this.stop();
-    throw new Error(`redis-server did not start on port ${this.port}: ${stderr.trim() || 'timed out'}`);
+    throw new Error(`redis-server did not start on port ${this.port}: ${output.trim() || 'timed out'}`);
   }
 
   /** SIGKILL, as an outage would: no graceful close for clients. */

@@ -8,6 +8,8 @@ export interface ServiceProcess {
   child: ChildProcess;
   url: string;
   port: number;
+  /** The gRPC port from the same line: set when GRPC_PORT is not 0 (`ephemeral` picks a free one). */
+  grpcPort?: number;
   /** Every JSON log line so far, stdout and stderr. */
   lines: string[];
   exited: Promise<number | null>;
@@ -18,7 +20,8 @@ export interface ServiceProcess {
 /**
  * The real service as its own process (`node -r tsx/cjs service/src/main.ts`, or the node arguments
  * given, such as a compiled main.js) on an ephemeral loopback port read from its "listening" log
- * line. Fault tests need real processes: a SIGTERM, two replicas sharing one Redis, load that does
+ * line, as is the gRPC port with GRPC_PORT=ephemeral: a port picked here and handed over could be
+ * taken by another process before the child binds it. Fault tests need real processes: a SIGTERM, two replicas sharing one Redis, load that does
  * not share the server's event loop.
  */
 export function startServiceProcess(
@@ -71,8 +74,8 @@ export function startServiceProcess(
           lines.push(line);
           if (line.includes('"msg":"listening"')) {
             clearTimeout(timer);
-            const port = JSON.parse(line).port as number;
-            resolve({ child, url: `http://127.0.0.1:${port}`, port, lines, exited, stop });
+            const { port, grpcPort } = JSON.parse(line) as { port: number; grpcPort?: number };
+            resolve({ child, url: `http://127.0.0.1:${port}`, port, grpcPort, lines, exited, stop });
           }
         }
       });

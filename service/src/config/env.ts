@@ -4,13 +4,15 @@ import path from 'node:path';
 import { z } from 'zod';
 import { defaultCacheMemoryBytes } from './memory-limit';
 
+/** GRPC_PORT's value for any free port (for tests and side-by-side runs). */
+export const GRPC_EPHEMERAL = 'ephemeral';
+const GRPC_PORT_RULE = `must be an integer from 0 to 65535 (0: off), or "${GRPC_EPHEMERAL}"`;
+
 /** Repo root, for the default model repository (`<repo>/models`) whatever the working directory. */
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
-const int = (min: number, max: number) => {
-  const error = `must be an integer from ${min} to ${max}`;
-  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-};
+const int = (min: number, max: number, error = `must be an integer from ${min} to ${max}`) =>
+  z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 const positive = (max: number) => {
   const error = `must be a number above 0 and at most ${max}`;
   return z.coerce.number({ error }).positive({ error }).max(max, { error });
@@ -24,8 +26,14 @@ const positive = (max: number) => {
  */
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(8080),
-  /** The Open Inference Protocol over gRPC (service/src/grpc), next to REST; 0 turns it off. */
-  GRPC_PORT: int(0, 65535).default(8081),
+  /**
+   * The Open Inference Protocol over gRPC (service/src/grpc), next to REST. 0 turns it off (unlike
+   * PORT, and deployments rely on that), so any free port is asked for by name: the port bound is
+   * the "listening" log line's `grpcPort`.
+   */
+  GRPC_PORT: z
+    .union([z.literal(GRPC_EPHEMERAL), int(0, 65535, GRPC_PORT_RULE)], { error: GRPC_PORT_RULE })
+    .default(8081),
   HOST: z.string().min(1).default('127.0.0.1'),
   MODEL_REPOSITORY: z
     .string()
