@@ -1,0 +1,100 @@
+import type { InferResult } from '../src/core/engine';
+import { decodePrediction, encodePrediction, MalformedCacheEntryError } from '../src/guards/cache-codec';
+import { CachedResult, MemoryEntry, memoryEntry } from '../src/guards/cached-result';
+import { decodeInferRequest } from '../src/protocol/infer-request';
+import { encodeInferResponse, jsonOutputsText } from '../src/protocol/infer-response';
+
+const result: InferResult = {
+  modelName: 'bc',
+  modelVersion: '2',
+  outputs: [
+    { name: 'label', datatype: 'INT64', shape: [2], data: BigInt64Array.from([1n, 0n]) },
+    { name: 'probabilities', datatype: 'FP32', shape: [2, 2], data: Float32Array.from([0.25, 0.75, 1, 0.1]) },
+    { name: 'tag', datatype: 'BYTES', shape: [1], data: [Buffer.from('größe ✓')] },
+  ],
+};
+const hitOf = (r: InferResult) =>
+  new CachedResult(r.modelName, r.modelVersion, memoryEntry(r, encodePrediction(r)));
+const request = (body: Record<string, unknown>) =>
+  decodeInferRequest(
+    Buffer.from(
+      JSON.stringify({ inputs: [{ name: 'a', datatype: 'FP32', shape: [1], data: [1] }], ...body }),
+    ),
+  );
+
+describe('the memory tier entry', () => {
+  it('keeps the outputs as the JSON text an answer carries', () => {
+    const entry = memoryEntry(result, encodePrediction(result));
+    expect(entry.outputsJson).toBe(jsonOutputsText(result.outputs));
+    expect(JSON.parse(`[${entry.outputsJson}]`)).toEqual([
+      { name: 'label', datatype: 'INT64', shape: [2], data: [1, 0] },
+      { name: 'probabilities', datatype: 'FP32', shape: [2, 2], data: [0.25, 0.75, 1, Math.fround(0.1)] },
+      { name: 'tag', datatype: 'BYTES', shape: [1], data: ['größe ✓'] },
+    ]);
+  });
+
+  it('counts two bytes a character for text that needs two-byte characters', () => {
+    const encoded = encodePrediction(result);
+    const entry = memoryEntry(result, encoded);
+    expect(entry.codec).toBe(encoded.toString('latin1'));
+    // '✓' is past latin1: V8 keeps the whole text at two bytes a character.
+    expect(entry.bytes).toBe(encoded.length + 2 * entry.outputsJson.length);
+    const ascii = { ...result, outputs: result.outputs.slice(0, 2) };
+    const plain = memoryEntry(ascii, encodePrediction(ascii));
+    expect(plain.bytes).toBe(plain.codec.length + plain.outputsJson.length);
+  });
+});
+
+describe('a memory-tier hit (CachedResult)', () => {
+  it('decodes its outputs into fresh arrays on first read, the same ones after', () => {
+    const hit = hitOf(result);
+    expect(hit.outputs).toEqual(decodePrediction(encodePrediction(result)).outputs);
+    expect(hit.outputs).toBe(hit.outputs);
+    (hit.outputs[1].data as Float32Array)[0] = 9;
+    expect((hitOf(result).outputs[1].data as Float32Array)[0]).toBe(0.25);
+  });
+
+  it('loses the text when its outputs are replaced, and a spread copy never carries it', () => {
+    const hit = hitOf(result);
+    expect(hit.outputsJson).toBe(jsonOutputsText(result.outputs));
+    const subset: InferResult = { ...hit, outputs: hit.outputs.slice(1) };
+    expect(subset.outputsJson).toBeUndefined();
+    expect(subset.modelName).toBe('bc');
+    hit.outputs = hit.outputs.slice(0, 1);
+    expect(hit.outputsJson).toBeUndefined();
+  });
+
+  it('answers every request form with the bytes the decoded outputs give', () => {
+    const forms = [
+      {},
+      { id: 'r-1' },
+      { id: 'größe-✓' },
+      { parameters: { binary_data_output: true } },
+      { outputs: [{ name: 'probabilities' }] },
+      { outputs: [{ name: 'probabilities', parameters: { binary_data: true } }, { name: 'label' }] },
+    ];
+    for (const form of forms) {
+      const req = request(form);
+      const fromHit = encodeInferResponse(req, hitOf(result));
+      const fromOutputs = encodeInferResponse(req, decodePrediction(encodePrediction(result)));
+      expect([form, fromHit.contentType, Buffer.from(fromHit.body)]).toEqual([
+        form,
+        fromOutputs.contentType,
+        Buffer.from(fromOutputs.body),
+      ]);
+      expect(fromHit.length).toBe(fromOutputs.length);
+    }
+  });
+
+  it('answers a plain JSON request from the text, without decoding', () => {
+    // An entry whose codec bytes cannot decode: only an answer that never decodes them succeeds.
+    const hit = new CachedResult('bc', '2', new MemoryEntry('not an entry', jsonOutputsText(result.outputs)));
+    const text = encodeInferResponse(request({ id: 'x' }), hit).body as string;
+    expect(text).toBe(
+      `{"model_name":"bc","model_version":"2","id":"x","outputs":[${jsonOutputsText(result.outputs)}]}`,
+    );
+    expect(() => encodeInferResponse(request({ parameters: { binary_data_output: true } }), hit)).toThrow(
+      MalformedCacheEntryError,
+    );
+  });
+});
