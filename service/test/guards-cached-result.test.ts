@@ -1,5 +1,10 @@
 import type { InferResult } from '../src/core/engine';
-import { decodePrediction, encodePrediction, MalformedCacheEntryError } from '../src/guards/cache-codec';
+import {
+  decodePrediction,
+  encodePrediction,
+  entryLayout,
+  MalformedCacheEntryError,
+} from '../src/guards/cache-codec';
 import { CachedResult, MemoryEntry, memoryEntry } from '../src/guards/cached-result';
 import { decodeInferRequest } from '../src/protocol/infer-request';
 import { encodeInferResponse, jsonOutputsText } from '../src/protocol/infer-response';
@@ -33,15 +38,17 @@ describe('the memory tier entry', () => {
     ]);
   });
 
-  it('counts two bytes a character for text that needs two-byte characters', () => {
+  it('counts a byte a character of text, two when the text needs two-byte characters', () => {
     const encoded = encodePrediction(result);
     const entry = memoryEntry(result, encoded);
     expect(entry.codec).toBe(encoded.toString('latin1'));
+    expect(entry.layout).toEqual(entryLayout(encoded));
+    const withText = (text: string) => new MemoryEntry(entry.codec, entry.layout, text).bytes;
+    expect(withText('ab') - withText('')).toBe(2);
+    expect(withText('ü') - withText('')).toBe(1);
     // '✓' is past latin1: V8 keeps the whole text at two bytes a character.
-    expect(entry.bytes).toBe(encoded.length + 2 * entry.outputsJson.length);
-    const ascii = { ...result, outputs: result.outputs.slice(0, 2) };
-    const plain = memoryEntry(ascii, encodePrediction(ascii));
-    expect(plain.bytes).toBe(plain.codec.length + plain.outputsJson.length);
+    expect(withText('✓b') - withText('')).toBe(4);
+    expect(withText('') - encoded.length).toBeGreaterThan(0);
   });
 });
 
@@ -88,7 +95,11 @@ describe('a memory-tier hit (CachedResult)', () => {
 
   it('answers a plain JSON request from the text, without decoding', () => {
     // An entry whose codec bytes cannot decode: only an answer that never decodes them succeeds.
-    const hit = new CachedResult('bc', '2', new MemoryEntry('not an entry', jsonOutputsText(result.outputs)));
+    const hit = new CachedResult(
+      'bc',
+      '2',
+      new MemoryEntry('not an entry', entryLayout(encodePrediction(result)), jsonOutputsText(result.outputs)),
+    );
     const text = encodeInferResponse(request({ id: 'x' }), hit).body as string;
     expect(text).toBe(
       `{"model_name":"bc","model_version":"2","id":"x","outputs":[${jsonOutputsText(result.outputs)}]}`,

@@ -22,13 +22,13 @@ export class MalformedCacheEntryError extends Error {
   }
 }
 
-interface HeaderOutput {
+export interface HeaderOutput {
   n: string;
   d: Datatype;
   s: number[];
   b: number;
 }
-interface Header {
+export interface Header {
   m: string;
   v: string;
   o: HeaderOutput[];
@@ -66,7 +66,14 @@ export function encodePrediction(result: InferResult): Buffer {
 
 const isDim = (d: unknown): d is number => Number.isSafeInteger(d) && (d as number) >= 0;
 
-function parseHeader(buf: Buffer): { header: Header; offset: number } {
+/** An entry's header, read and checked, and where its payloads start. */
+export interface EntryLayout {
+  readonly header: Header;
+  readonly offset: number;
+}
+
+/** Reads and checks an entry's header; decodeOutputs then decodes its payloads as often as needed. */
+export function entryLayout(buf: Buffer): EntryLayout {
   if (buf.length < PREFIX_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC))
     throw new MalformedCacheEntryError('bad magic');
   const version = buf.readUInt8(MAGIC.length);
@@ -138,9 +145,11 @@ function numericArray(info: (typeof DATATYPE_INFO)[Datatype], payload: Buffer, c
   return data;
 }
 
-/** Decodes into fresh, aligned arrays: callers may keep or mutate the result without touching the entry. */
-export function decodePrediction(buf: Buffer): InferResult {
-  const { header, offset } = parseHeader(buf);
+/**
+ * The outputs of the entry `buf` whose header `layout` read, decoded into fresh, aligned arrays:
+ * callers may keep or mutate them without touching the entry.
+ */
+export function decodeOutputs(buf: Buffer, { header, offset }: EntryLayout): Tensor[] {
   let at = offset;
   const outputs: Tensor[] = header.o.map((o) => {
     if (at + o.b > buf.length) throw new MalformedCacheEntryError(`output ${o.n} past end`);
@@ -148,11 +157,16 @@ export function decodePrediction(buf: Buffer): InferResult {
     at += o.b;
     const count = elementCount(o.s);
     const info = DATATYPE_INFO[o.d];
-    if (!info.array) return { name: o.n, datatype: o.d, shape: o.s, data: decodeBytes(payload, count) };
+    if (!info.array) return { name: o.n, datatype: o.d, shape: [...o.s], data: decodeBytes(payload, count) };
     if (o.b !== count * info.byteSize)
       throw new MalformedCacheEntryError(`output ${o.n} has ${o.b} bytes for shape [${o.s}]`);
-    return { name: o.n, datatype: o.d, shape: o.s, data: numericArray(info, payload, count) };
+    return { name: o.n, datatype: o.d, shape: [...o.s], data: numericArray(info, payload, count) };
   });
   if (at !== buf.length) throw new MalformedCacheEntryError('trailing bytes');
-  return { modelName: header.m, modelVersion: header.v, outputs };
+  return outputs;
+}
+
+export function decodePrediction(buf: Buffer): InferResult {
+  const layout = entryLayout(buf);
+  return { modelName: layout.header.m, modelVersion: layout.header.v, outputs: decodeOutputs(buf, layout) };
 }
