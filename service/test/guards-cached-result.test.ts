@@ -4,6 +4,7 @@ import {
   encodePrediction,
   entryLayout,
   MalformedCacheEntryError,
+  SharedLayouts,
 } from '../src/guards/cache-codec';
 import { CachedResult, MemoryEntry, memoryEntry } from '../src/guards/cached-result';
 import { decodeInferRequest } from '../src/protocol/infer-request';
@@ -19,7 +20,7 @@ const result: InferResult = {
   ],
 };
 const hitOf = (r: InferResult) =>
-  new CachedResult(r.modelName, r.modelVersion, memoryEntry(r, encodePrediction(r)));
+  new CachedResult(r.modelName, r.modelVersion, memoryEntry(r, encodePrediction(r), new SharedLayouts()));
 const request = (body: Record<string, unknown>) =>
   decodeInferRequest(
     Buffer.from(
@@ -29,7 +30,7 @@ const request = (body: Record<string, unknown>) =>
 
 describe('the memory tier entry', () => {
   it('keeps the outputs as the JSON text an answer carries', () => {
-    const entry = memoryEntry(result, encodePrediction(result));
+    const entry = memoryEntry(result, encodePrediction(result), new SharedLayouts());
     expect(entry.outputsJson).toBe(jsonOutputsText(result.outputs));
     expect(JSON.parse(`[${entry.outputsJson}]`)).toEqual([
       { name: 'label', datatype: 'INT64', shape: [2], data: [1, 0] },
@@ -40,7 +41,7 @@ describe('the memory tier entry', () => {
 
   it('counts a byte a character of text, two when the text needs two-byte characters', () => {
     const encoded = encodePrediction(result);
-    const entry = memoryEntry(result, encoded);
+    const entry = memoryEntry(result, encoded, new SharedLayouts());
     expect(entry.codec).toBe(encoded.toString('latin1'));
     expect(entry.layout).toEqual(entryLayout(encoded));
     const withText = (text: string) => new MemoryEntry(entry.codec, entry.layout, text).bytes;
@@ -48,7 +49,36 @@ describe('the memory tier entry', () => {
     expect(withText('ü') - withText('')).toBe(1);
     // '✓' is past latin1: V8 keeps the whole text at two bytes a character.
     expect(withText('✓b') - withText('')).toBe(4);
-    expect(withText('') - encoded.length).toBeGreaterThan(0);
+    expect(withText('')).toBe(encoded.length);
+  });
+
+  it('shares one layout between entries whose headers are the same, and starts over when full', () => {
+    const layouts = new SharedLayouts(2);
+    const other = (value: number): InferResult => ({
+      ...result,
+      outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: Float32Array.of(value) }],
+    });
+    const first = layouts.of(encodePrediction(other(1)));
+    expect(layouts.of(encodePrediction(other(2)))).toBe(first);
+    expect(first).toEqual(entryLayout(encodePrediction(other(3))));
+    const another = layouts.of(encodePrediction({ ...other(1), modelVersion: '3' }));
+    expect(another).not.toBe(first);
+    expect(another.header.v).toBe('3');
+    // A third header fills the table of two: it starts over, so the first is parsed anew.
+    layouts.of(encodePrediction(result));
+    const again = layouts.of(encodePrediction(other(4)));
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+    expect(() => layouts.of(Buffer.from('MLPC not an entry'))).toThrow(MalformedCacheEntryError);
+  });
+
+  it('gives each decoded output its own shape array', () => {
+    const encoded = encodePrediction(result);
+    const layouts = new SharedLayouts();
+    const a = new CachedResult('bc', '2', memoryEntry(result, encoded, layouts));
+    const b = new CachedResult('bc', '2', memoryEntry(result, encoded, layouts));
+    a.outputs[1].shape[0] = 7;
+    expect(b.outputs[1].shape).toEqual([2, 2]);
   });
 });
 

@@ -7,7 +7,7 @@ import { entryCost, PredictionCache } from '../src/guards/prediction-cache';
 import { RedisConnection } from '../src/redis/connection';
 import type { InferResult } from '../src/core/engine';
 import { describeWithRedis, RedisServer } from '../../test/support/redis-server';
-import { encodePrediction } from '../src/guards/cache-codec';
+import { encodePrediction, SharedLayouts } from '../src/guards/cache-codec';
 import { memoryEntry } from '../src/guards/cached-result';
 import { jsonOutputsText } from '../src/protocol/infer-response';
 
@@ -83,7 +83,7 @@ describe('prediction cache, in-process tier', () => {
 
   it('stays within its byte budget, evicting least recently used', async () => {
     const big = prediction(0, 4096);
-    const entryBytes = entryCost(memoryEntry(big, encodePrediction(big)).bytes, 2);
+    const entryBytes = entryCost(memoryEntry(big, encodePrediction(big), new SharedLayouts()).bytes, 2);
     const cache = new PredictionCache({ maxMemoryBytes: entryBytes * 3 + 10 });
     for (let i = 0; i < 10; i++)
       await cache.getOrCompute(`k${i}`, labels, policy, async () => prediction(i, 4096));

@@ -72,17 +72,52 @@ export interface EntryLayout {
   readonly offset: number;
 }
 
-/** Reads and checks an entry's header; decodeOutputs then decodes its payloads as often as needed. */
-export function entryLayout(buf: Buffer): EntryLayout {
+/** The header's text of a checked prefix, and where the payloads start. */
+function headerOf(buf: Buffer): { text: string; offset: number } {
   if (buf.length < PREFIX_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC))
     throw new MalformedCacheEntryError('bad magic');
   const version = buf.readUInt8(MAGIC.length);
   if (version !== FORMAT_VERSION) throw new MalformedCacheEntryError(`format version ${version}`);
   const headerLength = buf.readUInt32LE(MAGIC.length + 1);
   if (PREFIX_BYTES + headerLength > buf.length) throw new MalformedCacheEntryError('header past end');
+  const offset = PREFIX_BYTES + headerLength;
+  return { text: buf.toString('utf8', PREFIX_BYTES, offset), offset };
+}
+
+/** Reads and checks an entry's header; decodeOutputs then decodes its payloads as often as needed. */
+export function entryLayout(buf: Buffer): EntryLayout {
+  const { text, offset } = headerOf(buf);
+  return parseHeader(text, offset);
+}
+
+/**
+ * Entries' layouts by their header's text. The answers of one model version mostly share one
+ * header (its names, datatypes and shapes), so a memory tier keeps one layout for them all rather
+ * than one per entry: parsed, a classifier's header is about 350 bytes of objects, twice its
+ * encoded answer. Starts over once it holds `max` layouts, so outputs whose shapes vary cannot
+ * grow it without bound.
+ */
+export class SharedLayouts {
+  private readonly byText = new Map<string, EntryLayout>();
+
+  constructor(private readonly max = 1024) {}
+
+  of(buf: Buffer): EntryLayout {
+    const { text, offset } = headerOf(buf);
+    let layout = this.byText.get(text);
+    if (!layout) {
+      layout = parseHeader(text, offset);
+      if (this.byText.size >= this.max) this.byText.clear();
+      this.byText.set(text, layout);
+    }
+    return layout;
+  }
+}
+
+function parseHeader(text: string, offset: number): EntryLayout {
   let header: unknown;
   try {
-    header = JSON.parse(buf.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + headerLength));
+    header = JSON.parse(text);
   } catch {
     throw new MalformedCacheEntryError('header is not JSON');
   }
@@ -101,7 +136,7 @@ export function entryLayout(buf: Buffer): EntryLayout {
     )
       throw new MalformedCacheEntryError('output fields');
   }
-  return { header: h as Header, offset: PREFIX_BYTES + headerLength };
+  return { header: h as Header, offset };
 }
 
 function decodeBytes(payload: Buffer, count: number): Buffer[] {

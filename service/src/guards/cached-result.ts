@@ -1,7 +1,7 @@
 import type { InferResult } from '../core/engine';
 import type { Tensor } from '../core/tensor';
 import { jsonOutputsText } from '../protocol/infer-response';
-import { decodeOutputs, entryLayout, type EntryLayout } from './cache-codec';
+import { decodeOutputs, type EntryLayout, type SharedLayouts } from './cache-codec';
 
 /**
  * What the in-process tier keeps per entry: the codec's bytes (cache-codec.ts), the header read
@@ -9,8 +9,9 @@ import { decodeOutputs, entryLayout, type EntryLayout } from './cache-codec';
  * (protocol/infer-response.ts). The bytes and the text are strings, one heap object each that the
  * garbage collector can move, as prediction-cache.ts explains. The text depends only on the
  * outputs: an answer's id, model and version are spliced around it per request. The header is
- * read once, when the entry is filed: a hit's outputs are still decoded for the observers, and
- * parsing the header's JSON was most of that.
+ * read once, when the entry is filed, and shared with entries whose header is the same
+ * (SharedLayouts): a hit's outputs are still decoded for the observers, and parsing the header's
+ * JSON was most of that.
  */
 export class MemoryEntry {
   constructor(
@@ -21,28 +22,19 @@ export class MemoryEntry {
   ) {}
 
   /**
-   * What the entry holds: a byte per character of the strings (two when the text needs two-byte
-   * characters), and the header's objects as layoutBytes counts them.
+   * What the entry's strings hold: a byte per character, two when the text needs two-byte
+   * characters. The shared layout is not the entry's.
    */
   get bytes(): number {
-    const text = this.outputsJson.length * (ONE_BYTE.test(this.outputsJson) ? 1 : 2);
-    return this.codec.length + text + layoutBytes(this.layout);
+    return this.codec.length + this.outputsJson.length * (ONE_BYTE.test(this.outputsJson) ? 1 : 2);
   }
 }
 
-/**
- * The header's objects on V8's heap, rounded up: the layout and header objects and the outputs
- * array, then per output its object, its shape array (8 bytes a dimension) and its name string.
- * guards-prediction-cache.test.ts checks the entry's count against the heap.
- */
-const layoutBytes = ({ header }: EntryLayout): number =>
-  96 + header.o.reduce((sum, o) => sum + 96 + 8 * o.s.length + 2 * o.n.length, 0);
-
 const ONE_BYTE = /^[\x00-\xff]*$/;
 
-/** An entry for `result`, whose codec bytes are `encoded`. */
-export const memoryEntry = (result: InferResult, encoded: Buffer): MemoryEntry =>
-  new MemoryEntry(encoded.toString('latin1'), entryLayout(encoded), jsonOutputsText(result.outputs));
+/** An entry for `result`, whose codec bytes are `encoded`, with its layout from `layouts`. */
+export const memoryEntry = (result: InferResult, encoded: Buffer, layouts: SharedLayouts): MemoryEntry =>
+  new MemoryEntry(encoded.toString('latin1'), layouts.of(encoded), jsonOutputsText(result.outputs));
 
 /**
  * A memory-tier hit's result. A hit whose answer is plain JSON needs only `outputsJson`, so the

@@ -6,7 +6,7 @@ import { PerVersion, type CounterSeries } from '../observability/tallies';
 import type { InferResult } from '../core/engine';
 import { settleWith, type Settle } from '../core/settle';
 import type { RedisConnection } from '../redis/connection';
-import { decodePrediction, encodePrediction, MalformedCacheEntryError } from './cache-codec';
+import { decodePrediction, encodePrediction, MalformedCacheEntryError, SharedLayouts } from './cache-codec';
 import { CachedResult, memoryEntry, type MemoryEntry } from './cached-result';
 import { PREDICTION_CACHE_REDIS_PREFIX } from './cache-key';
 
@@ -83,6 +83,7 @@ export class PredictionCache {
    * object, which the garbage collector can move.
    */
   private readonly memory?: LRUCache<string, MemoryEntry>;
+  private readonly layouts = new SharedLayouts();
   private readonly inflight = new Map<string, Promise<CacheAnswer>>();
   private readonly pendingWrites = new Set<Promise<void>>();
   private readonly prefix: string;
@@ -235,7 +236,7 @@ export class PredictionCache {
 
   private setMemory(key: string, result: InferResult, encoded: Buffer, ttlMs: number): void {
     if (!this.memory) return;
-    this.memory.set(key, memoryEntry(result, encoded), { ttl: ttlMs });
+    this.memory.set(key, memoryEntry(result, encoded, this.layouts), { ttl: ttlMs });
     this.memoryGauge?.set(this.memory.calculatedSize);
   }
 
