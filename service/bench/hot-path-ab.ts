@@ -22,6 +22,7 @@ import { modelInferRequest, MODEL_INFER_PATH } from './grpc-requests';
 import { openLoop, type OpenLoopResult } from './open-loop';
 import { mainThreadCpuMs, processCpuMs } from './process-cpu';
 import { arg, requiredArg } from './args';
+import { classifierBodyArg } from './requests';
 
 const BASELINE = path.resolve(requiredArg('baseline'));
 const ROUNDS = Number(arg('rounds', '12'));
@@ -35,10 +36,8 @@ const PATH = '/v2/models/breast-cancer/versions/1/infer';
 const row: number[] = JSON.parse(
   readFileSync(path.join(REPO_ROOT, 'models', 'breast-cancer', 'testdata', 'test.json'), 'utf8'),
 ).inputs[0];
-const body = JSON.stringify({
-  parameters: { cache: !HITS },
-  inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: row }],
-});
+// The same row, cacheable with --hits and `"cache": false` without (requests.ts).
+const { body } = classifierBodyArg();
 const grpcRequest = modelInferRequest({
   model: 'breast-cancer',
   version: '1',

@@ -68,8 +68,8 @@ export const classifierHitBody = JSON.stringify({
 });
 
 /** `--hits` on a classifier bench's command line profiles memory-tier hits instead of model runs. */
-export const classifierBodyArg = (): { body: string; what: string } =>
-  process.argv.includes('--hits')
+export const classifierBodyArg = (argv: readonly string[] = process.argv): { body: string; what: string } =>
+  argv.includes('--hits')
     ? { body: classifierHitBody, what: 'memory-tier hits' }
     : { body: classifierBody, what: 'cache off' };
 

@@ -7,7 +7,9 @@ import { entryCost, PredictionCache } from '../src/guards/prediction-cache';
 import { RedisConnection } from '../src/redis/connection';
 import type { InferResult } from '../src/core/engine';
 import { describeWithRedis, RedisServer } from '../../test/support/redis-server';
-import { encodePrediction } from '../src/guards/cache-codec';
+import { encodePrediction, SharedLayouts } from '../src/guards/cache-codec';
+import { memoryEntry } from '../src/guards/cached-result';
+import { jsonOutputsText } from '../src/protocol/infer-response';
 
 const logger = pino({ level: 'silent' });
 const labels = { model: 'm', version: '1' };
@@ -40,6 +42,9 @@ describe('prediction cache, in-process tier', () => {
     expect(second.outcome).toBe('hit-memory');
     expect(valueOf(second.result)).toBe(1);
     expect(calls).toBe(1);
+    // The hit brings its outputs' JSON text, for the answer to skip decoding and encoding them.
+    expect(second.result.outputsJson).toBe(jsonOutputsText(prediction(1).outputs));
+    expect(first.result.outputsJson).toBeUndefined();
   });
 
   it('computes identical concurrent requests once', async () => {
@@ -77,7 +82,8 @@ describe('prediction cache, in-process tier', () => {
   });
 
   it('stays within its byte budget, evicting least recently used', async () => {
-    const entryBytes = entryCost(encodePrediction(prediction(0, 4096)).length, 2);
+    const big = prediction(0, 4096);
+    const entryBytes = entryCost(memoryEntry(big, encodePrediction(big), new SharedLayouts()).bytes, 2);
     const cache = new PredictionCache({ maxMemoryBytes: entryBytes * 3 + 10 });
     for (let i = 0; i < 10; i++)
       await cache.getOrCompute(`k${i}`, labels, policy, async () => prediction(i, 4096));
@@ -170,9 +176,11 @@ describeWithRedis('prediction cache, Redis tier', () => {
     const fromRedis = await reader.getOrCompute('k', labels, policy, async () => prediction(-1));
     expect(fromRedis.outcome).toBe('hit-redis');
     expect(valueOf(fromRedis.result)).toBe(3);
-    expect((await reader.getOrCompute('k', labels, policy, async () => prediction(-1))).outcome).toBe(
-      'hit-memory',
-    );
+    const fromMemory = await reader.getOrCompute('k', labels, policy, async () => prediction(-1));
+    expect(fromMemory.outcome).toBe('hit-memory');
+    // The Redis hit filed the text of its own outputs in the memory tier.
+    expect(fromMemory.result.outputsJson).toBe(jsonOutputsText(prediction(3).outputs));
+    expect(valueOf(fromMemory.result)).toBe(3);
 
     expect(await metric(registry, 'prediction_cache_misses_total', { tier: 'memory' })).toBe(1);
     expect(await metric(registry, 'prediction_cache_misses_total', { tier: 'redis' })).toBe(1);

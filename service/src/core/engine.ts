@@ -33,6 +33,13 @@ export interface InferResult {
   modelName: string;
   modelVersion: string;
   outputs: Tensor[];
+  /**
+   * Every output, in order, as the JSON array text of an answer that names no outputs and asks for
+   * no binary data, when that text is already known (a memory-tier cache hit,
+   * guards/cached-result.ts). protocol/infer-response.ts sends it instead of encoding the outputs.
+   * Absent from a result whose outputs were changed after it was set.
+   */
+  readonly outputsJson?: string;
 }
 
 /** What classifying one output needs to know about the model (protocol/classification.ts). */

@@ -22,13 +22,13 @@ export class MalformedCacheEntryError extends Error {
   }
 }
 
-interface HeaderOutput {
+export interface HeaderOutput {
   n: string;
   d: Datatype;
   s: number[];
   b: number;
 }
-interface Header {
+export interface Header {
   m: string;
   v: string;
   o: HeaderOutput[];
@@ -66,16 +66,58 @@ export function encodePrediction(result: InferResult): Buffer {
 
 const isDim = (d: unknown): d is number => Number.isSafeInteger(d) && (d as number) >= 0;
 
-function parseHeader(buf: Buffer): { header: Header; offset: number } {
+/** An entry's header, read and checked, and where its payloads start. */
+export interface EntryLayout {
+  readonly header: Header;
+  readonly offset: number;
+}
+
+/** The header's text of a checked prefix, and where the payloads start. */
+function headerOf(buf: Buffer): { text: string; offset: number } {
   if (buf.length < PREFIX_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC))
     throw new MalformedCacheEntryError('bad magic');
   const version = buf.readUInt8(MAGIC.length);
   if (version !== FORMAT_VERSION) throw new MalformedCacheEntryError(`format version ${version}`);
   const headerLength = buf.readUInt32LE(MAGIC.length + 1);
   if (PREFIX_BYTES + headerLength > buf.length) throw new MalformedCacheEntryError('header past end');
+  const offset = PREFIX_BYTES + headerLength;
+  return { text: buf.toString('utf8', PREFIX_BYTES, offset), offset };
+}
+
+/** Reads and checks an entry's header; decodeOutputs then decodes its payloads as often as needed. */
+export function entryLayout(buf: Buffer): EntryLayout {
+  const { text, offset } = headerOf(buf);
+  return parseHeader(text, offset);
+}
+
+/**
+ * Entries' layouts by their header's text. The answers of one model version mostly share one
+ * header (its names, datatypes and shapes), so a memory tier keeps one layout for them all rather
+ * than one per entry: parsed, a classifier's header is about 350 bytes of objects, twice its
+ * encoded answer. Starts over once it holds `max` layouts, so outputs whose shapes vary cannot
+ * grow it without bound.
+ */
+export class SharedLayouts {
+  private readonly byText = new Map<string, EntryLayout>();
+
+  constructor(private readonly max = 1024) {}
+
+  of(buf: Buffer): EntryLayout {
+    const { text, offset } = headerOf(buf);
+    let layout = this.byText.get(text);
+    if (!layout) {
+      layout = parseHeader(text, offset);
+      if (this.byText.size >= this.max) this.byText.clear();
+      this.byText.set(text, layout);
+    }
+    return layout;
+  }
+}
+
+function parseHeader(text: string, offset: number): EntryLayout {
   let header: unknown;
   try {
-    header = JSON.parse(buf.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + headerLength));
+    header = JSON.parse(text);
   } catch {
     throw new MalformedCacheEntryError('header is not JSON');
   }
@@ -94,7 +136,7 @@ function parseHeader(buf: Buffer): { header: Header; offset: number } {
     )
       throw new MalformedCacheEntryError('output fields');
   }
-  return { header: h as Header, offset: PREFIX_BYTES + headerLength };
+  return { header: h as Header, offset };
 }
 
 function decodeBytes(payload: Buffer, count: number): Buffer[] {
@@ -138,9 +180,11 @@ function numericArray(info: (typeof DATATYPE_INFO)[Datatype], payload: Buffer, c
   return data;
 }
 
-/** Decodes into fresh, aligned arrays: callers may keep or mutate the result without touching the entry. */
-export function decodePrediction(buf: Buffer): InferResult {
-  const { header, offset } = parseHeader(buf);
+/**
+ * The outputs of the entry `buf` whose header `layout` read, decoded into fresh, aligned arrays:
+ * callers may keep or mutate them without touching the entry.
+ */
+export function decodeOutputs(buf: Buffer, { header, offset }: EntryLayout): Tensor[] {
   let at = offset;
   const outputs: Tensor[] = header.o.map((o) => {
     if (at + o.b > buf.length) throw new MalformedCacheEntryError(`output ${o.n} past end`);
@@ -148,11 +192,16 @@ export function decodePrediction(buf: Buffer): InferResult {
     at += o.b;
     const count = elementCount(o.s);
     const info = DATATYPE_INFO[o.d];
-    if (!info.array) return { name: o.n, datatype: o.d, shape: o.s, data: decodeBytes(payload, count) };
+    if (!info.array) return { name: o.n, datatype: o.d, shape: [...o.s], data: decodeBytes(payload, count) };
     if (o.b !== count * info.byteSize)
       throw new MalformedCacheEntryError(`output ${o.n} has ${o.b} bytes for shape [${o.s}]`);
-    return { name: o.n, datatype: o.d, shape: o.s, data: numericArray(info, payload, count) };
+    return { name: o.n, datatype: o.d, shape: [...o.s], data: numericArray(info, payload, count) };
   });
   if (at !== buf.length) throw new MalformedCacheEntryError('trailing bytes');
-  return { modelName: header.m, modelVersion: header.v, outputs };
+  return outputs;
+}
+
+export function decodePrediction(buf: Buffer): InferResult {
+  const layout = entryLayout(buf);
+  return { modelName: layout.header.m, modelVersion: layout.header.v, outputs: decodeOutputs(buf, layout) };
 }

@@ -6,7 +6,8 @@ import { PerVersion, type CounterSeries } from '../observability/tallies';
 import type { InferResult } from '../core/engine';
 import { settleWith, type Settle } from '../core/settle';
 import type { RedisConnection } from '../redis/connection';
-import { decodePrediction, encodePrediction, MalformedCacheEntryError } from './cache-codec';
+import { decodePrediction, encodePrediction, MalformedCacheEntryError, SharedLayouts } from './cache-codec';
+import { CachedResult, memoryEntry, type MemoryEntry } from './cached-result';
 import { PREDICTION_CACHE_REDIS_PREFIX } from './cache-key';
 
 /** What the `x-cache` response header says about a request. */
@@ -76,12 +77,13 @@ interface CacheSeries {
  */
 export class PredictionCache {
   /**
-   * Entries are kept as one-byte (latin1) strings, not Buffers: a small Buffer is a slice of Node's
+   * Entries are kept as strings (cached-result.ts), not Buffers: a small Buffer is a slice of Node's
    * shared 8 KiB pool and keeps the whole slab alive, and one with its own ArrayBuffer costs
    * several hundred bytes of objects and malloc'd backing store. A string is one compact heap
    * object, which the garbage collector can move.
    */
-  private readonly memory?: LRUCache<string, string>;
+  private readonly memory?: LRUCache<string, MemoryEntry>;
+  private readonly layouts = new SharedLayouts();
   private readonly inflight = new Map<string, Promise<CacheAnswer>>();
   private readonly pendingWrites = new Set<Promise<void>>();
   private readonly prefix: string;
@@ -94,9 +96,9 @@ export class PredictionCache {
   constructor(private readonly options: PredictionCacheOptions) {
     this.prefix = options.redisKeyPrefix ?? PREDICTION_CACHE_REDIS_PREFIX;
     if (options.maxMemoryBytes > 0)
-      this.memory = new LRUCache<string, string>({
+      this.memory = new LRUCache<string, MemoryEntry>({
         maxSize: options.maxMemoryBytes,
-        sizeCalculation: (value, key) => entryCost(value.length, key.length),
+        sizeCalculation: (value, key) => entryCost(value.bytes, key.length),
       });
     const registry = options.registry;
     if (registry) {
@@ -213,7 +215,7 @@ export class PredictionCache {
   set(key: string, result: InferResult, ttlSeconds: number): void {
     const encoded = encodePrediction(result);
     const ttlMs = ttlSeconds * 1000;
-    this.setMemory(key, encoded, ttlMs);
+    this.setMemory(key, result, encoded, ttlMs);
     const redis = this.options.redis;
     if (!redis?.isUp()) return;
     // Not awaited: the response should not wait for the shared tier.
@@ -232,9 +234,9 @@ export class PredictionCache {
     await Promise.all([...this.pendingWrites]);
   }
 
-  private setMemory(key: string, encoded: Buffer, ttlMs: number): void {
+  private setMemory(key: string, result: InferResult, encoded: Buffer, ttlMs: number): void {
     if (!this.memory) return;
-    this.memory.set(key, encoded.toString('latin1'), { ttl: ttlMs });
+    this.memory.set(key, memoryEntry(result, encoded, this.layouts), { ttl: ttlMs });
     this.memoryGauge?.set(this.memory.calculatedSize);
   }
 
@@ -250,7 +252,8 @@ export class PredictionCache {
       return undefined;
     }
     this.count(labels, 'hits', 'memory');
-    return decodePrediction(Buffer.from(entry, 'latin1'));
+    // Only entries of this model and version were filed under its keys (computeOnce, getRedis).
+    return new CachedResult(labels.model, labels.version, entry);
   }
 
   private async getRedis(key: string, labels: Labels, ttlSeconds: number): Promise<InferResult | undefined> {
@@ -299,7 +302,7 @@ export class PredictionCache {
     this.count(labels, 'hits', 'redis');
     // A full TTL rather than the Redis entry's remainder: a version's answer never changes, so the
     // TTL bounds memory, not staleness, and a second round trip per hit would buy nothing.
-    this.setMemory(key, buf, ttlSeconds * 1000);
+    this.setMemory(key, result, buf, ttlSeconds * 1000);
     return result;
   }
 }

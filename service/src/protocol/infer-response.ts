@@ -62,11 +62,11 @@ export function encodeInferResponse(
   json += ',"outputs":[';
   const chunks: Buffer[] = [];
   // Most requests name no outputs and want JSON: every output as it came, without selectOutputs'
-  // [tensor, binary] pairs (two arrays per request, measured in docs/benchmarks.md).
-  if (!request.outputs && !request.binaryOutputs) {
-    const outputs = result.outputs;
-    for (let i = 0; i < outputs.length; i++) json += (i === 0 ? '' : ',') + jsonOutput(outputs[i]);
-  } else {
+  // [tensor, binary] pairs (two arrays per request, measured in docs/benchmarks.md). The text
+  // depends on nothing else of the request, so a cached answer brings it along and is not decoded.
+  if (!request.outputs && !request.binaryOutputs)
+    json += result.outputsJson ?? jsonOutputsText(result.outputs);
+  else {
     const selected = selectOutputs(request, result, classesOf);
     for (let i = 0; i < selected.length; i++) {
       const [t, binary] = selected[i];
@@ -94,3 +94,10 @@ const outputHead = (t: Tensor): string =>
 
 const jsonOutput = (t: Tensor): string =>
   `${outputHead(t)},"data":${tensorDataToJsonText(t.datatype, t.data)}}`;
+
+/** Every output in JSON, comma-separated: the inside of the `outputs` array of a plain JSON answer. */
+export function jsonOutputsText(outputs: readonly Tensor[]): string {
+  let text = '';
+  for (let i = 0; i < outputs.length; i++) text += (i === 0 ? '' : ',') + jsonOutput(outputs[i]);
+  return text;
+}
