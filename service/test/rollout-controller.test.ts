@@ -390,6 +390,8 @@ describe('promotion waits for evidence from every switched-on check', () => {
       none: [{ shadow: { rows: 12, agreed: 12 } }, {}],
       lacking:
         /shadow_agreement \((12 shadow row\(s\) compared, 100 needed before the agreement is judged|the canary is not the shadow version: nothing compared)\)/,
+      // Its rows are shadow copies of stable's requests, which stop at 100%: held below it.
+      held: { weightPct: 50, kinds: ['start', 'step', 'hold'], waiting: /^step to 100% held at 50%/ },
     },
     {
       check: 'drift',
@@ -397,6 +399,7 @@ describe('promotion waits for evidence from every switched-on check', () => {
       evidence: { driftScore: 0.01 },
       none: [{}],
       lacking: /drift \(no complete drift window of the canary's inputs yet/,
+      held: { weightPct: 100, kinds: ['start', 'step', 'step', 'hold'], waiting: /^promotion held/ },
     },
     {
       check: 'confidence_shift',
@@ -408,6 +411,8 @@ describe('promotion waits for evidence from every switched-on check', () => {
       evidence: { confidenceShift: 0.01 },
       none: [{}],
       lacking: /confidence_shift \(no complete quality window of the canary's answers yet/,
+      // The PSI checks read the canary's own traffic: they step into 100% and hold only promotion.
+      held: { weightPct: 100, kinds: ['start', 'step', 'step', 'hold'], waiting: /^promotion held/ },
     },
   ] satisfies {
     check: string;
@@ -415,27 +420,36 @@ describe('promotion waits for evidence from every switched-on check', () => {
     evidence: CanarySignals;
     none: CanarySignals[];
     lacking: RegExp;
+    held: { weightPct: number; kinds: string[]; waiting: RegExp };
   }[];
 
-  /** Judges one healthy window per entry of `signals`, from window 1001 on. */
-  function walk(s: RolloutState, p: RolloutPolicy, signals: CanarySignals[]): RolloutState {
-    signals.forEach((sig, i) => {
-      s = judge(s, s.judgedWindow + 1, arm(200, 0), arm(40, 0), p, t0 + i, true, sig)!.state;
-    });
+  /** Judges one healthy window per entry of `signals` (with `canary` counts), until the rollout is decided. */
+  function walk(
+    s: RolloutState,
+    p: RolloutPolicy,
+    signals: CanarySignals[],
+    canary = arm(40, 0),
+  ): RolloutState {
+    for (const [i, sig] of signals.entries()) {
+      if (s.phase !== 'canary') break;
+      s = judge(s, s.judgedWindow + 1, arm(200, 0), canary, p, t0 + i, true, sig)!.state;
+    }
     return s;
   }
 
   it.each(SWITCHED_ON)(
-    'steps up to 100% but does not promote while $check has judged nothing, and says why',
-    ({ policy: p, none, lacking }) => {
+    'holds at $held.weightPct% while $check has judged nothing, and says why',
+    ({ policy: p, none, lacking, held }) => {
       for (const nothing of none) {
         const s = walk(start(initialState('m', '1'), '2', p, t0, 'api').state, p, Array(8).fill(nothing));
-        expect(s).toMatchObject({ phase: 'canary', weightPct: 100, healthyWindows: 0 });
+        expect(s).toMatchObject({ phase: 'canary', weightPct: held.weightPct, healthyWindows: 0 });
+        expect(s.waiting).toMatch(held.waiting);
         expect(s.waiting).toMatch(lacking);
-        // One hold decision when the promotion is first held, not one per window.
-        expect(s.history.map((d) => d.kind)).toEqual(['start', 'step', 'step', 'hold']);
-        expect(s.history[3]).toMatchObject({ by: 'controller', version: '2', weightPct: 100 });
-        expect(s.history[3].reason).toMatch(lacking);
+        // One hold decision when the hold begins, not one per window.
+        expect(s.history.map((d) => d.kind)).toEqual(held.kinds);
+        const hold = s.history[s.history.length - 1];
+        expect(hold).toMatchObject({ by: 'controller', version: '2', weightPct: held.weightPct });
+        expect(hold.reason).toBe(s.waiting);
         // The operator may promote it by hand.
         expect(promote(s, t0, 'api', 'by hand').state).toMatchObject({ phase: 'promoted', stable: '2' });
       }
@@ -455,7 +469,7 @@ describe('promotion waits for evidence from every switched-on check', () => {
 
   it.each(SWITCHED_ON)(
     'promotes a held canary once $check judges it healthy, and rolls back one it judges unhealthy',
-    ({ policy: p, evidence, none }) => {
+    ({ policy: p, evidence, none, held: at }) => {
       const held = walk(start(initialState('m', '1'), '2', p, t0, 'api').state, p, [
         none[0],
         none[0],
@@ -463,14 +477,15 @@ describe('promotion waits for evidence from every switched-on check', () => {
       ]);
       expect(held).toMatchObject({
         phase: 'canary',
-        weightPct: 100,
-        waiting: expect.stringMatching(/^promotion held/),
+        weightPct: at.weightPct,
+        waiting: expect.stringMatching(at.waiting),
       });
       // Still waiting through a window it may not advance on (per process) or cannot judge.
       const perProcess = judge(held, held.judgedWindow + 1, arm(200, 0), arm(40, 0), p, t0, false, none[0]);
       const thin = judge(held, held.judgedWindow + 1, arm(200, 0), arm(1, 0), p, t0, true, evidence);
       for (const s of [perProcess!.state, thin!.state]) expect(s.waiting).toBe(held.waiting);
-      expect(walk(held, p, [evidence])).toMatchObject({ phase: 'promoted', waiting: undefined });
+      // Held below 100% it steps up first, then promotes on a window without new rows.
+      expect(walk(held, p, [evidence, none[0]])).toMatchObject({ phase: 'promoted', waiting: undefined });
       const bad: CanarySignals = { driftScore: 9, confidenceShift: 9, shadow: { rows: 200, agreed: 0 } };
       expect(walk(held, p, [bad])).toMatchObject({ phase: 'rolled_back', waiting: undefined });
     },
@@ -481,7 +496,7 @@ describe('promotion waits for evidence from every switched-on check', () => {
     const p = shadow.policy;
     const first = walk(start(initialState('m', '1'), '2', p, t0, 'api').state, p, [shadow.evidence]);
     const again = start(rollback(first, t0, 'api', 'by hand').state, '2', p, t0, 'api').state;
-    expect(walk(again, p, [{}, {}, {}])).toMatchObject({ phase: 'canary', weightPct: 100 });
+    expect(walk(again, p, [{}, {}, {}])).toMatchObject({ phase: 'canary', weightPct: 50 });
   });
 
   it('reads a state stored before the evidence was kept as one whose checks judged nothing yet', () => {
