@@ -516,3 +516,117 @@ describe('promotion waits for evidence from every switched-on check', () => {
     expect(s.phase).toBe('promoted');
   });
 });
+
+describe('a check that needs stable traffic holds the step into 100%', () => {
+  const t0 = 1_000_000;
+  const shadowed: RolloutPolicy = {
+    ...policy,
+    healthyWindows: 1,
+    checks: { ...policy.checks, shadowAgreement: true },
+  };
+  const few: CanarySignals = { shadow: { rows: 12, agreed: 12 } };
+  const enough: CanarySignals = { shadow: { rows: 200, agreed: 200 } };
+
+  /** Judges one window per entry: the canary's (requests, errors) and the signals read with it. */
+  function walk(s: RolloutState, p: RolloutPolicy, windows: [ArmStats, CanarySignals][]): RolloutState {
+    for (const [canary, signals] of windows) {
+      s = judge(s, s.judgedWindow + 1, arm(200, 0), canary, p, t0, true, signals)!.state;
+    }
+    return s;
+  }
+  const healthy = (signals: CanarySignals, n = 1) =>
+    Array.from({ length: n }, (): [ArmStats, CanarySignals] => [arm(40, 0), signals]);
+  const begin = (p: RolloutPolicy) => start(initialState('m', '1'), '2', p, t0, 'api').state;
+  const heldAt50 = () => walk(begin(shadowed), shadowed, healthy(few, 5));
+
+  it('holds at 50% of [10, 50, 100] with waiting naming the check and one hold entry', () => {
+    const s = heldAt50();
+    expect(s).toMatchObject({ phase: 'canary', step: 1, weightPct: 50, healthyWindows: 0 });
+    expect(s.waiting).toBe(
+      'step to 100% held at 50%: no evidence yet from shadow_agreement (12 shadow row(s) compared, ' +
+        '100 needed before the agreement is judged), which needs stable traffic and gets none once ' +
+        'stable serves nothing; it steps up after a healthy window once that check has judged; ' +
+        'promote or roll back by hand to go on without it',
+    );
+    expect(s.history.map((d) => [d.kind, d.weightPct])).toEqual([
+      ['start', 10],
+      ['step', 50],
+      ['hold', 50],
+    ]);
+    expect(s.history[2]).toMatchObject({ by: 'controller', reason: s.waiting });
+    // With two healthy windows per step the hold begins on the second, as a step would.
+    const twice = { ...shadowed, healthyWindows: 2 };
+    const slow = walk(begin(twice), twice, healthy(few, 3));
+    expect(slow).toMatchObject({ weightPct: 50, healthyWindows: 1, waiting: undefined });
+    expect(walk(slow, twice, healthy(few)).history.map((d) => d.kind)).toEqual(['start', 'step', 'hold']);
+  });
+
+  it('steps into 100% once shadow agreement has judged, and promotes there without new rows', () => {
+    const stepped = walk(heldAt50(), shadowed, healthy(enough));
+    expect(stepped).toMatchObject({ phase: 'canary', weightPct: 100, waiting: undefined });
+    expect(stepped.history.map((d) => d.kind)).toEqual(['start', 'step', 'hold', 'step']);
+    expect(walk(stepped, shadowed, healthy({}))).toMatchObject({ phase: 'promoted', stable: '2' });
+    // Judged before the hold would have begun: no hold at all.
+    const early = walk(begin(shadowed), shadowed, [...healthy(enough), ...healthy(few, 2)]);
+    expect(early.history.map((d) => d.kind)).toEqual(['start', 'step', 'step', 'promote']);
+  });
+
+  it('lets drift, which reads the canary traffic, step into 100% unjudged and hold only promotion', () => {
+    const drift: RolloutPolicy = {
+      ...shadowed,
+      checks: { ...policy.checks, drift: true },
+      driftThreshold: 0.25,
+    };
+    const s = walk(begin(drift), drift, healthy({}, 5));
+    expect(s).toMatchObject({ weightPct: 100, waiting: expect.stringMatching(/^promotion held/) });
+    expect(s.history.map((d) => d.kind)).toEqual(['start', 'step', 'step', 'hold']);
+    // With both on, the shadow hold ends when shadow judges; the drift hold begins anew at 100%.
+    const both: RolloutPolicy = { ...drift, checks: { ...drift.checks, shadowAgreement: true } };
+    const held = walk(begin(both), both, healthy(few, 3));
+    expect(held.waiting).toMatch(/^step to 100% held at 50%: no evidence yet from shadow_agreement \(/);
+    expect(held.waiting).not.toMatch(/drift/);
+    const atLast = walk(held, both, healthy(enough, 2));
+    expect(atLast).toMatchObject({
+      weightPct: 100,
+      waiting: expect.stringMatching(/^promotion held.*drift/),
+    });
+    expect(atLast.history.map((d) => d.kind)).toEqual(['start', 'step', 'hold', 'step', 'hold']);
+  });
+
+  it('rolls back at once on an unhealthy window during the hold, and still obeys the operator', () => {
+    const s = heldAt50();
+    const failed = judge(s, s.judgedWindow + 1, arm(200, 0), arm(40, 20), shadowed, t0, true, few)!;
+    expect(failed.state).toMatchObject({ phase: 'rolled_back', weightPct: 0, waiting: undefined });
+    expect(failed.decision).toMatchObject({ kind: 'rollback', by: 'controller' });
+    expect(failed.decision!.reason).toMatch(/^error_ratio: canary 20\/40/);
+    expect(rollback(s, t0, 'api', 'by hand').state).toMatchObject({
+      phase: 'rolled_back',
+      waiting: undefined,
+    });
+    expect(promote(s, t0, 'api', 'by hand').state).toMatchObject({ phase: 'promoted', waiting: undefined });
+    // Paused, the hold's reason stays; resumed, the hold goes on without a second entry.
+    const paused = setPaused(s, true, t0, shadowed).state;
+    expect(paused.waiting).toBe(s.waiting);
+    const resumed = walk(setPaused(paused, false, t0, shadowed).state, shadowed, healthy(few, 2));
+    expect(resumed).toMatchObject({ weightPct: 50, waiting: s.waiting });
+    expect(resumed.history.filter((d) => d.kind === 'hold')).toHaveLength(1);
+  });
+
+  it('holds a promotion, not a step, when the last step is below 100%', () => {
+    const below = { ...shadowed, steps: [10, 50] };
+    const s = walk(begin(below), below, healthy(few, 3));
+    expect(s).toMatchObject({ weightPct: 50, waiting: expect.stringMatching(/^promotion held/) });
+  });
+
+  it('holds a state stored before the evidence was kept, as one whose checks judged nothing yet', () => {
+    const at10 = JSON.parse(JSON.stringify(begin(shadowed))) as Record<string, unknown>;
+    delete at10.judgedChecks;
+    delete at10.waiting;
+    const old = at10 as unknown as RolloutState;
+    expect(walk(old, shadowed, healthy(few, 3))).toMatchObject({
+      weightPct: 50,
+      waiting: expect.any(String),
+    });
+    expect(walk(old, shadowed, [...healthy(few), ...healthy(enough)])).toMatchObject({ weightPct: 100 });
+  });
+});
