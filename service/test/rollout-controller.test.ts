@@ -363,6 +363,14 @@ describe('the rollout and sla config blocks', () => {
         'rollout.checks.shadow_agreement',
         /needs traffic.shadow/,
       ],
+      [
+        {
+          traffic: { shadow: { version: '2', sample_pct: 100 } },
+          rollout: { steps: [100], checks: { shadow_agreement: true } },
+        },
+        'rollout.steps',
+        /first step below 100: at 100 stable serves nothing to shadow/,
+      ],
       [{ rollout: { min_shadow_agreement: 1.5 } }, 'rollout.min_shadow_agreement', /share between 0 and 1/],
       [{ rollout: { min_shadow_rows: 0 } }, 'rollout.min_shadow_rows', /.+/],
       [{ rollout: { drift_psi_threshold: 0 } }, 'rollout.drift_psi_threshold', /.+/],
