@@ -53,15 +53,14 @@ describe('rollout signals: drift, confidence shift and shadow agreement roll a c
         traffic: { stable: '1', shadow: { version: '2', sample_pct: 100 } },
         // v1 and v2 disagree on 7 of the 143 held-out rows (they are right on 141 and 136,
         // testdata/metrics.json): about 0.95 agreement, < 0.99 all but surely over 200 rows.
-        // The last step leaves stable half the traffic, so shadow rows keep coming while the
-        // promotion waits for the agreement to be judged, however slowly the requests arrive (at
-        // 100% stable, and so the shadow copy, would get none: the rollout would wait for a hand).
+        // The controller holds the step into 100% (where stable, and so the shadow copy, gets no
+        // traffic) until the agreement has judged: at 50% shadow rows keep coming, however slowly
+        // the requests arrive.
         rollout: {
           ...rollout,
-          steps: [10, 50],
           checks: { shadow_agreement: true },
           min_shadow_agreement: 0.99,
-          // More rows than the first two windows bring: the last step is reached before they are.
+          // More rows than the first two windows bring: 50% is reached before they are.
           min_shadow_rows: 200,
         },
       }),
@@ -78,7 +77,7 @@ describe('rollout signals: drift, confidence shift and shadow agreement roll a c
    * Held-out rows (each feature through `degrade`) until the rollout leaves the canary state, at
    * most 45 s. The pause between requests keeps the traffic as thin as on a loaded machine: few
    * requests per window, so the rollout walks its steps before a signal has any evidence, and only
-   * the hold on promotion lets the signal decide.
+   * the hold on promotion (for shadow agreement, on the step into 100%) lets the signal decide.
    */
   async function driveUntilDecided(model: string, degrade: (x: number) => number): Promise<RolloutView> {
     const stop = Date.now() + 45_000;
@@ -106,6 +105,7 @@ describe('rollout signals: drift, confidence shift and shadow agreement roll a c
       model: 'bc-drift',
       degrade: (x: number) => x * 5,
       reason: /^drift: canary drift PSI \d+\.\d{4} against the threshold 0\.25$/,
+      highestWeightPct: 100,
     },
     {
       signal: 'confidence_shift',
@@ -114,6 +114,7 @@ describe('rollout signals: drift, confidence shift and shadow agreement roll a c
       model: 'bc-confidence',
       degrade: (x: number) => x * 3 + 100,
       reason: /^confidence_shift: canary confidence shift PSI \d+\.\d{4} against the threshold 0\.25$/,
+      highestWeightPct: 100,
     },
     {
       signal: 'shadow_agreement',
@@ -122,10 +123,12 @@ describe('rollout signals: drift, confidence shift and shadow agreement roll a c
       degrade: (x: number) => x,
       reason:
         /^shadow_agreement: canary agreed with stable on \d+\/\d+ shadow rows \(0\.9\d+\), minimum 0\.99$/,
+      // Never stepped into 100%, where no shadow rows would come.
+      highestWeightPct: 50,
     },
   ])(
     'rolls back a canary $why, naming the $signal signal',
-    async ({ model, degrade, reason }) => {
+    async ({ model, degrade, reason, highestWeightPct }) => {
       expect((await postRollout(svc.url, model, { action: 'start', version: '2' })).status).toBe(200);
       const view = await driveUntilDecided(model, degrade);
       expect(view.state).toBe('rolled_back');
@@ -133,6 +136,7 @@ describe('rollout signals: drift, confidence shift and shadow agreement roll a c
       const last = view.history[view.history.length - 1];
       expect(last).toMatchObject({ kind: 'rollback', by: 'controller', version: '2', weightPct: 0 });
       expect(last.reason).toMatch(reason);
+      expect(Math.max(...view.history.map((d) => d.weightPct))).toBeLessThanOrEqual(highestWeightPct);
     },
     60_000,
   );

@@ -363,6 +363,14 @@ describe('the rollout and sla config blocks', () => {
         'rollout.checks.shadow_agreement',
         /needs traffic.shadow/,
       ],
+      [
+        {
+          traffic: { shadow: { version: '2', sample_pct: 100 } },
+          rollout: { steps: [100], checks: { shadow_agreement: true } },
+        },
+        'rollout.steps',
+        /first step below 100: at 100 stable serves nothing to shadow/,
+      ],
       [{ rollout: { min_shadow_agreement: 1.5 } }, 'rollout.min_shadow_agreement', /share between 0 and 1/],
       [{ rollout: { min_shadow_rows: 0 } }, 'rollout.min_shadow_rows', /.+/],
       [{ rollout: { drift_psi_threshold: 0 } }, 'rollout.drift_psi_threshold', /.+/],
@@ -390,6 +398,8 @@ describe('promotion waits for evidence from every switched-on check', () => {
       none: [{ shadow: { rows: 12, agreed: 12 } }, {}],
       lacking:
         /shadow_agreement \((12 shadow row\(s\) compared, 100 needed before the agreement is judged|the canary is not the shadow version: nothing compared)\)/,
+      // Its rows are shadow copies of stable's requests, which stop at 100%: held below it.
+      held: { weightPct: 50, kinds: ['start', 'step', 'hold'], waiting: /^step to 100% held at 50%/ },
     },
     {
       check: 'drift',
@@ -397,6 +407,7 @@ describe('promotion waits for evidence from every switched-on check', () => {
       evidence: { driftScore: 0.01 },
       none: [{}],
       lacking: /drift \(no complete drift window of the canary's inputs yet/,
+      held: { weightPct: 100, kinds: ['start', 'step', 'step', 'hold'], waiting: /^promotion held/ },
     },
     {
       check: 'confidence_shift',
@@ -408,6 +419,8 @@ describe('promotion waits for evidence from every switched-on check', () => {
       evidence: { confidenceShift: 0.01 },
       none: [{}],
       lacking: /confidence_shift \(no complete quality window of the canary's answers yet/,
+      // The PSI checks read the canary's own traffic: they step into 100% and hold only promotion.
+      held: { weightPct: 100, kinds: ['start', 'step', 'step', 'hold'], waiting: /^promotion held/ },
     },
   ] satisfies {
     check: string;
@@ -415,27 +428,36 @@ describe('promotion waits for evidence from every switched-on check', () => {
     evidence: CanarySignals;
     none: CanarySignals[];
     lacking: RegExp;
+    held: { weightPct: number; kinds: string[]; waiting: RegExp };
   }[];
 
-  /** Judges one healthy window per entry of `signals`, from window 1001 on. */
-  function walk(s: RolloutState, p: RolloutPolicy, signals: CanarySignals[]): RolloutState {
-    signals.forEach((sig, i) => {
-      s = judge(s, s.judgedWindow + 1, arm(200, 0), arm(40, 0), p, t0 + i, true, sig)!.state;
-    });
+  /** Judges one healthy window per entry of `signals` (with `canary` counts), until the rollout is decided. */
+  function walk(
+    s: RolloutState,
+    p: RolloutPolicy,
+    signals: CanarySignals[],
+    canary = arm(40, 0),
+  ): RolloutState {
+    for (const [i, sig] of signals.entries()) {
+      if (s.phase !== 'canary') break;
+      s = judge(s, s.judgedWindow + 1, arm(200, 0), canary, p, t0 + i, true, sig)!.state;
+    }
     return s;
   }
 
   it.each(SWITCHED_ON)(
-    'steps up to 100% but does not promote while $check has judged nothing, and says why',
-    ({ policy: p, none, lacking }) => {
+    'holds at $held.weightPct% while $check has judged nothing, and says why',
+    ({ policy: p, none, lacking, held }) => {
       for (const nothing of none) {
         const s = walk(start(initialState('m', '1'), '2', p, t0, 'api').state, p, Array(8).fill(nothing));
-        expect(s).toMatchObject({ phase: 'canary', weightPct: 100, healthyWindows: 0 });
+        expect(s).toMatchObject({ phase: 'canary', weightPct: held.weightPct, healthyWindows: 0 });
+        expect(s.waiting).toMatch(held.waiting);
         expect(s.waiting).toMatch(lacking);
-        // One hold decision when the promotion is first held, not one per window.
-        expect(s.history.map((d) => d.kind)).toEqual(['start', 'step', 'step', 'hold']);
-        expect(s.history[3]).toMatchObject({ by: 'controller', version: '2', weightPct: 100 });
-        expect(s.history[3].reason).toMatch(lacking);
+        // One hold decision when the hold begins, not one per window.
+        expect(s.history.map((d) => d.kind)).toEqual(held.kinds);
+        const hold = s.history[s.history.length - 1];
+        expect(hold).toMatchObject({ by: 'controller', version: '2', weightPct: held.weightPct });
+        expect(hold.reason).toBe(s.waiting);
         // The operator may promote it by hand.
         expect(promote(s, t0, 'api', 'by hand').state).toMatchObject({ phase: 'promoted', stable: '2' });
       }
@@ -455,7 +477,7 @@ describe('promotion waits for evidence from every switched-on check', () => {
 
   it.each(SWITCHED_ON)(
     'promotes a held canary once $check judges it healthy, and rolls back one it judges unhealthy',
-    ({ policy: p, evidence, none }) => {
+    ({ policy: p, evidence, none, held: at }) => {
       const held = walk(start(initialState('m', '1'), '2', p, t0, 'api').state, p, [
         none[0],
         none[0],
@@ -463,14 +485,15 @@ describe('promotion waits for evidence from every switched-on check', () => {
       ]);
       expect(held).toMatchObject({
         phase: 'canary',
-        weightPct: 100,
-        waiting: expect.stringMatching(/^promotion held/),
+        weightPct: at.weightPct,
+        waiting: expect.stringMatching(at.waiting),
       });
       // Still waiting through a window it may not advance on (per process) or cannot judge.
       const perProcess = judge(held, held.judgedWindow + 1, arm(200, 0), arm(40, 0), p, t0, false, none[0]);
       const thin = judge(held, held.judgedWindow + 1, arm(200, 0), arm(1, 0), p, t0, true, evidence);
       for (const s of [perProcess!.state, thin!.state]) expect(s.waiting).toBe(held.waiting);
-      expect(walk(held, p, [evidence])).toMatchObject({ phase: 'promoted', waiting: undefined });
+      // Held below 100% it steps up first, then promotes on a window without new rows.
+      expect(walk(held, p, [evidence, none[0]])).toMatchObject({ phase: 'promoted', waiting: undefined });
       const bad: CanarySignals = { driftScore: 9, confidenceShift: 9, shadow: { rows: 200, agreed: 0 } };
       expect(walk(held, p, [bad])).toMatchObject({ phase: 'rolled_back', waiting: undefined });
     },
@@ -481,7 +504,7 @@ describe('promotion waits for evidence from every switched-on check', () => {
     const p = shadow.policy;
     const first = walk(start(initialState('m', '1'), '2', p, t0, 'api').state, p, [shadow.evidence]);
     const again = start(rollback(first, t0, 'api', 'by hand').state, '2', p, t0, 'api').state;
-    expect(walk(again, p, [{}, {}, {}])).toMatchObject({ phase: 'canary', weightPct: 100 });
+    expect(walk(again, p, [{}, {}, {}])).toMatchObject({ phase: 'canary', weightPct: 50 });
   });
 
   it('reads a state stored before the evidence was kept as one whose checks judged nothing yet', () => {
@@ -499,5 +522,119 @@ describe('promotion waits for evidence from every switched-on check', () => {
   it('promotes as before when only the error ratio and latency checks are on', () => {
     const s = walk(start(initialState('m', '1'), '2', once, t0, 'api').state, once, [{}, {}, {}]);
     expect(s.phase).toBe('promoted');
+  });
+});
+
+describe('a check that needs stable traffic holds the step into 100%', () => {
+  const t0 = 1_000_000;
+  const shadowed: RolloutPolicy = {
+    ...policy,
+    healthyWindows: 1,
+    checks: { ...policy.checks, shadowAgreement: true },
+  };
+  const few: CanarySignals = { shadow: { rows: 12, agreed: 12 } };
+  const enough: CanarySignals = { shadow: { rows: 200, agreed: 200 } };
+
+  /** Judges one window per entry: the canary's (requests, errors) and the signals read with it. */
+  function walk(s: RolloutState, p: RolloutPolicy, windows: [ArmStats, CanarySignals][]): RolloutState {
+    for (const [canary, signals] of windows) {
+      s = judge(s, s.judgedWindow + 1, arm(200, 0), canary, p, t0, true, signals)!.state;
+    }
+    return s;
+  }
+  const healthy = (signals: CanarySignals, n = 1) =>
+    Array.from({ length: n }, (): [ArmStats, CanarySignals] => [arm(40, 0), signals]);
+  const begin = (p: RolloutPolicy) => start(initialState('m', '1'), '2', p, t0, 'api').state;
+  const heldAt50 = () => walk(begin(shadowed), shadowed, healthy(few, 5));
+
+  it('holds at 50% of [10, 50, 100] with waiting naming the check and one hold entry', () => {
+    const s = heldAt50();
+    expect(s).toMatchObject({ phase: 'canary', step: 1, weightPct: 50, healthyWindows: 0 });
+    expect(s.waiting).toBe(
+      'step to 100% held at 50%: no evidence yet from shadow_agreement (12 shadow row(s) compared, ' +
+        '100 needed before the agreement is judged), which needs stable traffic and gets none once ' +
+        'stable serves nothing; it steps up after a healthy window once that check has judged; ' +
+        'promote or roll back by hand to go on without it',
+    );
+    expect(s.history.map((d) => [d.kind, d.weightPct])).toEqual([
+      ['start', 10],
+      ['step', 50],
+      ['hold', 50],
+    ]);
+    expect(s.history[2]).toMatchObject({ by: 'controller', reason: s.waiting });
+    // With two healthy windows per step the hold begins on the second, as a step would.
+    const twice = { ...shadowed, healthyWindows: 2 };
+    const slow = walk(begin(twice), twice, healthy(few, 3));
+    expect(slow).toMatchObject({ weightPct: 50, healthyWindows: 1, waiting: undefined });
+    expect(walk(slow, twice, healthy(few)).history.map((d) => d.kind)).toEqual(['start', 'step', 'hold']);
+  });
+
+  it('steps into 100% once shadow agreement has judged, and promotes there without new rows', () => {
+    const stepped = walk(heldAt50(), shadowed, healthy(enough));
+    expect(stepped).toMatchObject({ phase: 'canary', weightPct: 100, waiting: undefined });
+    expect(stepped.history.map((d) => d.kind)).toEqual(['start', 'step', 'hold', 'step']);
+    expect(walk(stepped, shadowed, healthy({}))).toMatchObject({ phase: 'promoted', stable: '2' });
+    // Judged before the hold would have begun: no hold at all.
+    const early = walk(begin(shadowed), shadowed, [...healthy(enough), ...healthy(few, 2)]);
+    expect(early.history.map((d) => d.kind)).toEqual(['start', 'step', 'step', 'promote']);
+  });
+
+  it('lets drift, which reads the canary traffic, step into 100% unjudged and hold only promotion', () => {
+    const drift: RolloutPolicy = {
+      ...shadowed,
+      checks: { ...policy.checks, drift: true },
+      driftThreshold: 0.25,
+    };
+    const s = walk(begin(drift), drift, healthy({}, 5));
+    expect(s).toMatchObject({ weightPct: 100, waiting: expect.stringMatching(/^promotion held/) });
+    expect(s.history.map((d) => d.kind)).toEqual(['start', 'step', 'step', 'hold']);
+    // With both on, the shadow hold ends when shadow judges; the drift hold begins anew at 100%.
+    const both: RolloutPolicy = { ...drift, checks: { ...drift.checks, shadowAgreement: true } };
+    const held = walk(begin(both), both, healthy(few, 3));
+    expect(held.waiting).toMatch(/^step to 100% held at 50%: no evidence yet from shadow_agreement \(/);
+    expect(held.waiting).not.toMatch(/drift/);
+    const atLast = walk(held, both, healthy(enough, 2));
+    expect(atLast).toMatchObject({
+      weightPct: 100,
+      waiting: expect.stringMatching(/^promotion held.*drift/),
+    });
+    expect(atLast.history.map((d) => d.kind)).toEqual(['start', 'step', 'hold', 'step', 'hold']);
+  });
+
+  it('rolls back at once on an unhealthy window during the hold, and still obeys the operator', () => {
+    const s = heldAt50();
+    const failed = judge(s, s.judgedWindow + 1, arm(200, 0), arm(40, 20), shadowed, t0, true, few)!;
+    expect(failed.state).toMatchObject({ phase: 'rolled_back', weightPct: 0, waiting: undefined });
+    expect(failed.decision).toMatchObject({ kind: 'rollback', by: 'controller' });
+    expect(failed.decision!.reason).toMatch(/^error_ratio: canary 20\/40/);
+    expect(rollback(s, t0, 'api', 'by hand').state).toMatchObject({
+      phase: 'rolled_back',
+      waiting: undefined,
+    });
+    expect(promote(s, t0, 'api', 'by hand').state).toMatchObject({ phase: 'promoted', waiting: undefined });
+    // Paused, the hold's reason stays; resumed, the hold goes on without a second entry.
+    const paused = setPaused(s, true, t0, shadowed).state;
+    expect(paused.waiting).toBe(s.waiting);
+    const resumed = walk(setPaused(paused, false, t0, shadowed).state, shadowed, healthy(few, 2));
+    expect(resumed).toMatchObject({ weightPct: 50, waiting: s.waiting });
+    expect(resumed.history.filter((d) => d.kind === 'hold')).toHaveLength(1);
+  });
+
+  it('holds a promotion, not a step, when the last step is below 100%', () => {
+    const below = { ...shadowed, steps: [10, 50] };
+    const s = walk(begin(below), below, healthy(few, 3));
+    expect(s).toMatchObject({ weightPct: 50, waiting: expect.stringMatching(/^promotion held/) });
+  });
+
+  it('holds a state stored before the evidence was kept, as one whose checks judged nothing yet', () => {
+    const at10 = JSON.parse(JSON.stringify(begin(shadowed))) as Record<string, unknown>;
+    delete at10.judgedChecks;
+    delete at10.waiting;
+    const old = at10 as unknown as RolloutState;
+    expect(walk(old, shadowed, healthy(few, 3))).toMatchObject({
+      weightPct: 50,
+      waiting: expect.any(String),
+    });
+    expect(walk(old, shadowed, [...healthy(few), ...healthy(enough)])).toMatchObject({ weightPct: 100 });
   });
 });

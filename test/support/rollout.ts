@@ -40,7 +40,7 @@ export interface RolloutView {
   versions: { stable: string | null; canary: string | null };
   weights: { stable: number; canary: number };
   step: number | null;
-  /** Why the last step does not promote yet; null when nothing holds it. */
+  /** Why the rollout neither promotes nor steps up yet; null when nothing holds it. */
   waiting: string | null;
   lastWindow: unknown;
   history: { at: string; kind: string; by: string; version: string; weightPct: number; reason: string }[];

@@ -44,7 +44,11 @@ export const RolloutStatusSchema = z
     weights: z.object({ stable: z.number(), canary: z.number() }),
     step: z.number().int().nullable(),
     healthyWindows: z.number().int(),
-    /** Why the last step does not promote yet: a switched-on check has judged nothing in this rollout. */
+    /**
+     * Why the rollout neither promotes nor steps up yet: a switched-on check has judged nothing in
+     * this rollout (before promotion, any such check; before a step into 100%, one whose evidence
+     * needs stable traffic, as shadow agreement does). Null when it can go on.
+     */
     waiting: z.string().nullable(),
     policy: z.object({}).passthrough(),
     currentWindow: z.object({ stable: armCounts, canary: armCounts }).optional(),

@@ -332,6 +332,16 @@ export const ModelConfigSchema = z
         message: 'needs traffic.shadow: agreement is only measured while the canary version is shadowed',
       });
     }
+    // At 100% stable serves nothing to shadow: the controller holds below 100% until the agreement
+    // has judged (rollout/controller.ts), which a rollout starting there could never do.
+    if (checks?.shadow_agreement && cfg.rollout?.steps[0] === 100) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollout', 'steps'],
+        message:
+          'a shadow_agreement rollout needs a first step below 100: at 100 stable serves nothing to shadow',
+      });
+    }
   });
 
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;

@@ -1,5 +1,6 @@
 import {
   judgeWindow,
+  needsStableTraffic,
   type ArmStats,
   type CanarySignals,
   type CheckName,
@@ -19,7 +20,9 @@ import {
  *                    rolled_back (weight 0)
  *
  * Promotion also needs every switched-on check to have judged on evidence at least once in the
- * rollout: until then the last step holds (see `judge`).
+ * rollout: until then the last step holds (see `judge`). A step where stable serves nothing (100%)
+ * is not entered either until every switched-on check that needs stable traffic has judged: there it
+ * never could, so the rollout holds at the step before.
  */
 export type RolloutPhase = 'stable' | 'canary' | 'promoted' | 'rolled_back';
 
@@ -33,7 +36,10 @@ export interface RolloutPolicy extends JudgePolicy {
   autoStart: boolean;
 }
 
-/** `hold`: the last step's promotion waits for a check that has judged nothing yet. */
+/**
+ * `hold`: the last step's promotion, or the step into 100%, waits for a check that has judged
+ * nothing yet.
+ */
 export type DecisionKind = 'start' | 'step' | 'promote' | 'rollback' | 'pause' | 'resume' | 'hold';
 
 export interface Decision {
@@ -70,7 +76,10 @@ export interface RolloutState {
    * was kept: read as none, so such a rollout waits for evidence rather than promoting without it.
    */
   judgedChecks?: CheckName[];
-  /** Why the last step does not promote (a switched-on check has judged nothing yet); cleared when it can. */
+  /**
+   * Why the rollout neither promotes nor steps up (a switched-on check it needs has judged nothing
+   * yet); cleared when it can go on.
+   */
   waiting?: string;
   /** Newest last, at most HISTORY_LIMIT. */
   history: Decision[];
@@ -236,16 +245,17 @@ export function judge(
   const judgedChecks = [
     ...new Set([...(state.judgedChecks ?? []), ...report.checks.filter((c) => c.judged).map((c) => c.check)]),
   ];
-  // An insufficient window runs no check: it leaves what the last step waits for as it was.
-  const nothingLacks =
-    report.verdict !== 'insufficient' && report.checks.every((c) => judgedChecks.includes(c.check));
+  const last = state.step >= policy.steps.length - 1;
+  const nextWeightPct = last ? undefined : policy.steps[state.step + 1];
+  const lacking = lackingBefore(nextWeightPct, report, judgedChecks);
+  // An insufficient window runs no check: it leaves what the rollout waits for as it was.
   const base = {
     ...state,
     judgedWindow: window,
     baseline,
     lastWindow: report,
     judgedChecks,
-    waiting: nothingLacks ? undefined : state.waiting,
+    waiting: report.verdict !== 'insufficient' && lacking.length === 0 ? undefined : state.waiting,
   };
   if (report.verdict === 'unhealthy') {
     const failed = report.checks.filter((c) => !c.passed).map((c) => `${c.check}: ${c.detail}`);
@@ -258,12 +268,9 @@ export function judge(
   if (healthy < policy.healthyWindows) {
     return { state: { ...base, healthyWindows: healthy, revision: state.revision + 1 } };
   }
+  if (lacking.length > 0) return hold(state, base, lacking, nextWeightPct, report, nowMs);
   const reason = `${healthy} healthy window(s) at ${state.weightPct}%`;
-  if (state.step >= policy.steps.length - 1) {
-    const lacking = report.checks.filter((c) => !judgedChecks.includes(c.check));
-    if (lacking.length > 0) return holdPromotion(state, base, lacking, report, nowMs);
-    return promote(base, nowMs, 'controller', reason, report);
-  }
+  if (last) return promote(base, nowMs, 'controller', reason, report);
   const step = state.step + 1;
   return decide(
     base,
@@ -273,27 +280,52 @@ export function judge(
   );
 }
 
+/** Canary weight (%) at which stable serves nothing, so no shadow copy of its traffic exists. */
+const STABLE_SERVES_NOTHING = 100;
+
 /**
- * The last step's healthy window while a switched-on check has never judged in this rollout: held
- * like an insufficient one, with the reason in `waiting` (and once in the history, when the hold
- * begins) so an operator sees what is missing and may promote by hand.
+ * The switched-on checks that have never judged in this rollout and keep it where it is: before
+ * promotion (`nextWeightPct` undefined) every one; before a step where stable serves nothing, those
+ * whose evidence needs stable traffic (window.ts), which they could never gather there.
+ */
+function lackingBefore(
+  nextWeightPct: number | undefined,
+  report: WindowReport,
+  judgedChecks: CheckName[],
+): CheckResult[] {
+  const unjudged = report.checks.filter((c) => !judgedChecks.includes(c.check));
+  if (nextWeightPct === undefined) return unjudged;
+  return nextWeightPct >= STABLE_SERVES_NOTHING ? unjudged.filter((c) => needsStableTraffic(c.check)) : [];
+}
+
+/**
+ * A healthy window that would promote, or step into 100%, while a check that must judge first never
+ * has in this rollout: held like an insufficient one, with the reason in `waiting` (and once in the
+ * history, when the hold begins) so an operator sees what is missing and may promote or roll back
+ * by hand.
  *
  * Evidence counts once per rollout, not per window: the signals are not per window anyway (shadow
  * rows are counted since the process started, PSI scores are those of the last closed window), and
- * at 100% stable serves nothing, so no new shadow rows are compared there: asking for them in the
- * current window would never promote a shadowed canary. A check that judged keeps judging every
+ * at 100% stable serves nothing, so no new shadow rows are compared there: that is why a shadowed
+ * canary is held below 100% until its agreement has judged. A check that judged keeps judging every
  * window, so a later bad reading still rolls the canary back.
  */
-function holdPromotion(
+function hold(
   state: RolloutState,
   base: RolloutState,
   lacking: CheckResult[],
+  nextWeightPct: number | undefined,
   report: WindowReport,
   nowMs: number,
 ): Judged {
+  const missing = lacking.map((c) => `${c.check} (${c.detail})`).join(', ');
   const waiting =
-    `promotion held: no evidence yet from ${lacking.map((c) => `${c.check} (${c.detail})`).join(', ')}; ` +
-    'it promotes after a healthy window once every switched-on check has judged, or by hand';
+    nextWeightPct === undefined
+      ? `promotion held: no evidence yet from ${missing}; ` +
+        'it promotes after a healthy window once every switched-on check has judged, or by hand'
+      : `step to ${nextWeightPct}% held at ${state.weightPct}%: no evidence yet from ${missing}, ` +
+        'which needs stable traffic and gets none once stable serves nothing; it steps up after a ' +
+        'healthy window once that check has judged; promote or roll back by hand to go on without it';
   if (state.waiting !== undefined) return { state: { ...base, waiting, revision: state.revision + 1 } };
   return decide(
     base,

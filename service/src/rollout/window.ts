@@ -72,7 +72,7 @@ export interface JudgePolicy {
 /**
  * What is known about the canary besides its own answers, read when a window is judged. Each
  * signal belongs to one optional check; a new signal is one more field here, one more flag in
- * JudgePolicy.checks and one more function in SIGNAL_CHECKS.
+ * JudgePolicy.checks and one more entry in SIGNAL_CHECKS.
  */
 export interface CanarySignals {
   /** The canary version's latest drift PSI (drift/version-scores.ts); undefined until a drift window closes. */
@@ -169,7 +169,7 @@ export function judgeWindow(
     });
   }
   for (const check of SIGNAL_CHECKS) {
-    const result = check(signals, policy);
+    const result = check.run(signals, policy);
     if (result) checks.push(result);
   }
   return { ...report, verdict: checks.every((c) => c.passed) ? 'healthy' : 'unhealthy', checks };
@@ -243,5 +243,24 @@ export function shadowAgreementCheck(signals: CanarySignals, policy: JudgePolicy
   };
 }
 
+interface SignalCheck {
+  name: CheckName;
+  run: (signals: CanarySignals, policy: JudgePolicy) => CheckResult | undefined;
+  /**
+   * Its evidence comes from stable's traffic (shadow copies of stable's requests), so none arrives
+   * at a step where stable serves nothing: the controller steps into such a step only once the
+   * check has judged (controller.ts). The PSI checks read the canary's own traffic and need none.
+   */
+  needsStableTraffic: boolean;
+}
+
 /** The optional checks on CanarySignals, in report order. */
-const SIGNAL_CHECKS = [driftCheck, confidenceShiftCheck, shadowAgreementCheck];
+const SIGNAL_CHECKS: readonly SignalCheck[] = [
+  { name: 'drift', run: driftCheck, needsStableTraffic: false },
+  { name: 'confidence_shift', run: confidenceShiftCheck, needsStableTraffic: false },
+  { name: 'shadow_agreement', run: shadowAgreementCheck, needsStableTraffic: true },
+];
+
+/** Whether `check` gathers no evidence while stable serves nothing (see SignalCheck). */
+export const needsStableTraffic = (check: CheckName): boolean =>
+  SIGNAL_CHECKS.some((c) => c.name === check && c.needsStableTraffic);
