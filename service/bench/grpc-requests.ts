@@ -16,14 +16,16 @@ export interface Fp32Call {
   input: string;
   shape: number[];
   values: number[];
+  /** Off unless asked for, so that the model runs on every request (a --hits bench asks). */
+  cache?: boolean;
 }
 
-/** A serialized ModelInferRequest: one FP32 input as raw_input_contents, cache off as in every bench. */
+/** A serialized ModelInferRequest: one FP32 input as raw_input_contents. */
 export function modelInferRequest(c: Fp32Call): Buffer {
   return modelInfer.requestSerialize({
     model_name: c.model,
     model_version: c.version,
-    parameters: { cache: { bool_param: false } },
+    parameters: { cache: { bool_param: c.cache ?? false } },
     inputs: [{ name: c.input, datatype: 'FP32', shape: c.shape }],
     raw_input_contents: [Buffer.from(Float32Array.from(c.values).buffer)],
   });

@@ -10,7 +10,6 @@
  *
  *   npx tsx service/bench/hot-path-ab.ts --baseline <other checkout> [--rounds 12] [--seconds 3] [--rate 1500] [--protocol rest|grpc] [--hits]
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { percentile } from '../../test/support/load';
 import { freePort } from '../../test/support/free-port';
@@ -18,7 +17,7 @@ import { REPO_ROOT, type ServiceProcess } from '../../test/support/service-proce
 import { startCheckoutService } from './bench-processes';
 import { describeGcPauses, gcPausesBetween, mergeGcPauses, type GcPauses } from './gc-pauses';
 import { grpcOpenLoop } from './grpc-open-loop';
-import { modelInferRequest, MODEL_INFER_PATH } from './grpc-requests';
+import { MODEL_INFER_PATH } from './grpc-requests';
 import { openLoop, type OpenLoopResult } from './open-loop';
 import { mainThreadCpuMs, processCpuMs } from './process-cpu';
 import { arg, requiredArg } from './args';
@@ -33,18 +32,8 @@ const PROTOCOL = arg('protocol', 'rest');
 if (PROTOCOL !== 'rest' && PROTOCOL !== 'grpc') throw new Error('--protocol is rest or grpc');
 const PATH = '/v2/models/breast-cancer/versions/1/infer';
 
-const row: number[] = JSON.parse(
-  readFileSync(path.join(REPO_ROOT, 'models', 'breast-cancer', 'testdata', 'test.json'), 'utf8'),
-).inputs[0];
-// The same row, cacheable with --hits and `"cache": false` without (requests.ts).
-const { body } = classifierBodyArg();
-const grpcRequest = modelInferRequest({
-  model: 'breast-cancer',
-  version: '1',
-  input: 'input',
-  shape: [1, 30],
-  values: row,
-});
+// The same row, cacheable with --hits and `"cache": false` without (requests.ts), on either door.
+const { body, grpc: grpcRequest } = classifierBodyArg();
 
 interface Round {
   gc: GcPauses[];

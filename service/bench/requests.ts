@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../test/support/service-process';
+import { modelInferRequest } from './grpc-requests';
 
 const MODELS = path.join(REPO_ROOT, 'models');
 
@@ -67,11 +68,29 @@ export const classifierHitBody = JSON.stringify({
   inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: split.inputs[0] }],
 });
 
-/** `--hits` on a classifier bench's command line profiles memory-tier hits instead of model runs. */
-export const classifierBodyArg = (argv: readonly string[] = process.argv): { body: string; what: string } =>
-  argv.includes('--hits')
-    ? { body: classifierHitBody, what: 'memory-tier hits' }
-    : { body: classifierBody, what: 'cache off' };
+/**
+ * `--hits` on a classifier bench's command line profiles memory-tier hits instead of model runs:
+ * the REST body and the gRPC ModelInferRequest of the same row, both cacheable or both not.
+ */
+export function classifierBodyArg(argv: readonly string[] = process.argv): {
+  body: string;
+  grpc: Buffer;
+  what: string;
+} {
+  const hits = argv.includes('--hits');
+  return {
+    body: hits ? classifierHitBody : classifierBody,
+    grpc: modelInferRequest({
+      model: 'breast-cancer',
+      version: '1',
+      input: 'input',
+      shape: [1, 30],
+      values: split.inputs[0],
+      cache: hits,
+    }),
+    what: hits ? 'memory-tier hits' : 'cache off',
+  };
+}
 
 /** Rows summed over executed batches of `model` (every version) and their count, from the service's histogram. */
 export async function batchTotals(url: string, model: string): Promise<{ sum: number; count: number }> {
